@@ -1,0 +1,294 @@
+//! The `kdesk` command line.
+//!
+//! Exit codes (sysexits-style, stable for scripts):
+//!
+//! | code | meaning |
+//! |------|---------|
+//! | 0    | success |
+//! | 1    | a check failed (e.g. the demo found a problem) |
+//! | 2    | usage error (unknown flag, bad flag value) |
+//! | 65   | invalid input: a field breaks a rule (message names field and rule); nothing stored |
+//! | 66   | input file or record not found |
+//! | 69   | no node is running for the data directory |
+//! | 70   | internal error |
+//! | 73   | `init` on a directory that already holds a node |
+//! | 74   | I/O error |
+//! | 77   | key file permissions refused |
+//! | 78   | configuration missing or invalid |
+
+mod alert;
+mod demo;
+mod node;
+mod view;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::client::ConnectError;
+use crate::config::ConfigError;
+use crate::keys::KeyError;
+use crate::model::{CountryCode, NodeName};
+use crate::node::ServeError;
+
+/// Exit codes; see the module documentation.
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// A check failed.
+    pub const FAILED: u8 = 1;
+    /// Invalid input data.
+    pub const DATAERR: u8 = 65;
+    /// Input file or record not found.
+    pub const NOINPUT: u8 = 66;
+    /// Node not running.
+    pub const UNAVAILABLE: u8 = 69;
+    /// Internal error.
+    pub const SOFTWARE: u8 = 70;
+    /// Cannot create (already exists).
+    pub const CANTCREAT: u8 = 73;
+    /// I/O error.
+    pub const IOERR: u8 = 74;
+    /// Permission refused.
+    pub const NOPERM: u8 = 77;
+    /// Configuration error.
+    pub const CONFIG: u8 = 78;
+}
+
+/// A failed command: an exit code and a message for the user.
+#[derive(Debug)]
+pub struct CliError {
+    /// Process exit code.
+    pub code: u8,
+    /// What to print (without the "error: " prefix).
+    pub message: String,
+}
+
+impl CliError {
+    /// Builds an error.
+    pub fn new(code: u8, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ConfigError> for CliError {
+    fn from(e: ConfigError) -> Self {
+        let code = match &e {
+            ConfigError::NotInitialised(_) | ConfigError::Invalid { .. } => exit::CONFIG,
+            ConfigError::AlreadyInitialised(_) => exit::CANTCREAT,
+            ConfigError::Io { .. } => exit::IOERR,
+            ConfigError::Key(k) => return k.into(),
+        };
+        Self::new(code, e.to_string())
+    }
+}
+
+impl From<&KeyError> for CliError {
+    fn from(e: &KeyError) -> Self {
+        let code = match e {
+            KeyError::Permissions { .. } => exit::NOPERM,
+            KeyError::Io { .. } => exit::IOERR,
+            _ => exit::CONFIG,
+        };
+        Self::new(code, e.to_string())
+    }
+}
+
+impl From<KeyError> for CliError {
+    fn from(e: KeyError) -> Self {
+        (&e).into()
+    }
+}
+
+impl From<ConnectError> for CliError {
+    fn from(e: ConnectError) -> Self {
+        match e {
+            ConnectError::Config(c) => c.into(),
+            e => Self::new(exit::UNAVAILABLE, e.to_string()),
+        }
+    }
+}
+
+impl From<ServeError> for CliError {
+    fn from(e: ServeError) -> Self {
+        match e {
+            ServeError::Config(c) => c.into(),
+            ServeError::Key(k) => k.into(),
+            ServeError::AlreadyRunning(_) => Self::new(exit::UNAVAILABLE, e.to_string()),
+            ServeError::KeyMismatch { .. } => Self::new(exit::CONFIG, e.to_string()),
+            e => Self::new(exit::SOFTWARE, e.to_string()),
+        }
+    }
+}
+
+impl From<tonic::Status> for CliError {
+    fn from(s: tonic::Status) -> Self {
+        use tonic::Code;
+        let (code, prefix) = match s.code() {
+            Code::InvalidArgument => (exit::DATAERR, "invalid input: "),
+            Code::FailedPrecondition => (exit::DATAERR, "refused: "),
+            Code::NotFound => (exit::NOINPUT, ""),
+            Code::Unavailable => (exit::UNAVAILABLE, "node unavailable: "),
+            _ => (exit::SOFTWARE, "node error: "),
+        };
+        Self::new(code, format!("{prefix}{}", s.message()))
+    }
+}
+
+/// Result of a command.
+pub type CliResult = Result<(), CliError>;
+
+const ABOUT: &str = "kdesk: secure federated exchange of signed drug-enforcement alerts \
+between partner customs desks";
+
+const LONG_ABOUT: &str = "kdesk: secure federated exchange of signed drug-enforcement alerts \
+between partner customs desks.
+
+Each desk runs one node. `kdesk serve` owns the node's data directory; every other command
+talks to it through its local Admin API socket.
+
+Getting started:
+  kdesk init  --data-dir ./kr --country KR --node-name seoul   create keys and config
+  kdesk serve --data-dir ./kr                                   run the node
+  kdesk alert issue --data-dir ./kr --file examples/alerts/cargo-sea-container-cocaine.json
+  kdesk alert list  --data-dir ./kr
+  kdesk demo                                                    see it all end to end
+
+Exit codes: 0 ok, 1 check failed, 2 usage, 65 invalid input (nothing stored), 66 not found,
+69 node not running, 70 internal, 73 already exists, 74 I/O, 77 key permissions, 78 config.";
+
+/// Command line of `kdesk`.
+#[derive(Parser, Debug)]
+#[command(name = "kdesk", version, about = ABOUT, long_about = LONG_ABOUT)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The data directory of a node.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DataDir {
+    /// Node data directory (config, keys, database, admin socket).
+    #[arg(long, env = "KDESK_DATA_DIR", default_value = "kdesk-data", value_name = "DIR")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create a node: configuration and Ed25519 signing key (0600). Prints the public key to
+    /// give to partner desks.
+    Init {
+        #[command(flatten)]
+        dir: DataDir,
+        /// ISO 3166-1 alpha-2 country of this desk (KR, TH, VN, MY, US, NL, ...).
+        #[arg(long, value_name = "CC", value_parser = parse_country)]
+        country: CountryCode,
+        /// Name of this node within its country: a-z, 0-9 and '-', starting with a letter.
+        #[arg(long, value_name = "NAME", value_parser = parse_node_name)]
+        node_name: NodeName,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the node: owns the database and serves the Admin API on DIR/admin.sock until
+    /// SIGINT or SIGTERM, then drains requests and flushes.
+    Serve {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Log format on stderr. Verbosity via RUST_LOG (default: info).
+        #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
+    },
+    /// Show the running node's identity and counters.
+    Status {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Issue, list, show, amend and retract alerts.
+    #[command(subcommand)]
+    Alert(alert::AlertCommand),
+    /// Run a complete demonstration in a temporary directory and exit 0 if every step
+    /// behaved as it should.
+    Demo {
+        /// Keep the demo directory instead of deleting it.
+        #[arg(long)]
+        keep: bool,
+    },
+}
+
+/// Log output format.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+fn parse_country(s: &str) -> Result<CountryCode, String> {
+    CountryCode::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_node_name(s: &str) -> Result<NodeName, String> {
+    NodeName::parse(s).map_err(|e| e.to_string())
+}
+
+fn init_tracing(default: &str, format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// Parses the command line, runs the command, and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (level, format) = match &cli.command {
+        Command::Serve { log_format, .. } => ("info", *log_format),
+        _ => ("warn", LogFormat::Text),
+    };
+    init_tracing(level, format);
+    // Exactly one rustls crypto provider (ring) for the whole process.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::SOFTWARE);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            ExitCode::from(e.code)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> CliResult {
+    match cli.command {
+        Command::Init {
+            dir,
+            country,
+            node_name,
+            json,
+        } => node::init(&dir.data_dir, country, node_name, json),
+        Command::Serve { dir, .. } => node::serve(&dir.data_dir).await,
+        Command::Status { dir, json } => node::status(&dir.data_dir, json).await,
+        Command::Alert(cmd) => alert::run(cmd).await,
+        Command::Demo { keep } => demo::run(keep).await,
+    }
+}

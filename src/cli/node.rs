@@ -1,0 +1,114 @@
+//! `kdesk init`, `kdesk serve`, `kdesk status`.
+
+use std::path::Path;
+
+use serde_json::json;
+
+use super::{CliError, CliResult};
+use crate::config::Config;
+use crate::model::{CountryCode, NodeName};
+use crate::record::KeyId;
+
+pub(super) fn init(dir: &Path, country: CountryCode, name: NodeName, json: bool) -> CliResult {
+    let (cfg, public) = Config::init(dir, country, name)?;
+    let pk = hex::encode(public.as_bytes());
+    let key_id = KeyId::of(&public).to_hex();
+    if json {
+        println!(
+            "{}",
+            json!({
+                "origin": cfg.origin.to_string(),
+                "data_dir": cfg.data_dir.display().to_string(),
+                "public_key": pk,
+                "key_id": key_id,
+                "signing_key_file": cfg.signing_key.display().to_string(),
+            })
+        );
+    } else {
+        println!("initialised node {} in {}", cfg.origin, cfg.data_dir.display());
+        println!("signing key:  {} (mode 0600, keep it secret)", cfg.signing_key.display());
+        println!("public key:   {pk}");
+        println!("key id:       {key_id}");
+        println!("Give the public key to partner desks; start the node with:");
+        println!("  kdesk serve --data-dir {}", cfg.data_dir.display());
+    }
+    Ok(())
+}
+
+pub(super) async fn serve(dir: &Path) -> CliResult {
+    let config = Config::load(dir)?;
+    crate::node::serve(config, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(cause = %e, "cannot listen for SIGTERM; stopping only on SIGINT");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+        _ = term.recv() => tracing::info!("SIGTERM received"),
+    }
+}
+
+pub(super) async fn status(dir: &Path, json: bool) -> CliResult {
+    let mut client = crate::client::connect(dir).await?;
+    let s = client
+        .status(crate::pb::StatusRequest {})
+        .await
+        .map_err(CliError::from)?
+        .into_inner();
+    let origin = s
+        .origin
+        .as_ref()
+        .map(|o| format!("{}/{}", o.country, o.node))
+        .unwrap_or_default();
+    if json {
+        println!(
+            "{}",
+            json!({
+                "origin": origin,
+                "public_key": s.public_key_hex,
+                "key_id": s.key_id_hex,
+                "version": s.version,
+                "uptime_seconds": s.uptime_seconds,
+                "data_dir": s.data_dir,
+                "records_total": s.records_total,
+                "records_own": s.records_own,
+                "records_received": s.records_received,
+                "last_seq": s.last_seq,
+                "alerts_active": s.alerts_active,
+                "equivocations": s.equivocations,
+                "size_on_disk_bytes": s.size_on_disk_bytes,
+            })
+        );
+        return Ok(());
+    }
+    println!("node          {origin} (kdesk {})", s.version);
+    println!("data dir      {}", s.data_dir);
+    println!("public key    {}", s.public_key_hex);
+    println!("key id        {}", s.key_id_hex);
+    println!("uptime        {} s", s.uptime_seconds);
+    println!(
+        "records       {} stored ({} own, last seq {}; {} received)",
+        s.records_total, s.records_own, s.last_seq, s.records_received
+    );
+    println!("alerts        {} active versions", s.alerts_active);
+    if s.equivocations > 0 {
+        println!(
+            "EQUIVOCATION  {} conflicting bodies for one (origin, seq) kept as evidence",
+            s.equivocations
+        );
+    } else {
+        println!("equivocation  none seen");
+    }
+    println!("disk          {} bytes", s.size_on_disk_bytes);
+    Ok(())
+}

@@ -1,0 +1,264 @@
+//! Node configuration: `kdesk.toml` in the data directory, read once and turned into checked
+//! types.
+//!
+//! Layout of a data directory (mode 0700):
+//!
+//! ```text
+//! kdesk.toml            this configuration
+//! keys/signing.key      Ed25519 signing key, PKCS#8 PEM, mode 0600
+//! keys/signing.pub      its public key, 64 hex digits (give this to partner desks)
+//! db/                   sled database (owned by the running `kdesk serve`)
+//! admin.sock            Admin API Unix socket, mode 0600 (exists while the node runs)
+//! ```
+
+use std::fs;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use ed25519_dalek::VerifyingKey;
+use serde::{Deserialize, Serialize};
+
+use crate::keys::{self, KeyError};
+use crate::model::{CountryCode, NodeName};
+use crate::record::Origin;
+
+/// File name of the configuration inside the data directory.
+pub const CONFIG_FILE: &str = "kdesk.toml";
+
+/// Why the configuration could not be created or read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No configuration in the data directory.
+    #[error("{0} is not a kdesk data directory (no {CONFIG_FILE}); create one with `kdesk init`")]
+    NotInitialised(PathBuf),
+    /// `init` on a directory that already holds a node.
+    #[error("{0} already holds a kdesk node ({CONFIG_FILE} exists); refusing to overwrite it")]
+    AlreadyInitialised(PathBuf),
+    /// The file is not valid TOML or a field is invalid.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, naming the field.
+        message: String,
+    },
+    /// File system error.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Key file problem.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    node: NodeSection,
+    #[serde(default)]
+    paths: PathsSection,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NodeSection {
+    /// ISO 3166-1 alpha-2 country of the desk.
+    country: CountryCode,
+    /// Node name within the country.
+    name: NodeName,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct PathsSection {
+    signing_key: PathBuf,
+    public_key: PathBuf,
+    database: PathBuf,
+    admin_socket: PathBuf,
+}
+
+impl Default for PathsSection {
+    fn default() -> Self {
+        Self {
+            signing_key: "keys/signing.key".into(),
+            public_key: "keys/signing.pub".into(),
+            database: "db".into(),
+            admin_socket: "admin.sock".into(),
+        }
+    }
+}
+
+/// A node's checked configuration, with paths resolved against the data directory.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The data directory.
+    pub data_dir: PathBuf,
+    /// Who this node is.
+    pub origin: Origin,
+    /// Signing key file.
+    pub signing_key: PathBuf,
+    /// Public key file (hex).
+    pub public_key: PathBuf,
+    /// sled directory.
+    pub database: PathBuf,
+    /// Admin API socket.
+    pub admin_socket: PathBuf,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ConfigError + '_ {
+    move |source| ConfigError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+impl Config {
+    /// Reads `kdesk.toml` from `data_dir`.
+    ///
+    /// # Errors
+    /// Missing or invalid configuration.
+    pub fn load(data_dir: &Path) -> Result<Self, ConfigError> {
+        let path = data_dir.join(CONFIG_FILE);
+        let text = match fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ConfigError::NotInitialised(data_dir.to_owned()))
+            }
+            Err(e) => return Err(io(&path)(e)),
+        };
+        let file: ConfigFile = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+            path: path.clone(),
+            message: e.message().to_owned()
+                + &e.span().map(|s| format!(" (at byte {})", s.start)).unwrap_or_default(),
+        })?;
+        Ok(Self::resolve(data_dir, file))
+    }
+
+    fn resolve(data_dir: &Path, f: ConfigFile) -> Self {
+        let r = |p: &Path| {
+            if p.is_absolute() {
+                p.to_owned()
+            } else {
+                data_dir.join(p)
+            }
+        };
+        Self {
+            data_dir: data_dir.to_owned(),
+            origin: Origin {
+                country: f.node.country,
+                node: f.node.name,
+            },
+            signing_key: r(&f.paths.signing_key),
+            public_key: r(&f.paths.public_key),
+            database: r(&f.paths.database),
+            admin_socket: r(&f.paths.admin_socket),
+        }
+    }
+
+    /// Creates a new node in `data_dir` (mode 0700): configuration, signing key (0600) and
+    /// public key file. Returns the configuration and the public key.
+    ///
+    /// # Errors
+    /// The directory already holds a node, or files cannot be written.
+    pub fn init(
+        data_dir: &Path,
+        country: CountryCode,
+        name: NodeName,
+    ) -> Result<(Self, VerifyingKey), ConfigError> {
+        let path = data_dir.join(CONFIG_FILE);
+        if path.exists() {
+            return Err(ConfigError::AlreadyInitialised(data_dir.to_owned()));
+        }
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(data_dir)
+            .map_err(io(data_dir))?;
+        // An existing directory keeps its mode from DirBuilder; tighten it.
+        fs::set_permissions(data_dir, fs::Permissions::from_mode(0o700)).map_err(io(data_dir))?;
+        let file = ConfigFile {
+            node: NodeSection {
+                country,
+                name,
+            },
+            paths: PathsSection::default(),
+        };
+        let cfg = Self::resolve(data_dir, file.clone());
+        if let Some(dir) = cfg.signing_key.parent() {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(io(dir))?;
+        }
+        let key = keys::generate()?;
+        keys::write_signing_key(&cfg.signing_key, &key)?;
+        let public = key.verifying_key();
+        fs::write(&cfg.public_key, format!("{}\n", hex::encode(public.as_bytes())))
+            .map_err(io(&cfg.public_key))?;
+        let text = format!(
+            "# kdesk node configuration. Paths are relative to this directory.\n{}",
+            toml::to_string(&file).map_err(|e| ConfigError::Invalid {
+                path: path.clone(),
+                message: e.to_string(),
+            })?
+        );
+        // Written last: a directory without kdesk.toml is not a node, so a failed init can be
+        // retried after removing the partial key.
+        fs::write(&path, text).map_err(io(&path))?;
+        Ok((cfg, public))
+    }
+
+    /// The node's public key, from its public key file.
+    ///
+    /// # Errors
+    /// Missing or malformed file.
+    pub fn public_key(&self) -> Result<VerifyingKey, ConfigError> {
+        let text = fs::read_to_string(&self.public_key).map_err(io(&self.public_key))?;
+        Ok(keys::parse_public_key(&text)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn init_then_load() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("kr");
+        let (cfg, pk) = Config::init(
+            &dir,
+            CountryCode::parse("KR").unwrap(),
+            NodeName::parse("seoul").unwrap(),
+        )
+        .unwrap();
+        let loaded = Config::load(&dir).unwrap();
+        assert_eq!(loaded.origin.to_string(), "KR/seoul");
+        assert_eq!(loaded.public_key().unwrap(), pk);
+        assert_eq!(cfg.signing_key, dir.join("keys/signing.key"));
+        assert_eq!(fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+        assert!(matches!(
+            Config::init(&dir, CountryCode::parse("KR").unwrap(), NodeName::parse("x").unwrap()),
+            Err(ConfigError::AlreadyInitialised(_))
+        ));
+    }
+
+    #[test]
+    fn invalid_config_names_the_field() {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join(CONFIG_FILE), "[node]\ncountry = \"KO\"\nname = \"seoul\"\n").unwrap();
+        let e = Config::load(d.path()).unwrap_err().to_string();
+        assert!(e.contains("KO") && e.contains("ISO 3166"), "{e}");
+        assert!(matches!(
+            Config::load(&d.path().join("nope")),
+            Err(ConfigError::NotInitialised(_))
+        ));
+    }
+}

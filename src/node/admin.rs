@@ -1,0 +1,332 @@
+//! The Admin gRPC service (see `proto/kdesk/v1/admin.proto`).
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use tokio_stream::Stream;
+use tonic::{Request, Response, Status};
+use tracing::{error, warn};
+
+use super::{IssueError, Node};
+use crate::model::{Alert, Date, FieldError, Note};
+use crate::pb;
+use crate::record::{Amendment, RecordId, RecordKind, Retraction, SignedRecord, KIND_NAMES};
+use crate::store::{display_status, StoreError, StoredEntry};
+
+/// Serves the Admin API for one node.
+pub struct AdminService {
+    node: Arc<Node>,
+}
+
+impl AdminService {
+    /// Wraps a node.
+    pub fn new(node: Arc<Node>) -> Self {
+        Self { node }
+    }
+
+    fn resolve(&self, text: &str, field: &str) -> Result<RecordId, Status> {
+        match self.node.store.resolve(text).map_err(internal)? {
+            Ok(id) => Ok(id),
+            Err(msg) if msg.starts_with("no record") => Err(Status::not_found(msg)),
+            Err(msg) => Err(Status::invalid_argument(format!("{field}: {msg}"))),
+        }
+    }
+
+    async fn issue(&self, kind: RecordKind) -> Result<Response<pb::IssueResponse>, Status> {
+        let signed = self.node.issue(kind).await.map_err(|e| match e {
+            IssueError::Store(StoreError::Rejected(r)) => Status::failed_precondition(r.to_string()),
+            e => internal(e),
+        })?;
+        Ok(Response::new(pb::IssueResponse {
+            record: Some(self.view_signed(&signed)?),
+        }))
+    }
+
+    fn view_signed(&self, s: &SignedRecord) -> Result<pb::StoredRecord, Status> {
+        let entry = self
+            .node
+            .store
+            .get(&s.id)
+            .map_err(internal)?
+            .ok_or_else(|| Status::internal("record vanished after store"))?;
+        view(&entry)
+    }
+}
+
+/// Converts a stored entry to its API view.
+fn view(entry: &StoredEntry) -> Result<pb::StoredRecord, Status> {
+    let record = entry.record().map_err(internal)?;
+    Ok(pb::StoredRecord {
+        envelope: Some(entry.envelope.clone()),
+        status: display_status(entry, &record, Date::today_utc()).to_owned(),
+        superseded_by: entry
+            .state
+            .and_then(|s| s.superseded_by)
+            .map(|i| i.to_hex())
+            .unwrap_or_default(),
+        retracted_by: entry
+            .state
+            .and_then(|s| s.retracted_by)
+            .map(|i| i.to_hex())
+            .unwrap_or_default(),
+        stored_at_ms: entry.stored_at_ms,
+        equivocation: entry.equivocation,
+    })
+}
+
+fn internal(e: impl std::fmt::Display) -> Status {
+    error!(cause = %e, "admin request failed");
+    Status::internal(e.to_string())
+}
+
+fn invalid(e: FieldError) -> Status {
+    Status::invalid_argument(e.to_string())
+}
+
+/// An alert arriving through the Admin API: parsed, and refused if already expired.
+fn parse_new_alert(a: Option<&pb::Alert>, field: &str) -> Result<Alert, Status> {
+    let a = a.ok_or_else(|| Status::invalid_argument(format!("{field}: is required")))?;
+    let alert = Alert::try_from(a).map_err(|e| invalid(e.within(field)))?;
+    let today = Date::today_utc();
+    if alert.validity.valid_until() < today {
+        return Err(invalid(FieldError::new(
+            format!("{field}.validity.valid_until"),
+            format!(
+                "{} is in the past (today is {today}); an alert must still be valid when issued",
+                alert.validity.valid_until()
+            ),
+        )));
+    }
+    Ok(alert)
+}
+
+fn parse_reason(text: &str) -> Result<Note, Status> {
+    Note::parse(text).map_err(|e| invalid(e.at("reason")))
+}
+
+/// Record filter of `ListRecords`.
+struct Filter {
+    origin: String,
+    kind: String,
+    route: String,
+    status: String,
+}
+
+impl Filter {
+    fn parse(r: pb::ListRecordsRequest) -> Result<Self, Status> {
+        let origin = r.origin.trim().to_owned();
+        if !origin.is_empty() {
+            let ok = if origin.contains('/') {
+                crate::record::Origin::parse(&origin).is_ok()
+            } else {
+                crate::model::CountryCode::parse(&origin).is_ok()
+            };
+            if !ok {
+                return Err(Status::invalid_argument(format!(
+                    "origin: {origin:?} must be a country code (KR) or COUNTRY/node (KR/seoul)"
+                )));
+            }
+        }
+        let kind = r.kind.trim().to_ascii_lowercase();
+        if !kind.is_empty() && !KIND_NAMES.contains(&kind.as_str()) {
+            return Err(Status::invalid_argument(format!(
+                "kind: {kind:?} must be one of {}",
+                KIND_NAMES.join(", ")
+            )));
+        }
+        let route = r.route.trim().to_ascii_lowercase();
+        if !route.is_empty()
+            && route != "traveler"
+            && crate::model::CargoRoute::parse(&route).is_err()
+        {
+            return Err(Status::invalid_argument(format!(
+                "route: {route:?} must be traveler or one of {}",
+                crate::model::CargoRoute::names()
+            )));
+        }
+        let status = r.status.trim().to_ascii_lowercase();
+        const STATUSES: [&str; 5] = ["active", "superseded", "retracted", "expired", "recorded"];
+        if !status.is_empty() && !STATUSES.contains(&status.as_str()) {
+            return Err(Status::invalid_argument(format!(
+                "status: {status:?} must be one of {}",
+                STATUSES.join(", ")
+            )));
+        }
+        Ok(Self {
+            origin: origin.to_ascii_uppercase(),
+            kind,
+            route,
+            status,
+        })
+    }
+
+    fn matches(&self, entry: &StoredEntry, today: Date) -> Result<bool, StoreError> {
+        let rec = entry.record()?;
+        if !self.origin.is_empty() {
+            let o = rec.origin.to_string().to_ascii_uppercase();
+            let c = rec.origin.country.as_str();
+            if o != self.origin && c != self.origin {
+                return Ok(false);
+            }
+        }
+        if !self.kind.is_empty() && rec.kind.name() != self.kind {
+            return Ok(false);
+        }
+        if !self.route.is_empty()
+            && rec.kind.alert().map(|a| a.route_name()) != Some(self.route.as_str())
+        {
+            return Ok(false);
+        }
+        if !self.status.is_empty() && display_status(entry, &rec, today) != self.status {
+            return Ok(false);
+        }
+        Ok(true)
+    }
+}
+
+type RecordStream = Pin<Box<dyn Stream<Item = Result<pb::StoredRecord, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl pb::admin_server::Admin for AdminService {
+    async fn status(
+        &self,
+        _: Request<pb::StatusRequest>,
+    ) -> Result<Response<pb::StatusResponse>, Status> {
+        let n = &self.node;
+        let s = &n.store;
+        let own = s.count_origin(n.origin()) as u64;
+        let total = s.len() as u64;
+        Ok(Response::new(pb::StatusResponse {
+            origin: Some(pb::Origin {
+                country: n.origin().country.to_string(),
+                node: n.origin().node.to_string(),
+            }),
+            public_key_hex: hex::encode(n.public_key().as_bytes()),
+            key_id_hex: crate::record::KeyId::of(&n.public_key()).to_hex(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            uptime_seconds: n.uptime_seconds(),
+            data_dir: n.config.data_dir.display().to_string(),
+            records_total: total,
+            records_own: own,
+            records_received: total.saturating_sub(own),
+            last_seq: s.last_seq(n.origin()).map_err(internal)?,
+            equivocations: s.equivocations() as u64,
+            alerts_active: s.active_alerts() as u64,
+            size_on_disk_bytes: s.size_on_disk(),
+        }))
+    }
+
+    async fn issue_alert(
+        &self,
+        req: Request<pb::IssueAlertRequest>,
+    ) -> Result<Response<pb::IssueResponse>, Status> {
+        let alert = parse_new_alert(req.get_ref().alert.as_ref(), "alert").inspect_err(|e| {
+            warn!(reason = %e.message(), "alert refused");
+        })?;
+        self.issue(RecordKind::Alert(alert)).await
+    }
+
+    async fn amend_alert(
+        &self,
+        req: Request<pb::AmendAlertRequest>,
+    ) -> Result<Response<pb::IssueResponse>, Status> {
+        let r = req.into_inner();
+        let target = self.resolve(&r.target, "target")?;
+        let alert = parse_new_alert(r.alert.as_ref(), "alert")?;
+        let reason = parse_reason(&r.reason)?;
+        self.issue(RecordKind::Amendment(Amendment {
+            supersedes: target,
+            alert,
+            reason,
+        }))
+        .await
+    }
+
+    async fn retract_alert(
+        &self,
+        req: Request<pb::RetractAlertRequest>,
+    ) -> Result<Response<pb::IssueResponse>, Status> {
+        let r = req.into_inner();
+        let target = self.resolve(&r.target, "target")?;
+        let reason = parse_reason(&r.reason)?;
+        let entry = self
+            .node
+            .store
+            .get(&target)
+            .map_err(internal)?
+            .ok_or_else(|| Status::not_found(format!("no record with id {target}")))?;
+        let rec = entry.record().map_err(internal)?;
+        let distribution = rec
+            .kind
+            .alert()
+            .map(|a| a.distribution.clone())
+            .ok_or_else(|| {
+                Status::failed_precondition(format!(
+                    "target {target} is a {}, not an alert",
+                    rec.kind.name()
+                ))
+            })?;
+        self.issue(RecordKind::Retraction(Retraction {
+            target,
+            reason,
+            distribution,
+        }))
+        .await
+    }
+
+    type ListRecordsStream = RecordStream;
+
+    async fn list_records(
+        &self,
+        req: Request<pb::ListRecordsRequest>,
+    ) -> Result<Response<Self::ListRecordsStream>, Status> {
+        let filter = Filter::parse(req.into_inner())?;
+        let store = self.node.store.clone();
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        // sled iteration is blocking: walk the store on a blocking thread and stream.
+        tokio::task::spawn_blocking(move || {
+            let today = Date::today_utc();
+            for entry in store.iter() {
+                let item = entry
+                    .map_err(internal)
+                    .and_then(|e| match filter.matches(&e, today) {
+                        Ok(true) => view(&e).map(Some),
+                        Ok(false) => Ok(None),
+                        Err(err) => Err(internal(err)),
+                    });
+                let stop = item.is_err();
+                match item {
+                    Ok(None) => continue,
+                    Ok(Some(v)) => {
+                        if tx.blocking_send(Ok(v)).is_err() {
+                            return; // client went away
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.blocking_send(Err(e));
+                    }
+                }
+                if stop {
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        )))
+    }
+
+    async fn get_record(
+        &self,
+        req: Request<pb::GetRecordRequest>,
+    ) -> Result<Response<pb::StoredRecord>, Status> {
+        let id = self.resolve(&req.get_ref().id, "id")?;
+        let entry = self
+            .node
+            .store
+            .get(&id)
+            .map_err(internal)?
+            .ok_or_else(|| Status::not_found(format!("no record with id {id}")))?;
+        Ok(Response::new(view(&entry)?))
+    }
+}

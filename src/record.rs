@@ -1,0 +1,637 @@
+//! Signed records: what a desk says, exactly as it said it.
+//!
+//! A [`Record`] is the checked domain form; its protobuf encoding is the *body*. The body
+//! bytes are signed once, by their origin, over a domain-separated message
+//! ([`SIGNATURE_CONTEXT`] `|| body`), and shipped as an [`pb::Envelope`] alongside the signature
+//! and the signer's [`KeyId`]. The [`RecordId`] is SHA-256 of the body. Verification checks the
+//! bytes received with `verify_strict` before decoding them, then parses the decoded body into
+//! a [`Record`] with every field checked. `docs/PROTOCOL.md` specifies all of this for auditors.
+
+use std::fmt;
+
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use prost::Message;
+use sha2::{Digest, Sha256};
+
+use crate::model::{
+    Alert, CountryCode, Date, Distribution, FieldError, InvalidValue, NodeName, Note,
+    OutcomeResult, ShortText, Substance, Text,
+};
+use crate::pb;
+
+/// Prefix of every signed message: domain separation from any other use of the key.
+pub const SIGNATURE_CONTEXT: &[u8] = b"kdesk/v1/record-signature\x00";
+/// The body schema version this code writes and accepts.
+pub const BODY_VERSION: u32 = 1;
+/// Largest body accepted (bytes). Alerts are a few hundred bytes to a few KiB.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// SHA-256 of a record body.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RecordId(pub [u8; 32]);
+
+impl RecordId {
+    /// The id of a body.
+    pub fn of_body(body: &[u8]) -> Self {
+        Self(Sha256::digest(body).into())
+    }
+    /// From 32 raw bytes.
+    ///
+    /// # Errors
+    /// When the slice is not 32 bytes long.
+    pub fn from_slice(b: &[u8], field: &str) -> Result<Self, FieldError> {
+        <[u8; 32]>::try_from(b).map(Self).map_err(|_| {
+            FieldError::new(field, format!("must be a 32-byte record id, got {} bytes", b.len()))
+        })
+    }
+    /// Parses 64 hex digits.
+    ///
+    /// # Errors
+    /// Not 64 hex digits.
+    pub fn parse_hex(s: &str) -> Result<Self, InvalidValue> {
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(s.trim(), &mut out)
+            .map_err(|_| InvalidValue::new(s, "a record id", "must be 64 hex digits"))?;
+        Ok(Self(out))
+    }
+    /// Lower-case hex.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+    /// First 12 hex digits, for tables.
+    pub fn short(&self) -> String {
+        hex::encode(&self.0[..6])
+    }
+}
+impl fmt::Display for RecordId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+impl fmt::Debug for RecordId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RecordId({})", self.short())
+    }
+}
+
+/// SHA-256 of a 32-byte Ed25519 public key.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyId(pub [u8; 32]);
+
+impl KeyId {
+    /// The id of a public key.
+    pub fn of(key: &VerifyingKey) -> Self {
+        Self(Sha256::digest(key.as_bytes()).into())
+    }
+    /// Lower-case hex.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+}
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+impl fmt::Debug for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyId({})", &self.to_hex()[..12])
+    }
+}
+
+/// The node that created a record: country and node name, written `KR/seoul`.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct Origin {
+    /// ISO 3166-1 country of the desk.
+    pub country: CountryCode,
+    /// Node name within the country.
+    pub node: NodeName,
+}
+
+impl Origin {
+    /// Parses `KR/seoul`.
+    ///
+    /// # Errors
+    /// Missing slash, bad country or node name.
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        let (c, n) = s
+            .split_once('/')
+            .ok_or_else(|| InvalidValue::new(s, "an origin", "must be COUNTRY/node, e.g. KR/seoul"))?;
+        Ok(Self {
+            country: CountryCode::parse(c)?,
+            node: NodeName::parse(n)?,
+        })
+    }
+    /// Storage key prefix: country (2 bytes), node name length (1 byte), node name.
+    pub fn key_prefix(&self) -> Vec<u8> {
+        origin_key_prefix(self.country.as_str(), self.node.as_str())
+    }
+    fn to_pb(&self) -> pb::Origin {
+        pb::Origin {
+            country: self.country.to_string(),
+            node: self.node.to_string(),
+        }
+    }
+    fn from_pb(o: Option<&pb::Origin>, field: &str) -> Result<Self, FieldError> {
+        let o = o.ok_or_else(|| FieldError::new(field, "is required"))?;
+        Ok(Self {
+            country: CountryCode::parse(&o.country).map_err(|e| e.at(format!("{field}.country")))?,
+            node: NodeName::parse(&o.node).map_err(|e| e.at(format!("{field}.node")))?,
+        })
+    }
+}
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.country, self.node)
+    }
+}
+
+/// [`Origin::key_prefix`] from raw protobuf strings (for records already verified on store).
+pub fn origin_key_prefix(country: &str, node: &str) -> Vec<u8> {
+    let n = node.as_bytes();
+    let mut k = Vec::with_capacity(country.len() + 1 + n.len());
+    k.extend_from_slice(country.as_bytes());
+    // Stored node names are at most 32 bytes (NodeName invariant); clamp defensively.
+    k.push(n.len().min(255) as u8);
+    k.extend_from_slice(n);
+    k
+}
+
+/// A new full version of an alert.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Amendment {
+    /// The version it replaces.
+    pub supersedes: RecordId,
+    /// The new content.
+    pub alert: Alert,
+    /// Why it changed.
+    pub reason: Note,
+}
+
+/// Withdrawal of an alert.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Retraction {
+    /// The current version of the alert.
+    pub target: RecordId,
+    /// Why.
+    pub reason: Note,
+    /// The withdrawn alert's distribution.
+    pub distribution: Distribution,
+}
+
+/// Field-level evidence of a hit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MatchedField {
+    /// Alert field name.
+    pub field: ShortText,
+    /// Normalised value seen.
+    pub value: Text<0, 256>,
+    /// Why it matched.
+    pub reason: ShortText,
+}
+
+/// A screening hit on an alert.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hit {
+    /// Alert version that matched.
+    pub alert_id: RecordId,
+    /// Its origin (the hit's recipient).
+    pub alert_origin: Origin,
+    /// 0-1000.
+    pub score: u32,
+    /// Evidence.
+    pub matched: Vec<MatchedField>,
+    /// Screened line or passenger reference.
+    pub subject_reference: ShortText,
+    /// Screening date.
+    pub screened_on: Date,
+}
+
+/// What inspection found after a hit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    /// The hit.
+    pub hit_id: RecordId,
+    /// Origin of the alert (the outcome's recipient).
+    pub alert_origin: Origin,
+    /// Result.
+    pub result: OutcomeResult,
+    /// Substance found.
+    pub substance: Option<Substance>,
+    /// Grams seized.
+    pub quantity_grams: u64,
+    /// Free text.
+    pub note: Option<Note>,
+}
+
+/// What a record says.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RecordKind {
+    /// A new alert.
+    Alert(Alert),
+    /// A new version of an alert.
+    Amendment(Amendment),
+    /// Withdrawal of an alert.
+    Retraction(Retraction),
+    /// A screening hit.
+    Hit(Hit),
+    /// An inspection outcome.
+    Outcome(Outcome),
+}
+
+impl RecordKind {
+    /// `alert`, `amendment`, `retraction`, `hit`, `outcome`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Alert(_) => "alert",
+            Self::Amendment(_) => "amendment",
+            Self::Retraction(_) => "retraction",
+            Self::Hit(_) => "hit",
+            Self::Outcome(_) => "outcome",
+        }
+    }
+    /// The alert content carried, for alerts and amendments.
+    pub fn alert(&self) -> Option<&Alert> {
+        match self {
+            Self::Alert(a) => Some(a),
+            Self::Amendment(a) => Some(&a.alert),
+            _ => None,
+        }
+    }
+}
+
+/// Record kind names accepted by filters.
+pub const KIND_NAMES: [&str; 5] = ["alert", "amendment", "retraction", "hit", "outcome"];
+
+/// A checked record body.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    /// Who created it.
+    pub origin: Origin,
+    /// Per-origin sequence number, from 1.
+    pub seq: u64,
+    /// Creation time, ms since the Unix epoch.
+    pub created_at_ms: i64,
+    /// Content.
+    pub kind: RecordKind,
+}
+
+impl Record {
+    /// Protobuf form (what is encoded and signed).
+    pub fn to_pb(&self) -> pb::RecordBody {
+        use pb::record_body::Kind;
+        let kind = match &self.kind {
+            RecordKind::Alert(a) => Kind::Alert(a.to_pb()),
+            RecordKind::Amendment(a) => Kind::Amendment(pb::Amendment {
+                supersedes: a.supersedes.0.to_vec(),
+                alert: Some(a.alert.to_pb()),
+                reason: a.reason.to_string(),
+            }),
+            RecordKind::Retraction(r) => Kind::Retraction(pb::Retraction {
+                target: r.target.0.to_vec(),
+                reason: r.reason.to_string(),
+                distribution: Some(r.distribution.to_pb()),
+            }),
+            RecordKind::Hit(h) => Kind::Hit(pb::Hit {
+                alert_id: h.alert_id.0.to_vec(),
+                alert_origin: Some(h.alert_origin.to_pb()),
+                score: h.score,
+                matched: h
+                    .matched
+                    .iter()
+                    .map(|m| pb::MatchedField {
+                        field: m.field.to_string(),
+                        value: m.value.to_string(),
+                        reason: m.reason.to_string(),
+                    })
+                    .collect(),
+                subject_reference: h.subject_reference.to_string(),
+                screened_on: h.screened_on.to_string(),
+            }),
+            RecordKind::Outcome(o) => Kind::Outcome(pb::Outcome {
+                hit_id: o.hit_id.0.to_vec(),
+                alert_origin: Some(o.alert_origin.to_pb()),
+                result: o.result.to_pb(),
+                substance: o.substance.map_or(0, |s| s.to_pb()),
+                quantity_grams: o.quantity_grams,
+                note: o.note.as_ref().map(|n| n.to_string()).unwrap_or_default(),
+            }),
+        };
+        pb::RecordBody {
+            version: BODY_VERSION,
+            origin: Some(self.origin.to_pb()),
+            seq: self.seq,
+            created_at_ms: self.created_at_ms,
+            kind: Some(kind),
+        }
+    }
+
+    /// Parses a decoded body, checking every field.
+    ///
+    /// # Errors
+    /// Unsupported version, missing or invalid fields.
+    pub fn from_pb(b: &pb::RecordBody) -> Result<Self, FieldError> {
+        use pb::record_body::Kind;
+        if b.version != BODY_VERSION {
+            return Err(FieldError::new(
+                "version",
+                format!("body version {} is not supported (this node reads {BODY_VERSION})", b.version),
+            ));
+        }
+        if b.seq == 0 {
+            return Err(FieldError::new("seq", "must start at 1"));
+        }
+        if b.created_at_ms <= 0 {
+            return Err(FieldError::new("created_at_ms", "must be a time after 1970"));
+        }
+        let origin = Origin::from_pb(b.origin.as_ref(), "origin")?;
+        let kind = match &b.kind {
+            None => return Err(FieldError::new("kind", "is required")),
+            Some(Kind::Alert(a)) => {
+                RecordKind::Alert(Alert::try_from(a).map_err(|e| e.within("alert"))?)
+            }
+            Some(Kind::Amendment(a)) => RecordKind::Amendment(Amendment {
+                supersedes: RecordId::from_slice(&a.supersedes, "amendment.supersedes")?,
+                alert: Alert::try_from(
+                    a.alert
+                        .as_ref()
+                        .ok_or_else(|| FieldError::new("amendment.alert", "is required"))?,
+                )
+                .map_err(|e| e.within("amendment.alert"))?,
+                reason: Note::parse(&a.reason).map_err(|e| e.at("amendment.reason"))?,
+            }),
+            Some(Kind::Retraction(r)) => RecordKind::Retraction(Retraction {
+                target: RecordId::from_slice(&r.target, "retraction.target")?,
+                reason: Note::parse(&r.reason).map_err(|e| e.at("retraction.reason"))?,
+                distribution: Distribution::from_pb(
+                    r.distribution.as_ref(),
+                    "retraction.distribution",
+                )?,
+            }),
+            Some(Kind::Hit(h)) => RecordKind::Hit(Hit {
+                alert_id: RecordId::from_slice(&h.alert_id, "hit.alert_id")?,
+                alert_origin: Origin::from_pb(h.alert_origin.as_ref(), "hit.alert_origin")?,
+                score: if h.score <= 1000 {
+                    h.score
+                } else {
+                    return Err(FieldError::new("hit.score", "must be 0-1000"));
+                },
+                matched: h
+                    .matched
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| {
+                        let f = |n: &str| format!("hit.matched[{i}].{n}");
+                        Ok(MatchedField {
+                            field: ShortText::parse(&m.field).map_err(|e| e.at(f("field")))?,
+                            value: Text::parse(&m.value).map_err(|e| e.at(f("value")))?,
+                            reason: ShortText::parse(&m.reason).map_err(|e| e.at(f("reason")))?,
+                        })
+                    })
+                    .collect::<Result<_, FieldError>>()?,
+                subject_reference: ShortText::parse(&h.subject_reference)
+                    .map_err(|e| e.at("hit.subject_reference"))?,
+                screened_on: Date::parse(&h.screened_on).map_err(|e| e.at("hit.screened_on"))?,
+            }),
+            Some(Kind::Outcome(o)) => RecordKind::Outcome(Outcome {
+                hit_id: RecordId::from_slice(&o.hit_id, "outcome.hit_id")?,
+                alert_origin: Origin::from_pb(o.alert_origin.as_ref(), "outcome.alert_origin")?,
+                result: OutcomeResult::from_pb(o.result, "outcome.result")?,
+                substance: match o.substance {
+                    0 => None,
+                    s => Some(Substance::from_pb(s, "outcome.substance")?),
+                },
+                quantity_grams: o.quantity_grams,
+                note: match o.note.as_str() {
+                    "" => None,
+                    n => Some(Note::parse(n).map_err(|e| e.at("outcome.note"))?),
+                },
+            }),
+        };
+        Ok(Self {
+            origin,
+            seq: b.seq,
+            created_at_ms: b.created_at_ms,
+            kind,
+        })
+    }
+
+    /// Encodes, signs and wraps the record.
+    pub fn sign(&self, key: &SigningKey) -> SignedRecord {
+        let body = self.to_pb().encode_to_vec();
+        let signature = key.sign(&signing_message(&body));
+        let id = RecordId::of_body(&body);
+        SignedRecord {
+            id,
+            envelope: pb::Envelope {
+                body,
+                signature: signature.to_bytes().to_vec(),
+                key_id: KeyId::of(&key.verifying_key()).0.to_vec(),
+            },
+            record: self.clone(),
+        }
+    }
+}
+
+/// The exact bytes signed for a body: [`SIGNATURE_CONTEXT`] followed by the body.
+pub fn signing_message(body: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(SIGNATURE_CONTEXT.len() + body.len());
+    m.extend_from_slice(SIGNATURE_CONTEXT);
+    m.extend_from_slice(body);
+    m
+}
+
+/// A record whose signature has been checked (or that this node just signed).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SignedRecord {
+    /// SHA-256 of the body.
+    pub id: RecordId,
+    /// What is stored and shipped.
+    pub envelope: pb::Envelope,
+    /// The checked content.
+    pub record: Record,
+}
+
+/// Why an envelope was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// Body larger than [`MAX_BODY_BYTES`].
+    #[error("body is {0} bytes; at most {MAX_BODY_BYTES} accepted")]
+    BodyTooLarge(usize),
+    /// The key id is not 32 bytes.
+    #[error("key_id must be 32 bytes, got {0}")]
+    KeyIdLength(usize),
+    /// No key known for the key id.
+    #[error("signing key {0} is not registered")]
+    UnknownKey(String),
+    /// The signature is not 64 bytes.
+    #[error("signature must be 64 bytes, got {0}")]
+    SignatureLength(usize),
+    /// `verify_strict` refused the signature.
+    #[error("signature does not verify with key {0}")]
+    BadSignature(String),
+    /// The signed bytes are not a protobuf RecordBody.
+    #[error("body is not a valid RecordBody: {0}")]
+    Decode(#[from] prost::DecodeError),
+    /// The body decodes but a field is invalid.
+    #[error("body field {0}")]
+    Invalid(#[from] FieldError),
+}
+
+/// Verifies an envelope with a key chosen by its key id, then decodes and checks the body.
+///
+/// `lookup` returns the key registered under a key id, if any. The caller must still check
+/// that the key is registered for the record's origin (see [`SignedRecord::record`]).
+///
+/// # Errors
+/// Any [`VerifyError`]; the order of checks is size, key id, signature, decoding, fields.
+pub fn verify_envelope(
+    envelope: &pb::Envelope,
+    lookup: impl FnOnce(&KeyId) -> Option<VerifyingKey>,
+) -> Result<SignedRecord, VerifyError> {
+    if envelope.body.len() > MAX_BODY_BYTES {
+        return Err(VerifyError::BodyTooLarge(envelope.body.len()));
+    }
+    let key_id = KeyId(
+        <[u8; 32]>::try_from(envelope.key_id.as_slice())
+            .map_err(|_| VerifyError::KeyIdLength(envelope.key_id.len()))?,
+    );
+    let key = lookup(&key_id).ok_or_else(|| VerifyError::UnknownKey(key_id.to_hex()))?;
+    if KeyId::of(&key) != key_id {
+        return Err(VerifyError::UnknownKey(key_id.to_hex()));
+    }
+    let sig = Signature::from_slice(&envelope.signature)
+        .map_err(|_| VerifyError::SignatureLength(envelope.signature.len()))?;
+    key.verify_strict(&signing_message(&envelope.body), &sig)
+        .map_err(|_| VerifyError::BadSignature(key_id.to_hex()))?;
+    let body = pb::RecordBody::decode(envelope.body.as_slice())?;
+    let record = Record::from_pb(&body)?;
+    Ok(SignedRecord {
+        id: RecordId::of_body(&envelope.body),
+        envelope: envelope.clone(),
+        record,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn key() -> SigningKey {
+        SigningKey::from_bytes(&[7u8; 32])
+    }
+
+    fn alert(title: &str, family: &str, doc: &str, day: u8) -> Alert {
+        Alert::from_json(&format!(
+            r#"{{"title": {title:?},
+               "subject": {{"traveler": {{"family_name": {family:?}, "given_names": "Minh",
+                  "document": {{"type": "passport", "number": {doc:?}, "issuing_country": "VN"}}}}}},
+               "substances": ["ketamine"], "risk": "high",
+               "validity": {{"valid_from": "2026-11-{day:02}", "valid_until": "2027-01-31"}},
+               "distribution": {{"countries": ["KR", "VN"]}},
+               "handling": {{"tlp": "amber+strict", "no_onward_sharing": true}}}}"#
+        ))
+        .unwrap()
+    }
+
+    fn record(a: Alert, seq: u64) -> Record {
+        Record {
+            origin: Origin::parse("VN/hcm").unwrap(),
+            seq,
+            created_at_ms: 1_790_000_000_000,
+            kind: RecordKind::Alert(a),
+        }
+    }
+
+    fn lookup(k: &VerifyingKey) -> impl FnOnce(&KeyId) -> Option<VerifyingKey> + '_ {
+        move |id| (KeyId::of(k) == *id).then_some(*k)
+    }
+
+    #[test]
+    fn sign_verify_round_trip() {
+        let r = record(alert("Courier", "Tran", "C1234567", 1), 1);
+        let s = r.sign(&key());
+        let v = verify_envelope(&s.envelope, lookup(&key().verifying_key())).unwrap();
+        assert_eq!(v.record, r);
+        assert_eq!(v.id, s.id);
+    }
+
+    #[test]
+    fn wrong_key_and_bad_lengths_fail() {
+        let s = record(alert("Courier", "Tran", "C1234567", 1), 1).sign(&key());
+        let other = SigningKey::from_bytes(&[8u8; 32]).verifying_key();
+        assert!(matches!(
+            verify_envelope(&s.envelope, |_| Some(other)),
+            Err(VerifyError::UnknownKey(_))
+        ));
+        let mut e = s.envelope.clone();
+        e.signature.pop();
+        assert!(matches!(
+            verify_envelope(&e, lookup(&key().verifying_key())),
+            Err(VerifyError::SignatureLength(63))
+        ));
+        let mut e = s.envelope.clone();
+        e.body = vec![0; MAX_BODY_BYTES + 1];
+        assert!(matches!(
+            verify_envelope(&e, lookup(&key().verifying_key())),
+            Err(VerifyError::BodyTooLarge(_))
+        ));
+    }
+
+    #[test]
+    fn signature_without_context_is_refused() {
+        // A signature over the bare body (no domain separation) must not verify.
+        let s = record(alert("Courier", "Tran", "C1234567", 1), 1).sign(&key());
+        let mut e = s.envelope.clone();
+        e.signature = key().sign(&e.body).to_bytes().to_vec();
+        assert!(matches!(
+            verify_envelope(&e, lookup(&key().verifying_key())),
+            Err(VerifyError::BadSignature(_))
+        ));
+    }
+
+    #[test]
+    fn validly_signed_but_invalid_body_is_refused() {
+        let mut body = record(alert("Courier", "Tran", "C1234567", 1), 1).to_pb();
+        if let Some(pb::record_body::Kind::Alert(a)) = &mut body.kind {
+            a.distribution = Some(pb::Distribution::default());
+        }
+        let bytes = body.encode_to_vec();
+        let e = pb::Envelope {
+            signature: key().sign(&signing_message(&bytes)).to_bytes().to_vec(),
+            body: bytes,
+            key_id: KeyId::of(&key().verifying_key()).0.to_vec(),
+        };
+        let err = verify_envelope(&e, lookup(&key().verifying_key())).unwrap_err();
+        assert!(err.to_string().contains("alert.distribution.countries"), "{err}");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// encode -> sign -> verify -> decode gives back the record, for varied content.
+        #[test]
+        fn round_trip(title in "[A-Za-z0-9 ]{1,60}", family in "[A-Z][a-z]{1,20}",
+                      doc in "[A-Z][0-9]{7}", day in 1u8..28, seq in 1u64..u64::MAX) {
+            let title = if title.trim().is_empty() { "x".to_owned() } else { title };
+            let r = record(alert(&title, &family, &doc, day), seq);
+            let s = r.sign(&key());
+            let v = verify_envelope(&s.envelope, lookup(&key().verifying_key())).unwrap();
+            prop_assert_eq!(v.record, r);
+        }
+
+        /// Changing any single byte of the body or the signature makes verification fail.
+        #[test]
+        fn any_changed_byte_fails(pos in any::<prop::sample::Index>(), flip in 1u8..=255,
+                                  in_sig in any::<bool>()) {
+            let s = record(alert("Courier", "Tran", "C1234567", 1), 9).sign(&key());
+            let mut e = s.envelope.clone();
+            let target = if in_sig { &mut e.signature } else { &mut e.body };
+            let i = pos.index(target.len());
+            target[i] ^= flip;
+            prop_assert!(verify_envelope(&e, lookup(&key().verifying_key())).is_err());
+        }
+    }
+}

@@ -1,0 +1,777 @@
+//! Durable storage in sled 0.34.7.
+//!
+//! One sled `Tree` per keyspace, big-endian numeric keys so that iteration order is sequence
+//! order:
+//!
+//! | tree       | key                                   | value                               |
+//! |------------|---------------------------------------|-------------------------------------|
+//! | `records`  | record id (32)                        | stored-at ms (8, BE) ‖ Envelope     |
+//! | `seq`      | origin prefix ‖ seq (8, BE)           | record id                           |
+//! | `state`    | alert/amendment record id             | status (1) ‖ superseded_by ‖ retracted_by ‖ supersedes |
+//! | `evidence` | origin prefix ‖ seq ‖ record id       | conflicting Envelope (equivocation) |
+//! | `idx`      | index kind (1) ‖ value ‖ 0x00 ‖ id    | empty (screening identifier index)  |
+//!
+//! The origin prefix is country (2) ‖ node-name length (1) ‖ node name, so no origin's prefix is
+//! a prefix of another's. Every record is written by one multi-tree transaction: it is stored
+//! whole or not at all. Nothing is acknowledged until [`Store::flush`] has returned.
+
+use std::path::Path;
+
+use prost::Message;
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use sled::Transactional;
+
+use crate::model::{Date, Subject};
+use crate::pb;
+use crate::record::{origin_key_prefix, Origin, Record, RecordId, RecordKind, SignedRecord};
+
+/// Storage failure or refusal.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// sled failed (I/O, corruption, or another process holds the directory).
+    #[error("storage: {0}")]
+    Sled(#[from] sled::Error),
+    /// Stored bytes did not decode: the database is damaged.
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+    /// The record breaks a lifecycle rule; nothing was stored.
+    #[error("{0}")]
+    Rejected(Rejection),
+}
+
+/// Lifecycle rules an amendment or retraction can break.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// The target record is not stored here.
+    #[error("target {0} is not a stored alert")]
+    UnknownTarget(String),
+    /// Only the origin of an alert may amend or retract it.
+    #[error("target {target} belongs to {owner}, not to {origin}")]
+    NotOwner {
+        /// The target id.
+        target: String,
+        /// Its origin.
+        owner: String,
+        /// The record's origin.
+        origin: String,
+    },
+    /// The target is not the current version.
+    #[error("target {target} is {status}{by}")]
+    NotCurrent {
+        /// The target id.
+        target: String,
+        /// Its status.
+        status: &'static str,
+        /// ", superseded by X" or ", retracted by X".
+        by: String,
+    },
+    /// An amendment may not drop recipients of the version it replaces.
+    #[error(
+        "distribution {new} drops recipients of the current version ({old}); \
+         retract and issue a new alert instead"
+    )]
+    NarrowedDistribution {
+        /// New distribution summary.
+        new: String,
+        /// Old distribution summary.
+        old: String,
+    },
+}
+
+/// What happened to a record handed to [`Store::ingest`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ingest {
+    /// Newly stored.
+    Stored,
+    /// Already stored (same id): nothing changed.
+    Duplicate,
+    /// Another body is stored for the same (origin, seq): this one was kept as evidence and
+    /// the stored one left untouched.
+    Equivocation {
+        /// The record already stored under that (origin, seq).
+        existing: RecordId,
+    },
+}
+
+/// Lifecycle of an alert version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Current version, not withdrawn.
+    Active,
+    /// Replaced by an amendment.
+    Superseded,
+    /// Withdrawn.
+    Retracted,
+}
+
+impl Status {
+    /// Lower-case name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Superseded => "superseded",
+            Status::Retracted => "retracted",
+        }
+    }
+}
+
+/// Stored lifecycle state of an alert or amendment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlertState {
+    /// Status.
+    pub status: Status,
+    /// The amendment that replaced it.
+    pub superseded_by: Option<RecordId>,
+    /// The retraction that withdrew it.
+    pub retracted_by: Option<RecordId>,
+    /// The version this one replaced (for amendments).
+    pub supersedes: Option<RecordId>,
+}
+
+const STATE_LEN: usize = 1 + 32 * 3;
+
+impl AlertState {
+    fn active(supersedes: Option<RecordId>) -> Self {
+        Self {
+            status: Status::Active,
+            superseded_by: None,
+            retracted_by: None,
+            supersedes,
+        }
+    }
+
+    fn encode(&self) -> [u8; STATE_LEN] {
+        let mut b = [0u8; STATE_LEN];
+        b[0] = match self.status {
+            Status::Active => 1,
+            Status::Superseded => 2,
+            Status::Retracted => 3,
+        };
+        for (i, id) in [self.superseded_by, self.retracted_by, self.supersedes]
+            .into_iter()
+            .enumerate()
+        {
+            if let Some(id) = id {
+                b[1 + 32 * i..33 + 32 * i].copy_from_slice(&id.0);
+            }
+        }
+        b
+    }
+
+    fn decode(b: &[u8]) -> Result<Self, StoreError> {
+        if b.len() != STATE_LEN {
+            return Err(StoreError::Corrupt(format!("state entry of {} bytes", b.len())));
+        }
+        let status = match b[0] {
+            1 => Status::Active,
+            2 => Status::Superseded,
+            3 => Status::Retracted,
+            s => return Err(StoreError::Corrupt(format!("state status {s}"))),
+        };
+        let id = |i: usize| {
+            let s = &b[1 + 32 * i..33 + 32 * i];
+            // The slice is exactly 32 bytes by construction.
+            let a = <[u8; 32]>::try_from(s).unwrap_or([0; 32]);
+            (a != [0; 32]).then_some(RecordId(a))
+        };
+        Ok(Self {
+            status,
+            superseded_by: id(0),
+            retracted_by: id(1),
+            supersedes: id(2),
+        })
+    }
+}
+
+/// A stored record with what this node knows about it.
+#[derive(Debug, Clone)]
+pub struct StoredEntry {
+    /// Record id.
+    pub id: RecordId,
+    /// The envelope exactly as received or signed.
+    pub envelope: pb::Envelope,
+    /// When this node stored it.
+    pub stored_at_ms: i64,
+    /// Lifecycle state, for alerts and amendments.
+    pub state: Option<AlertState>,
+    /// Another body has been seen for the same (origin, seq).
+    pub equivocation: bool,
+}
+
+impl StoredEntry {
+    /// Decodes the body (already verified when stored).
+    ///
+    /// # Errors
+    /// The stored body no longer decodes (damaged database).
+    pub fn record(&self) -> Result<Record, StoreError> {
+        decode_record(&self.envelope.body)
+    }
+}
+
+fn decode_record(body: &[u8]) -> Result<Record, StoreError> {
+    let b = pb::RecordBody::decode(body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Record::from_pb(&b).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Kinds of screening identifier in the `idx` tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum IndexKind {
+    /// ISO 6346 container number.
+    Container = 1,
+    /// UPU S10 item id.
+    PostalItem = 2,
+    /// Bill of lading or air waybill number.
+    TransportDocument = 3,
+    /// Express tracking number.
+    Tracking = 4,
+    /// IMO number.
+    Imo = 5,
+    /// Travel document: issuing country ‖ number.
+    TravelDocument = 6,
+    /// Flight or voyage ‖ travel date.
+    FlightDate = 7,
+}
+
+/// Identifier index entries of a record: (kind, normalised value).
+pub fn index_entries(record: &Record) -> Vec<(IndexKind, String)> {
+    let Some(alert) = record.kind.alert() else {
+        return vec![];
+    };
+    let mut out = vec![];
+    match &alert.subject {
+        Subject::Cargo(c) => {
+            for n in &c.container_numbers {
+                out.push((IndexKind::Container, n.to_string()));
+            }
+            if let Some(p) = &c.postal_item_id {
+                out.push((IndexKind::PostalItem, p.to_string()));
+            }
+            if let Some(d) = &c.transport_document {
+                out.push((IndexKind::TransportDocument, d.number().to_owned()));
+            }
+            if let Some(t) = &c.express_tracking_number {
+                out.push((IndexKind::Tracking, t.to_string()));
+            }
+            if let Some(i) = &c.vessel_imo {
+                out.push((IndexKind::Imo, i.to_string()));
+            }
+        }
+        Subject::Traveler(t) => {
+            if let Some(d) = &t.document {
+                out.push((
+                    IndexKind::TravelDocument,
+                    format!("{}{}", d.issuing_country, d.number),
+                ));
+            }
+            if let (Some(f), Some(d)) = (&t.flight_or_voyage, &t.travel_date) {
+                out.push((IndexKind::FlightDate, format!("{f}/{d}")));
+            }
+        }
+    }
+    out
+}
+
+fn index_key(kind: IndexKind, value: &str, id: &RecordId) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + value.len() + 1 + 32);
+    k.push(kind as u8);
+    k.extend_from_slice(value.as_bytes());
+    k.push(0);
+    k.extend_from_slice(&id.0);
+    k
+}
+
+fn seq_key(origin: &Origin, seq: u64) -> Vec<u8> {
+    let mut k = origin.key_prefix();
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+type Abort = ConflictableTransactionError<StoreError>;
+
+fn abort(e: StoreError) -> Abort {
+    ConflictableTransactionError::Abort(e)
+}
+
+/// The node's database.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    records: sled::Tree,
+    seq: sled::Tree,
+    state: sled::Tree,
+    evidence: sled::Tree,
+    idx: sled::Tree,
+}
+
+impl Store {
+    /// Opens (or creates) the database in `dir`. Fails if another process has it open.
+    ///
+    /// # Errors
+    /// sled could not open the directory.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let db = sled::Config::new().path(dir).open()?;
+        Self::from_db(db)
+    }
+
+    /// A throw-away database for tests.
+    ///
+    /// # Errors
+    /// sled could not create it.
+    pub fn temporary() -> Result<Self, StoreError> {
+        Self::from_db(sled::Config::new().temporary(true).open()?)
+    }
+
+    fn from_db(db: sled::Db) -> Result<Self, StoreError> {
+        Ok(Self {
+            records: db.open_tree("records")?,
+            seq: db.open_tree("seq")?,
+            state: db.open_tree("state")?,
+            evidence: db.open_tree("evidence")?,
+            idx: db.open_tree("idx")?,
+            db,
+        })
+    }
+
+    /// Makes everything written so far durable. The durability point: acknowledge nothing
+    /// before this returns.
+    ///
+    /// # Errors
+    /// The flush failed; treat the pending writes as not durable.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+
+    /// Blocking flush, for shutdown paths outside async code.
+    ///
+    /// # Errors
+    /// The flush failed.
+    pub fn flush_blocking(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Stores a verified record atomically with its sequence entry, lifecycle state and index
+    /// entries. Does not flush.
+    ///
+    /// # Errors
+    /// [`StoreError::Rejected`] when an amendment or retraction breaks a lifecycle rule
+    /// (nothing stored), or a storage error.
+    pub fn ingest(&self, rec: &SignedRecord, now_ms: i64) -> Result<Ingest, StoreError> {
+        let value = {
+            let mut v = now_ms.to_be_bytes().to_vec();
+            rec.envelope.encode(&mut v).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            v
+        };
+        let seq_key = seq_key(&rec.record.origin, rec.record.seq);
+        let index: Vec<Vec<u8>> = index_entries(&rec.record)
+            .into_iter()
+            .map(|(k, v)| index_key(k, &v, &rec.id))
+            .collect();
+        let result = (&self.records, &self.seq, &self.state, &self.evidence, &self.idx)
+            .transaction(|(records, seq, state, evidence, idx)| {
+                if records.get(rec.id.0)?.is_some() {
+                    return Ok(Ingest::Duplicate);
+                }
+                if let Some(existing) = seq.get(&seq_key)? {
+                    let existing = RecordId::from_slice(&existing, "seq")
+                        .map_err(|e| abort(StoreError::Corrupt(e.to_string())))?;
+                    let mut k = seq_key.clone();
+                    k.extend_from_slice(&rec.id.0);
+                    evidence.insert(k, rec.envelope.encode_to_vec())?;
+                    return Ok(Ingest::Equivocation { existing });
+                }
+                match &rec.record.kind {
+                    RecordKind::Alert(_) => {
+                        state.insert(&rec.id.0, &AlertState::active(None).encode()[..])?;
+                    }
+                    RecordKind::Amendment(a) => {
+                        let (mut st, target) =
+                            current_version(records, state, &a.supersedes, &rec.record.origin)?;
+                        let old = target.kind.alert().map(|t| &t.distribution);
+                        if let Some(old) = old {
+                            if !a.alert.distribution.covers(old) {
+                                return Err(abort(StoreError::Rejected(
+                                    Rejection::NarrowedDistribution {
+                                        new: a.alert.distribution.summary(),
+                                        old: old.summary(),
+                                    },
+                                )));
+                            }
+                        }
+                        st.status = Status::Superseded;
+                        st.superseded_by = Some(rec.id);
+                        state.insert(&a.supersedes.0, &st.encode()[..])?;
+                        state.insert(&rec.id.0, &AlertState::active(Some(a.supersedes)).encode()[..])?;
+                    }
+                    RecordKind::Retraction(r) => {
+                        let (mut st, _) =
+                            current_version(records, state, &r.target, &rec.record.origin)?;
+                        // Withdraw the whole chain, newest to oldest.
+                        let mut id = r.target;
+                        loop {
+                            st.status = Status::Retracted;
+                            st.retracted_by = Some(rec.id);
+                            state.insert(&id.0, &st.encode()[..])?;
+                            let Some(prev) = st.supersedes else { break };
+                            let raw = state.get(prev.0)?.ok_or_else(|| {
+                                abort(StoreError::Corrupt(format!("missing state for {prev}")))
+                            })?;
+                            st = AlertState::decode(&raw).map_err(abort)?;
+                            id = prev;
+                        }
+                    }
+                    RecordKind::Hit(_) | RecordKind::Outcome(_) => {}
+                }
+                records.insert(&rec.id.0, value.as_slice())?;
+                seq.insert(seq_key.as_slice(), &rec.id.0)?;
+                for k in &index {
+                    idx.insert(k.as_slice(), &[])?;
+                }
+                Ok(Ingest::Stored)
+            });
+        result.map_err(|e| match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => StoreError::Sled(e),
+        })
+    }
+
+    /// A stored record by id.
+    ///
+    /// # Errors
+    /// Storage failure or damaged entry.
+    pub fn get(&self, id: &RecordId) -> Result<Option<StoredEntry>, StoreError> {
+        let Some(v) = self.records.get(id.0)? else {
+            return Ok(None);
+        };
+        self.entry(*id, &v).map(Some)
+    }
+
+    /// Resolves a full hex id or a unique prefix of at least 8 hex digits.
+    ///
+    /// # Errors
+    /// `Ok(Err(msg))` when the prefix is malformed, unknown or ambiguous.
+    pub fn resolve(&self, text: &str) -> Result<Result<RecordId, String>, StoreError> {
+        let t = text.trim().to_ascii_lowercase();
+        if t.len() < 8 || t.len() > 64 || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(Err(format!(
+                "record id {text:?} must be 8 to 64 hex digits (a unique prefix of the id)"
+            )));
+        }
+        let even = &t[..t.len() & !1];
+        let prefix = hex::decode(even).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut found = None;
+        for kv in self.records.scan_prefix(&prefix) {
+            let (k, _) = kv?;
+            let id = RecordId::from_slice(&k, "records").map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            if !id.to_hex().starts_with(&t) {
+                continue;
+            }
+            if found.is_some() {
+                return Ok(Err(format!("record id prefix {t} is ambiguous; give more digits")));
+            }
+            found = Some(id);
+        }
+        Ok(found.ok_or_else(|| format!("no record with id {t}")))
+    }
+
+    fn entry(&self, id: RecordId, v: &[u8]) -> Result<StoredEntry, StoreError> {
+        if v.len() < 8 {
+            return Err(StoreError::Corrupt(format!("record {id} entry too short")));
+        }
+        let (ts, env) = v.split_at(8);
+        let stored_at_ms = i64::from_be_bytes(ts.try_into().unwrap_or([0; 8]));
+        let envelope = pb::Envelope::decode(env).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let state = self.state.get(id.0)?.map(|s| AlertState::decode(&s)).transpose()?;
+        let equivocation = match pb::RecordBody::decode(envelope.body.as_slice()) {
+            Ok(b) => match b.origin {
+                Some(o) => {
+                    let mut k = origin_key_prefix(&o.country, &o.node);
+                    k.extend_from_slice(&b.seq.to_be_bytes());
+                    self.evidence.scan_prefix(k).next().is_some()
+                }
+                None => false,
+            },
+            Err(_) => false,
+        };
+        Ok(StoredEntry {
+            id,
+            envelope,
+            stored_at_ms,
+            state,
+            equivocation,
+        })
+    }
+
+    /// All records in (origin, seq) order.
+    pub fn iter(&self) -> impl Iterator<Item = Result<StoredEntry, StoreError>> + '_ {
+        self.seq.iter().map(move |kv| {
+            let (_, id) = kv?;
+            let id = RecordId::from_slice(&id, "seq").map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let v = self
+                .records
+                .get(id.0)?
+                .ok_or_else(|| StoreError::Corrupt(format!("seq points to missing record {id}")))?;
+            self.entry(id, &v)
+        })
+    }
+
+    /// Highest sequence number stored for an origin (0 when none).
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn last_seq(&self, origin: &Origin) -> Result<u64, StoreError> {
+        let prefix = origin.key_prefix();
+        match self.seq.scan_prefix(&prefix).next_back() {
+            None => Ok(0),
+            Some(kv) => {
+                let (k, _) = kv?;
+                let tail: [u8; 8] = k[prefix.len()..]
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("seq key length".into()))?;
+                Ok(u64::from_be_bytes(tail))
+            }
+        }
+    }
+
+    /// Number of records from an origin.
+    pub fn count_origin(&self, origin: &Origin) -> usize {
+        self.seq.scan_prefix(origin.key_prefix()).count()
+    }
+
+    /// Number of stored records.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Number of conflicting bodies kept as evidence.
+    pub fn equivocations(&self) -> usize {
+        self.evidence.len()
+    }
+
+    /// Number of alert versions that are current and not withdrawn (expiry not considered).
+    pub fn active_alerts(&self) -> usize {
+        self.state
+            .iter()
+            .values()
+            .filter(|v| v.as_ref().is_ok_and(|v| v.first() == Some(&1)))
+            .count()
+    }
+
+    /// Record ids indexed under an identifier.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn lookup(&self, kind: IndexKind, value: &str) -> Result<Vec<RecordId>, StoreError> {
+        let mut prefix = vec![kind as u8];
+        prefix.extend_from_slice(value.as_bytes());
+        prefix.push(0);
+        self.idx
+            .scan_prefix(&prefix)
+            .keys()
+            .map(|k| {
+                let k = k?;
+                RecordId::from_slice(&k[prefix.len()..], "idx")
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+            .collect()
+    }
+
+    /// Size of the database files.
+    pub fn size_on_disk(&self) -> u64 {
+        self.db.size_on_disk().unwrap_or(0)
+    }
+}
+
+/// Loads the target of an amendment or retraction and checks it is a current version owned
+/// by `origin`.
+fn current_version(
+    records: &TransactionalTree,
+    state: &TransactionalTree,
+    target: &RecordId,
+    origin: &Origin,
+) -> Result<(AlertState, Record), Abort> {
+    let unknown = || abort(StoreError::Rejected(Rejection::UnknownTarget(target.to_hex())));
+    let raw = records.get(target.0)?.ok_or_else(unknown)?;
+    let st = state.get(target.0)?.ok_or_else(unknown)?;
+    let st = AlertState::decode(&st).map_err(abort)?;
+    let env = pb::Envelope::decode(raw.get(8..).unwrap_or_default())
+        .map_err(|e| abort(StoreError::Corrupt(e.to_string())))?;
+    let rec = decode_record(&env.body).map_err(abort)?;
+    if rec.origin != *origin {
+        return Err(abort(StoreError::Rejected(Rejection::NotOwner {
+            target: target.to_hex(),
+            owner: rec.origin.to_string(),
+            origin: origin.to_string(),
+        })));
+    }
+    if st.status != Status::Active {
+        let by = match (st.superseded_by, st.retracted_by) {
+            (_, Some(r)) => format!(", retracted by {r}"),
+            (Some(s), None) => format!(", superseded by {s}; amend or retract that version"),
+            _ => String::new(),
+        };
+        return Err(abort(StoreError::Rejected(Rejection::NotCurrent {
+            target: target.to_hex(),
+            status: st.status.as_str(),
+            by,
+        })));
+    }
+    Ok((st, rec))
+}
+
+/// Status shown for a stored entry: lifecycle, with `expired` for active alerts whose
+/// validity ended before `today`, and `recorded` for kinds without a lifecycle.
+pub fn display_status(entry: &StoredEntry, record: &Record, today: Date) -> &'static str {
+    match (&entry.state, record.kind.alert()) {
+        (Some(st), Some(a)) => {
+            if st.status == Status::Active && a.validity.valid_until() < today {
+                "expired"
+            } else {
+                st.status.as_str()
+            }
+        }
+        (Some(st), None) => st.status.as_str(),
+        (None, _) => "recorded",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Alert;
+    use crate::record::{Amendment, Retraction};
+    use ed25519_dalek::SigningKey;
+
+    fn alert(dist: &str) -> Alert {
+        Alert::from_json(&format!(
+            r#"{{"title": "Meth in express parcels",
+               "subject": {{"cargo": {{"route": "express", "express_tracking_number": "1Z999AA10123456784",
+                  "container_numbers": ["CSQU3054383"]}}}},
+               "substances": ["methamphetamine"], "risk": "high",
+               "validity": {{"valid_from": "2026-11-01", "valid_until": "2027-01-31"}},
+               "distribution": {dist},
+               "handling": {{"tlp": "amber"}}}}"#
+        ))
+        .unwrap()
+    }
+
+    fn signed(origin: &str, seq: u64, kind: RecordKind) -> SignedRecord {
+        Record {
+            origin: Origin::parse(origin).unwrap(),
+            seq,
+            created_at_ms: 1_790_000_000_000 + seq as i64,
+            kind,
+        }
+        .sign(&SigningKey::from_bytes(&[3; 32]))
+    }
+
+    #[test]
+    fn store_is_idempotent_and_keeps_equivocation_evidence() {
+        let s = Store::temporary().unwrap();
+        let a = signed("TH/bkk", 1, RecordKind::Alert(alert(r#"{"countries":["KR"]}"#)));
+        assert_eq!(s.ingest(&a, 1).unwrap(), Ingest::Stored);
+        assert_eq!(s.ingest(&a, 2).unwrap(), Ingest::Duplicate);
+        let other = signed("TH/bkk", 1, RecordKind::Alert(alert(r#"{"all_partners":true}"#)));
+        assert_eq!(s.ingest(&other, 3).unwrap(), Ingest::Equivocation { existing: a.id });
+        assert_eq!(s.len(), 1);
+        assert_eq!(s.equivocations(), 1);
+        let e = s.get(&a.id).unwrap().unwrap();
+        assert!(e.equivocation);
+        assert_eq!(e.envelope, a.envelope, "original untouched");
+        assert_eq!(e.stored_at_ms, 1);
+        assert_eq!(s.last_seq(&Origin::parse("TH/bkk").unwrap()).unwrap(), 1);
+        assert_eq!(s.last_seq(&Origin::parse("TH/bk").unwrap()).unwrap(), 0);
+        assert_eq!(s.lookup(IndexKind::Container, "CSQU3054383").unwrap(), vec![a.id]);
+        assert_eq!(s.lookup(IndexKind::Tracking, "1Z999AA10123456784").unwrap(), vec![a.id]);
+    }
+
+    #[test]
+    fn amend_and_retract_lifecycle() {
+        let s = Store::temporary().unwrap();
+        let a = signed("TH/bkk", 1, RecordKind::Alert(alert(r#"{"countries":["KR"]}"#)));
+        s.ingest(&a, 1).unwrap();
+        // Narrowing is refused; widening accepted.
+        let amend = |seq, target, dist: &str| {
+            signed(
+                "TH/bkk",
+                seq,
+                RecordKind::Amendment(Amendment {
+                    supersedes: target,
+                    alert: alert(dist),
+                    reason: crate::model::Note::parse("more parcels").unwrap(),
+                }),
+            )
+        };
+        let m = amend(2, a.id, r#"{"countries":["KR","NL"]}"#);
+        assert_eq!(s.ingest(&m, 2).unwrap(), Ingest::Stored);
+        assert_eq!(s.get(&a.id).unwrap().unwrap().state.unwrap().status, Status::Superseded);
+        let narrow = amend(3, m.id, r#"{"countries":["KR"]}"#);
+        assert!(matches!(
+            s.ingest(&narrow, 3),
+            Err(StoreError::Rejected(Rejection::NarrowedDistribution { .. }))
+        ));
+        // Amending a superseded version is refused; nothing stored.
+        let stale = amend(3, a.id, r#"{"all_partners":true}"#);
+        assert!(matches!(s.ingest(&stale, 3), Err(StoreError::Rejected(Rejection::NotCurrent { .. }))));
+        assert_eq!(s.len(), 2);
+        // Another origin cannot retract it.
+        let foreign = signed(
+            "NL/rtm",
+            1,
+            RecordKind::Retraction(Retraction {
+                target: m.id,
+                reason: crate::model::Note::parse("x").unwrap(),
+                distribution: crate::model::Distribution::AllPartners,
+            }),
+        );
+        assert!(matches!(s.ingest(&foreign, 4), Err(StoreError::Rejected(Rejection::NotOwner { .. }))));
+        let r = signed(
+            "TH/bkk",
+            3,
+            RecordKind::Retraction(Retraction {
+                target: m.id,
+                reason: crate::model::Note::parse("consignee cleared").unwrap(),
+                distribution: crate::model::Distribution::AllPartners,
+            }),
+        );
+        assert_eq!(s.ingest(&r, 5).unwrap(), Ingest::Stored);
+        for id in [a.id, m.id] {
+            let st = s.get(&id).unwrap().unwrap().state.unwrap();
+            assert_eq!(st.status, Status::Retracted);
+            assert_eq!(st.retracted_by, Some(r.id));
+        }
+        assert_eq!(s.active_alerts(), 0);
+    }
+
+    #[test]
+    fn resolve_prefixes() {
+        let s = Store::temporary().unwrap();
+        let a = signed("TH/bkk", 1, RecordKind::Alert(alert(r#"{"countries":["KR"]}"#)));
+        s.ingest(&a, 1).unwrap();
+        assert_eq!(s.resolve(&a.id.to_hex()[..9]).unwrap(), Ok(a.id));
+        assert!(s.resolve("abc").unwrap().is_err());
+        assert!(s.resolve("zzzzzzzz").unwrap().is_err());
+        assert!(s.resolve(&"0".repeat(10)).unwrap().is_err());
+    }
+
+    #[test]
+    fn state_encoding_round_trips() {
+        let st = AlertState {
+            status: Status::Retracted,
+            superseded_by: None,
+            retracted_by: Some(RecordId([9; 32])),
+            supersedes: Some(RecordId([4; 32])),
+        };
+        assert_eq!(AlertState::decode(&st.encode()).unwrap(), st);
+        assert!(AlertState::decode(&[1, 2]).is_err());
+    }
+}
