@@ -135,7 +135,9 @@ impl Config {
         let file: ConfigFile = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
             path: path.clone(),
             message: e.message().to_owned()
-                + &e.span().map(|s| format!(" (at byte {})", s.start)).unwrap_or_default(),
+                + &e.span()
+                    .map(|s| format!(" (at byte {})", s.start))
+                    .unwrap_or_default(),
         })?;
         Ok(Self::resolve(data_dir, file))
     }
@@ -183,10 +185,7 @@ impl Config {
         // An existing directory keeps its mode from DirBuilder; tighten it.
         fs::set_permissions(data_dir, fs::Permissions::from_mode(0o700)).map_err(io(data_dir))?;
         let file = ConfigFile {
-            node: NodeSection {
-                country,
-                name,
-            },
+            node: NodeSection { country, name },
             paths: PathsSection::default(),
         };
         let cfg = Self::resolve(data_dir, file.clone());
@@ -200,8 +199,11 @@ impl Config {
         let key = keys::generate()?;
         keys::write_signing_key(&cfg.signing_key, &key)?;
         let public = key.verifying_key();
-        fs::write(&cfg.public_key, format!("{}\n", hex::encode(public.as_bytes())))
-            .map_err(io(&cfg.public_key))?;
+        fs::write(
+            &cfg.public_key,
+            format!("{}\n", hex::encode(public.as_bytes())),
+        )
+        .map_err(io(&cfg.public_key))?;
         let text = format!(
             "# kdesk node configuration. Paths are relative to this directory.\n{}",
             toml::to_string(&file).map_err(|e| ConfigError::Invalid {
@@ -243,9 +245,16 @@ mod tests {
         assert_eq!(loaded.origin.to_string(), "KR/seoul");
         assert_eq!(loaded.public_key().unwrap(), pk);
         assert_eq!(cfg.signing_key, dir.join("keys/signing.key"));
-        assert_eq!(fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+        assert_eq!(
+            fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
         assert!(matches!(
-            Config::init(&dir, CountryCode::parse("KR").unwrap(), NodeName::parse("x").unwrap()),
+            Config::init(
+                &dir,
+                CountryCode::parse("KR").unwrap(),
+                NodeName::parse("x").unwrap()
+            ),
             Err(ConfigError::AlreadyInitialised(_))
         ));
     }
@@ -253,7 +262,11 @@ mod tests {
     #[test]
     fn invalid_config_names_the_field() {
         let d = tempfile::tempdir().unwrap();
-        fs::write(d.path().join(CONFIG_FILE), "[node]\ncountry = \"KO\"\nname = \"seoul\"\n").unwrap();
+        fs::write(
+            d.path().join(CONFIG_FILE),
+            "[node]\ncountry = \"KO\"\nname = \"seoul\"\n",
+        )
+        .unwrap();
         let e = Config::load(d.path()).unwrap_err().to_string();
         assert!(e.contains("KO") && e.contains("ISO 3166"), "{e}");
         assert!(matches!(

@@ -73,10 +73,12 @@ pub fn write_signing_key(path: &Path, key: &SigningKey) -> Result<(), KeyError> 
         path: path.to_owned(),
         source,
     };
-    let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| KeyError::Format {
-        path: path.to_owned(),
-        reason: e.to_string(),
-    })?;
+    let pem = key
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|e| KeyError::Format {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
     let mut f = fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -124,8 +126,9 @@ pub fn parse_public_key(text: &str) -> Result<VerifyingKey, KeyError> {
             .map_err(|e| KeyError::Public(format!("is not an Ed25519 SPKI PEM key: {e}")))?
     } else {
         let mut b = [0u8; 32];
-        hex::decode_to_slice(t, &mut b)
-            .map_err(|_| KeyError::Public("must be 64 hex digits (32 bytes) or a PEM key".into()))?;
+        hex::decode_to_slice(t, &mut b).map_err(|_| {
+            KeyError::Public("must be 64 hex digits (32 bytes) or a PEM key".into())
+        })?;
         let k = VerifyingKey::from_bytes(&b)
             .map_err(|_| KeyError::Public("is not a point on Ed25519".into()))?;
         if k.as_bytes() != &b {
@@ -151,11 +154,17 @@ mod tests {
         let p = dir.path().join("signing.key");
         let k = generate().unwrap();
         write_signing_key(&p, &k).unwrap();
-        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         assert_eq!(load_signing_key(&p).unwrap().to_bytes(), k.to_bytes());
         assert!(write_signing_key(&p, &k).is_err(), "no overwrite");
         fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(matches!(load_signing_key(&p), Err(KeyError::Permissions { mode: 0o644, .. })));
+        assert!(matches!(
+            load_signing_key(&p),
+            Err(KeyError::Permissions { mode: 0o644, .. })
+        ));
         fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
         assert!(load_signing_key(&p).is_err());
     }

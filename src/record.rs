@@ -41,7 +41,10 @@ impl RecordId {
     /// When the slice is not 32 bytes long.
     pub fn from_slice(b: &[u8], field: &str) -> Result<Self, FieldError> {
         <[u8; 32]>::try_from(b).map(Self).map_err(|_| {
-            FieldError::new(field, format!("must be a 32-byte record id, got {} bytes", b.len()))
+            FieldError::new(
+                field,
+                format!("must be a 32-byte record id, got {} bytes", b.len()),
+            )
         })
     }
     /// Parses 64 hex digits.
@@ -114,9 +117,9 @@ impl Origin {
     /// # Errors
     /// Missing slash, bad country or node name.
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {
-        let (c, n) = s
-            .split_once('/')
-            .ok_or_else(|| InvalidValue::new(s, "an origin", "must be COUNTRY/node, e.g. KR/seoul"))?;
+        let (c, n) = s.split_once('/').ok_or_else(|| {
+            InvalidValue::new(s, "an origin", "must be COUNTRY/node, e.g. KR/seoul")
+        })?;
         Ok(Self {
             country: CountryCode::parse(c)?,
             node: NodeName::parse(n)?,
@@ -135,7 +138,8 @@ impl Origin {
     fn from_pb(o: Option<&pb::Origin>, field: &str) -> Result<Self, FieldError> {
         let o = o.ok_or_else(|| FieldError::new(field, "is required"))?;
         Ok(Self {
-            country: CountryCode::parse(&o.country).map_err(|e| e.at(format!("{field}.country")))?,
+            country: CountryCode::parse(&o.country)
+                .map_err(|e| e.at(format!("{field}.country")))?,
             node: NodeName::parse(&o.node).map_err(|e| e.at(format!("{field}.node")))?,
         })
     }
@@ -335,14 +339,20 @@ impl Record {
         if b.version != BODY_VERSION {
             return Err(FieldError::new(
                 "version",
-                format!("body version {} is not supported (this node reads {BODY_VERSION})", b.version),
+                format!(
+                    "body version {} is not supported (this node reads {BODY_VERSION})",
+                    b.version
+                ),
             ));
         }
         if b.seq == 0 {
             return Err(FieldError::new("seq", "must start at 1"));
         }
         if b.created_at_ms <= 0 {
-            return Err(FieldError::new("created_at_ms", "must be a time after 1970"));
+            return Err(FieldError::new(
+                "created_at_ms",
+                "must be a time after 1970",
+            ));
         }
         let origin = Origin::from_pb(b.origin.as_ref(), "origin")?;
         let kind = match &b.kind {
@@ -605,7 +615,10 @@ mod tests {
             key_id: KeyId::of(&key().verifying_key()).0.to_vec(),
         };
         let err = verify_envelope(&e, lookup(&key().verifying_key())).unwrap_err();
-        assert!(err.to_string().contains("alert.distribution.countries"), "{err}");
+        assert!(
+            err.to_string().contains("alert.distribution.countries"),
+            "{err}"
+        );
     }
 
     proptest! {

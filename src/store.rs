@@ -162,7 +162,10 @@ impl AlertState {
 
     fn decode(b: &[u8]) -> Result<Self, StoreError> {
         if b.len() != STATE_LEN {
-            return Err(StoreError::Corrupt(format!("state entry of {} bytes", b.len())));
+            return Err(StoreError::Corrupt(format!(
+                "state entry of {} bytes",
+                b.len()
+            )));
         }
         let status = match b[0] {
             1 => Status::Active,
@@ -363,7 +366,9 @@ impl Store {
     pub fn ingest(&self, rec: &SignedRecord, now_ms: i64) -> Result<Ingest, StoreError> {
         let value = {
             let mut v = now_ms.to_be_bytes().to_vec();
-            rec.envelope.encode(&mut v).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            rec.envelope
+                .encode(&mut v)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             v
         };
         let seq_key = seq_key(&rec.record.origin, rec.record.seq);
@@ -371,7 +376,13 @@ impl Store {
             .into_iter()
             .map(|(k, v)| index_key(k, &v, &rec.id))
             .collect();
-        let result = (&self.records, &self.seq, &self.state, &self.evidence, &self.idx)
+        let result = (
+            &self.records,
+            &self.seq,
+            &self.state,
+            &self.evidence,
+            &self.idx,
+        )
             .transaction(|(records, seq, state, evidence, idx)| {
                 if records.get(rec.id.0)?.is_some() {
                     return Ok(Ingest::Duplicate);
@@ -405,7 +416,10 @@ impl Store {
                         st.status = Status::Superseded;
                         st.superseded_by = Some(rec.id);
                         state.insert(&a.supersedes.0, &st.encode()[..])?;
-                        state.insert(&rec.id.0, &AlertState::active(Some(a.supersedes)).encode()[..])?;
+                        state.insert(
+                            &rec.id.0,
+                            &AlertState::active(Some(a.supersedes)).encode()[..],
+                        )?;
                     }
                     RecordKind::Retraction(r) => {
                         let (mut st, _) =
@@ -466,12 +480,15 @@ impl Store {
         let mut found = None;
         for kv in self.records.scan_prefix(&prefix) {
             let (k, _) = kv?;
-            let id = RecordId::from_slice(&k, "records").map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let id = RecordId::from_slice(&k, "records")
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             if !id.to_hex().starts_with(&t) {
                 continue;
             }
             if found.is_some() {
-                return Ok(Err(format!("record id prefix {t} is ambiguous; give more digits")));
+                return Ok(Err(format!(
+                    "record id prefix {t} is ambiguous; give more digits"
+                )));
             }
             found = Some(id);
         }
@@ -485,7 +502,11 @@ impl Store {
         let (ts, env) = v.split_at(8);
         let stored_at_ms = i64::from_be_bytes(ts.try_into().unwrap_or([0; 8]));
         let envelope = pb::Envelope::decode(env).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let state = self.state.get(id.0)?.map(|s| AlertState::decode(&s)).transpose()?;
+        let state = self
+            .state
+            .get(id.0)?
+            .map(|s| AlertState::decode(&s))
+            .transpose()?;
         let equivocation = match pb::RecordBody::decode(envelope.body.as_slice()) {
             Ok(b) => match b.origin {
                 Some(o) => {
@@ -510,7 +531,8 @@ impl Store {
     pub fn iter(&self) -> impl Iterator<Item = Result<StoredEntry, StoreError>> + '_ {
         self.seq.iter().map(move |kv| {
             let (_, id) = kv?;
-            let id = RecordId::from_slice(&id, "seq").map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let id =
+                RecordId::from_slice(&id, "seq").map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let v = self
                 .records
                 .get(id.0)?
@@ -599,7 +621,11 @@ fn current_version(
     target: &RecordId,
     origin: &Origin,
 ) -> Result<(AlertState, Record), Abort> {
-    let unknown = || abort(StoreError::Rejected(Rejection::UnknownTarget(target.to_hex())));
+    let unknown = || {
+        abort(StoreError::Rejected(Rejection::UnknownTarget(
+            target.to_hex(),
+        )))
+    };
     let raw = records.get(target.0)?.ok_or_else(unknown)?;
     let st = state.get(target.0)?.ok_or_else(unknown)?;
     let st = AlertState::decode(&st).map_err(abort)?;
@@ -615,8 +641,8 @@ fn current_version(
     }
     if st.status != Status::Active {
         let by = match (st.superseded_by, st.retracted_by) {
-            (_, Some(r)) => format!(", retracted by {r}"),
-            (Some(s), None) => format!(", superseded by {s}; amend or retract that version"),
+            (_, Some(r)) => format!(" (by retraction {r})"),
+            (Some(s), None) => format!(" (by {s}; amend or retract that version)"),
             _ => String::new(),
         };
         return Err(abort(StoreError::Rejected(Rejection::NotCurrent {
@@ -677,11 +703,22 @@ mod tests {
     #[test]
     fn store_is_idempotent_and_keeps_equivocation_evidence() {
         let s = Store::temporary().unwrap();
-        let a = signed("TH/bkk", 1, RecordKind::Alert(alert(r#"{"countries":["KR"]}"#)));
+        let a = signed(
+            "TH/bkk",
+            1,
+            RecordKind::Alert(alert(r#"{"countries":["KR"]}"#)),
+        );
         assert_eq!(s.ingest(&a, 1).unwrap(), Ingest::Stored);
         assert_eq!(s.ingest(&a, 2).unwrap(), Ingest::Duplicate);
-        let other = signed("TH/bkk", 1, RecordKind::Alert(alert(r#"{"all_partners":true}"#)));
-        assert_eq!(s.ingest(&other, 3).unwrap(), Ingest::Equivocation { existing: a.id });
+        let other = signed(
+            "TH/bkk",
+            1,
+            RecordKind::Alert(alert(r#"{"all_partners":true}"#)),
+        );
+        assert_eq!(
+            s.ingest(&other, 3).unwrap(),
+            Ingest::Equivocation { existing: a.id }
+        );
         assert_eq!(s.len(), 1);
         assert_eq!(s.equivocations(), 1);
         let e = s.get(&a.id).unwrap().unwrap();
@@ -690,14 +727,24 @@ mod tests {
         assert_eq!(e.stored_at_ms, 1);
         assert_eq!(s.last_seq(&Origin::parse("TH/bkk").unwrap()).unwrap(), 1);
         assert_eq!(s.last_seq(&Origin::parse("TH/bk").unwrap()).unwrap(), 0);
-        assert_eq!(s.lookup(IndexKind::Container, "CSQU3054383").unwrap(), vec![a.id]);
-        assert_eq!(s.lookup(IndexKind::Tracking, "1Z999AA10123456784").unwrap(), vec![a.id]);
+        assert_eq!(
+            s.lookup(IndexKind::Container, "CSQU3054383").unwrap(),
+            vec![a.id]
+        );
+        assert_eq!(
+            s.lookup(IndexKind::Tracking, "1Z999AA10123456784").unwrap(),
+            vec![a.id]
+        );
     }
 
     #[test]
     fn amend_and_retract_lifecycle() {
         let s = Store::temporary().unwrap();
-        let a = signed("TH/bkk", 1, RecordKind::Alert(alert(r#"{"countries":["KR"]}"#)));
+        let a = signed(
+            "TH/bkk",
+            1,
+            RecordKind::Alert(alert(r#"{"countries":["KR"]}"#)),
+        );
         s.ingest(&a, 1).unwrap();
         // Narrowing is refused; widening accepted.
         let amend = |seq, target, dist: &str| {
@@ -713,7 +760,10 @@ mod tests {
         };
         let m = amend(2, a.id, r#"{"countries":["KR","NL"]}"#);
         assert_eq!(s.ingest(&m, 2).unwrap(), Ingest::Stored);
-        assert_eq!(s.get(&a.id).unwrap().unwrap().state.unwrap().status, Status::Superseded);
+        assert_eq!(
+            s.get(&a.id).unwrap().unwrap().state.unwrap().status,
+            Status::Superseded
+        );
         let narrow = amend(3, m.id, r#"{"countries":["KR"]}"#);
         assert!(matches!(
             s.ingest(&narrow, 3),
@@ -721,7 +771,10 @@ mod tests {
         ));
         // Amending a superseded version is refused; nothing stored.
         let stale = amend(3, a.id, r#"{"all_partners":true}"#);
-        assert!(matches!(s.ingest(&stale, 3), Err(StoreError::Rejected(Rejection::NotCurrent { .. }))));
+        assert!(matches!(
+            s.ingest(&stale, 3),
+            Err(StoreError::Rejected(Rejection::NotCurrent { .. }))
+        ));
         assert_eq!(s.len(), 2);
         // Another origin cannot retract it.
         let foreign = signed(
@@ -733,7 +786,10 @@ mod tests {
                 distribution: crate::model::Distribution::AllPartners,
             }),
         );
-        assert!(matches!(s.ingest(&foreign, 4), Err(StoreError::Rejected(Rejection::NotOwner { .. }))));
+        assert!(matches!(
+            s.ingest(&foreign, 4),
+            Err(StoreError::Rejected(Rejection::NotOwner { .. }))
+        ));
         let r = signed(
             "TH/bkk",
             3,
@@ -755,7 +811,11 @@ mod tests {
     #[test]
     fn resolve_prefixes() {
         let s = Store::temporary().unwrap();
-        let a = signed("TH/bkk", 1, RecordKind::Alert(alert(r#"{"countries":["KR"]}"#)));
+        let a = signed(
+            "TH/bkk",
+            1,
+            RecordKind::Alert(alert(r#"{"countries":["KR"]}"#)),
+        );
         s.ingest(&a, 1).unwrap();
         assert_eq!(s.resolve(&a.id.to_hex()[..9]).unwrap(), Ok(a.id));
         assert!(s.resolve("abc").unwrap().is_err());

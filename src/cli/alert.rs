@@ -154,7 +154,9 @@ pub(super) async fn run(cmd: AlertCommand) -> CliResult {
                 })
                 .await?
                 .into_inner();
-            let rec = r.record.ok_or_else(|| CliError::new(exit::SOFTWARE, "empty answer"))?;
+            let rec = r
+                .record
+                .ok_or_else(|| CliError::new(exit::SOFTWARE, "empty answer"))?;
             print_issued("issued", rec, &key, json)
         }
         AlertCommand::Amend {
@@ -175,7 +177,9 @@ pub(super) async fn run(cmd: AlertCommand) -> CliResult {
                 })
                 .await?
                 .into_inner();
-            let rec = r.record.ok_or_else(|| CliError::new(exit::SOFTWARE, "empty answer"))?;
+            let rec = r
+                .record
+                .ok_or_else(|| CliError::new(exit::SOFTWARE, "empty answer"))?;
             print_issued("issued", rec, &key, json)
         }
         AlertCommand::Retract {
@@ -190,7 +194,9 @@ pub(super) async fn run(cmd: AlertCommand) -> CliResult {
                 .retract_alert(pb::RetractAlertRequest { target: id, reason })
                 .await?
                 .into_inner();
-            let rec = r.record.ok_or_else(|| CliError::new(exit::SOFTWARE, "empty answer"))?;
+            let rec = r
+                .record
+                .ok_or_else(|| CliError::new(exit::SOFTWARE, "empty answer"))?;
             print_issued("issued", rec, &key, json)
         }
         AlertCommand::List {

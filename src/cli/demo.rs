@@ -18,14 +18,38 @@ use crate::record::verify_envelope;
 
 /// The sample alerts in `examples/alerts/`, compiled in so the demo runs from any directory.
 pub const EXAMPLES: [(&str, &str); 8] = [
-    ("cargo-express-methamphetamine.json", include_str!("../../examples/alerts/cargo-express-methamphetamine.json")),
-    ("cargo-postal-ketamine.json", include_str!("../../examples/alerts/cargo-postal-ketamine.json")),
-    ("cargo-air-cargo-precursor.json", include_str!("../../examples/alerts/cargo-air-cargo-precursor.json")),
-    ("cargo-sea-container-cocaine.json", include_str!("../../examples/alerts/cargo-sea-container-cocaine.json")),
-    ("cargo-ship-cocaine.json", include_str!("../../examples/alerts/cargo-ship-cocaine.json")),
-    ("cargo-port-entrant-methamphetamine.json", include_str!("../../examples/alerts/cargo-port-entrant-methamphetamine.json")),
-    ("traveler-air-ketamine.json", include_str!("../../examples/alerts/traveler-air-ketamine.json")),
-    ("traveler-air-methamphetamine.json", include_str!("../../examples/alerts/traveler-air-methamphetamine.json")),
+    (
+        "cargo-express-methamphetamine.json",
+        include_str!("../../examples/alerts/cargo-express-methamphetamine.json"),
+    ),
+    (
+        "cargo-postal-ketamine.json",
+        include_str!("../../examples/alerts/cargo-postal-ketamine.json"),
+    ),
+    (
+        "cargo-air-cargo-precursor.json",
+        include_str!("../../examples/alerts/cargo-air-cargo-precursor.json"),
+    ),
+    (
+        "cargo-sea-container-cocaine.json",
+        include_str!("../../examples/alerts/cargo-sea-container-cocaine.json"),
+    ),
+    (
+        "cargo-ship-cocaine.json",
+        include_str!("../../examples/alerts/cargo-ship-cocaine.json"),
+    ),
+    (
+        "cargo-port-entrant-methamphetamine.json",
+        include_str!("../../examples/alerts/cargo-port-entrant-methamphetamine.json"),
+    ),
+    (
+        "traveler-air-ketamine.json",
+        include_str!("../../examples/alerts/traveler-air-ketamine.json"),
+    ),
+    (
+        "traveler-air-methamphetamine.json",
+        include_str!("../../examples/alerts/traveler-air-methamphetamine.json"),
+    ),
 ];
 
 /// Output of one CLI run.
@@ -47,7 +71,17 @@ fn fail(msg: impl Into<String>) -> CliError {
 impl Demo {
     /// Runs `kdesk ARGS`, printing the command line and its output indented.
     async fn kdesk(&self, args: &[&str], show: bool) -> Result<Ran, CliError> {
-        println!("$ kdesk {}", args.join(" "));
+        let shown: Vec<String> = args
+            .iter()
+            .map(|a| {
+                if a.contains(' ') {
+                    format!("'{a}'")
+                } else {
+                    (*a).to_owned()
+                }
+            })
+            .collect();
+        println!("$ kdesk {}", shown.join(" "));
         let out = Command::new(&self.exe)
             .args(args)
             .stdin(Stdio::null())
@@ -153,19 +187,39 @@ pub(super) async fn run(keep: bool) -> CliResult {
 }
 
 async fn run_steps(demo: &mut Demo, root: &Path, node: &Path, node_s: &str) -> CliResult {
-    section(1, "Create the node: configuration and an Ed25519 signing key (mode 0600)");
+    section(
+        1,
+        "Create the node: configuration and an Ed25519 signing key (mode 0600)",
+    );
     let r = demo
-        .kdesk(&["init", "--data-dir", node_s, "--country", "KR", "--node-name", "seoul"], true)
+        .kdesk(
+            &[
+                "init",
+                "--data-dir",
+                node_s,
+                "--country",
+                "KR",
+                "--node-name",
+                "seoul",
+            ],
+            true,
+        )
         .await?;
     demo.check(r.code == 0, "kdesk init succeeded");
     let public_hex = std::fs::read_to_string(node.join("keys/signing.pub"))
         .map_err(|e| fail(format!("public key file: {e}")))?;
     let public = crate::keys::parse_public_key(&public_hex)?;
 
-    section(2, "Start the node as its own process (it owns the sled database)");
+    section(
+        2,
+        "Start the node as its own process (it owns the sled database)",
+    );
     let log = std::fs::File::create(root.join("kr-serve.log"))
         .map_err(|e| fail(format!("log file: {e}")))?;
-    println!("$ kdesk serve --data-dir {node_s} &   (log: {}/kr-serve.log)", root.display());
+    println!(
+        "$ kdesk serve --data-dir {node_s} &   (log: {}/kr-serve.log)",
+        root.display()
+    );
     let mut child = Command::new(&demo.exe)
         .args(["serve", "--data-dir", node_s])
         .stdin(Stdio::null())
@@ -175,11 +229,20 @@ async fn run_steps(demo: &mut Demo, root: &Path, node: &Path, node_s: &str) -> C
         .spawn()
         .map_err(|e| fail(format!("cannot start kdesk serve: {e}")))?;
     let up = wait_for_node(node, &mut child).await?;
-    demo.check(true, &format!("node answering on its admin socket after {} ms", up.as_millis()));
+    demo.check(
+        true,
+        &format!(
+            "node answering on its admin socket after {} ms",
+            up.as_millis()
+        ),
+    );
 
     let outcome = node_steps(demo, root, node, node_s, &public).await;
 
-    section(9, "Stop the node with SIGTERM: it drains requests and flushes before exiting");
+    section(
+        9,
+        "Stop the node with SIGTERM: it drains requests and flushes before exiting",
+    );
     if let Some(pid) = child.id() {
         // SAFETY: sending a signal to our own child process by pid.
         unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
@@ -198,7 +261,10 @@ async fn node_steps(
     node_s: &str,
     public: &ed25519_dalek::VerifyingKey,
 ) -> CliResult {
-    section(3, "Issue the sample alerts: every route, travelers and cargo");
+    section(
+        3,
+        "Issue the sample alerts: every route, travelers and cargo",
+    );
     let ex_dir = root.join("examples");
     std::fs::create_dir_all(&ex_dir).map_err(|e| fail(e.to_string()))?;
     let mut ids = vec![];
@@ -207,7 +273,18 @@ async fn node_steps(
         std::fs::write(&path, with_current_validity(json)?).map_err(|e| fail(e.to_string()))?;
         let p = path.display().to_string();
         let r = demo
-            .kdesk(&["alert", "issue", "--data-dir", node_s, "--file", &p, "--json"], false)
+            .kdesk(
+                &[
+                    "alert",
+                    "issue",
+                    "--data-dir",
+                    node_s,
+                    "--file",
+                    &p,
+                    "--json",
+                ],
+                false,
+            )
             .await?;
         let v: Value = serde_json::from_str(r.stdout.trim()).unwrap_or(Value::Null);
         let id = v["id"].as_str().unwrap_or_default().to_owned();
@@ -218,18 +295,26 @@ async fn node_steps(
             v["route"].as_str().unwrap_or("?"),
             v["title"].as_str().unwrap_or("?")
         );
-        demo.check(r.code == 0 && id.len() == 64, &format!("{name}: signed, stored, flushed"));
+        demo.check(
+            r.code == 0 && id.len() == 64,
+            &format!("{name}: signed, stored, flushed"),
+        );
         ids.push(id);
     }
 
     section(4, "List what the node holds");
-    let r = demo.kdesk(&["alert", "list", "--data-dir", node_s], true).await?;
+    let r = demo
+        .kdesk(&["alert", "list", "--data-dir", node_s], true)
+        .await?;
     demo.check(
         r.code == 0 && r.stdout.contains(&format!("({} records)", EXAMPLES.len())),
         "all sample alerts listed",
     );
 
-    section(5, "Verify every signature independently, with only the published public key");
+    section(
+        5,
+        "Verify every signature independently, with only the published public key",
+    );
     let mut client = crate::client::connect(node).await?;
     let mut stream = client
         .list_records(pb::ListRecordsRequest::default())
@@ -250,17 +335,28 @@ async fn node_steps(
     }
     println!("    public key {}", hex::encode(public.as_bytes()));
     println!("    {verified}/{total} records pass verify_strict over \"kdesk/v1/record-signature\\0\" || body");
-    demo.check(verified == total && total == EXAMPLES.len(), "every signature verifies");
+    demo.check(
+        verified == total && total == EXAMPLES.len(),
+        "every signature verifies",
+    );
     let contiguous = seqs.iter().enumerate().all(|(i, s)| *s == i as u64 + 1);
     demo.check(contiguous, "sequence numbers run 1..n with no gap");
 
-    section(6, "Bad input is refused with the field and the rule, and nothing is stored");
+    section(
+        6,
+        "Bad input is refused with the field and the rule, and nothing is stored",
+    );
     let before = count(&mut client).await?;
     let bad = with_current_validity(EXAMPLES[3].1)?.replace("CSQU 305438 3", "CSQU 305438 4");
     let bad_path = ex_dir.join("bad-container-check-digit.json");
     std::fs::write(&bad_path, bad).map_err(|e| fail(e.to_string()))?;
     let p = bad_path.display().to_string();
-    let r = demo.kdesk(&["alert", "issue", "--data-dir", node_s, "--file", &p], true).await?;
+    let r = demo
+        .kdesk(
+            &["alert", "issue", "--data-dir", node_s, "--file", &p],
+            true,
+        )
+        .await?;
     demo.check(
         r.code == i32::from(exit::DATAERR)
             && r.stderr.contains("subject.cargo.container_numbers[0]")
@@ -289,7 +385,10 @@ async fn node_steps(
         "node refused the same kind of error arriving over its API",
     );
     let after = count(&mut client).await?;
-    demo.check(before == after, &format!("records stored: {before} before, {after} after"));
+    demo.check(
+        before == after,
+        &format!("records stored: {before} before, {after} after"),
+    );
 
     section(7, "Amend one alert and retract another");
     let mut amended: Value = serde_json::from_str(&with_current_validity(EXAMPLES[0].1)?)
@@ -303,8 +402,17 @@ async fn node_steps(
     let first = ids.first().cloned().unwrap_or_default();
     let r = demo
         .kdesk(
-            &["alert", "amend", "--data-dir", node_s, &first[..first.len().min(16)], "--file", &p,
-              "--reason", "Fourth parcel from the same shipper intercepted; risk raised"],
+            &[
+                "alert",
+                "amend",
+                "--data-dir",
+                node_s,
+                &first[..first.len().min(16)],
+                "--file",
+                &p,
+                "--reason",
+                "Fourth parcel from the same shipper intercepted; risk raised",
+            ],
             true,
         )
         .await?;
@@ -312,23 +420,51 @@ async fn node_steps(
     let ship = ids.get(4).cloned().unwrap_or_default();
     let r = demo
         .kdesk(
-            &["alert", "retract", "--data-dir", node_s, &ship[..ship.len().min(16)], "--reason",
-              "Vessel searched at previous port of call; nothing found"],
+            &[
+                "alert",
+                "retract",
+                "--data-dir",
+                node_s,
+                &ship[..ship.len().min(16)],
+                "--reason",
+                "Vessel searched at previous port of call; nothing found",
+            ],
             true,
         )
         .await?;
     demo.check(r.code == 0, "retraction issued");
     let r = demo
-        .kdesk(&["alert", "list", "--data-dir", node_s, "--status", "active"], true)
+        .kdesk(
+            &["alert", "list", "--data-dir", node_s, "--status", "active"],
+            true,
+        )
         .await?;
     demo.check(
-        r.code == 0 && r.stdout.contains(&format!("({} records)", EXAMPLES.len() - 1)),
+        r.code == 0
+            && r.stdout
+                .contains(&format!("({} records)", EXAMPLES.len() - 1)),
         "superseded and retracted alerts no longer listed as active",
     );
     let r = demo
-        .kdesk(&["alert", "amend", "--data-dir", node_s, &ship[..16], "--file", &p, "--reason", "x"], true)
+        .kdesk(
+            &[
+                "alert",
+                "amend",
+                "--data-dir",
+                node_s,
+                &ship[..16],
+                "--file",
+                &p,
+                "--reason",
+                "x",
+            ],
+            true,
+        )
         .await?;
-    demo.check(r.code == i32::from(exit::DATAERR), "amending a retracted alert is refused");
+    demo.check(
+        r.code == i32::from(exit::DATAERR),
+        "amending a retracted alert is refused",
+    );
 
     section(8, "Node status");
     let r = demo.kdesk(&["status", "--data-dir", node_s], true).await?;

@@ -173,7 +173,12 @@ pub struct Cli {
 #[derive(clap::Args, Debug, Clone)]
 pub struct DataDir {
     /// Node data directory (config, keys, database, admin socket).
-    #[arg(long, env = "KDESK_DATA_DIR", default_value = "kdesk-data", value_name = "DIR")]
+    #[arg(
+        long,
+        env = "KDESK_DATA_DIR",
+        default_value = "kdesk-data",
+        value_name = "DIR"
+    )]
     pub data_dir: PathBuf,
 }
 
@@ -262,7 +267,10 @@ pub fn main() -> ExitCode {
     init_tracing(level, format);
     // Exactly one rustls crypto provider (ring) for the whole process.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

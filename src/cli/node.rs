@@ -25,8 +25,15 @@ pub(super) fn init(dir: &Path, country: CountryCode, name: NodeName, json: bool)
             })
         );
     } else {
-        println!("initialised node {} in {}", cfg.origin, cfg.data_dir.display());
-        println!("signing key:  {} (mode 0600, keep it secret)", cfg.signing_key.display());
+        println!(
+            "initialised node {} in {}",
+            cfg.origin,
+            cfg.data_dir.display()
+        );
+        println!(
+            "signing key:  {} (mode 0600, keep it secret)",
+            cfg.signing_key.display()
+        );
         println!("public key:   {pk}");
         println!("key id:       {key_id}");
         println!("Give the public key to partner desks; start the node with:");

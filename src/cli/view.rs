@@ -108,7 +108,11 @@ impl Shown {
         let (route, substances, risk, title) = match r.kind.alert() {
             Some(a) => (
                 a.route_name().to_owned(),
-                a.substances.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","),
+                a.substances
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
                 a.risk.as_str().to_owned(),
                 a.title.to_string(),
             ),
@@ -190,6 +194,9 @@ fn content_json(kind: &RecordKind) -> Value {
 pub fn rfc3339(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| ms.to_string())
 }

@@ -193,8 +193,8 @@ pub struct Alert {
 pub enum Subject {
     /// A person travelling to Korea.
     Traveler(Traveler),
-    /// A consignment or conveyance.
-    Cargo(Cargo),
+    /// A consignment or conveyance (boxed: much larger than a traveler).
+    Cargo(Box<Cargo>),
 }
 
 /// A high-risk traveler.
@@ -524,7 +524,9 @@ impl Distribution {
             .countries
             .iter()
             .enumerate()
-            .map(|(i, c)| CountryCode::parse(c).map_err(|e| e.at(format!("{field}.countries[{i}]"))))
+            .map(|(i, c)| {
+                CountryCode::parse(c).map_err(|e| e.at(format!("{field}.countries[{i}]")))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Self::new(d.all_partners, countries).map_err(|e| e.within(field))
     }
@@ -553,7 +555,20 @@ impl Alert {
             let field = if field == "." { String::new() } else { field };
             let inner = e.into_inner();
             let msg = strip_serde_position(&inner.to_string());
-            FieldError::new(if field.is_empty() { "(document)".into() } else { field }, msg)
+            // A FieldError raised inside a nested `try_from` arrives as "inner: message";
+            // join its field to the path.
+            let (field, msg) = match split_inner_field(&msg) {
+                Some((inner, rest)) => (super::path(&field, inner), rest.to_owned()),
+                None => (field, msg),
+            };
+            FieldError::new(
+                if field.is_empty() {
+                    "(document)".into()
+                } else {
+                    field
+                },
+                msg,
+            )
         })?;
         alert.check()?;
         Ok(alert)
@@ -574,7 +589,10 @@ impl Alert {
         if self.indicators.len() > MAX_INDICATORS {
             return Err(FieldError::new(
                 "indicators",
-                format!("at most {MAX_INDICATORS} indicators, got {}", self.indicators.len()),
+                format!(
+                    "at most {MAX_INDICATORS} indicators, got {}",
+                    self.indicators.len()
+                ),
             ));
         }
         match &self.subject {
@@ -662,11 +680,18 @@ impl Cargo {
     fn to_pb(&self) -> pb::Cargo {
         pb::Cargo {
             route: self.route.to_pb(),
-            transport_document: self.transport_document.as_ref().map(|d| pb::TransportDocument {
-                r#type: d.doc_type.to_pb(),
-                number: d.number.clone(),
-            }),
-            container_numbers: self.container_numbers.iter().map(|c| c.to_string()).collect(),
+            transport_document: self
+                .transport_document
+                .as_ref()
+                .map(|d| pb::TransportDocument {
+                    r#type: d.doc_type.to_pb(),
+                    number: d.number.clone(),
+                }),
+            container_numbers: self
+                .container_numbers
+                .iter()
+                .map(|c| c.to_string())
+                .collect(),
             postal_item_id: s(&self.postal_item_id),
             express_tracking_number: s(&self.express_tracking_number),
             shipper: self.shipper.as_ref().map(Party::to_pb),
@@ -719,6 +744,18 @@ fn s<T: fmt::Display>(v: &Option<T>) -> String {
     v.as_ref().map(|v| v.to_string()).unwrap_or_default()
 }
 
+/// Splits "field.path: message" where the prefix is a field path (serde's own messages, such
+/// as "unknown field `x`" or "invalid type: ...", never start with one).
+fn split_inner_field(msg: &str) -> Option<(&str, &str)> {
+    let (head, rest) = msg.split_once(": ")?;
+    let is_path = !head.is_empty()
+        && head.starts_with(|c: char| c.is_ascii_lowercase())
+        && head
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.[]".contains(c));
+    is_path.then_some((head, rest))
+}
+
 /// serde_json appends " at line L column C"; the path already says where.
 fn strip_serde_position(msg: &str) -> String {
     match msg.rfind(" at line ") {
@@ -731,7 +768,11 @@ fn strip_serde_position(msg: &str) -> String {
 // Protobuf -> domain
 
 /// A required string field.
-fn req<T>(v: &str, field: String, parse: fn(&str) -> Result<T, InvalidValue>) -> Result<T, FieldError> {
+fn req<T>(
+    v: &str,
+    field: String,
+    parse: fn(&str) -> Result<T, InvalidValue>,
+) -> Result<T, FieldError> {
     if v.is_empty() {
         return Err(FieldError::new(field, "is required"));
     }
@@ -756,7 +797,7 @@ impl TryFrom<&pb::Alert> for Alert {
     fn try_from(a: &pb::Alert) -> Result<Self, FieldError> {
         let subject = match &a.subject {
             Some(pb::alert::Subject::Traveler(t)) => Subject::Traveler(traveler_from_pb(t)?),
-            Some(pb::alert::Subject::Cargo(c)) => Subject::Cargo(cargo_from_pb(c)?),
+            Some(pb::alert::Subject::Cargo(c)) => Subject::Cargo(Box::new(cargo_from_pb(c)?)),
             None => return Err(FieldError::new("subject", "is required: traveler or cargo")),
         };
         let validity = a
@@ -764,8 +805,16 @@ impl TryFrom<&pb::Alert> for Alert {
             .as_ref()
             .ok_or_else(|| FieldError::new("validity", "is required"))?;
         let validity = Validity::new(
-            req(&validity.valid_from, "validity.valid_from".into(), Date::parse)?,
-            req(&validity.valid_until, "validity.valid_until".into(), Date::parse)?,
+            req(
+                &validity.valid_from,
+                "validity.valid_from".into(),
+                Date::parse,
+            )?,
+            req(
+                &validity.valid_until,
+                "validity.valid_until".into(),
+                Date::parse,
+            )?,
         )
         .map_err(|e| e.within("validity"))?;
         let handling = a
@@ -820,7 +869,11 @@ fn traveler_from_pb(t: &pb::Traveler) -> Result<Traveler, FieldError> {
                 )?,
             }),
         },
-        flight_or_voyage: opt(&t.flight_or_voyage, f("flight_or_voyage"), FlightOrVoyage::parse)?,
+        flight_or_voyage: opt(
+            &t.flight_or_voyage,
+            f("flight_or_voyage"),
+            FlightOrVoyage::parse,
+        )?,
         departure_port: opt(&t.departure_port, f("departure_port"), UnLocode::parse)?,
         arrival_port: opt(&t.arrival_port, f("arrival_port"), UnLocode::parse)?,
         travel_date: opt(&t.travel_date, f("travel_date"), Date::parse)?,
@@ -867,7 +920,11 @@ fn cargo_from_pb(c: &pb::Cargo) -> Result<Cargo, FieldError> {
         shipper: party_from_pb(c.shipper.as_ref(), &f("shipper"))?,
         consignee: party_from_pb(c.consignee.as_ref(), &f("consignee"))?,
         hs_code: opt(&c.hs_code, f("hs_code"), HsCode::parse)?,
-        goods_description: opt(&c.goods_description, f("goods_description"), Description::parse)?,
+        goods_description: opt(
+            &c.goods_description,
+            f("goods_description"),
+            Description::parse,
+        )?,
         weight_kg: match c.weight_grams {
             0 => None,
             g => Some(Weight::from_grams(g).map_err(|e| e.at(f("weight_grams")))?),
@@ -877,7 +934,11 @@ fn cargo_from_pb(c: &pb::Cargo) -> Result<Cargo, FieldError> {
         discharge_port: opt(&c.discharge_port, f("discharge_port"), UnLocode::parse)?,
         vessel_imo: opt(&c.vessel_imo, f("vessel_imo"), ImoNumber::parse)?,
         vessel_name: opt(&c.vessel_name, f("vessel_name"), ShortText::parse)?,
-        flight_or_voyage: opt(&c.flight_or_voyage, f("flight_or_voyage"), FlightOrVoyage::parse)?,
+        flight_or_voyage: opt(
+            &c.flight_or_voyage,
+            f("flight_or_voyage"),
+            FlightOrVoyage::parse,
+        )?,
         arrival_date: opt(&c.arrival_date, f("arrival_date"), Date::parse)?,
     })
 }
@@ -906,9 +967,14 @@ mod tests {
     #[test]
     fn json_parses_and_normalises() {
         let a = Alert::from_json(CARGO).unwrap();
-        let Subject::Cargo(c) = &a.subject else { panic!() };
+        let Subject::Cargo(c) = &a.subject else {
+            panic!()
+        };
         assert_eq!(c.container_numbers[0].as_str(), "CSQU3054383");
-        assert_eq!(c.transport_document.as_ref().unwrap().number(), "MEDU12345678");
+        assert_eq!(
+            c.transport_document.as_ref().unwrap().number(),
+            "MEDU12345678"
+        );
         assert_eq!(c.weight_kg.unwrap().grams(), 21_500_500);
         assert_eq!(a.route_name(), "sea-container");
     }

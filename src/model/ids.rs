@@ -65,22 +65,21 @@ macro_rules! string_id {
 
 /// The 249 officially assigned ISO 3166-1 alpha-2 codes, sorted.
 const ISO_3166_ALPHA2: [&str; 249] = [
-    "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX",
-    "AZ", "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ",
-    "BR", "BS", "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK",
-    "CL", "CM", "CN", "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM",
-    "DO", "DZ", "EC", "EE", "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR",
-    "GA", "GB", "GD", "GE", "GF", "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS",
-    "GT", "GU", "GW", "GY", "HK", "HM", "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN",
-    "IO", "IQ", "IR", "IS", "IT", "JE", "JM", "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN",
-    "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC", "LI", "LK", "LR", "LS", "LT", "LU", "LV",
-    "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK", "ML", "MM", "MN", "MO", "MP", "MQ",
-    "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA", "NC", "NE", "NF", "NG", "NI",
-    "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG", "PH", "PK", "PL", "PM",
-    "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW", "SA", "SB", "SC",
-    "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS", "ST", "SV",
-    "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO", "TR",
-    "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI",
+    "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ",
+    "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS",
+    "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN",
+    "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE",
+    "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF",
+    "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK", "HM",
+    "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM",
+    "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC",
+    "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK",
+    "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA",
+    "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG",
+    "PH", "PK", "PL", "PM", "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW",
+    "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS",
+    "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO",
+    "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI",
     "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW",
 ];
 
@@ -431,7 +430,9 @@ impl HsCode {
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         let v = compact_upper(raw);
         let bad = |rule: String| InvalidValue::new(raw, "an HS code", rule);
-        if !(2..=10).contains(&v.len()) || v.len() % 2 != 0 || !v.bytes().all(|b| b.is_ascii_digit())
+        if !(2..=10).contains(&v.len())
+            || v.len() % 2 != 0
+            || !v.bytes().all(|b| b.is_ascii_digit())
         {
             return Err(bad("must be 2, 4, 6, 8 or 10 digits".into()));
         }
@@ -494,12 +495,7 @@ impl UnLocode {
 // ---------------------------------------------------------------------------------------------
 // Other transport identifiers
 
-fn alnum_id(
-    raw: &str,
-    what: &'static str,
-    min: usize,
-    max: usize,
-) -> Result<String, InvalidValue> {
+fn alnum_id(raw: &str, what: &'static str, min: usize, max: usize) -> Result<String, InvalidValue> {
     let v = compact_upper(raw);
     if !(min..=max).contains(&v.len()) || !v.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(InvalidValue::new(
@@ -571,8 +567,7 @@ impl NodeName {
         let v = raw.trim();
         let ok = (1..=32).contains(&v.len())
             && v.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
-            && v
-                .bytes()
+            && v.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if !ok {
             return Err(InvalidValue::new(
@@ -593,7 +588,9 @@ mod tests {
     fn country_codes() {
         assert_eq!(ISO_3166_ALPHA2.len(), 249);
         assert!(ISO_3166_ALPHA2.windows(2).all(|w| w[0] < w[1]), "sorted");
-        for ok in ["KR", "th", " vn ", "MY", "US", "NL", "KH", "LA", "CA", "DE", "FR"] {
+        for ok in [
+            "KR", "th", " vn ", "MY", "US", "NL", "KH", "LA", "CA", "DE", "FR",
+        ] {
             CountryCode::parse(ok).unwrap();
         }
         for bad in ["", "K", "KOR", "UK", "EU", "XK", "ZZ", "K1", "한국"] {
@@ -605,10 +602,19 @@ mod tests {
     #[test]
     fn iso6346_examples_from_the_standard() {
         // ISO 6346 Annex A worked example, and widely published real numbers.
-        for ok in ["CSQU3054383", "csqu 305438 3", "CSQU-305438-3", "MSKU9070323", "TGHU8967709"] {
+        for ok in [
+            "CSQU3054383",
+            "csqu 305438 3",
+            "CSQU-305438-3",
+            "MSKU9070323",
+            "TGHU8967709",
+        ] {
             assert!(ContainerNumber::parse(ok).is_ok(), "{ok}");
         }
-        assert_eq!(ContainerNumber::parse("csqu 305438-3").unwrap().as_str(), "CSQU3054383");
+        assert_eq!(
+            ContainerNumber::parse("csqu 305438-3").unwrap().as_str(),
+            "CSQU3054383"
+        );
         // Off by one in the check digit, and one serial digit changed.
         let e = ContainerNumber::parse("CSQU3054384").unwrap_err();
         assert!(e.rule.contains("check digit is 4, computed 3"), "{e}");
@@ -632,11 +638,17 @@ mod tests {
     #[test]
     fn upu_s10_examples() {
         // UPU S10 standard example.
-        assert_eq!(PostalItemId::parse("aa 473 124 829 gb").unwrap().as_str(), "AA473124829GB");
+        assert_eq!(
+            PostalItemId::parse("aa 473 124 829 gb").unwrap().as_str(),
+            "AA473124829GB"
+        );
         PostalItemId::parse("RR123456785TH").unwrap();
         let e = PostalItemId::parse("AA473124828GB").unwrap_err();
         assert!(e.rule.contains("computed 9"), "{e}");
-        assert!(PostalItemId::parse("AA473124829ZZ").is_err(), "unknown country");
+        assert!(
+            PostalItemId::parse("AA473124829ZZ").is_err(),
+            "unknown country"
+        );
         assert!(PostalItemId::parse("AA47312482GB").is_err(), "short");
     }
 
@@ -655,7 +667,10 @@ mod tests {
 
     #[test]
     fn iata_awb_mod7() {
-        assert_eq!(AirWaybill::parse("180-1234 5675").unwrap().as_str(), "18012345675");
+        assert_eq!(
+            AirWaybill::parse("180-1234 5675").unwrap().as_str(),
+            "18012345675"
+        );
         let e = AirWaybill::parse("180-12345676").unwrap_err();
         assert!(e.rule.contains("computed 5"), "{e}");
         assert!(AirWaybill::parse("180-1234567").is_err(), "short");
@@ -678,8 +693,14 @@ mod tests {
     fn icao9303_document_numbers() {
         // ICAO Doc 9303 Part 4 specimen (Utopia passport): L898902C3, check digit 6.
         assert_eq!(icao9303_check_digit("L898902C3"), Some(6));
-        assert_eq!(DocumentNumber::parse("L898902C3").unwrap().as_str(), "L898902C3");
-        assert_eq!(DocumentNumber::parse("L898902C36").unwrap().as_str(), "L898902C3");
+        assert_eq!(
+            DocumentNumber::parse("L898902C3").unwrap().as_str(),
+            "L898902C3"
+        );
+        assert_eq!(
+            DocumentNumber::parse("L898902C36").unwrap().as_str(),
+            "L898902C3"
+        );
         let e = DocumentNumber::parse("L898902C37").unwrap_err();
         assert!(e.rule.contains("computed 6"), "{e}");
         // Part 5 TD1 specimen: D23145890, check digit 7; shorter numbers are padded with '<'.
@@ -707,7 +728,10 @@ mod tests {
         assert_eq!(UnLocode::parse("KR PUS").unwrap().as_str(), "KRPUS");
         assert_eq!(UnLocode::parse("thbkk").unwrap().country().as_str(), "TH");
         assert!(UnLocode::parse("ZZPUS").is_err());
-        assert!(UnLocode::parse("KRPU1").is_err(), "digits 0 and 1 are not used");
+        assert!(
+            UnLocode::parse("KRPU1").is_err(),
+            "digits 0 and 1 are not used"
+        );
         assert!(UnLocode::parse("KRPUSX").is_err());
     }
 

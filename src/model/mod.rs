@@ -95,7 +95,9 @@ pub(crate) fn path(outer: &str, inner: &str) -> String {
 }
 
 /// A calendar date `YYYY-MM-DD` between 1900-01-01 and 2100-12-31.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct Date(time::Date);
 
@@ -107,7 +109,11 @@ impl Date {
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         let fmt = time::macros::format_description!("[year]-[month]-[day]");
         let d = time::Date::parse(raw.trim(), &fmt).map_err(|e| {
-            InvalidValue::new(raw, "a date", format!("must be a real date as YYYY-MM-DD ({e})"))
+            InvalidValue::new(
+                raw,
+                "a date",
+                format!("must be a real date as YYYY-MM-DD ({e})"),
+            )
         })?;
         if !(1900..=2100).contains(&d.year()) {
             return Err(InvalidValue::new(raw, "a date", "year must be 1900-2100"));

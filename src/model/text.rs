@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use super::InvalidValue;
 
 /// Free text of `MIN..=MAX` characters (Unicode scalar values), trimmed, with no control
-/// characters other than none: line breaks and tabs are refused too, so that a value always
-/// prints on one line in reports and logs.
+/// characters at all (line breaks, tabs and terminal escapes included), so that a value
+/// always prints on one line in reports and logs and cannot rewrite an officer's terminal.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Text<const MIN: usize, const MAX: usize>(String);
@@ -82,7 +82,10 @@ mod tests {
 
     #[test]
     fn bounds_and_control_characters() {
-        assert_eq!(Title::parse("  Meth in parcels ").unwrap().as_str(), "Meth in parcels");
+        assert_eq!(
+            Title::parse("  Meth in parcels ").unwrap().as_str(),
+            "Meth in parcels"
+        );
         assert!(Title::parse("   ").is_err());
         assert!(Title::parse(&"x".repeat(161)).is_err());
         Title::parse(&"가".repeat(160)).unwrap();

@@ -34,7 +34,9 @@ impl AdminService {
 
     async fn issue(&self, kind: RecordKind) -> Result<Response<pb::IssueResponse>, Status> {
         let signed = self.node.issue(kind).await.map_err(|e| match e {
-            IssueError::Store(StoreError::Rejected(r)) => Status::failed_precondition(r.to_string()),
+            IssueError::Store(StoreError::Rejected(r)) => {
+                Status::failed_precondition(r.to_string())
+            }
             e => internal(e),
         })?;
         Ok(Response::new(pb::IssueResponse {

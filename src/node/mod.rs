@@ -186,7 +186,12 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
     match std::fs::remove_file(&socket) {
         Ok(()) => info!(path = %socket.display(), "removed stale admin socket"),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(source) => return Err(ServeError::Socket { path: socket, source }),
+        Err(source) => {
+            return Err(ServeError::Socket {
+                path: socket,
+                source,
+            })
+        }
     }
     let listener = bind_private(&socket)?;
     info!(

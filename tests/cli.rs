@@ -1,0 +1,403 @@
+//! The admin CLI through the real binary, against a real `kdesk serve` process.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+
+use common::{example, init, list, outcome, run, s, write, Node};
+
+#[test]
+fn init_writes_private_key_and_refuses_to_overwrite() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("kr");
+    let o = run(&[
+        "init",
+        "--data-dir",
+        s(&dir),
+        "--country",
+        "kr",
+        "--node-name",
+        "seoul",
+        "--json",
+    ]);
+    let (code, out, _) = outcome(&o);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["origin"], "KR/seoul");
+    assert_eq!(v["public_key"].as_str().unwrap().len(), 64);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir.join("keys/signing.key")), 0o600);
+    assert_eq!(mode(&dir), 0o700);
+    let pem = std::fs::read_to_string(dir.join("keys/signing.key")).unwrap();
+    assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+
+    let o = run(&[
+        "init",
+        "--data-dir",
+        s(&dir),
+        "--country",
+        "KR",
+        "--node-name",
+        "seoul",
+    ]);
+    let (code, _, err) = outcome(&o);
+    assert_eq!(code, 73, "{err}");
+    assert!(err.contains("already holds a kdesk node"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("keys/signing.key")).unwrap(),
+        pem,
+        "key untouched"
+    );
+}
+
+#[test]
+fn init_refuses_bad_country_and_node_name() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("x");
+    let (code, _, err) = outcome(&run(&[
+        "init",
+        "--data-dir",
+        s(&dir),
+        "--country",
+        "KO",
+        "--node-name",
+        "a",
+    ]));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--country") && err.contains("ISO 3166-1"),
+        "{err}"
+    );
+    let (code, _, err) = outcome(&run(&[
+        "init",
+        "--data-dir",
+        s(&dir),
+        "--country",
+        "KR",
+        "--node-name",
+        "Seoul HQ",
+    ]));
+    assert_eq!(code, 2);
+    assert!(err.contains("--node-name") && err.contains("a-z"), "{err}");
+    assert!(!dir.exists(), "nothing created");
+}
+
+#[test]
+fn serve_refuses_a_key_readable_by_others() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("th");
+    init(&dir, "TH", "bkk");
+    let key = dir.join("keys/signing.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (code, _, err) = outcome(&run(&["serve", "--data-dir", s(&dir)]));
+    assert_eq!(code, 77, "{err}");
+    assert!(
+        err.contains("readable by others") && err.contains("chmod 600"),
+        "{err}"
+    );
+}
+
+#[test]
+fn commands_say_plainly_when_no_node_runs() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("kr");
+    init(&dir, "KR", "seoul");
+    let (code, _, err) = outcome(&run(&["alert", "list", "--data-dir", s(&dir)]));
+    assert_eq!(code, 69, "{err}");
+    assert!(
+        err.contains("no kdesk node is running") && err.contains("kdesk serve --data-dir"),
+        "{err}"
+    );
+    let (code, _, err) = outcome(&run(&[
+        "status",
+        "--data-dir",
+        s(&t.path().join("nothing")),
+    ]));
+    assert_eq!(code, 78, "{err}");
+    assert!(err.contains("kdesk init"), "{err}");
+}
+
+#[test]
+fn alert_lifecycle_through_the_cli() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("kr");
+    init(&dir, "KR", "seoul");
+    let mut node = Node::start(&dir);
+
+    // A second node on the same directory is refused: one process owns the database.
+    let (code, _, err) = outcome(&run(&["serve", "--data-dir", s(&dir)]));
+    assert_eq!(code, 69, "{err}");
+    assert!(err.contains("already running"), "{err}");
+
+    // Issue from a file and from standard input.
+    let f = write(
+        t.path(),
+        "a.json",
+        &example("cargo-sea-container-cocaine.json", |_| {}),
+    );
+    let (code, out, err) = outcome(&run(&[
+        "alert",
+        "issue",
+        "--data-dir",
+        s(&dir),
+        "--file",
+        s(&f),
+        "--json",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let issued: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let id = issued["id"].as_str().unwrap().to_owned();
+    assert_eq!(issued["seq"], 1);
+    assert!(issued["signature_check"]
+        .as_str()
+        .unwrap()
+        .starts_with("verified"));
+    assert_eq!(
+        issued["content"]["subject"]["cargo"]["container_numbers"][0], "CSQU3054383",
+        "identifiers stored normalised"
+    );
+
+    let mut child = common::kdesk()
+        .args(["alert", "issue", "--data-dir", s(&dir), "--file", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(example("traveler-air-ketamine.json", |_| {}).as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("issued alert"));
+
+    // Read commands: table, JSON lines with the promised fields, filters.
+    let all = list(&dir, &[]);
+    assert_eq!(all.len(), 2);
+    for r in &all {
+        for k in ["id", "origin", "seq", "kind", "status"] {
+            assert!(!r[k].is_null(), "{k} missing in {r}");
+        }
+        assert_eq!(r["origin"], "KR/seoul");
+    }
+    assert_eq!(list(&dir, &["--route", "traveler"]).len(), 1);
+    assert_eq!(list(&dir, &["--route", "sea-container"]).len(), 1);
+    assert_eq!(list(&dir, &["--origin", "TH"]).len(), 0);
+    let (code, _, err) = outcome(&run(&[
+        "alert",
+        "list",
+        "--data-dir",
+        s(&dir),
+        "--route",
+        "camel",
+    ]));
+    assert_eq!(code, 65);
+    assert!(err.contains("route"), "{err}");
+    let (code, out, _) = outcome(&run(&["alert", "list", "--data-dir", s(&dir)]));
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("sea-container") && out.contains("(2 records)"),
+        "{out}"
+    );
+    let (code, out, _) = outcome(&run(&[
+        "alert",
+        "show",
+        "--data-dir",
+        s(&dir),
+        &id[..10],
+        "--json",
+    ]));
+    assert_eq!(code, 0);
+    let shown: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shown["id"], id.as_str());
+    let (code, _, err) = outcome(&run(&[
+        "alert",
+        "show",
+        "--data-dir",
+        s(&dir),
+        "deadbeefdead",
+    ]));
+    assert_eq!(code, 66, "{err}");
+
+    // Amend: narrowing the distribution is refused; raising the risk is accepted.
+    let narrower = write(
+        t.path(),
+        "narrow.json",
+        &example("cargo-sea-container-cocaine.json", |v| {
+            v["distribution"] = serde_json::json!({"countries": ["TH"]});
+        }),
+    );
+    let (code, _, err) = outcome(&run(&[
+        "alert",
+        "amend",
+        "--data-dir",
+        s(&dir),
+        &id,
+        "--file",
+        s(&narrower),
+        "--reason",
+        "narrow",
+    ]));
+    assert_eq!(code, 65, "{err}");
+    assert!(err.contains("drops recipients"), "{err}");
+    let (code, out, err) = outcome(&run(&[
+        "alert",
+        "amend",
+        "--data-dir",
+        s(&dir),
+        &id,
+        "--file",
+        s(&f),
+        "--reason",
+        "new container",
+        "--json",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let amendment: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(amendment["kind"], "amendment");
+    assert_eq!(amendment["content"]["supersedes"], id.as_str());
+    let old = list(&dir, &["--status", "superseded"]);
+    assert_eq!(old.len(), 1);
+    assert_eq!(old[0]["superseded_by"], amendment["id"]);
+
+    // Retract the current version; the whole chain is withdrawn.
+    let amended_id = amendment["id"].as_str().unwrap();
+    let (code, _, err) = outcome(&run(&[
+        "alert",
+        "retract",
+        "--data-dir",
+        s(&dir),
+        amended_id,
+        "--reason",
+        "",
+    ]));
+    assert_eq!(code, 65, "empty reason refused: {err}");
+    assert!(err.contains("reason"), "{err}");
+    let (code, _, err) = outcome(&run(&[
+        "alert",
+        "retract",
+        "--data-dir",
+        s(&dir),
+        amended_id,
+        "--reason",
+        "Cleared after inspection",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(list(&dir, &["--status", "retracted"]).len(), 2);
+    assert_eq!(list(&dir, &["--status", "active"]).len(), 1);
+
+    // Status, human and JSON.
+    let (code, out, _) = outcome(&run(&["status", "--data-dir", s(&dir), "--json"]));
+    assert_eq!(code, 0);
+    let st: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(st["records_total"], 4);
+    assert_eq!(st["last_seq"], 4);
+    assert_eq!(st["equivocations"], 0);
+
+    // Clean shutdown on SIGTERM: exit 0, socket removed; data survives a restart.
+    let st = node.signal_and_wait(libc::SIGTERM);
+    assert!(st.success(), "{st}");
+    assert!(!dir.join("admin.sock").exists());
+    let _node = Node::start(&dir);
+    assert_eq!(list(&dir, &[]).len(), 4);
+}
+
+#[test]
+fn invalid_fields_are_named_and_nothing_is_stored() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("kr");
+    init(&dir, "KR", "seoul");
+    let _node = Node::start(&dir);
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "container check digit",
+            example("cargo-sea-container-cocaine.json", |v| {
+                v["subject"]["cargo"]["container_numbers"][1] = "MSKU9070324".into();
+            }),
+            "subject.cargo.container_numbers[1]: \"MSKU9070324\" is not an ISO 6346 container number: check digit is 4, computed 3",
+        ),
+        (
+            "air waybill mod 7",
+            example("cargo-air-cargo-precursor.json", |v| {
+                v["subject"]["cargo"]["transport_document"]["number"] = "180-83410225".into();
+            }),
+            "subject.cargo.transport_document.number",
+        ),
+        (
+            "S10 check digit",
+            example("cargo-postal-ketamine.json", |v| {
+                v["subject"]["cargo"]["postal_item_id"] = "RR123456786NL".into();
+            }),
+            "subject.cargo.postal_item_id",
+        ),
+        (
+            "IMO check digit",
+            example("cargo-ship-cocaine.json", |v| {
+                v["subject"]["cargo"]["vessel_imo"] = "9353671".into();
+            }),
+            "subject.cargo.vessel_imo",
+        ),
+        (
+            "MRZ document check digit",
+            example("traveler-air-methamphetamine.json", |v| {
+                v["subject"]["traveler"]["document"]["number"] = "AA12345679".into();
+            }),
+            "subject.traveler.document.number",
+        ),
+        (
+            "unknown country",
+            example("traveler-air-ketamine.json", |v| {
+                v["subject"]["traveler"]["nationality"] = "XX".into();
+            }),
+            "subject.traveler.nationality",
+        ),
+        (
+            "impossible date",
+            example("traveler-air-ketamine.json", |v| {
+                v["subject"]["traveler"]["date_of_birth"] = "1994-02-30".into();
+            }),
+            "subject.traveler.date_of_birth",
+        ),
+        (
+            "unknown field",
+            example("cargo-express-methamphetamine.json", |v| {
+                v["subject"]["cargo"]["colour"] = "red".into();
+            }),
+            "unknown field `colour`",
+        ),
+        (
+            "expired on issue",
+            example("cargo-express-methamphetamine.json", |v| {
+                v["validity"] = serde_json::json!({"valid_from": "2020-01-01", "valid_until": "2020-02-01"});
+            }),
+            "alert.validity.valid_until",
+        ),
+        ("not JSON", "{ this is not json".to_owned(), "invalid alert"),
+    ];
+    for (what, json, expect) in cases {
+        let f = write(t.path(), "bad.json", &json);
+        let (code, _, err) = outcome(&run(&[
+            "alert",
+            "issue",
+            "--data-dir",
+            s(&dir),
+            "--file",
+            s(&f),
+        ]));
+        assert_eq!(code, 65, "{what}: {err}");
+        assert!(err.contains(expect), "{what}: expected {expect:?} in {err}");
+    }
+    let (code, _, err) = outcome(&run(&[
+        "alert",
+        "issue",
+        "--data-dir",
+        s(&dir),
+        "--file",
+        "/no/such/file.json",
+    ]));
+    assert_eq!(code, 66, "{err}");
+    assert!(list(&dir, &[]).is_empty(), "nothing stored");
+}

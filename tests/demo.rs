@@ -1,0 +1,15 @@
+//! The README's main command, `kdesk demo`, runs end to end and passes its own checks.
+
+mod common;
+
+#[test]
+fn demo_runs_end_to_end() {
+    let o = common::run(&["demo"]);
+    let (code, out, err) = common::outcome(&o);
+    assert_eq!(code, 0, "demo failed\nstdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("every check passed"), "{out}");
+    assert!(!out.contains('✘'), "{out}");
+    for step in ["verify_strict", "container_numbers[0]", "exited 0 after SIGTERM"] {
+        assert!(out.contains(step), "demo output lacks {step:?}");
+    }
+}
