@@ -9,7 +9,11 @@ fn demo_runs_end_to_end() {
     assert_eq!(code, 0, "demo failed\nstdout:\n{out}\nstderr:\n{err}");
     assert!(out.contains("every check passed"), "{out}");
     assert!(!out.contains('✘'), "{out}");
-    for step in ["verify_strict", "container_numbers[0]", "exited 0 after SIGTERM"] {
+    for step in [
+        "verify_strict",
+        "container_numbers[0]",
+        "exited 0 after SIGTERM",
+    ] {
         assert!(out.contains(step), "demo output lacks {step:?}");
     }
 }
