@@ -63,6 +63,40 @@ struct ConfigFile {
     node: NodeSection,
     #[serde(default)]
     paths: PathsSection,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    exchange: Option<ExchangeSection>,
+}
+
+/// Federation: where the exchange service listens and which certificate it presents.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExchangeSection {
+    /// Address to listen on, e.g. "0.0.0.0:7443" (port 0: any free port).
+    listen: std::net::SocketAddr,
+    /// Node certificate (PEM) issued by this country's CA; carries kdesk://CC/node.
+    #[serde(default = "default_cert")]
+    cert: PathBuf,
+    /// Its private key (PEM, mode 0600).
+    #[serde(default = "default_key")]
+    key: PathBuf,
+}
+
+fn default_cert() -> PathBuf {
+    "tls/node.pem".into()
+}
+fn default_key() -> PathBuf {
+    "tls/node.key".into()
+}
+
+/// Checked `[exchange]` settings with paths resolved.
+#[derive(Debug, Clone)]
+pub struct ExchangeConfig {
+    /// Listen address.
+    pub listen: std::net::SocketAddr,
+    /// Node certificate.
+    pub cert: PathBuf,
+    /// Node TLS key.
+    pub key: PathBuf,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -109,6 +143,8 @@ pub struct Config {
     pub database: PathBuf,
     /// Admin API socket.
     pub admin_socket: PathBuf,
+    /// Federation settings; `None` for a node that does not exchange with partners.
+    pub exchange: Option<ExchangeConfig>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ConfigError + '_ {
@@ -160,6 +196,11 @@ impl Config {
             public_key: r(&f.paths.public_key),
             database: r(&f.paths.database),
             admin_socket: r(&f.paths.admin_socket),
+            exchange: f.exchange.map(|e| ExchangeConfig {
+                listen: e.listen,
+                cert: r(&e.cert),
+                key: r(&e.key),
+            }),
         }
     }
 
@@ -172,6 +213,7 @@ impl Config {
         data_dir: &Path,
         country: CountryCode,
         name: NodeName,
+        listen: Option<std::net::SocketAddr>,
     ) -> Result<(Self, VerifyingKey), ConfigError> {
         let path = data_dir.join(CONFIG_FILE);
         if path.exists() {
@@ -187,6 +229,11 @@ impl Config {
         let file = ConfigFile {
             node: NodeSection { country, name },
             paths: PathsSection::default(),
+            exchange: listen.map(|listen| ExchangeSection {
+                listen,
+                cert: default_cert(),
+                key: default_key(),
+            }),
         };
         let cfg = Self::resolve(data_dir, file.clone());
         if let Some(dir) = cfg.signing_key.parent() {
@@ -239,12 +286,16 @@ mod tests {
             &dir,
             CountryCode::parse("KR").unwrap(),
             NodeName::parse("seoul").unwrap(),
+            Some("127.0.0.1:0".parse().unwrap()),
         )
         .unwrap();
         let loaded = Config::load(&dir).unwrap();
         assert_eq!(loaded.origin.to_string(), "KR/seoul");
         assert_eq!(loaded.public_key().unwrap(), pk);
         assert_eq!(cfg.signing_key, dir.join("keys/signing.key"));
+        let ex = loaded.exchange.unwrap();
+        assert_eq!(ex.cert, dir.join("tls/node.pem"));
+        assert_eq!(ex.listen.port(), 0);
         assert_eq!(
             fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
             0o700

@@ -69,24 +69,51 @@ pub fn generate() -> Result<SigningKey, KeyError> {
 /// # Errors
 /// The file exists or cannot be written.
 pub fn write_signing_key(path: &Path, key: &SigningKey) -> Result<(), KeyError> {
-    let io = |source| KeyError::Io {
-        path: path.to_owned(),
-        source,
-    };
     let pem = key
         .to_pkcs8_pem(LineEnding::LF)
         .map_err(|e| KeyError::Format {
             path: path.to_owned(),
             reason: e.to_string(),
         })?;
+    write_private_file(path, pem.as_bytes())
+}
+
+/// Writes a secret (private key) file with mode 0600, refusing to overwrite, and syncs it.
+///
+/// # Errors
+/// The file exists or cannot be written.
+pub fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
+    let io = |source| KeyError::Io {
+        path: path.to_owned(),
+        source,
+    };
     let mut f = fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(path)
         .map_err(io)?;
-    f.write_all(pem.as_bytes()).map_err(io)?;
+    f.write_all(bytes).map_err(io)?;
     f.sync_all().map_err(io)?;
+    Ok(())
+}
+
+/// Refuses a private key file that group or others may read or write.
+///
+/// # Errors
+/// Missing file or loose permissions.
+pub fn check_private_mode(path: &Path) -> Result<(), KeyError> {
+    let meta = fs::metadata(path).map_err(|source| KeyError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o077 != 0 {
+        return Err(KeyError::Permissions {
+            path: path.to_owned(),
+            mode,
+        });
+    }
     Ok(())
 }
 
@@ -99,14 +126,7 @@ pub fn load_signing_key(path: &Path) -> Result<SigningKey, KeyError> {
         path: path.to_owned(),
         source,
     };
-    let meta = fs::metadata(path).map_err(io)?;
-    let mode = meta.permissions().mode() & 0o7777;
-    if mode & 0o077 != 0 {
-        return Err(KeyError::Permissions {
-            path: path.to_owned(),
-            mode,
-        });
-    }
+    check_private_mode(path)?;
     let pem = zeroize::Zeroizing::new(fs::read_to_string(path).map_err(io)?);
     SigningKey::from_pkcs8_pem(&pem).map_err(|e| KeyError::Format {
         path: path.to_owned(),

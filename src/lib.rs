@@ -23,9 +23,11 @@
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod federation;
 pub mod keys;
 pub mod model;
 pub mod node;
+pub mod pki;
 pub mod record;
 pub mod store;
 
@@ -34,3 +36,7 @@ pub mod store;
 pub mod pb {
     tonic::include_proto!("kdesk.v1");
 }
+
+/// Encoded file descriptor set of `proto/kdesk/v1/`, for gRPC server reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/kdesk_descriptor.bin"));

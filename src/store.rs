@@ -21,7 +21,7 @@ use prost::Message;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::Transactional;
 
-use crate::model::{Date, Subject};
+use crate::model::{CountryCode, Date, Subject};
 use crate::pb;
 use crate::record::{origin_key_prefix, Origin, Record, RecordId, RecordKind, SignedRecord};
 
@@ -307,7 +307,24 @@ pub struct Store {
     state: sled::Tree,
     evidence: sled::Tree,
     idx: sled::Tree,
+    log: sled::Tree,
+    meta: sled::Tree,
+    pending: sled::Tree,
+    peers: sled::Tree,
+    cursors: sled::Tree,
 }
+
+/// Who produced a record handed to [`Store::ingest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// This node's own record: amendment and retraction targets must be stored and current.
+    Own,
+    /// A record received from a peer: records of one origin may arrive out of order (through
+    /// relays), so a target not yet held is remembered and applied when it arrives.
+    Received,
+}
+
+const LOG_LEN: &[u8] = b"log_len";
 
 impl Store {
     /// Opens (or creates) the database in `dir`. Fails if another process has it open.
@@ -334,6 +351,11 @@ impl Store {
             state: db.open_tree("state")?,
             evidence: db.open_tree("evidence")?,
             idx: db.open_tree("idx")?,
+            log: db.open_tree("log")?,
+            meta: db.open_tree("meta")?,
+            pending: db.open_tree("pending")?,
+            peers: db.open_tree("peers")?,
+            cursors: db.open_tree("cursors")?,
             db,
         })
     }
@@ -363,7 +385,12 @@ impl Store {
     /// # Errors
     /// [`StoreError::Rejected`] when an amendment or retraction breaks a lifecycle rule
     /// (nothing stored), or a storage error.
-    pub fn ingest(&self, rec: &SignedRecord, now_ms: i64) -> Result<Ingest, StoreError> {
+    pub fn ingest(
+        &self,
+        rec: &SignedRecord,
+        now_ms: i64,
+        mode: Mode,
+    ) -> Result<Ingest, StoreError> {
         let value = {
             let mut v = now_ms.to_be_bytes().to_vec();
             rec.envelope
@@ -376,14 +403,18 @@ impl Store {
             .into_iter()
             .map(|(k, v)| index_key(k, &v, &rec.id))
             .collect();
-        let result = (
+        let trees = (
             &self.records,
             &self.seq,
             &self.state,
             &self.evidence,
             &self.idx,
-        )
-            .transaction(|(records, seq, state, evidence, idx)| {
+            &self.log,
+            &self.meta,
+            &self.pending,
+        );
+        let result =
+            trees.transaction(|(records, seq, state, evidence, idx, log, meta, pending)| {
                 if records.get(rec.id.0)?.is_some() {
                     return Ok(Ingest::Duplicate);
                 }
@@ -395,51 +426,82 @@ impl Store {
                     evidence.insert(k, rec.envelope.encode_to_vec())?;
                     return Ok(Ingest::Equivocation { existing });
                 }
+                let origin = &rec.record.origin;
                 match &rec.record.kind {
                     RecordKind::Alert(_) => {
-                        state.insert(&rec.id.0, &AlertState::active(None).encode()[..])?;
+                        let st = take_pending(pending, &rec.id, AlertState::active(None))?;
+                        state.insert(&rec.id.0, &st.encode()[..])?;
                     }
                     RecordKind::Amendment(a) => {
-                        let (mut st, target) =
-                            current_version(records, state, &a.supersedes, &rec.record.origin)?;
-                        let old = target.kind.alert().map(|t| &t.distribution);
-                        if let Some(old) = old {
-                            if !a.alert.distribution.covers(old) {
-                                return Err(abort(StoreError::Rejected(
-                                    Rejection::NarrowedDistribution {
-                                        new: a.alert.distribution.summary(),
-                                        old: old.summary(),
-                                    },
-                                )));
+                        let mut mine = AlertState::active(Some(a.supersedes));
+                        match load_target(records, state, &a.supersedes, origin)? {
+                            None if mode == Mode::Own => return Err(unknown_target(&a.supersedes)),
+                            None => {
+                                // The version it replaces has not arrived yet.
+                                pending.insert(
+                                    pending_key(&a.supersedes, PENDING_AMENDMENT),
+                                    &rec.id.0,
+                                )?;
+                            }
+                            Some((mut st, target)) => {
+                                if let Some(old) = target.kind.alert().map(|t| &t.distribution) {
+                                    if !a.alert.distribution.covers(old) {
+                                        return Err(abort(StoreError::Rejected(
+                                            Rejection::NarrowedDistribution {
+                                                new: a.alert.distribution.summary(),
+                                                old: old.summary(),
+                                            },
+                                        )));
+                                    }
+                                }
+                                match (st.status, mode) {
+                                    (Status::Active, _) => {
+                                        st.status = Status::Superseded;
+                                        st.superseded_by = Some(rec.id);
+                                        state.insert(&a.supersedes.0, &st.encode()[..])?;
+                                    }
+                                    (_, Mode::Own) => return Err(not_current(&a.supersedes, &st)),
+                                    (Status::Retracted, Mode::Received) => {
+                                        // The retraction overtook this amendment.
+                                        mine.status = Status::Retracted;
+                                        mine.retracted_by = st.retracted_by;
+                                    }
+                                    (Status::Superseded, Mode::Received) => {}
+                                }
                             }
                         }
-                        st.status = Status::Superseded;
-                        st.superseded_by = Some(rec.id);
-                        state.insert(&a.supersedes.0, &st.encode()[..])?;
-                        state.insert(
-                            &rec.id.0,
-                            &AlertState::active(Some(a.supersedes)).encode()[..],
-                        )?;
+                        let mine = take_pending(pending, &rec.id, mine)?;
+                        state.insert(&rec.id.0, &mine.encode()[..])?;
                     }
                     RecordKind::Retraction(r) => {
-                        let (mut st, _) =
-                            current_version(records, state, &r.target, &rec.record.origin)?;
-                        // Withdraw the whole chain, newest to oldest.
-                        let mut id = r.target;
-                        loop {
-                            st.status = Status::Retracted;
-                            st.retracted_by = Some(rec.id);
-                            state.insert(&id.0, &st.encode()[..])?;
-                            let Some(prev) = st.supersedes else { break };
-                            let raw = state.get(prev.0)?.ok_or_else(|| {
-                                abort(StoreError::Corrupt(format!("missing state for {prev}")))
-                            })?;
-                            st = AlertState::decode(&raw).map_err(abort)?;
-                            id = prev;
+                        match load_target(records, state, &r.target, origin)? {
+                            None if mode == Mode::Own => return Err(unknown_target(&r.target)),
+                            None => {
+                                pending.insert(
+                                    pending_key(&r.target, PENDING_RETRACTION),
+                                    &rec.id.0,
+                                )?;
+                            }
+                            Some((st, _)) => {
+                                if mode == Mode::Own && st.status != Status::Active {
+                                    return Err(not_current(&r.target, &st));
+                                }
+                                retract_chain(state, pending, r.target, st, rec.id)?;
+                            }
                         }
                     }
                     RecordKind::Hit(_) | RecordKind::Outcome(_) => {}
                 }
+                let position = match meta.get(LOG_LEN)? {
+                    Some(v) => u64::from_be_bytes(
+                        v.as_ref()
+                            .try_into()
+                            .map_err(|_| abort(StoreError::Corrupt("log length".into())))?,
+                    ),
+                    None => 0,
+                };
+                log.insert(&position.to_be_bytes(), &rec.id.0)?;
+                meta.insert(LOG_LEN, &(position + 1).to_be_bytes())?;
                 records.insert(&rec.id.0, value.as_slice())?;
                 seq.insert(seq_key.as_slice(), &rec.id.0)?;
                 for k in &index {
@@ -451,6 +513,100 @@ impl Store {
             TransactionError::Abort(e) => e,
             TransactionError::Storage(e) => StoreError::Sled(e),
         })
+    }
+
+    /// Number of records in the log (arrival order; positions `0..len`).
+    ///
+    /// # Errors
+    /// Storage failure or damaged counter.
+    pub fn log_len(&self) -> Result<u64, StoreError> {
+        match self.meta.get(LOG_LEN)? {
+            None => Ok(0),
+            Some(v) => Ok(u64::from_be_bytes(
+                v.as_ref()
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("log length".into()))?,
+            )),
+        }
+    }
+
+    /// Log entries `from..to` as (position, record id).
+    pub fn log_range(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> impl Iterator<Item = Result<(u64, RecordId), StoreError>> + '_ {
+        self.log
+            .range(from.to_be_bytes()..to.to_be_bytes())
+            .map(|kv| {
+                let (k, v) = kv?;
+                let pos = u64::from_be_bytes(
+                    k.as_ref()
+                        .try_into()
+                        .map_err(|_| StoreError::Corrupt("log key".into()))?,
+                );
+                let id = RecordId::from_slice(&v, "log")
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok((pos, id))
+            })
+    }
+
+    /// The next log position to ask a peer for.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn cursor(&self, peer: CountryCode) -> Result<u64, StoreError> {
+        Ok(match self.cursors.get(peer.bytes())? {
+            Some(v) => u64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8])),
+            None => 0,
+        })
+    }
+
+    /// Records the next log position to ask a peer for. Call only after the records before it
+    /// are flushed; the cursor itself becomes durable with the next flush (losing it only
+    /// causes harmless re-delivery).
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn set_cursor(&self, peer: CountryCode, next: u64) -> Result<(), StoreError> {
+        self.cursors.insert(peer.bytes(), &next.to_be_bytes())?;
+        Ok(())
+    }
+
+    /// Stored peer registrations (JSON values by country).
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn peers(&self) -> Result<Vec<(CountryCode, Vec<u8>)>, StoreError> {
+        self.peers
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                let c = std::str::from_utf8(&k)
+                    .ok()
+                    .and_then(|c| CountryCode::parse(c).ok())
+                    .ok_or_else(|| StoreError::Corrupt("peer key".into()))?;
+                Ok((c, v.to_vec()))
+            })
+            .collect()
+    }
+
+    /// Stores (replaces) a peer registration. Does not flush.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn put_peer(&self, country: CountryCode, json: &[u8]) -> Result<(), StoreError> {
+        self.peers.insert(country.bytes(), json)?;
+        Ok(())
+    }
+
+    /// Removes a peer registration and its cursor. Does not flush.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn remove_peer(&self, country: CountryCode) -> Result<bool, StoreError> {
+        self.cursors.remove(country.bytes())?;
+        Ok(self.peers.remove(country.bytes())?.is_some())
     }
 
     /// A stored record by id.
@@ -613,22 +769,121 @@ impl Store {
     }
 }
 
-/// Loads the target of an amendment or retraction and checks it is a current version owned
-/// by `origin`.
-fn current_version(
+const PENDING_AMENDMENT: u8 = 2;
+const PENDING_RETRACTION: u8 = 3;
+
+fn pending_key(target: &RecordId, kind: u8) -> Vec<u8> {
+    let mut k = target.0.to_vec();
+    k.push(kind);
+    k
+}
+
+fn unknown_target(target: &RecordId) -> Abort {
+    abort(StoreError::Rejected(Rejection::UnknownTarget(
+        target.to_hex(),
+    )))
+}
+
+fn not_current(target: &RecordId, st: &AlertState) -> Abort {
+    let by = match (st.superseded_by, st.retracted_by) {
+        (_, Some(r)) => format!(" (by retraction {r})"),
+        (Some(s), None) => format!(" (by {s}; amend or retract that version)"),
+        _ => String::new(),
+    };
+    abort(StoreError::Rejected(Rejection::NotCurrent {
+        target: target.to_hex(),
+        status: st.status.as_str(),
+        by,
+    }))
+}
+
+/// Applies an amendment or retraction that arrived before the record `id`, if any.
+fn take_pending(
+    pending: &TransactionalTree,
+    id: &RecordId,
+    mut st: AlertState,
+) -> Result<AlertState, Abort> {
+    if let Some(by) = pending.remove(pending_key(id, PENDING_AMENDMENT))? {
+        st.status = Status::Superseded;
+        st.superseded_by = Some(
+            RecordId::from_slice(&by, "pending")
+                .map_err(|e| abort(StoreError::Corrupt(e.to_string())))?,
+        );
+    }
+    if let Some(by) = pending.remove(pending_key(id, PENDING_RETRACTION))? {
+        st.status = Status::Retracted;
+        st.retracted_by = Some(
+            RecordId::from_slice(&by, "pending")
+                .map_err(|e| abort(StoreError::Corrupt(e.to_string())))?,
+        );
+    }
+    Ok(st)
+}
+
+/// Marks every version of an alert retracted: back through `supersedes` and forward through
+/// `superseded_by`. A predecessor not yet received gets a pending retraction.
+fn retract_chain(
+    state: &TransactionalTree,
+    pending: &TransactionalTree,
+    start: RecordId,
+    start_state: AlertState,
+    by: RecordId,
+) -> Result<(), Abort> {
+    let load = |id: &RecordId| -> Result<Option<AlertState>, Abort> {
+        match state.get(id.0)? {
+            Some(raw) => Ok(Some(AlertState::decode(&raw).map_err(abort)?)),
+            None => Ok(None),
+        }
+    };
+    let mark = |id: RecordId, mut st: AlertState| -> Result<AlertState, Abort> {
+        st.status = Status::Retracted;
+        st.retracted_by = Some(by);
+        state.insert(&id.0, &st.encode()[..])?;
+        Ok(st)
+    };
+    let first = mark(start, start_state)?;
+    // Backwards.
+    let mut prev = first.supersedes;
+    let mut guard = 0;
+    while let Some(id) = prev {
+        guard += 1;
+        if guard > 100_000 {
+            return Err(abort(StoreError::Corrupt("amendment chain loops".into())));
+        }
+        match load(&id)? {
+            Some(st) => prev = mark(id, st)?.supersedes,
+            None => {
+                pending.insert(pending_key(&id, PENDING_RETRACTION), &by.0)?;
+                break;
+            }
+        }
+    }
+    // Forwards (a retraction of an older version that overtook newer ones).
+    let mut next = first.superseded_by;
+    while let Some(id) = next {
+        guard += 1;
+        if guard > 100_000 {
+            return Err(abort(StoreError::Corrupt("amendment chain loops".into())));
+        }
+        match load(&id)? {
+            Some(st) => next = mark(id, st)?.superseded_by,
+            None => break,
+        }
+    }
+    Ok(())
+}
+
+/// Loads the target of an amendment or retraction, refusing one owned by another origin.
+/// `None` when the target is not stored.
+fn load_target(
     records: &TransactionalTree,
     state: &TransactionalTree,
     target: &RecordId,
     origin: &Origin,
-) -> Result<(AlertState, Record), Abort> {
-    let unknown = || {
-        abort(StoreError::Rejected(Rejection::UnknownTarget(
-            target.to_hex(),
-        )))
+) -> Result<Option<(AlertState, Record)>, Abort> {
+    let Some(raw) = records.get(target.0)? else {
+        return Ok(None);
     };
-    let raw = records.get(target.0)?.ok_or_else(unknown)?;
-    let st = state.get(target.0)?.ok_or_else(unknown)?;
-    let st = AlertState::decode(&st).map_err(abort)?;
     let env = pb::Envelope::decode(raw.get(8..).unwrap_or_default())
         .map_err(|e| abort(StoreError::Corrupt(e.to_string())))?;
     let rec = decode_record(&env.body).map_err(abort)?;
@@ -639,19 +894,14 @@ fn current_version(
             origin: origin.to_string(),
         })));
     }
-    if st.status != Status::Active {
-        let by = match (st.superseded_by, st.retracted_by) {
-            (_, Some(r)) => format!(" (by retraction {r})"),
-            (Some(s), None) => format!(" (by {s}; amend or retract that version)"),
-            _ => String::new(),
-        };
-        return Err(abort(StoreError::Rejected(Rejection::NotCurrent {
-            target: target.to_hex(),
-            status: st.status.as_str(),
-            by,
-        })));
-    }
-    Ok((st, rec))
+    let st = state.get(target.0)?.ok_or_else(|| {
+        abort(StoreError::Rejected(Rejection::UnknownTarget(format!(
+            "{} (a {}, not an alert)",
+            target.to_hex(),
+            rec.kind.name()
+        ))))
+    })?;
+    Ok(Some((AlertState::decode(&st).map_err(abort)?, rec)))
 }
 
 /// Status shown for a stored entry: lifecycle, with `expired` for active alerts whose
@@ -708,15 +958,15 @@ mod tests {
             1,
             RecordKind::Alert(alert(r#"{"countries":["KR"]}"#)),
         );
-        assert_eq!(s.ingest(&a, 1).unwrap(), Ingest::Stored);
-        assert_eq!(s.ingest(&a, 2).unwrap(), Ingest::Duplicate);
+        assert_eq!(s.ingest(&a, 1, Mode::Own).unwrap(), Ingest::Stored);
+        assert_eq!(s.ingest(&a, 2, Mode::Own).unwrap(), Ingest::Duplicate);
         let other = signed(
             "TH/bkk",
             1,
             RecordKind::Alert(alert(r#"{"all_partners":true}"#)),
         );
         assert_eq!(
-            s.ingest(&other, 3).unwrap(),
+            s.ingest(&other, 3, Mode::Own).unwrap(),
             Ingest::Equivocation { existing: a.id }
         );
         assert_eq!(s.len(), 1);
@@ -745,7 +995,7 @@ mod tests {
             1,
             RecordKind::Alert(alert(r#"{"countries":["KR"]}"#)),
         );
-        s.ingest(&a, 1).unwrap();
+        s.ingest(&a, 1, Mode::Own).unwrap();
         // Narrowing is refused; widening accepted.
         let amend = |seq, target, dist: &str| {
             signed(
@@ -759,20 +1009,20 @@ mod tests {
             )
         };
         let m = amend(2, a.id, r#"{"countries":["KR","NL"]}"#);
-        assert_eq!(s.ingest(&m, 2).unwrap(), Ingest::Stored);
+        assert_eq!(s.ingest(&m, 2, Mode::Own).unwrap(), Ingest::Stored);
         assert_eq!(
             s.get(&a.id).unwrap().unwrap().state.unwrap().status,
             Status::Superseded
         );
         let narrow = amend(3, m.id, r#"{"countries":["KR"]}"#);
         assert!(matches!(
-            s.ingest(&narrow, 3),
+            s.ingest(&narrow, 3, Mode::Own),
             Err(StoreError::Rejected(Rejection::NarrowedDistribution { .. }))
         ));
         // Amending a superseded version is refused; nothing stored.
         let stale = amend(3, a.id, r#"{"all_partners":true}"#);
         assert!(matches!(
-            s.ingest(&stale, 3),
+            s.ingest(&stale, 3, Mode::Own),
             Err(StoreError::Rejected(Rejection::NotCurrent { .. }))
         ));
         assert_eq!(s.len(), 2);
@@ -787,7 +1037,7 @@ mod tests {
             }),
         );
         assert!(matches!(
-            s.ingest(&foreign, 4),
+            s.ingest(&foreign, 4, Mode::Own),
             Err(StoreError::Rejected(Rejection::NotOwner { .. }))
         ));
         let r = signed(
@@ -799,7 +1049,7 @@ mod tests {
                 distribution: crate::model::Distribution::AllPartners,
             }),
         );
-        assert_eq!(s.ingest(&r, 5).unwrap(), Ingest::Stored);
+        assert_eq!(s.ingest(&r, 5, Mode::Own).unwrap(), Ingest::Stored);
         for id in [a.id, m.id] {
             let st = s.get(&id).unwrap().unwrap().state.unwrap();
             assert_eq!(st.status, Status::Retracted);
@@ -816,7 +1066,7 @@ mod tests {
             1,
             RecordKind::Alert(alert(r#"{"countries":["KR"]}"#)),
         );
-        s.ingest(&a, 1).unwrap();
+        s.ingest(&a, 1, Mode::Own).unwrap();
         assert_eq!(s.resolve(&a.id.to_hex()[..9]).unwrap(), Ok(a.id));
         assert!(s.resolve("abc").unwrap().is_err());
         assert!(s.resolve("zzzzzzzz").unwrap().is_err());

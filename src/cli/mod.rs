@@ -18,6 +18,7 @@
 
 mod alert;
 mod demo;
+mod fed;
 mod node;
 mod view;
 
@@ -132,6 +133,7 @@ impl From<tonic::Status> for CliError {
             Code::InvalidArgument => (exit::DATAERR, "invalid input: "),
             Code::FailedPrecondition => (exit::DATAERR, "refused: "),
             Code::NotFound => (exit::NOINPUT, ""),
+            Code::AlreadyExists => (exit::CANTCREAT, ""),
             Code::Unavailable => (exit::UNAVAILABLE, "node unavailable: "),
             _ => (exit::SOFTWARE, "node error: "),
         };
@@ -157,6 +159,13 @@ Getting started:
   kdesk alert issue --data-dir ./kr --file examples/alerts/cargo-sea-container-cocaine.json
   kdesk alert list  --data-dir ./kr
   kdesk demo                                                    see it all end to end
+
+Federation (each desk):
+  kdesk certs ca   --country KR --out ./kr-ca                   national CA (keep ca.key offline)
+  kdesk certs node --ca ./kr-ca --country KR --node-name seoul --host kr.example --out ./kr/tls
+  kdesk init --data-dir ./kr --country KR --node-name seoul --listen 0.0.0.0:7443
+  kdesk peer add --data-dir ./kr --country TH --endpoint https://th.example:7443 \
+                 --ca th-ca.pem --signing-key <TH public key>
 
 Exit codes: 0 ok, 1 check failed, 2 usage, 65 invalid input (nothing stored), 66 not found,
 69 node not running, 70 internal, 73 already exists, 74 I/O, 77 key permissions, 78 config.";
@@ -195,6 +204,11 @@ enum Command {
         /// Name of this node within its country: a-z, 0-9 and '-', starting with a letter.
         #[arg(long, value_name = "NAME", value_parser = parse_node_name)]
         node_name: NodeName,
+        /// Take part in the federation: serve the exchange service on this address (e.g.
+        /// 0.0.0.0:7443; port 0 picks a free port). Needs a node certificate in DIR/tls/
+        /// (see `kdesk certs node`).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -219,6 +233,12 @@ enum Command {
     /// Issue, list, show, amend and retract alerts.
     #[command(subcommand)]
     Alert(alert::AlertCommand),
+    /// Make a national CA, node certificates and CRLs (offline; no node needed).
+    #[command(subcommand)]
+    Certs(fed::CertsCommand),
+    /// Register, list, remove partner desks and revoke their keys.
+    #[command(subcommand)]
+    Peer(fed::PeerCommand),
     /// Run a complete demonstration in a temporary directory and exit 0 if every step
     /// behaved as it should.
     Demo {
@@ -248,8 +268,10 @@ fn parse_node_name(s: &str) -> Result<NodeName, String> {
 fn init_tracing(default: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
@@ -292,11 +314,14 @@ async fn run(cli: Cli) -> CliResult {
             dir,
             country,
             node_name,
+            listen,
             json,
-        } => node::init(&dir.data_dir, country, node_name, json),
+        } => node::init(&dir.data_dir, country, node_name, listen, json),
         Command::Serve { dir, .. } => node::serve(&dir.data_dir).await,
         Command::Status { dir, json } => node::status(&dir.data_dir, json).await,
         Command::Alert(cmd) => alert::run(cmd).await,
+        Command::Certs(cmd) => fed::certs(cmd),
+        Command::Peer(cmd) => fed::peer(cmd).await,
         Command::Demo { keep } => demo::run(keep).await,
     }
 }

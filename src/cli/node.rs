@@ -9,8 +9,14 @@ use crate::config::Config;
 use crate::model::{CountryCode, NodeName};
 use crate::record::KeyId;
 
-pub(super) fn init(dir: &Path, country: CountryCode, name: NodeName, json: bool) -> CliResult {
-    let (cfg, public) = Config::init(dir, country, name)?;
+pub(super) fn init(
+    dir: &Path,
+    country: CountryCode,
+    name: NodeName,
+    listen: Option<std::net::SocketAddr>,
+    json: bool,
+) -> CliResult {
+    let (cfg, public) = Config::init(dir, country, name, listen)?;
     let pk = hex::encode(public.as_bytes());
     let key_id = KeyId::of(&public).to_hex();
     if json {
@@ -94,6 +100,11 @@ pub(super) async fn status(dir: &Path, json: bool) -> CliResult {
                 "alerts_active": s.alerts_active,
                 "equivocations": s.equivocations,
                 "size_on_disk_bytes": s.size_on_disk_bytes,
+                "exchange_address": s.exchange_address,
+                "log_length": s.log_length,
+                "handshakes_refused": s.handshakes_refused,
+                "rejections": s.rejections.iter().map(|c| (c.name.clone(), c.count)).collect::<std::collections::BTreeMap<_, _>>(),
+                "peers": s.peers.iter().map(super::fed::peer_json).collect::<Vec<_>>(),
             })
         );
         return Ok(());
@@ -117,5 +128,34 @@ pub(super) async fn status(dir: &Path, json: bool) -> CliResult {
         println!("equivocation  none seen");
     }
     println!("disk          {} bytes", s.size_on_disk_bytes);
+    if s.exchange_address.is_empty() {
+        println!("exchange      off (no [exchange] section)");
+    } else {
+        println!(
+            "exchange      {} (TLS 1.3, client certificates required)",
+            s.exchange_address
+        );
+        println!("handshakes    {} refused", s.handshakes_refused);
+        let total: u64 = s.rejections.iter().map(|c| c.count).sum();
+        let detail: Vec<String> = s
+            .rejections
+            .iter()
+            .map(|c| format!("{} {}", c.count, c.name))
+            .collect();
+        println!(
+            "refused       {total} record(s) from partners{}",
+            if detail.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", detail.join(", "))
+            }
+        );
+        for p in &s.peers {
+            println!(
+                "partner       {} {} [{}] stored {} dup {} refused {} cursor {}",
+                p.country, p.endpoint, p.link, p.stored, p.duplicates, p.rejected, p.cursor
+            );
+        }
+    }
     Ok(())
 }

@@ -5,12 +5,15 @@ use std::sync::Arc;
 
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
-use tracing::{error, warn};
+use tracing::{error, info, warn};
 
 use super::{IssueError, Node};
-use crate::model::{Alert, Date, FieldError, Note};
+use crate::federation::registry::{CompiledPeer, PeerEntry, PeerKey};
+use crate::federation::tls;
+use crate::keys;
+use crate::model::{Alert, CountryCode, Date, FieldError, Note};
 use crate::pb;
-use crate::record::{Amendment, RecordId, RecordKind, Retraction, SignedRecord, KIND_NAMES};
+use crate::record::{Amendment, KeyId, RecordId, RecordKind, Retraction, SignedRecord, KIND_NAMES};
 use crate::store::{display_status, StoreError, StoredEntry};
 
 /// Serves the Admin API for one node.
@@ -42,6 +45,70 @@ impl AdminService {
         Ok(Response::new(pb::IssueResponse {
             record: Some(self.view_signed(&signed)?),
         }))
+    }
+
+    fn peer_infos(&self) -> Result<Vec<pb::PeerInfo>, Status> {
+        let peers = self
+            .node
+            .fed
+            .registry
+            .read()
+            .map_err(|_| Status::internal("registry unavailable"))?
+            .peers();
+        peers.iter().map(|p| self.peer_info(p)).collect()
+    }
+
+    fn peer_info(&self, p: &CompiledPeer) -> Result<pb::PeerInfo, Status> {
+        let c = p.entry.country;
+        let link = self.node.fed.link_stats(c);
+        Ok(pb::PeerInfo {
+            country: c.to_string(),
+            endpoint: p.entry.endpoint.clone(),
+            ca_subject: p.ca_subject.clone(),
+            keys: p
+                .entry
+                .keys
+                .iter()
+                .map(|k| pb::PeerKeyInfo {
+                    key_id_hex: keys::parse_public_key(&k.public_key)
+                        .map(|vk| KeyId::of(&vk).to_hex())
+                        .unwrap_or_default(),
+                    public_key_hex: k.public_key.clone(),
+                    added_at_ms: k.added_at_ms,
+                    revoked_at_ms: k.revoked_at_ms.unwrap_or(0),
+                })
+                .collect(),
+            crl_count: p.entry.crl_pems.len() as u32,
+            added_at_ms: p.entry.added_at_ms,
+            link: if link.state.is_empty() {
+                "idle".into()
+            } else {
+                link.state
+            },
+            cursor: self.node.store.cursor(c).map_err(internal)?,
+            stored: link.stored,
+            duplicates: link.duplicates,
+            rejected: link.rejected,
+            last_error: link.last_error,
+        })
+    }
+
+    fn require_federation(&self) -> Result<(), Status> {
+        if self.node.fed.identity.is_none() {
+            return Err(Status::failed_precondition(
+                "this node does not federate: add an [exchange] section to kdesk.toml \
+                 (or init with --listen) and a node certificate in tls/",
+            ));
+        }
+        Ok(())
+    }
+
+    fn save_peer(&self, entry: &PeerEntry) -> Result<(), Status> {
+        let json = serde_json::to_vec(entry).map_err(internal)?;
+        self.node
+            .store
+            .put_peer(entry.country, &json)
+            .map_err(internal)
     }
 
     fn view_signed(&self, s: &SignedRecord) -> Result<pb::StoredRecord, Status> {
@@ -215,6 +282,24 @@ impl pb::admin_server::Admin for AdminService {
             equivocations: s.equivocations() as u64,
             alerts_active: s.active_alerts() as u64,
             size_on_disk_bytes: s.size_on_disk(),
+            exchange_address: n
+                .fed
+                .exchange_addr
+                .get()
+                .map(|a| a.to_string())
+                .unwrap_or_default(),
+            rejections: n
+                .fed
+                .rejections()
+                .into_iter()
+                .map(|(name, count)| pb::Counter { name, count })
+                .collect(),
+            peers: self.peer_infos()?,
+            log_length: s.log_len().map_err(internal)?,
+            handshakes_refused: n
+                .fed
+                .handshakes_refused
+                .load(std::sync::atomic::Ordering::Relaxed),
         }))
     }
 
@@ -316,6 +401,160 @@ impl pb::admin_server::Admin for AdminService {
         Ok(Response::new(Box::pin(
             tokio_stream::wrappers::ReceiverStream::new(rx),
         )))
+    }
+
+    async fn add_peer(
+        &self,
+        req: Request<pb::AddPeerRequest>,
+    ) -> Result<Response<pb::PeerInfo>, Status> {
+        self.require_federation()?;
+        let r = req.into_inner();
+        let country = CountryCode::parse(&r.country).map_err(|e| invalid(e.at("country")))?;
+        if country == self.node.origin().country {
+            return Err(Status::invalid_argument(format!(
+                "country: {country} is this node's own country; partners are other desks"
+            )));
+        }
+        if self
+            .node
+            .fed
+            .registry
+            .read()
+            .map_err(|_| Status::internal("registry unavailable"))?
+            .peer(country)
+            .is_some()
+        {
+            return Err(Status::already_exists(format!(
+                "{country} is already registered; remove it first to change its registration"
+            )));
+        }
+        let now = super::now_ms();
+        let key = keys::parse_public_key(&r.signing_key)
+            .map_err(|e| Status::invalid_argument(format!("signing-key: {e}")))?;
+        let entry = PeerEntry {
+            country,
+            endpoint: r.endpoint.trim().to_owned(),
+            ca_pem: r.ca_pem,
+            crl_pems: r.crl_pem,
+            keys: vec![PeerKey {
+                public_key: hex::encode(key.as_bytes()),
+                added_at_ms: now,
+                revoked_at_ms: None,
+            }],
+            added_at_ms: now,
+        };
+        let compiled = CompiledPeer::compile(entry.clone(), &tls::provider())
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        self.save_peer(&entry)?;
+        self.node.store.flush().await.map_err(internal)?;
+        let info = self.peer_info(&compiled)?;
+        self.node
+            .fed
+            .registry
+            .write()
+            .map_err(|_| Status::internal("registry unavailable"))?
+            .insert(compiled);
+        info!(peer = %country, endpoint = %entry.endpoint, "partner registered");
+        crate::federation::replicator::spawn(self.node.clone(), country);
+        Ok(Response::new(info))
+    }
+
+    async fn list_peers(
+        &self,
+        _: Request<pb::ListPeersRequest>,
+    ) -> Result<Response<pb::ListPeersResponse>, Status> {
+        Ok(Response::new(pb::ListPeersResponse {
+            peers: self.peer_infos()?,
+        }))
+    }
+
+    async fn remove_peer(
+        &self,
+        req: Request<pb::RemovePeerRequest>,
+    ) -> Result<Response<pb::RemovePeerResponse>, Status> {
+        let country =
+            CountryCode::parse(&req.get_ref().country).map_err(|e| invalid(e.at("country")))?;
+        let removed = self
+            .node
+            .fed
+            .registry
+            .write()
+            .map_err(|_| Status::internal("registry unavailable"))?
+            .remove(country);
+        self.node.fed.stop_replicator(country);
+        let stored = self.node.store.remove_peer(country).map_err(internal)?;
+        self.node.store.flush().await.map_err(internal)?;
+        if !removed && !stored {
+            return Err(Status::not_found(format!(
+                "{country} is not a registered partner"
+            )));
+        }
+        info!(peer = %country, "partner removed");
+        Ok(Response::new(pb::RemovePeerResponse {}))
+    }
+
+    async fn revoke_peer_key(
+        &self,
+        req: Request<pb::RevokePeerKeyRequest>,
+    ) -> Result<Response<pb::PeerInfo>, Status> {
+        let r = req.into_inner();
+        let country = CountryCode::parse(&r.country).map_err(|e| invalid(e.at("country")))?;
+        let peer = self
+            .node
+            .fed
+            .registry
+            .read()
+            .map_err(|_| Status::internal("registry unavailable"))?
+            .peer(country)
+            .ok_or_else(|| Status::not_found(format!("{country} is not a registered partner")))?;
+        let want = r.key.trim().to_ascii_lowercase();
+        if want.len() < 8 || !want.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Status::invalid_argument(
+                "key: give the public key or key id in hex (at least 8 digits)",
+            ));
+        }
+        let mut entry = peer.entry.clone();
+        let matches: Vec<usize> = entry
+            .keys
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| {
+                let kid = keys::parse_public_key(&k.public_key)
+                    .map(|vk| KeyId::of(&vk).to_hex())
+                    .unwrap_or_default();
+                k.public_key.starts_with(&want) || kid.starts_with(&want)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let i = match matches.as_slice() {
+            [i] => *i,
+            [] => {
+                return Err(Status::not_found(format!(
+                    "{country} has no key matching {want}"
+                )))
+            }
+            _ => {
+                return Err(Status::invalid_argument(format!(
+                    "key: {want} matches several keys; give more digits"
+                )))
+            }
+        };
+        if entry.keys[i].revoked_at_ms.is_none() {
+            entry.keys[i].revoked_at_ms = Some(super::now_ms());
+        }
+        let compiled = CompiledPeer::compile(entry.clone(), &tls::provider())
+            .map_err(|e| Status::internal(e.to_string()))?;
+        self.save_peer(&entry)?;
+        self.node.store.flush().await.map_err(internal)?;
+        let info = self.peer_info(&compiled)?;
+        self.node
+            .fed
+            .registry
+            .write()
+            .map_err(|_| Status::internal("registry unavailable"))?
+            .insert(compiled);
+        warn!(peer = %country, key = %entry.keys[i].public_key, "partner signing key revoked");
+        Ok(Response::new(info))
     }
 
     async fn get_record(

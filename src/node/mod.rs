@@ -14,15 +14,17 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use ed25519_dalek::SigningKey;
-use tokio::net::UnixListener;
+use tokio::net::{TcpListener, UnixListener};
+use tokio::sync::watch;
 use tokio_stream::wrappers::UnixListenerStream;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use crate::config::{Config, ConfigError};
+use crate::federation::{self, tls, Federation};
 use crate::keys::{self, KeyError};
 use crate::pb;
 use crate::record::{Origin, Record, RecordKind, SignedRecord};
-use crate::store::{Ingest, Store, StoreError};
+use crate::store::{Ingest, Mode, Store, StoreError};
 
 pub use admin::AdminService;
 
@@ -63,8 +65,54 @@ pub enum ServeError {
         source: std::io::Error,
     },
     /// The gRPC server failed.
-    #[error("admin server: {0}")]
+    #[error("server: {0}")]
     Transport(#[from] tonic::transport::Error),
+    /// Exchange TLS identity problem.
+    #[error("exchange certificate: {0}")]
+    Tls(String),
+    /// The exchange port could not be bound.
+    #[error("exchange address {addr}: {source}")]
+    Bind {
+        /// Address.
+        addr: std::net::SocketAddr,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Loads the node's exchange certificate and key, refusing a key readable by others and a
+/// certificate whose identity is not this node.
+fn load_identity(
+    ex: &crate::config::ExchangeConfig,
+    origin: &Origin,
+) -> Result<tls::Identity, ServeError> {
+    let pem = std::fs::read_to_string(&ex.cert).map_err(|e| {
+        ServeError::Tls(format!(
+            "{}: {e} (issue one with: kdesk certs node --ca CA_DIR --country {} --node-name {} --host HOST --out {})",
+            ex.cert.display(),
+            origin.country,
+            origin.node,
+            ex.cert.parent().map(|p| p.display().to_string()).unwrap_or_default()
+        ))
+    })?;
+    let chain = crate::pki::certs(&pem, &ex.cert.display().to_string())
+        .map_err(|e| ServeError::Tls(e.to_string()))?;
+    let key = crate::pki::load_private_key(&ex.key).map_err(|e| match e {
+        crate::pki::PkiError::Key(k) => ServeError::Key(k),
+        e => ServeError::Tls(e.to_string()),
+    })?;
+    let id = crate::pki::node_identity(&chain[0]).map_err(|e| ServeError::Tls(e.to_string()))?;
+    if id != *origin {
+        return Err(ServeError::Tls(format!(
+            "{} identifies {id}, but this node is {origin}",
+            ex.cert.display()
+        )));
+    }
+    Ok(tls::Identity {
+        chain,
+        key: Arc::new(key),
+    })
 }
 
 /// Milliseconds since the Unix epoch.
@@ -80,9 +128,14 @@ pub struct Node {
     pub config: Config,
     /// Database.
     pub store: Store,
+    /// Partners, links, counters.
+    pub fed: Federation,
     key: SigningKey,
     issue_lock: tokio::sync::Mutex<()>,
     started: Instant,
+    /// Length of the log prefix that is flushed: only this much is ever served to partners.
+    durable: watch::Sender<u64>,
+    stopping: watch::Sender<bool>,
 }
 
 /// Why a record could not be issued.
@@ -110,6 +163,10 @@ impl Node {
                 public: config.public_key.clone(),
             });
         }
+        let identity = match &config.exchange {
+            None => None,
+            Some(ex) => Some(load_identity(ex, &config.origin)?),
+        };
         let store = Store::open(&config.database).map_err(|e| match e {
             StoreError::Sled(sled::Error::Io(ref io))
                 if io.kind() == std::io::ErrorKind::WouldBlock
@@ -119,13 +176,58 @@ impl Node {
             }
             e => ServeError::Store(e),
         })?;
+        let fed = Federation::load(&store, identity)?;
+        let (durable, _) = watch::channel(store.log_len()?);
+        let (stopping, _) = watch::channel(false);
         Ok(Self {
             config,
             store,
+            fed,
             key,
             issue_lock: tokio::sync::Mutex::new(()),
             started: Instant::now(),
+            durable,
+            stopping,
         })
+    }
+
+    /// Watches the durable log length.
+    pub fn durable_watch(&self) -> watch::Receiver<u64> {
+        self.durable.subscribe()
+    }
+
+    /// Durable log length now.
+    pub fn durable_len(&self) -> u64 {
+        *self.durable.borrow()
+    }
+
+    /// Watches the stop flag.
+    pub fn stopping_watch(&self) -> watch::Receiver<bool> {
+        self.stopping.subscribe()
+    }
+
+    /// Asks every long-running task (subscriptions, replicators, servers) to stop.
+    pub fn stop(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Flushes the store and publishes the new durable log length to subscriptions.
+    ///
+    /// # Errors
+    /// The flush failed: nothing new is published.
+    pub async fn flush_and_publish(&self) -> Result<(), StoreError> {
+        // Everything below `len` is committed; once the flush returns it is durable.
+        let len = self.store.log_len()?;
+        self.store.flush().await?;
+        self.durable.send_if_modified(|d| {
+            if len > *d {
+                *d = len;
+                true
+            } else {
+                false
+            }
+        });
+        Ok(())
     }
 
     /// This node's origin.
@@ -159,7 +261,7 @@ impl Node {
                 kind,
             };
             let signed = record.sign(&self.key);
-            match self.store.ingest(&signed, now_ms())? {
+            match self.store.ingest(&signed, now_ms(), Mode::Own)? {
                 Ingest::Stored => {}
                 Ingest::Duplicate | Ingest::Equivocation { .. } => {
                     return Err(IssueError::SeqConflict(seq))
@@ -169,7 +271,7 @@ impl Node {
         };
         // Durability point. A later flush by another request also covers this record, so
         // holding the lock through the flush is not needed for correctness.
-        self.store.flush().await?;
+        self.flush_and_publish().await?;
         info!(id = %signed.id, seq = signed.record.seq, kind = signed.record.kind.name(), "issued");
         Ok(signed)
     }
@@ -179,7 +281,10 @@ impl Node {
 ///
 /// # Errors
 /// Start-up failures ([`ServeError`]) or a server failure.
-pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), ServeError> {
+pub async fn serve(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
     let socket = config.admin_socket.clone();
     let node = Arc::new(Node::open(config)?);
     // We hold the database lock, so a socket file left here belongs to a node that died.
@@ -194,20 +299,58 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
         }
     }
     let listener = bind_private(&socket)?;
+    let exchange = match (&node.config.exchange, &node.fed.identity) {
+        (Some(ex), Some(identity)) => {
+            Some(start_exchange(node.clone(), ex.listen, identity).await?)
+        }
+        _ => None,
+    };
+    let peers: Vec<_> = node
+        .fed
+        .registry
+        .read()
+        .map(|r| r.peers().iter().map(|p| p.entry.country).collect())
+        .unwrap_or_default();
+    if node.fed.identity.is_some() {
+        for c in peers {
+            federation::replicator::spawn(node.clone(), c);
+        }
+    }
     info!(
         origin = %node.origin(),
         key_id = %crate::record::KeyId::of(&node.public_key()),
         records = node.store.len(),
         socket = %socket.display(),
+        exchange = %node.fed.exchange_addr.get().map(|a| a.to_string()).unwrap_or_else(|| "off".into()),
         "kdesk node serving"
     );
     let admin = pb::admin_server::AdminServer::new(AdminService::new(node.clone()))
         .max_decoding_message_size(MAX_ADMIN_MESSAGE_BYTES);
-    let result = tonic::transport::Server::builder()
+    let mut stopping = node.stopping_watch();
+    let admin_server = tonic::transport::Server::builder()
         .add_service(admin)
-        .serve_with_incoming_shutdown(UnixListenerStream::new(listener), shutdown)
-        .await;
-    info!("shutting down: requests drained, flushing store");
+        .serve_with_incoming_shutdown(UnixListenerStream::new(listener), async move {
+            let _ = stopping.wait_for(|s| *s).await;
+        });
+    let n = node.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        info!("shutdown requested: stopping subscriptions and replicators, draining requests");
+        n.stop();
+    });
+    let result = admin_server.await;
+    node.stop();
+    if let Some(h) = exchange {
+        match tokio::time::timeout(std::time::Duration::from_secs(10), h).await {
+            Ok(Ok(Err(e))) => error!(cause = %e, "exchange server failed"),
+            Ok(_) => {}
+            Err(_) => error!("exchange server did not drain within 10 s"),
+        }
+    }
+    for h in node.fed.take_replicators() {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), h).await;
+    }
+    info!("flushing store");
     let flushed = node.store.flush().await;
     let _ = std::fs::remove_file(&socket);
     if let Err(e) = &result {
@@ -218,6 +361,109 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
     info!("stopped cleanly");
     Ok(())
 }
+
+/// Binds the exchange port and serves Exchange, grpc.health.v1 and reflection on it, over
+/// TLS 1.3 with mandatory, registry-checked client certificates.
+async fn start_exchange(
+    node: Arc<Node>,
+    addr: std::net::SocketAddr,
+    identity: &tls::Identity,
+) -> Result<tokio::task::JoinHandle<Result<(), tonic::transport::Error>>, ServeError> {
+    let cfg = tls::server_config(
+        node.fed.registry.clone(),
+        identity,
+        node.fed.handshakes_refused.clone(),
+    )
+    .map_err(|e| ServeError::Tls(e.to_string()))?;
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(cfg));
+    let tcp = TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    let local = tcp
+        .local_addr()
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    let _ = node.fed.exchange_addr.set(local);
+    let (tx, rx) = tokio::sync::mpsc::channel(MAX_PENDING);
+    let handshakes = Arc::new(tokio::sync::Semaphore::new(
+        federation::MAX_PENDING_HANDSHAKES,
+    ));
+    let mut stopping = node.stopping_watch();
+    let refused = node.fed.handshakes_refused.clone();
+    tokio::spawn(async move {
+        loop {
+            let accepted = tokio::select! {
+                a = tcp.accept() => a,
+                _ = stopping.changed() => return,
+            };
+            let (stream, peer) = match accepted {
+                Ok(x) => x,
+                Err(e) => {
+                    warn!(cause = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let Ok(permit) = handshakes.clone().try_acquire_owned() else {
+                warn!(%peer, "too many pending TLS handshakes; connection dropped");
+                continue;
+            };
+            let (acceptor, tx, refused) = (acceptor.clone(), tx.clone(), refused.clone());
+            tokio::spawn(async move {
+                let _ = stream.set_nodelay(true);
+                match tokio::time::timeout(federation::HANDSHAKE_TIMEOUT, acceptor.accept(stream))
+                    .await
+                {
+                    Ok(Ok(tls)) => {
+                        drop(permit);
+                        let _ = tx.send(Ok::<_, std::io::Error>(tls)).await;
+                    }
+                    Ok(Err(e)) => {
+                        // Certificate refusals are counted by the verifier itself.
+                        info!(%peer, cause = %e, "TLS handshake failed");
+                    }
+                    Err(_) => {
+                        refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        warn!(%peer, "TLS handshake timed out");
+                    }
+                }
+            });
+        }
+    });
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_serving::<pb::exchange_server::ExchangeServer<federation::exchange::ExchangeService>>()
+        .await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(crate::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| ServeError::Tls(format!("reflection: {e}")))?;
+    let exchange = pb::exchange_server::ExchangeServer::new(
+        federation::exchange::ExchangeService::new(node.clone()),
+    )
+    .max_decoding_message_size(4096)
+    .max_encoding_message_size(federation::MAX_EXCHANGE_MESSAGE_BYTES);
+    let mut stopping = node.stopping_watch();
+    let server = tonic::transport::Server::builder()
+        .concurrency_limit_per_connection(16)
+        .max_concurrent_streams(Some(16))
+        .http2_keepalive_interval(Some(std::time::Duration::from_secs(30)))
+        .tcp_nodelay(true)
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(exchange)
+        .serve_with_incoming_shutdown(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+            async move {
+                let _ = stopping.wait_for(|s| *s).await;
+            },
+        );
+    info!(address = %local, "exchange service listening (TLS 1.3, client certificates required)");
+    Ok(tokio::spawn(server))
+}
+
+/// Connections handed from the TLS acceptor to the gRPC server at once.
+const MAX_PENDING: usize = 64;
 
 /// Binds a Unix socket that only the owner can use (0600).
 fn bind_private(path: &std::path::Path) -> Result<UnixListener, ServeError> {

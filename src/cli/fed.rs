@@ -1,0 +1,376 @@
+//! `kdesk certs ...` (offline PKI) and `kdesk peer ...` (partner registry of a running node).
+
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+use serde_json::json;
+
+use super::{exit, CliError, CliResult, DataDir};
+use crate::keys;
+use crate::model::{CountryCode, NodeName};
+use crate::pb;
+use crate::pki;
+
+#[derive(Subcommand, Debug)]
+pub(super) enum CertsCommand {
+    /// Create a national CA for a desk: DIR/ca.pem (give it to partners) and DIR/ca.key
+    /// (0600; keep it offline).
+    Ca {
+        /// ISO 3166-1 alpha-2 country of the CA.
+        #[arg(long, value_name = "CC", value_parser = super::parse_country)]
+        country: CountryCode,
+        /// Output directory (created; existing files are never overwritten).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Issue a node certificate from a national CA: DIR/node.pem, DIR/node.key (0600) and a
+    /// copy of the CA certificate DIR/ca.pem. The certificate carries kdesk://CC/NODE and the
+    /// given host names for TLS server and client authentication.
+    Node {
+        /// Directory of the CA (ca.pem, ca.key).
+        #[arg(long, value_name = "DIR")]
+        ca: PathBuf,
+        /// Country of the node (must be the CA's).
+        #[arg(long, value_name = "CC", value_parser = super::parse_country)]
+        country: CountryCode,
+        /// Node name (as in `kdesk init --node-name`).
+        #[arg(long, value_name = "NAME", value_parser = super::parse_node_name)]
+        node_name: NodeName,
+        /// Host name or IP address partners use to reach the node (repeatable).
+        #[arg(long = "host", value_name = "HOST", required = true)]
+        hosts: Vec<String>,
+        /// Output directory, usually the node's DATA_DIR/tls.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Write a CRL from a national CA revoking the given node certificates.
+    Crl {
+        /// Directory of the CA (ca.pem, ca.key).
+        #[arg(long, value_name = "DIR")]
+        ca: PathBuf,
+        /// Certificate to revoke (PEM; repeatable; none gives an empty CRL).
+        #[arg(long, value_name = "CERT")]
+        revoke: Vec<PathBuf>,
+        /// Output file.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub(super) enum PeerCommand {
+    /// Register a partner desk. Its node must present a certificate from this CA carrying
+    /// kdesk://COUNTRY/...; its records must verify with this signing key.
+    Add {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Partner country.
+        #[arg(long, value_name = "CC")]
+        country: String,
+        /// Partner node's exchange endpoint, https://HOST:PORT.
+        #[arg(long, value_name = "URL")]
+        endpoint: String,
+        /// Partner's national CA certificate (PEM file).
+        #[arg(long, value_name = "FILE")]
+        ca: PathBuf,
+        /// Partner's public signing key: 64 hex digits, or a file holding them (or SPKI PEM).
+        #[arg(long, value_name = "KEY")]
+        signing_key: String,
+        /// CRL issued by the partner's CA (PEM file; repeatable).
+        #[arg(long, value_name = "FILE")]
+        crl: Vec<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List registered partners with link state, cursor and counters.
+    List {
+        #[command(flatten)]
+        dir: DataDir,
+        /// One JSON object per partner.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forget a partner: its connections are refused from now on.
+    Remove {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Partner country.
+        #[arg(long, value_name = "CC")]
+        country: String,
+    },
+    /// Stop accepting records signed with one of a partner's keys.
+    RevokeKey {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Partner country.
+        #[arg(long, value_name = "CC")]
+        country: String,
+        /// The public key or key id, hex (a unique prefix of at least 8 digits).
+        #[arg(long, value_name = "HEX")]
+        key: String,
+    },
+}
+
+fn read(path: &Path, what: &str) -> Result<String, CliError> {
+    std::fs::read_to_string(path).map_err(|e| {
+        let code = if e.kind() == std::io::ErrorKind::NotFound {
+            exit::NOINPUT
+        } else {
+            exit::IOERR
+        };
+        CliError::new(code, format!("{what} {}: {e}", path.display()))
+    })
+}
+
+fn pki_err(e: pki::PkiError) -> CliError {
+    let code = match e {
+        pki::PkiError::Io { .. } => exit::IOERR,
+        pki::PkiError::Key(ref k) => return k.into(),
+        _ => exit::DATAERR,
+    };
+    CliError::new(code, e.to_string())
+}
+
+fn create_dir(dir: &Path) -> Result<(), CliError> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| CliError::new(exit::IOERR, format!("{}: {e}", dir.display())))
+}
+
+fn write_public(path: &Path, text: &str) -> Result<(), CliError> {
+    if path.exists() {
+        return Err(CliError::new(
+            exit::CANTCREAT,
+            format!("{} exists; refusing to overwrite", path.display()),
+        ));
+    }
+    std::fs::write(path, text)
+        .map_err(|e| CliError::new(exit::IOERR, format!("{}: {e}", path.display())))
+}
+
+fn write_secret(path: &Path, text: &str) -> Result<(), CliError> {
+    keys::write_private_file(path, text.as_bytes()).map_err(|e| {
+        let code = match &e {
+            keys::KeyError::Io { source, .. }
+                if source.kind() == std::io::ErrorKind::AlreadyExists =>
+            {
+                exit::CANTCREAT
+            }
+            _ => exit::IOERR,
+        };
+        CliError::new(code, e.to_string())
+    })
+}
+
+pub(super) fn certs(cmd: CertsCommand) -> CliResult {
+    match cmd {
+        CertsCommand::Ca { country, out } => {
+            let (cert, key) = (out.join("ca.pem"), out.join("ca.key"));
+            for p in [&cert, &key] {
+                if p.exists() {
+                    return Err(CliError::new(
+                        exit::CANTCREAT,
+                        format!("{} exists; refusing to overwrite", p.display()),
+                    ));
+                }
+            }
+            let ca = pki::make_ca(country).map_err(pki_err)?;
+            create_dir(&out)?;
+            write_secret(&key, &ca.key_pem)?;
+            write_public(&cert, &ca.cert_pem)?;
+            println!(
+                "national CA for {country}: {} (give to partners), {} (0600, keep offline)",
+                cert.display(),
+                key.display()
+            );
+            Ok(())
+        }
+        CertsCommand::Node {
+            ca,
+            country,
+            node_name,
+            hosts,
+            out,
+        } => {
+            let ca_pem = read(&ca.join("ca.pem"), "CA certificate")?;
+            let ca_key_path = ca.join("ca.key");
+            keys::check_private_mode(&ca_key_path).map_err(CliError::from)?;
+            let ca_key = read(&ca_key_path, "CA key")?;
+            let issued = pki::make_node_cert(&ca_pem, &ca_key, country, &node_name, &hosts)
+                .map_err(pki_err)?;
+            create_dir(&out)?;
+            write_secret(&out.join("node.key"), &issued.key_pem)?;
+            write_public(&out.join("node.pem"), &issued.cert_pem)?;
+            if !out.join("ca.pem").exists() {
+                write_public(&out.join("ca.pem"), &ca_pem)?;
+            }
+            println!(
+                "node certificate for kdesk://{country}/{node_name} ({}) in {}",
+                hosts.join(", "),
+                out.display()
+            );
+            Ok(())
+        }
+        CertsCommand::Crl { ca, revoke, out } => {
+            let ca_pem = read(&ca.join("ca.pem"), "CA certificate")?;
+            let ca_key_path = ca.join("ca.key");
+            keys::check_private_mode(&ca_key_path).map_err(CliError::from)?;
+            let ca_key = read(&ca_key_path, "CA key")?;
+            let certs = revoke
+                .iter()
+                .map(|p| read(p, "certificate"))
+                .collect::<Result<Vec<_>, _>>()?;
+            let crl = pki::make_crl(&ca_pem, &ca_key, &certs).map_err(pki_err)?;
+            std::fs::write(&out, crl)
+                .map_err(|e| CliError::new(exit::IOERR, format!("{}: {e}", out.display())))?;
+            println!(
+                "CRL revoking {} certificate(s) written to {}",
+                certs.len(),
+                out.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Formats a partner for the terminal.
+fn peer_line(p: &pb::PeerInfo) -> String {
+    let keys: Vec<String> = p
+        .keys
+        .iter()
+        .map(|k| {
+            let id = k.key_id_hex.get(..12).unwrap_or(&k.key_id_hex);
+            if k.revoked_at_ms > 0 {
+                format!("{id} (revoked)")
+            } else {
+                id.to_owned()
+            }
+        })
+        .collect();
+    format!(
+        "{:<3} {:<28} {:<12} cursor {:<7} stored {:<6} dup {:<5} refused {:<5} keys {}  CRLs {}",
+        p.country,
+        p.endpoint,
+        p.link.split(':').next().unwrap_or(""),
+        p.cursor,
+        p.stored,
+        p.duplicates,
+        p.rejected,
+        keys.join(","),
+        p.crl_count
+    )
+}
+
+/// A partner as JSON.
+pub(super) fn peer_json(p: &pb::PeerInfo) -> serde_json::Value {
+    json!({
+        "country": p.country,
+        "endpoint": p.endpoint,
+        "ca_subject": p.ca_subject,
+        "link": p.link,
+        "cursor": p.cursor,
+        "stored": p.stored,
+        "duplicates": p.duplicates,
+        "rejected": p.rejected,
+        "last_error": p.last_error,
+        "crls": p.crl_count,
+        "keys": p.keys.iter().map(|k| json!({
+            "public_key": k.public_key_hex,
+            "key_id": k.key_id_hex,
+            "revoked": k.revoked_at_ms > 0,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+pub(super) async fn peer(cmd: PeerCommand) -> CliResult {
+    match cmd {
+        PeerCommand::Add {
+            dir,
+            country,
+            endpoint,
+            ca,
+            signing_key,
+            crl,
+            json,
+        } => {
+            let ca_pem = read(&ca, "CA certificate")?;
+            let crl_pem = crl
+                .iter()
+                .map(|p| read(p, "CRL"))
+                .collect::<Result<Vec<_>, _>>()?;
+            // The key may be given inline or as a file.
+            let key_text = if Path::new(&signing_key).is_file() {
+                read(Path::new(&signing_key), "signing key")?
+            } else {
+                signing_key
+            };
+            keys::parse_public_key(&key_text)
+                .map_err(|e| CliError::new(exit::DATAERR, format!("--signing-key: {e}")))?;
+            let mut c = crate::client::connect(&dir.data_dir).await?;
+            let p = c
+                .add_peer(pb::AddPeerRequest {
+                    country,
+                    endpoint,
+                    ca_pem,
+                    crl_pem,
+                    signing_key: key_text,
+                })
+                .await?
+                .into_inner();
+            if json {
+                println!("{}", peer_json(&p));
+            } else {
+                println!(
+                    "registered partner {} at {} (CA: {})",
+                    p.country, p.endpoint, p.ca_subject
+                );
+            }
+            Ok(())
+        }
+        PeerCommand::List { dir, json } => {
+            let mut c = crate::client::connect(&dir.data_dir).await?;
+            let peers = c
+                .list_peers(pb::ListPeersRequest {})
+                .await?
+                .into_inner()
+                .peers;
+            for p in &peers {
+                if json {
+                    println!("{}", peer_json(p));
+                } else {
+                    println!("{}", peer_line(p));
+                }
+            }
+            if !json {
+                println!(
+                    "({} partner{})",
+                    peers.len(),
+                    if peers.len() == 1 { "" } else { "s" }
+                );
+            }
+            Ok(())
+        }
+        PeerCommand::Remove { dir, country } => {
+            let mut c = crate::client::connect(&dir.data_dir).await?;
+            c.remove_peer(pb::RemovePeerRequest {
+                country: country.clone(),
+            })
+            .await?;
+            println!("removed partner {country}");
+            Ok(())
+        }
+        PeerCommand::RevokeKey { dir, country, key } => {
+            let mut c = crate::client::connect(&dir.data_dir).await?;
+            let p = c
+                .revoke_peer_key(pb::RevokePeerKeyRequest { country, key })
+                .await?
+                .into_inner();
+            println!("{}", peer_line(&p));
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! Federation: partner desks exchange signed records over mutually authenticated gRPC.
+//!
+//! - [`registry`]: registered partners (CA, CRLs, signing keys, endpoint).
+//! - [`tls`]: TLS 1.3 server and client configurations that identify a node by the
+//!   `kdesk://CC/node` identity in its certificate, checked against that country's CA.
+//! - [`rules`]: who may receive a record (sender filter and receiver checks).
+//! - [`exchange`]: the `Exchange.Subscribe` service streaming this node's log to a partner.
+//! - [`replicator`]: one long-lived subscription per partner, verify → check → store → flush
+//!   → advance cursor, reconnecting with exponential backoff and jitter.
+//!
+//! Cursors are positions in the *sender's* log (its arrival order), not per-origin sequence
+//! numbers: a relaying node may store one origin's records out of sequence order, and a
+//! per-origin "highest seq seen" cursor would then skip records after a reconnect. A log
+//! position is exact; idempotent storage makes re-delivery harmless.
+
+pub mod exchange;
+pub mod registry;
+pub mod replicator;
+pub mod rules;
+pub mod tls;
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::Instant;
+
+use tokio::sync::Semaphore;
+use tracing::error;
+
+use crate::model::CountryCode;
+use crate::store::Store;
+use registry::{CompiledPeer, PeerEntry, Registry, SharedRegistry};
+
+/// Largest message accepted on the exchange port in either direction (bytes).
+pub const MAX_EXCHANGE_MESSAGE_BYTES: usize = crate::record::MAX_BODY_BYTES + 4096;
+/// Concurrent subscriptions one partner may hold.
+pub const MAX_SUBSCRIPTIONS_PER_PEER: usize = 2;
+/// Subscribe calls a partner may make: burst, then one per this many seconds.
+pub const SUBSCRIBE_BURST: f64 = 10.0;
+/// Refill interval of the subscribe rate limit, seconds.
+pub const SUBSCRIBE_REFILL_SECONDS: f64 = 2.0;
+/// TLS handshake deadline on the exchange port.
+pub const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// TLS handshakes in progress at once on the exchange port.
+pub const MAX_PENDING_HANDSHAKES: usize = 64;
+
+/// Per-partner link counters, shown by `kdesk peer list` and `kdesk status`.
+#[derive(Debug, Clone, Default)]
+pub struct LinkStats {
+    /// "connected", "connecting", "retrying in …".
+    pub state: String,
+    /// Records newly stored from this partner.
+    pub stored: u64,
+    /// Records already held.
+    pub duplicates: u64,
+    /// Records refused.
+    pub rejected: u64,
+    /// Last error.
+    pub last_error: String,
+}
+
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+}
+
+/// Federation state of a node.
+pub struct Federation {
+    /// Registered partners.
+    pub registry: SharedRegistry,
+    /// This node's TLS identity (None when the node does not federate).
+    pub identity: Option<tls::Identity>,
+    /// TLS handshakes refused on the exchange port.
+    pub handshakes_refused: Arc<AtomicU64>,
+    /// Address the exchange service listens on, once bound.
+    pub exchange_addr: OnceLock<SocketAddr>,
+    rejections: Mutex<BTreeMap<&'static str, u64>>,
+    links: Mutex<HashMap<CountryCode, LinkStats>>,
+    replicators: Mutex<HashMap<CountryCode, tokio::task::JoinHandle<()>>>,
+    slots: Mutex<HashMap<CountryCode, Arc<Semaphore>>>,
+    buckets: Mutex<HashMap<CountryCode, Bucket>>,
+}
+
+impl Federation {
+    /// Loads the stored registrations. A registration that no longer compiles (an expired CA,
+    /// say) is logged and left out: fail closed.
+    pub fn load(
+        store: &Store,
+        identity: Option<tls::Identity>,
+    ) -> Result<Self, crate::store::StoreError> {
+        let provider = tls::provider();
+        let mut reg = Registry::default();
+        for (country, json) in store.peers()? {
+            let entry: PeerEntry = match serde_json::from_slice(&json) {
+                Ok(e) => e,
+                Err(e) => {
+                    error!(%country, cause = %e, "stored peer registration unreadable; ignored");
+                    continue;
+                }
+            };
+            match CompiledPeer::compile(entry, &provider) {
+                Ok(p) => reg.insert(p),
+                Err(e) => error!(%country, cause = %e, "stored peer registration refused; ignored"),
+            }
+        }
+        Ok(Self {
+            registry: Arc::new(RwLock::new(reg)),
+            identity,
+            handshakes_refused: Arc::default(),
+            exchange_addr: OnceLock::new(),
+            rejections: Mutex::default(),
+            links: Mutex::default(),
+            replicators: Mutex::default(),
+            slots: Mutex::default(),
+            buckets: Mutex::default(),
+        })
+    }
+
+    /// Counts a refused record.
+    pub fn count_rejection(&self, reason: &'static str) {
+        if let Ok(mut m) = self.rejections.lock() {
+            *m.entry(reason).or_default() += 1;
+        }
+    }
+
+    /// Refusal counters by reason.
+    pub fn rejections(&self) -> Vec<(String, u64)> {
+        self.rejections
+            .lock()
+            .map(|m| m.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect())
+            .unwrap_or_default()
+    }
+
+    /// Updates a partner's link counters.
+    pub fn link(&self, country: CountryCode, f: impl FnOnce(&mut LinkStats)) {
+        if let Ok(mut m) = self.links.lock() {
+            f(m.entry(country).or_default());
+        }
+    }
+
+    /// A partner's link counters.
+    pub fn link_stats(&self, country: CountryCode) -> LinkStats {
+        self.links
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&country).cloned())
+            .unwrap_or_default()
+    }
+
+    /// Registers a running replicator, stopping any previous one for the partner.
+    pub fn set_replicator(&self, country: CountryCode, handle: tokio::task::JoinHandle<()>) {
+        if let Ok(mut m) = self.replicators.lock() {
+            if let Some(old) = m.insert(country, handle) {
+                old.abort();
+            }
+        }
+    }
+
+    /// Stops a partner's replicator.
+    pub fn stop_replicator(&self, country: CountryCode) {
+        if let Ok(mut m) = self.replicators.lock() {
+            if let Some(h) = m.remove(&country) {
+                h.abort();
+            }
+        }
+        if let Ok(mut m) = self.links.lock() {
+            m.remove(&country);
+        }
+    }
+
+    /// Takes every replicator handle (for shutdown).
+    pub fn take_replicators(&self) -> Vec<tokio::task::JoinHandle<()>> {
+        self.replicators
+            .lock()
+            .map(|mut m| m.drain().map(|(_, h)| h).collect())
+            .unwrap_or_default()
+    }
+
+    /// The subscription slots of a partner.
+    pub fn slots(&self, country: CountryCode) -> Arc<Semaphore> {
+        let mut m = match self.slots.lock() {
+            Ok(m) => m,
+            Err(p) => p.into_inner(),
+        };
+        m.entry(country)
+            .or_insert_with(|| Arc::new(Semaphore::new(MAX_SUBSCRIPTIONS_PER_PEER)))
+            .clone()
+    }
+
+    /// Token-bucket rate limit on a partner's Subscribe calls.
+    pub fn admit(&self, country: CountryCode) -> bool {
+        let Ok(mut m) = self.buckets.lock() else {
+            return false;
+        };
+        let now = Instant::now();
+        let b = m.entry(country).or_insert(Bucket {
+            tokens: SUBSCRIBE_BURST,
+            last: now,
+        });
+        let refill = now.duration_since(b.last).as_secs_f64() / SUBSCRIBE_REFILL_SECONDS;
+        b.tokens = (b.tokens + refill).min(SUBSCRIBE_BURST);
+        b.last = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! Registered partner desks: endpoint, national CA with CRLs, signing keys.
+//!
+//! Registrations are stored in the `peers` tree as JSON ([`PeerEntry`]) and compiled into a
+//! [`Registry`] held in memory behind a lock, read on every TLS handshake and every record
+//! received, so that `kdesk peer add/remove/revoke-key` take effect at once.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+
+use ed25519_dalek::VerifyingKey;
+use rustls::client::WebPkiServerVerifier;
+use rustls::server::danger::ClientCertVerifier;
+use rustls::server::WebPkiClientVerifier;
+use rustls::RootCertStore;
+use serde::{Deserialize, Serialize};
+
+use crate::keys;
+use crate::model::{CountryCode, FieldError};
+use crate::pki;
+use crate::record::KeyId;
+
+/// A partner registration as stored.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerEntry {
+    /// Partner country.
+    pub country: CountryCode,
+    /// `https://HOST:PORT` of its exchange service.
+    pub endpoint: String,
+    /// Its national CA certificate (PEM).
+    pub ca_pem: String,
+    /// CRLs issued by that CA (PEM).
+    #[serde(default)]
+    pub crl_pems: Vec<String>,
+    /// Its signing keys.
+    pub keys: Vec<PeerKey>,
+    /// Registration time (ms).
+    pub added_at_ms: i64,
+}
+
+/// A partner signing key.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerKey {
+    /// 64 hex digits.
+    pub public_key: String,
+    /// When registered (ms).
+    pub added_at_ms: i64,
+    /// When revoked (ms); records signed with a revoked key are refused.
+    #[serde(default)]
+    pub revoked_at_ms: Option<i64>,
+}
+
+/// Host and port of an endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Host name or IP literal.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+}
+
+impl Endpoint {
+    /// Parses `https://HOST:PORT`.
+    ///
+    /// # Errors
+    /// Another scheme, no port, or a path.
+    pub fn parse(s: &str) -> Result<Self, FieldError> {
+        let bad = |why: &str| {
+            FieldError::new(
+                "endpoint",
+                format!("{s:?} {why}; expected https://HOST:PORT"),
+            )
+        };
+        let rest = s
+            .strip_prefix("https://")
+            .ok_or_else(|| bad("is not https"))?;
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        if rest.contains('/') || rest.contains('@') || rest.contains('?') {
+            return Err(bad("has a path or credentials"));
+        }
+        let (host, port) = rest.rsplit_once(':').ok_or_else(|| bad("has no port"))?;
+        let port: u16 = port.parse().map_err(|_| bad("has an invalid port"))?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if host.is_empty() || port == 0 {
+            return Err(bad("has no host or port 0"));
+        }
+        Ok(Self {
+            host: host.to_owned(),
+            port,
+        })
+    }
+}
+
+/// A registration checked and ready for use.
+pub struct CompiledPeer {
+    /// The stored registration.
+    pub entry: PeerEntry,
+    /// Parsed endpoint.
+    pub endpoint: Endpoint,
+    /// Subject of the CA certificate.
+    pub ca_subject: String,
+    /// Verifies client certificates presented by this partner's nodes.
+    pub client_verifier: Arc<dyn ClientCertVerifier>,
+    /// Verifies the server certificate of this partner's node.
+    pub server_verifier: Arc<WebPkiServerVerifier>,
+}
+
+/// Why a registration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PeerError {
+    /// A field is invalid.
+    #[error("{0}")]
+    Field(#[from] FieldError),
+}
+
+fn field(name: &str, e: impl std::fmt::Display) -> PeerError {
+    PeerError::Field(FieldError::new(name, e.to_string()))
+}
+
+impl CompiledPeer {
+    /// Checks every part of a registration: endpoint, CA (a CA, valid, of that country),
+    /// CRLs, and signing keys (well-formed, canonical, not weak).
+    ///
+    /// # Errors
+    /// The first invalid part, named as the CLI flag that carries it.
+    pub fn compile(
+        entry: PeerEntry,
+        provider: &Arc<rustls::crypto::CryptoProvider>,
+    ) -> Result<Self, PeerError> {
+        let endpoint = Endpoint::parse(&entry.endpoint)?;
+        let ca_subject =
+            pki::check_partner_ca(&entry.ca_pem, entry.country).map_err(|e| field("ca", e))?;
+        let mut roots = RootCertStore::empty();
+        for c in pki::certs(&entry.ca_pem, "ca").map_err(|e| field("ca", e))? {
+            roots.add(c).map_err(|e| field("ca", e))?;
+        }
+        let roots = Arc::new(roots);
+        let mut crls = vec![];
+        for (i, pem) in entry.crl_pems.iter().enumerate() {
+            crls.extend(pki::crls(pem, "crl").map_err(|e| field(&format!("crl[{i}]"), e))?);
+        }
+        let client_verifier =
+            WebPkiClientVerifier::builder_with_provider(roots.clone(), provider.clone())
+                .with_crls(crls.clone())
+                .only_check_end_entity_revocation()
+                .allow_unknown_revocation_status()
+                .build()
+                .map_err(|e| field("crl", e))?;
+        let server_verifier = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
+            .with_crls(crls)
+            .only_check_end_entity_revocation()
+            .allow_unknown_revocation_status()
+            .build()
+            .map_err(|e| field("crl", e))?;
+        if entry.keys.is_empty() {
+            return Err(field("signing-key", "at least one signing key is required"));
+        }
+        for (i, k) in entry.keys.iter().enumerate() {
+            keys::parse_public_key(&k.public_key)
+                .map_err(|e| field(&format!("signing-key[{i}]"), e))?;
+        }
+        Ok(Self {
+            entry,
+            endpoint,
+            ca_subject,
+            client_verifier,
+            server_verifier,
+        })
+    }
+}
+
+/// Every registered partner, compiled.
+#[derive(Default)]
+pub struct Registry {
+    peers: BTreeMap<CountryCode, Arc<CompiledPeer>>,
+    keys: HashMap<KeyId, (CountryCode, VerifyingKey)>,
+}
+
+/// The registry shared by the TLS verifiers, the exchange service and the replicators.
+pub type SharedRegistry = Arc<RwLock<Registry>>;
+
+impl Registry {
+    /// Adds or replaces a partner.
+    pub fn insert(&mut self, peer: CompiledPeer) {
+        let country = peer.entry.country;
+        self.peers.insert(country, Arc::new(peer));
+        self.rebuild_keys();
+    }
+
+    /// Removes a partner.
+    pub fn remove(&mut self, country: CountryCode) -> bool {
+        let removed = self.peers.remove(&country).is_some();
+        self.rebuild_keys();
+        removed
+    }
+
+    fn rebuild_keys(&mut self) {
+        self.keys.clear();
+        for (c, p) in &self.peers {
+            for k in &p.entry.keys {
+                if k.revoked_at_ms.is_some() {
+                    continue;
+                }
+                // Checked at compile time; a key that no longer parses is simply not usable.
+                if let Ok(vk) = keys::parse_public_key(&k.public_key) {
+                    self.keys.insert(KeyId::of(&vk), (*c, vk));
+                }
+            }
+        }
+    }
+
+    /// A partner.
+    pub fn peer(&self, country: CountryCode) -> Option<Arc<CompiledPeer>> {
+        self.peers.get(&country).cloned()
+    }
+
+    /// Every partner.
+    pub fn peers(&self) -> Vec<Arc<CompiledPeer>> {
+        self.peers.values().cloned().collect()
+    }
+
+    /// A usable (not revoked) signing key and the country it is registered for.
+    pub fn key(&self, id: &KeyId) -> Option<(CountryCode, VerifyingKey)> {
+        self.keys.get(id).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints() {
+        assert_eq!(
+            Endpoint::parse("https://127.0.0.1:7443").unwrap(),
+            Endpoint {
+                host: "127.0.0.1".into(),
+                port: 7443
+            }
+        );
+        assert_eq!(Endpoint::parse("https://[::1]:7443/").unwrap().host, "::1");
+        for bad in [
+            "http://a:1",
+            "https://a",
+            "https://a:0",
+            "https://a:1/x",
+            "https://:1",
+            "https://a:99999",
+        ] {
+            assert!(Endpoint::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! rustls configurations for the exchange service: TLS 1.3 only, client certificates
+//! mandatory, each certificate checked against the CA registered for the country its
+//! `kdesk://CC/node` identity claims (with that CA's CRLs).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{
+    ClientConfig, DigitallySignedStruct, DistinguishedName, Error, ServerConfig, SignatureScheme,
+};
+use tracing::warn;
+
+use super::registry::SharedRegistry;
+use crate::model::CountryCode;
+use crate::pki;
+
+/// The one crypto provider kdesk uses (ring).
+pub fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Verifies client certificates against the registry.
+#[derive(Debug)]
+struct PeerClientVerifier {
+    registry: SharedRegistry,
+    provider: Arc<CryptoProvider>,
+    refused: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for super::registry::Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry").finish_non_exhaustive()
+    }
+}
+
+impl PeerClientVerifier {
+    fn refuse(&self, why: String) -> Error {
+        self.refused.fetch_add(1, Ordering::Relaxed);
+        warn!(reason = %why, "client certificate refused");
+        Error::General(why)
+    }
+}
+
+impl ClientCertVerifier for PeerClientVerifier {
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, Error> {
+        let id = pki::node_identity(end_entity).map_err(|e| self.refuse(e.to_string()))?;
+        let peer = self
+            .registry
+            .read()
+            .map_err(|_| self.refuse("peer registry unavailable".into()))?
+            .peer(id.country)
+            .ok_or_else(|| {
+                self.refuse(format!(
+                    "{}: no partner CA registered for {}",
+                    id, id.country
+                ))
+            })?;
+        peer.client_verifier
+            .verify_client_cert(end_entity, intermediates, now)
+            .map_err(|e| {
+                self.refuse(format!(
+                    "{id}: certificate does not chain to the {} CA: {e}",
+                    id.country
+                ))
+            })
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        true
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _: &[u8],
+        _: &CertificateDer<'_>,
+        _: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        Err(Error::General("TLS 1.2 is not accepted".into()))
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// Verifies a partner node's server certificate: chain to that partner's CA (with CRLs), host
+/// name, and a `kdesk://` identity of the expected country.
+#[derive(Debug)]
+struct PeerServerVerifier {
+    inner: Arc<WebPkiServerVerifier>,
+    expected: CountryCode,
+}
+
+impl ServerCertVerifier for PeerServerVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, Error> {
+        let v = self
+            .inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)?;
+        let id = pki::node_identity(end_entity).map_err(|e| Error::General(e.to_string()))?;
+        if id.country != self.expected {
+            return Err(Error::General(format!(
+                "server identifies as {id}, expected a {} node",
+                self.expected
+            )));
+        }
+        Ok(v)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _: &[u8],
+        _: &CertificateDer<'_>,
+        _: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        Err(Error::General("TLS 1.2 is not accepted".into()))
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// This node's TLS identity: certificate chain and key.
+#[derive(Clone)]
+pub struct Identity {
+    /// Node certificate (and any intermediates).
+    pub chain: Vec<CertificateDer<'static>>,
+    /// Private key.
+    pub key: Arc<PrivateKeyDer<'static>>,
+}
+
+/// Server configuration of the exchange port.
+///
+/// # Errors
+/// The certificate and key do not match, or the provider refuses the settings.
+pub fn server_config(
+    registry: SharedRegistry,
+    identity: &Identity,
+    refused: Arc<AtomicU64>,
+) -> Result<ServerConfig, Error> {
+    let provider = provider();
+    let verifier = Arc::new(PeerClientVerifier {
+        registry,
+        provider: provider.clone(),
+        refused,
+    });
+    let mut cfg = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(identity.chain.clone(), identity.key.clone_key())?;
+    cfg.alpn_protocols = vec![b"h2".to_vec()];
+    Ok(cfg)
+}
+
+/// Client configuration for connecting to one partner.
+///
+/// # Errors
+/// The certificate and key do not match.
+pub fn client_config(
+    expected: CountryCode,
+    server_verifier: Arc<WebPkiServerVerifier>,
+    identity: &Identity,
+) -> Result<ClientConfig, Error> {
+    let mut cfg = ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(PeerServerVerifier {
+            inner: server_verifier,
+            expected,
+        }))
+        .with_client_auth_cert(identity.chain.clone(), identity.key.clone_key())?;
+    cfg.alpn_protocols = vec![b"h2".to_vec()];
+    Ok(cfg)
+}
