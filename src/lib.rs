@@ -30,6 +30,7 @@ pub mod node;
 pub mod pki;
 pub mod record;
 pub mod store;
+pub mod testing;
 
 /// Generated protobuf and gRPC types of `proto/kdesk/v1/`.
 #[allow(missing_docs, clippy::all, clippy::pedantic)]

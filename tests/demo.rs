@@ -10,8 +10,14 @@ fn demo_runs_end_to_end() {
     assert!(out.contains("every check passed"), "{out}");
     assert!(!out.contains('✘'), "{out}");
     for step in [
-        "verify_strict",
         "container_numbers[0]",
+        "registered for TH",
+        "not at NL",
+        "KR did not relay it",
+        "retracted after",
+        "bad-signature",
+        "wrong-origin-key",
+        "not-addressed-to-us",
         "exited 0 after SIGTERM",
     ] {
         assert!(out.contains(step), "demo output lacks {step:?}");

@@ -4,11 +4,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
-use ed25519_dalek::VerifyingKey;
 
-use super::view::{header, Shown};
+use super::view::{header, KnownKeys, Shown};
 use super::{exit, CliError, CliResult, DataDir};
-use crate::config::Config;
 use crate::model::Alert;
 use crate::pb;
 
@@ -117,15 +115,11 @@ fn read_alert(file: &Path) -> Result<Alert, CliError> {
     })
 }
 
-fn own_key(dir: &Path) -> Result<VerifyingKey, CliError> {
-    Ok(Config::load(dir)?.public_key()?)
-}
-
-fn show_record(r: pb::StoredRecord, key: &VerifyingKey) -> Result<Shown, CliError> {
+fn show_record(r: pb::StoredRecord, key: &KnownKeys) -> Result<Shown, CliError> {
     Shown::new(r, key).map_err(|e| CliError::new(exit::SOFTWARE, e))
 }
 
-fn print_issued(verb: &str, r: pb::StoredRecord, key: &VerifyingKey, json: bool) -> CliResult {
+fn print_issued(verb: &str, r: pb::StoredRecord, key: &KnownKeys, json: bool) -> CliResult {
     let s = show_record(r, key)?;
     if json {
         println!("{}", s.to_json());
@@ -146,8 +140,8 @@ pub(super) async fn run(cmd: AlertCommand) -> CliResult {
     match cmd {
         AlertCommand::Issue { dir, file, json } => {
             let alert = read_alert(&file)?;
-            let key = own_key(&dir.data_dir)?;
             let mut c = crate::client::connect(&dir.data_dir).await?;
+            let key = KnownKeys::load(&dir.data_dir, &mut c).await?;
             let r = c
                 .issue_alert(pb::IssueAlertRequest {
                     alert: Some(alert.to_pb()),
@@ -167,8 +161,8 @@ pub(super) async fn run(cmd: AlertCommand) -> CliResult {
             json,
         } => {
             let alert = read_alert(&file)?;
-            let key = own_key(&dir.data_dir)?;
             let mut c = crate::client::connect(&dir.data_dir).await?;
+            let key = KnownKeys::load(&dir.data_dir, &mut c).await?;
             let r = c
                 .amend_alert(pb::AmendAlertRequest {
                     target: id,
@@ -188,8 +182,8 @@ pub(super) async fn run(cmd: AlertCommand) -> CliResult {
             reason,
             json,
         } => {
-            let key = own_key(&dir.data_dir)?;
             let mut c = crate::client::connect(&dir.data_dir).await?;
+            let key = KnownKeys::load(&dir.data_dir, &mut c).await?;
             let r = c
                 .retract_alert(pb::RetractAlertRequest { target: id, reason })
                 .await?
@@ -207,8 +201,8 @@ pub(super) async fn run(cmd: AlertCommand) -> CliResult {
             status,
             json,
         } => {
-            let key = own_key(&dir.data_dir)?;
             let mut c = crate::client::connect(&dir.data_dir).await?;
+            let key = KnownKeys::load(&dir.data_dir, &mut c).await?;
             let mut stream = c
                 .list_records(pb::ListRecordsRequest {
                     origin: origin.unwrap_or_default(),
@@ -237,8 +231,8 @@ pub(super) async fn run(cmd: AlertCommand) -> CliResult {
             Ok(())
         }
         AlertCommand::Show { dir, id, json } => {
-            let key = own_key(&dir.data_dir)?;
             let mut c = crate::client::connect(&dir.data_dir).await?;
+            let key = KnownKeys::load(&dir.data_dir, &mut c).await?;
             let r = c
                 .get_record(pb::GetRecordRequest { id })
                 .await?

@@ -1,9 +1,12 @@
-//! `kdesk demo`: one desk end to end, with real processes.
+//! `kdesk demo`: three desks (KR, TH, NL) federated on loopback, with real processes.
 //!
-//! Runs this same executable as separate processes (`kdesk init`, `kdesk serve`, `kdesk alert
-//! ...`) in a temporary directory, exactly as an administrator would, prints each command and
-//! what it answered, checks every outcome, and exits non-zero if anything misbehaved.
+//! Runs this same executable as separate processes (`kdesk certs`, `kdesk init`, `kdesk
+//! serve`, `kdesk peer`, `kdesk alert`) in a temporary directory, exactly as administrators
+//! would, prints each command and what it answered, checks every outcome, and exits non-zero
+//! if anything misbehaved. The forgery step runs a misbehaving partner in-process
+//! ([`crate::testing::Rogue`]) speaking the real protocol over real mTLS.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -14,7 +17,6 @@ use tokio::process::{Child, Command};
 use super::{exit, CliError, CliResult};
 use crate::model::Date;
 use crate::pb;
-use crate::record::verify_envelope;
 
 /// The sample alerts in `examples/alerts/`, compiled in so the demo runs from any directory.
 pub const EXAMPLES: [(&str, &str); 8] = [
@@ -52,6 +54,14 @@ pub const EXAMPLES: [(&str, &str); 8] = [
     ),
 ];
 
+fn example(name: &str) -> Result<&'static str, CliError> {
+    EXAMPLES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, j)| *j)
+        .ok_or_else(|| fail(format!("no example {name}")))
+}
+
 /// Output of one CLI run.
 struct Ran {
     code: i32,
@@ -59,9 +69,26 @@ struct Ran {
     stderr: String,
 }
 
+struct Desk {
+    cc: &'static str,
+    node: &'static str,
+    dir: PathBuf,
+    ca: PathBuf,
+    child: Option<Child>,
+    addr: String,
+}
+
+impl Desk {
+    fn d(&self) -> String {
+        self.dir.display().to_string()
+    }
+}
+
 struct Demo {
     exe: PathBuf,
+    root: PathBuf,
     failures: Vec<String>,
+    passed: usize,
 }
 
 fn fail(msg: impl Into<String>) -> CliError {
@@ -69,15 +96,16 @@ fn fail(msg: impl Into<String>) -> CliError {
 }
 
 impl Demo {
-    /// Runs `kdesk ARGS`, printing the command line and its output indented.
+    /// Runs `kdesk ARGS`, printing the command line and, if `show`, its output indented.
     async fn kdesk(&self, args: &[&str], show: bool) -> Result<Ran, CliError> {
         let shown: Vec<String> = args
             .iter()
             .map(|a| {
+                let a = a.replace(&self.root.display().to_string(), "$DEMO");
                 if a.contains(' ') {
                     format!("'{a}'")
                 } else {
-                    (*a).to_owned()
+                    a
                 }
             })
             .collect();
@@ -96,19 +124,66 @@ impl Demo {
         };
         if show {
             for line in ran.stdout.lines().chain(ran.stderr.lines()) {
-                println!("    {line}");
+                println!(
+                    "    {}",
+                    line.replace(&self.root.display().to_string(), "$DEMO")
+                );
             }
         }
         Ok(ran)
     }
 
+    /// Runs a command that must succeed.
+    async fn ok(&mut self, args: &[&str], show: bool) -> Result<Ran, CliError> {
+        let r = self.kdesk(args, show).await?;
+        if r.code != 0 {
+            return Err(fail(format!(
+                "`kdesk {}` exited {}: {}",
+                args.first().copied().unwrap_or(""),
+                r.code,
+                r.stderr.trim()
+            )));
+        }
+        Ok(r)
+    }
+
     fn check(&mut self, ok: bool, what: &str) {
         if ok {
+            self.passed += 1;
             println!("  ✔ {what}");
         } else {
             println!("  ✘ {what}");
             self.failures.push(what.to_owned());
         }
+    }
+
+    async fn json(&self, args: &[&str]) -> Result<Value, CliError> {
+        let out = Command::new(&self.exe)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        serde_json::from_slice(&out.stdout)
+            .map_err(|e| fail(format!("`kdesk {}` gave no JSON: {e}", args.join(" "))))
+    }
+
+    /// `alert list --json` of a desk, as id -> record.
+    async fn records(&self, desk: &Desk) -> Result<BTreeMap<String, Value>, CliError> {
+        let out = Command::new(&self.exe)
+            .args(["alert", "list", "--data-dir", &desk.d(), "--json"])
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        let mut m = BTreeMap::new();
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let v: Value = serde_json::from_str(line).map_err(|e| fail(e.to_string()))?;
+            if let Some(id) = v["id"].as_str() {
+                m.insert(id.to_owned(), v);
+            }
+        }
+        Ok(m)
     }
 }
 
@@ -117,7 +192,7 @@ fn section(n: u32, title: &str) {
 }
 
 /// Moves an example's validity window to start today, so the demo works on any date.
-fn with_current_validity(json: &str) -> Result<String, CliError> {
+fn with_current_validity(json: &str) -> Result<Value, CliError> {
     let mut v: Value = serde_json::from_str(json).map_err(|e| fail(format!("example: {e}")))?;
     let today = Date::today_utc();
     let until = time::OffsetDateTime::now_utc().date() + time::Duration::days(120);
@@ -125,23 +200,46 @@ fn with_current_validity(json: &str) -> Result<String, CliError> {
         "valid_from": today.to_string(),
         "valid_until": format!("{:04}-{:02}-{:02}", until.year(), u8::from(until.month()), until.day()),
     });
-    serde_json::to_string_pretty(&v).map_err(|e| fail(e.to_string()))
+    Ok(v)
 }
 
-async fn wait_for_node(dir: &Path, child: &mut Child) -> Result<Duration, CliError> {
+async fn wait_for_node(exe: &Path, dir: &Path, child: &mut Child) -> Result<Duration, CliError> {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(20) {
         if let Ok(Some(status)) = child.try_wait() {
             return Err(fail(format!("kdesk serve exited early with {status}")));
         }
-        if let Ok(mut c) = crate::client::connect(dir).await {
-            if c.status(pb::StatusRequest {}).await.is_ok() {
-                return Ok(start.elapsed());
-            }
+        let ok = Command::new(exe)
+            .args(["status", "--data-dir", &dir.display().to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .await
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if ok {
+            return Ok(start.elapsed());
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     Err(fail("kdesk serve did not come up within 20 s"))
+}
+
+/// Polls `cond` every 50 ms for up to 20 s; returns how long it took.
+async fn eventually<F, Fut>(mut cond: F) -> Result<Option<Duration>, CliError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<bool, CliError>>,
+{
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        if cond().await? {
+            return Ok(Some(start.elapsed()));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(None)
 }
 
 pub(super) async fn run(keep: bool) -> CliResult {
@@ -155,15 +253,41 @@ pub(super) async fn run(keep: bool) -> CliResult {
     let root = tmp.path().to_owned();
     let mut demo = Demo {
         exe,
+        root: root.clone(),
         failures: vec![],
+        passed: 0,
     };
-    println!("kdesk demo: one desk (KR/seoul) end to end, with real processes");
-    println!("working directory: {}", root.display());
+    println!("kdesk demo: the Korean Desk with Thailand and the Netherlands, three real nodes on loopback");
+    println!("$DEMO = {}", root.display());
 
-    let node = root.join("kr");
-    let node_s = node.display().to_string();
-    let result = run_steps(&mut demo, &root, &node, &node_s).await;
+    let mut desks: Vec<Desk> = [("KR", "seoul"), ("TH", "bangkok"), ("NL", "rotterdam")]
+        .into_iter()
+        .map(|(cc, node)| Desk {
+            cc,
+            node,
+            dir: root.join(cc.to_ascii_lowercase()),
+            ca: root.join(format!("{}-ca", cc.to_ascii_lowercase())),
+            child: None,
+            addr: String::new(),
+        })
+        .collect();
+    let result = run_steps(&mut demo, &mut desks).await;
 
+    section(
+        10,
+        "Stop the nodes with SIGTERM: each drains, flushes and exits 0",
+    );
+    for desk in &mut desks {
+        if let Some(mut child) = desk.child.take() {
+            if let Some(pid) = child.id() {
+                // SAFETY: signalling our own child process by pid.
+                unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+            }
+            let status = tokio::time::timeout(Duration::from_secs(15), child.wait()).await;
+            let clean = matches!(status, Ok(Ok(s)) if s.success());
+            demo.check(clean, &format!("{} node exited 0 after SIGTERM", desk.cc));
+        }
+    }
     if keep {
         let kept = tmp.keep();
         println!("\nkept {}", kept.display());
@@ -175,7 +299,10 @@ pub(super) async fn run(keep: bool) -> CliResult {
             Err(e)
         }
         Ok(()) if demo.failures.is_empty() => {
-            println!("\ndemo finished in {elapsed:.1} s: every check passed");
+            println!(
+                "\ndemo finished in {elapsed:.1} s: every check passed ({} checks)",
+                demo.passed
+            );
             Ok(())
         }
         Ok(()) => Err(fail(format!(
@@ -186,298 +313,512 @@ pub(super) async fn run(keep: bool) -> CliResult {
     }
 }
 
-async fn run_steps(demo: &mut Demo, root: &Path, node: &Path, node_s: &str) -> CliResult {
+async fn run_steps(demo: &mut Demo, desks: &mut [Desk]) -> CliResult {
     section(
         1,
-        "Create the node: configuration and an Ed25519 signing key (mode 0600)",
+        "Each desk makes its national CA, a node certificate, and its node (Ed25519 key, 0600)",
     );
-    let r = demo
-        .kdesk(
+    for desk in desks.iter() {
+        let (ca, d) = (desk.ca.display().to_string(), desk.d());
+        demo.ok(&["certs", "ca", "--country", desk.cc, "--out", &ca], true)
+            .await?;
+        demo.ok(
             &[
                 "init",
                 "--data-dir",
-                node_s,
+                &d,
                 "--country",
-                "KR",
+                desk.cc,
                 "--node-name",
-                "seoul",
+                desk.node,
+                "--listen",
+                "127.0.0.1:0",
+            ],
+            false,
+        )
+        .await?;
+        let tls = desk.dir.join("tls").display().to_string();
+        demo.ok(
+            &[
+                "certs",
+                "node",
+                "--ca",
+                &ca,
+                "--country",
+                desk.cc,
+                "--node-name",
+                desk.node,
+                "--host",
+                "127.0.0.1",
+                "--host",
+                "localhost",
+                "--out",
+                &tls,
             ],
             true,
         )
         .await?;
-    demo.check(r.code == 0, "kdesk init succeeded");
-    let public_hex = std::fs::read_to_string(node.join("keys/signing.pub"))
-        .map_err(|e| fail(format!("public key file: {e}")))?;
-    let public = crate::keys::parse_public_key(&public_hex)?;
-
-    section(
-        2,
-        "Start the node as its own process (it owns the sled database)",
-    );
-    let log = std::fs::File::create(root.join("kr-serve.log"))
-        .map_err(|e| fail(format!("log file: {e}")))?;
-    println!(
-        "$ kdesk serve --data-dir {node_s} &   (log: {}/kr-serve.log)",
-        root.display()
-    );
-    let mut child = Command::new(&demo.exe)
-        .args(["serve", "--data-dir", node_s])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| fail(format!("cannot start kdesk serve: {e}")))?;
-    let up = wait_for_node(node, &mut child).await?;
-    demo.check(
-        true,
-        &format!(
-            "node answering on its admin socket after {} ms",
-            up.as_millis()
-        ),
-    );
-
-    let outcome = node_steps(demo, root, node, node_s, &public).await;
-
-    section(
-        9,
-        "Stop the node with SIGTERM: it drains requests and flushes before exiting",
-    );
-    if let Some(pid) = child.id() {
-        // SAFETY: sending a signal to our own child process by pid.
-        unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
     }
-    let status = tokio::time::timeout(Duration::from_secs(15), child.wait()).await;
-    let clean = matches!(status, Ok(Ok(s)) if s.success());
-    demo.check(clean, "kdesk serve exited 0 after SIGTERM");
-    demo.check(!node.join("admin.sock").exists(), "admin socket removed");
-    outcome
-}
 
-async fn node_steps(
-    demo: &mut Demo,
-    root: &Path,
-    node: &Path,
-    node_s: &str,
-    public: &ed25519_dalek::VerifyingKey,
-) -> CliResult {
+    section(2, "Start the three nodes as separate processes");
+    for desk in desks.iter_mut() {
+        let log = std::fs::File::create(
+            demo.root
+                .join(format!("{}-serve.log", desk.cc.to_ascii_lowercase())),
+        )
+        .map_err(|e| fail(format!("log file: {e}")))?;
+        println!(
+            "$ kdesk serve --data-dir $DEMO/{} &",
+            desk.cc.to_ascii_lowercase()
+        );
+        let mut child = Command::new(&demo.exe)
+            .args(["serve", "--data-dir", &desk.d()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| fail(format!("cannot start kdesk serve: {e}")))?;
+        let up = wait_for_node(&demo.exe, &desk.dir, &mut child).await?;
+        desk.child = Some(child);
+        let st = demo
+            .json(&["status", "--data-dir", &desk.d(), "--json"])
+            .await?;
+        desk.addr = st["exchange_address"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        demo.check(
+            !desk.addr.is_empty(),
+            &format!(
+                "{} up in {} ms, exchange (mTLS) on {}",
+                desk.cc,
+                up.as_millis(),
+                desk.addr
+            ),
+        );
+    }
+
     section(
         3,
-        "Issue the sample alerts: every route, travelers and cargo",
+        "Each desk registers the other two: endpoint, national CA, public signing key",
     );
-    let ex_dir = root.join("examples");
-    std::fs::create_dir_all(&ex_dir).map_err(|e| fail(e.to_string()))?;
-    let mut ids = vec![];
-    for (name, json) in EXAMPLES {
-        let path = ex_dir.join(name);
-        std::fs::write(&path, with_current_validity(json)?).map_err(|e| fail(e.to_string()))?;
-        let p = path.display().to_string();
+    for i in 0..desks.len() {
+        for j in 0..desks.len() {
+            if i == j {
+                continue;
+            }
+            let (me, them) = (&desks[i], &desks[j]);
+            let endpoint = format!("https://{}", them.addr);
+            let ca = them.ca.join("ca.pem").display().to_string();
+            let key = them.dir.join("keys/signing.pub").display().to_string();
+            demo.ok(
+                &[
+                    "peer",
+                    "add",
+                    "--data-dir",
+                    &me.d(),
+                    "--country",
+                    them.cc,
+                    "--endpoint",
+                    &endpoint,
+                    "--ca",
+                    &ca,
+                    "--signing-key",
+                    &key,
+                ],
+                i == 0,
+            )
+            .await?;
+        }
+    }
+
+    section(4, "Three desks issue alerts, each to its own distribution");
+    let plan = [
+        (
+            1usize,
+            "cargo-express-methamphetamine.json",
+            "TH → KR only: methamphetamine in express parcels",
+        ),
+        (
+            0,
+            "cargo-sea-container-cocaine.json",
+            "KR → all partners: cocaine by container ship",
+        ),
+        (
+            2,
+            "cargo-postal-ketamine.json",
+            "NL → KR only, no onward sharing: ketamine by mail",
+        ),
+    ];
+    let mut issued = vec![];
+    for (who, name, what) in plan {
+        let v = with_current_validity(example(name)?)?;
+        let path = demo
+            .root
+            .join(format!("{}-{name}", desks[who].cc.to_ascii_lowercase()));
+        std::fs::write(&path, v.to_string()).map_err(|e| fail(e.to_string()))?;
+        println!("  {what}");
         let r = demo
-            .kdesk(
+            .ok(
                 &[
                     "alert",
                     "issue",
                     "--data-dir",
-                    node_s,
+                    &desks[who].d(),
                     "--file",
-                    &p,
+                    &path.display().to_string(),
                     "--json",
                 ],
                 false,
             )
             .await?;
-        let v: Value = serde_json::from_str(r.stdout.trim()).unwrap_or(Value::Null);
-        let id = v["id"].as_str().unwrap_or_default().to_owned();
+        let rec: Value = serde_json::from_str(r.stdout.trim()).map_err(|e| fail(e.to_string()))?;
+        let id = rec["id"].as_str().unwrap_or_default().to_owned();
         println!(
-            "    issued {} seq {} [{}] {}",
-            &id.get(..12).unwrap_or("?"),
-            v["seq"],
-            v["route"].as_str().unwrap_or("?"),
-            v["title"].as_str().unwrap_or("?")
+            "    issued {} seq {} by {}",
+            &id[..12.min(id.len())],
+            rec["seq"],
+            rec["origin"].as_str().unwrap_or("?")
         );
-        demo.check(
-            r.code == 0 && id.len() == 64,
-            &format!("{name}: signed, stored, flushed"),
-        );
-        ids.push(id);
+        issued.push((who, id, what));
     }
 
-    section(4, "List what the node holds");
+    println!("  A mistyped container number is refused before anything is signed or sent:");
+    let mut bad = with_current_validity(example("cargo-sea-container-cocaine.json")?)?;
+    bad["subject"]["cargo"]["container_numbers"][0] = "CSQU 305438 4".into();
+    let bad_path = demo.root.join("kr-bad-container.json");
+    std::fs::write(&bad_path, bad.to_string()).map_err(|e| fail(e.to_string()))?;
+    let before = demo.records(&desks[0]).await?.len();
     let r = demo
-        .kdesk(&["alert", "list", "--data-dir", node_s], true)
+        .kdesk(
+            &[
+                "alert",
+                "issue",
+                "--data-dir",
+                &desks[0].d(),
+                "--file",
+                &bad_path.display().to_string(),
+            ],
+            true,
+        )
         .await?;
+    let after = demo.records(&desks[0]).await?.len();
     demo.check(
-        r.code == 0 && r.stdout.contains(&format!("({} records)", EXAMPLES.len())),
-        "all sample alerts listed",
+        r.code == i32::from(exit::DATAERR)
+            && r.stderr.contains("subject.cargo.container_numbers[0]")
+            && before == after,
+        "refused with exit 65, naming subject.cargo.container_numbers[0]; nothing stored",
     );
 
     section(
         5,
-        "Verify every signature independently, with only the published public key",
+        "Each alert arrives, verified, exactly where its distribution says",
     );
-    let mut client = crate::client::connect(node).await?;
-    let mut stream = client
-        .list_records(pb::ListRecordsRequest::default())
-        .await?
-        .into_inner();
-    let (mut verified, mut total, mut seqs) = (0, 0, vec![]);
-    while let Some(rec) = stream.message().await? {
-        total += 1;
-        if let Some(env) = rec.envelope {
-            match verify_envelope(&env, |_| Some(*public)) {
-                Ok(s) => {
-                    verified += 1;
-                    seqs.push(s.record.seq);
+    // Expected deliveries: (alert index, desk index).
+    let expected: [(usize, usize); 4] = [(0, 0), (1, 1), (1, 2), (2, 0)];
+    for (a, d) in expected {
+        let id = issued[a].1.clone();
+        let dm: &Demo = demo;
+        let took = eventually(|| {
+            let id = id.clone();
+            let desk = &desks[d];
+            async move { Ok(dm.records(desk).await?.contains_key(&id)) }
+        })
+        .await?;
+        let rec = demo
+            .records(&desks[d])
+            .await?
+            .get(&id)
+            .cloned()
+            .unwrap_or(Value::Null);
+        let check = rec["signature_check"].as_str().unwrap_or("").to_owned();
+        demo.check(
+            took.is_some() && check.starts_with("verified"),
+            &format!(
+                "{} alert {} at {} after {} ms, signature {check}",
+                desks[issued[a].0].cc,
+                &id[..12],
+                desks[d].cc,
+                took.map_or(0, |t| t.as_millis())
+            ),
+        );
+    }
+    // Before claiming something did not arrive, wait until every link has consumed every
+    // partner's whole log: then absence is a decision, not a delay.
+    let synced = eventually(|| async {
+        for me in desks.iter() {
+            let st = demo
+                .json(&["status", "--data-dir", &me.d(), "--json"])
+                .await?;
+            for p in st["peers"].as_array().cloned().unwrap_or_default() {
+                let them = desks.iter().find(|d| p["country"] == d.cc);
+                let Some(them) = them else { continue };
+                let their = demo
+                    .json(&["status", "--data-dir", &them.d(), "--json"])
+                    .await?;
+                if p["cursor"].as_u64() < their["log_length"].as_u64() {
+                    return Ok(false);
                 }
-                Err(e) => println!("    record {total}: {e}"),
             }
         }
-    }
-    println!("    public key {}", hex::encode(public.as_bytes()));
-    println!("    {verified}/{total} records pass verify_strict over \"kdesk/v1/record-signature\\0\" || body");
+        Ok(true)
+    })
+    .await?;
     demo.check(
-        verified == total && total == EXAMPLES.len(),
-        "every signature verifies",
+        synced.is_some(),
+        "every link has read its partner's entire log",
     );
-    let contiguous = seqs.iter().enumerate().all(|(i, s)| *s == i as u64 + 1);
-    demo.check(contiguous, "sequence numbers run 1..n with no gap");
+    let not_expected: [(usize, usize, &str); 2] = [
+        (0, 2, "TH's KR-only alert is not at NL"),
+        (
+            2,
+            1,
+            "NL's KR-only, no-onward-sharing alert is not at TH (KR did not relay it)",
+        ),
+    ];
+    for (a, d, what) in not_expected {
+        let present = demo.records(&desks[d]).await?.contains_key(&issued[a].1);
+        demo.check(!present, what);
+    }
+    demo.ok(&["alert", "list", "--data-dir", &desks[0].d()], true)
+        .await?;
 
     section(
         6,
-        "Bad input is refused with the field and the rule, and nothing is stored",
+        "KR retracts its alert; the retraction reaches everyone who received it",
     );
-    let before = count(&mut client).await?;
-    let bad = with_current_validity(EXAMPLES[3].1)?.replace("CSQU 305438 3", "CSQU 305438 4");
-    let bad_path = ex_dir.join("bad-container-check-digit.json");
-    std::fs::write(&bad_path, bad).map_err(|e| fail(e.to_string()))?;
-    let p = bad_path.display().to_string();
-    let r = demo
-        .kdesk(
-            &["alert", "issue", "--data-dir", node_s, "--file", &p],
-            true,
-        )
+    let kr_alert = issued[1].1.clone();
+    demo.ok(
+        &[
+            "alert",
+            "retract",
+            "--data-dir",
+            &desks[0].d(),
+            &kr_alert[..16],
+            "--reason",
+            "Containers inspected at transshipment in Panama; nothing found",
+        ],
+        true,
+    )
+    .await?;
+    for d in [1usize, 2] {
+        let id = kr_alert.clone();
+        let dm: &Demo = demo;
+        let took = eventually(|| {
+            let id = id.clone();
+            let desk = &desks[d];
+            async move {
+                Ok(dm
+                    .records(desk)
+                    .await?
+                    .get(&id)
+                    .and_then(|r| r["status"].as_str().map(|s| s == "retracted"))
+                    == Some(true))
+            }
+        })
         .await?;
-    demo.check(
-        r.code == i32::from(exit::DATAERR)
-            && r.stderr.contains("subject.cargo.container_numbers[0]")
-            && r.stderr.contains("check digit"),
-        "CLI refused it (exit 65) naming subject.cargo.container_numbers[0]",
-    );
-    // A national system talking to the Admin API directly is checked by the node too.
-    let mut raw = crate::model::Alert::from_json(&with_current_validity(EXAMPLES[0].1)?)
-        .map_err(|e| fail(e.to_string()))?
-        .to_pb();
-    if let Some(pb::alert::Subject::Cargo(c)) = &mut raw.subject {
-        c.hs_code = "7701".into();
+        demo.check(
+            took.is_some(),
+            &format!(
+                "{} shows KR's alert retracted after {} ms",
+                desks[d].cc,
+                took.map_or(0, |t| t.as_millis())
+            ),
+        );
     }
-    let refused = client
-        .issue_alert(pb::IssueAlertRequest { alert: Some(raw) })
-        .await
-        .err();
-    println!(
-        "    Admin API, HS code 7701: {}",
-        refused.as_ref().map(|s| s.message()).unwrap_or("accepted!")
-    );
-    demo.check(
-        refused.is_some_and(|s| {
-            s.code() == tonic::Code::InvalidArgument && s.message().contains("hs_code")
-        }),
-        "node refused the same kind of error arriving over its API",
-    );
-    let after = count(&mut client).await?;
-    demo.check(
-        before == after,
-        &format!("records stored: {before} before, {after} after"),
-    );
 
-    section(7, "Amend one alert and retract another");
-    let mut amended: Value = serde_json::from_str(&with_current_validity(EXAMPLES[0].1)?)
-        .map_err(|e| fail(e.to_string()))?;
-    amended["risk"] = "critical".into();
-    amended["distribution"] = serde_json::json!({ "all_partners": true });
-    let amended = amended.to_string();
-    let amend_path = ex_dir.join("amended-express.json");
-    std::fs::write(&amend_path, amended).map_err(|e| fail(e.to_string()))?;
-    let p = amend_path.display().to_string();
-    let first = ids.first().cloned().unwrap_or_default();
-    let r = demo
-        .kdesk(
-            &[
-                "alert",
-                "amend",
-                "--data-dir",
-                node_s,
-                &first[..first.len().min(16)],
-                "--file",
-                &p,
-                "--reason",
-                "Fourth parcel from the same shipper intercepted; risk raised",
-            ],
-            true,
-        )
-        .await?;
-    demo.check(r.code == 0, "amendment issued");
-    let ship = ids.get(4).cloned().unwrap_or_default();
-    let r = demo
-        .kdesk(
-            &[
-                "alert",
-                "retract",
-                "--data-dir",
-                node_s,
-                &ship[..ship.len().min(16)],
-                "--reason",
-                "Vessel searched at previous port of call; nothing found",
-            ],
-            true,
-        )
-        .await?;
-    demo.check(r.code == 0, "retraction issued");
-    let r = demo
-        .kdesk(
-            &["alert", "list", "--data-dir", node_s, "--status", "active"],
-            true,
-        )
-        .await?;
-    demo.check(
-        r.code == 0
-            && r.stdout
-                .contains(&format!("({} records)", EXAMPLES.len() - 1)),
-        "superseded and retracted alerts no longer listed as active",
+    section(
+        7,
+        "A rogue partner (VN) sends forged and misdirected records to KR",
     );
-    let r = demo
-        .kdesk(
-            &[
-                "alert",
-                "amend",
-                "--data-dir",
-                node_s,
-                &ship[..16],
-                "--file",
-                &p,
-                "--reason",
-                "x",
-            ],
-            true,
-        )
-        .await?;
-    demo.check(
-        r.code == i32::from(exit::DATAERR),
-        "amending a retracted alert is refused",
-    );
+    forgery(demo, desks, &issued[0].1).await?;
 
-    section(8, "Node status");
-    let r = demo.kdesk(&["status", "--data-dir", node_s], true).await?;
-    demo.check(r.code == 0, "status answered");
+    section(8, "Partners and counters at the Korean desk");
+    demo.ok(&["peer", "list", "--data-dir", &desks[0].d()], true)
+        .await?;
+    demo.ok(&["status", "--data-dir", &desks[0].d()], true)
+        .await?;
+
+    section(9, "Summary");
+    for desk in desks.iter() {
+        let recs = demo.records(desk).await?;
+        let own = recs
+            .values()
+            .filter(|r| r["origin"].as_str().is_some_and(|o| o.starts_with(desk.cc)))
+            .count();
+        println!(
+            "  {} holds {} records ({} own, {} received)",
+            desk.cc,
+            recs.len(),
+            own,
+            recs.len() - own
+        );
+    }
     Ok(())
 }
 
-async fn count(
-    client: &mut pb::admin_client::AdminClient<tonic::transport::Channel>,
-) -> Result<u64, CliError> {
-    Ok(client
-        .status(pb::StatusRequest {})
+/// Starts a rogue VN partner in-process, registers it at KR, and checks that KR refuses and
+/// counts each bad record while storing nothing from it and staying up.
+async fn forgery(demo: &mut Demo, desks: &[Desk], th_alert: &str) -> CliResult {
+    let kr = &desks[0];
+    let vn_ca = demo.root.join("vn-ca");
+    let vn_tls = demo.root.join("vn-tls");
+    let vn_ca_s = vn_ca.display().to_string();
+    demo.ok(
+        &["certs", "ca", "--country", "VN", "--out", &vn_ca_s],
+        false,
+    )
+    .await?;
+    demo.ok(
+        &[
+            "certs",
+            "node",
+            "--ca",
+            &vn_ca_s,
+            "--country",
+            "VN",
+            "--node-name",
+            "rogue",
+            "--host",
+            "127.0.0.1",
+            "--out",
+            &vn_tls.display().to_string(),
+        ],
+        false,
+    )
+    .await?;
+    let vn_key = crate::keys::generate()?;
+    let vn_pub = hex::encode(vn_key.verifying_key().as_bytes());
+
+    // 1. A genuine TH alert with one byte of its body changed.
+    let mut client = crate::client::connect(&kr.dir).await?;
+    let genuine = client
+        .get_record(pb::GetRecordRequest {
+            id: th_alert.to_owned(),
+        })
         .await?
         .into_inner()
-        .records_total)
+        .envelope
+        .ok_or_else(|| fail("no envelope"))?;
+    let mut altered = genuine.clone();
+    let at = altered.body.len() / 2;
+    altered.body[at] ^= 0x01;
+    // 2. An alert claiming to come from TH, signed with VN's key.
+    let base = crate::model::Alert::from_json(
+        &with_current_validity(example("cargo-air-cargo-precursor.json")?)?.to_string(),
+    )
+    .map_err(|e| fail(e.to_string()))?;
+    let impersonation = crate::record::Record {
+        origin: crate::record::Origin::parse("TH/bangkok").map_err(|e| fail(e.to_string()))?,
+        seq: 99,
+        created_at_ms: crate::node::now_ms(),
+        kind: crate::record::RecordKind::Alert(base.clone()),
+    }
+    .sign(&vn_key);
+    // 3. VN's own alert, properly signed, addressed only to NL.
+    let mut to_nl = base;
+    to_nl.distribution = crate::model::Distribution::new(
+        false,
+        vec![crate::model::CountryCode::parse("NL").map_err(|e| fail(e.to_string()))?],
+    )
+    .map_err(|e| fail(e.to_string()))?;
+    let misdirected = crate::record::Record {
+        origin: crate::record::Origin::parse("VN/rogue").map_err(|e| fail(e.to_string()))?,
+        seq: 1,
+        created_at_ms: crate::node::now_ms(),
+        kind: crate::record::RecordKind::Alert(to_nl),
+    }
+    .sign(&vn_key);
+
+    let identity =
+        crate::testing::load_identity(&vn_tls.join("node.pem"), &vn_tls.join("node.key"))
+            .map_err(fail)?;
+    let kr_entry = crate::federation::registry::PeerEntry {
+        country: crate::model::CountryCode::parse("KR").map_err(|e| fail(e.to_string()))?,
+        endpoint: format!("https://{}", kr.addr),
+        ca_pem: std::fs::read_to_string(kr.ca.join("ca.pem")).map_err(|e| fail(e.to_string()))?,
+        crl_pems: vec![],
+        keys: vec![crate::federation::registry::PeerKey {
+            public_key: std::fs::read_to_string(kr.dir.join("keys/signing.pub"))
+                .map_err(|e| fail(e.to_string()))?
+                .trim()
+                .to_owned(),
+            added_at_ms: 0,
+            revoked_at_ms: None,
+        }],
+        added_at_ms: 0,
+    };
+    let rogue = crate::testing::start_rogue(
+        identity,
+        kr_entry,
+        vec![altered, impersonation.envelope, misdirected.envelope],
+    )
+    .await
+    .map_err(fail)?;
+    println!(
+        "    rogue VN node listening on {} (real TLS, real protocol)",
+        rogue.addr
+    );
+    let before = demo.records(kr).await?.len();
+    demo.ok(
+        &[
+            "peer",
+            "add",
+            "--data-dir",
+            &kr.d(),
+            "--country",
+            "VN",
+            "--endpoint",
+            &format!("https://{}", rogue.addr),
+            "--ca",
+            &vn_ca.join("ca.pem").display().to_string(),
+            "--signing-key",
+            &vn_pub,
+        ],
+        true,
+    )
+    .await?;
+    let counted = eventually(|| async {
+        let st = demo
+            .json(&["status", "--data-dir", &kr.d(), "--json"])
+            .await?;
+        let r = &st["rejections"];
+        Ok(r["bad-signature"].as_u64() >= Some(1)
+            && r["wrong-origin-key"].as_u64() >= Some(1)
+            && r["not-addressed-to-us"].as_u64() >= Some(1))
+    })
+    .await?;
+    let st = demo
+        .json(&["status", "--data-dir", &kr.d(), "--json"])
+        .await?;
+    println!("    KR refusal counters: {}", st["rejections"]);
+    demo.check(counted.is_some(), "altered body refused (bad-signature)");
+    demo.check(
+        counted.is_some(),
+        "TH-origin record signed with VN's key refused (wrong-origin-key)",
+    );
+    demo.check(
+        counted.is_some(),
+        "record not addressed to KR refused (not-addressed-to-us)",
+    );
+    let after = demo.records(kr).await?.len();
+    demo.check(
+        before == after,
+        &format!("nothing stored from the rogue ({before} records before, {after} after)"),
+    );
+    demo.check(
+        demo.kdesk(&["status", "--data-dir", &kr.d()], false)
+            .await?
+            .code
+            == 0,
+        "KR keeps serving",
+    );
+    demo.ok(
+        &["peer", "remove", "--data-dir", &kr.d(), "--country", "VN"],
+        true,
+    )
+    .await?;
+    drop(rogue);
+    Ok(())
 }

@@ -4,8 +4,47 @@ use ed25519_dalek::VerifyingKey;
 use prost::Message;
 use serde_json::{json, Value};
 
+use std::collections::HashMap;
+
+use crate::model::CountryCode;
 use crate::pb;
 use crate::record::{verify_envelope, KeyId, Record, RecordKind, SignedRecord};
+
+/// Public keys the CLI verifies with: key id → (country, key, revoked).
+#[derive(Default)]
+pub struct KnownKeys(pub HashMap<KeyId, (CountryCode, VerifyingKey, bool)>);
+
+impl KnownKeys {
+    /// The node's own key (from its data directory) and its partners' keys (from the node).
+    ///
+    /// # Errors
+    /// Configuration unreadable, or the node did not answer.
+    pub async fn load(
+        dir: &std::path::Path,
+        client: &mut pb::admin_client::AdminClient<tonic::transport::Channel>,
+    ) -> Result<Self, super::CliError> {
+        let cfg = crate::config::Config::load(dir)?;
+        let own = cfg.public_key()?;
+        let mut m = HashMap::new();
+        m.insert(KeyId::of(&own), (cfg.origin.country, own, false));
+        let peers = client
+            .list_peers(pb::ListPeersRequest {})
+            .await?
+            .into_inner()
+            .peers;
+        for p in peers {
+            let Ok(c) = CountryCode::parse(&p.country) else {
+                continue;
+            };
+            for k in p.keys {
+                if let Ok(vk) = crate::keys::parse_public_key(&k.public_key_hex) {
+                    m.insert(KeyId::of(&vk), (c, vk, k.revoked_at_ms > 0));
+                }
+            }
+        }
+        Ok(Self(m))
+    }
+}
 
 /// Result of checking a stored record's signature in the CLI.
 pub enum SignatureCheck {
@@ -22,7 +61,9 @@ impl SignatureCheck {
     pub fn text(&self) -> String {
         match self {
             Self::Verified(k) => format!("verified (verify_strict, key {k})"),
-            Self::KeyUnknown(k) => format!("not checked here: key {k} is not this node's"),
+            Self::KeyUnknown(k) => {
+                format!("not checked here: key {k} is not registered on this node")
+            }
             Self::Failed(e) => format!("FAILED: {e}"),
         }
     }
@@ -39,21 +80,39 @@ pub struct Shown {
 }
 
 impl Shown {
-    /// Decodes a stored record and re-verifies its signature when the key is known locally.
+    /// Decodes a stored record and re-verifies its signature with the keys this node knows:
+    /// its own and its partners'.
     ///
     /// # Errors
     /// The envelope is missing or does not decode.
-    pub fn new(stored: pb::StoredRecord, own: &VerifyingKey) -> Result<Self, String> {
+    pub fn new(stored: pb::StoredRecord, keys: &KnownKeys) -> Result<Self, String> {
         let env = stored
             .envelope
             .clone()
             .ok_or("node returned a record without envelope")?;
         let key_hex = hex::encode(&env.key_id);
         let short = key_hex.get(..12).unwrap_or(&key_hex).to_owned();
-        let own_id = KeyId::of(own);
-        let check = match verify_envelope(&env, |id| (*id == own_id).then_some(*own)) {
+        let mut owner = None;
+        let check = match verify_envelope(&env, |id| {
+            keys.0.get(id).map(|(c, k, revoked)| {
+                owner = Some((*c, *revoked));
+                *k
+            })
+        }) {
             Ok(s) => {
-                let check = SignatureCheck::Verified(short);
+                let check = match owner {
+                    Some((c, _)) if c != s.record.origin.country => {
+                        SignatureCheck::Failed(format!(
+                            "key {short} is registered for {c}, but the record claims {}",
+                            s.record.origin
+                        ))
+                    }
+                    Some((c, revoked)) => SignatureCheck::Verified(format!(
+                        "{short}, registered for {c}{}",
+                        if revoked { ", since revoked" } else { "" }
+                    )),
+                    None => SignatureCheck::Failed("no key".into()),
+                };
                 return Ok(Self {
                     signed: s,
                     stored,
@@ -63,7 +122,7 @@ impl Shown {
             Err(crate::record::VerifyError::UnknownKey(_)) => SignatureCheck::KeyUnknown(short),
             Err(e) => SignatureCheck::Failed(e.to_string()),
         };
-        // Not verifiable here (another desk's key, verified by the node on receipt): decode.
+        // Not verifiable here (a key no longer registered): decode for display.
         let body = pb::RecordBody::decode(env.body.as_slice()).map_err(|e| e.to_string())?;
         let record = Record::from_pb(&body).map_err(|e| e.to_string())?;
         Ok(Self {
