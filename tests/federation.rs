@@ -1,0 +1,665 @@
+//! Federation end to end: real `kdesk serve` processes, real certificates (made both by
+//! `kdesk certs` and by `certs/gen-dev-pki.sh` with OpenSSL), real mTLS. Attacks are played by
+//! in-process TLS clients and by a rogue partner speaking the real protocol.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{example, init, list, outcome, run, s, write, Node};
+use kdesk::federation::registry::{PeerEntry, PeerKey};
+use kdesk::model::{Alert, CountryCode, Distribution};
+use kdesk::record::{Origin, Record, RecordKind};
+use serde_json::Value;
+
+// ------------------------------------------------------------------------------------------
+// Helpers
+
+/// A desk's files: node data directory and CA directory.
+struct Desk {
+    cc: &'static str,
+    dir: PathBuf,
+    ca: PathBuf,
+}
+
+/// Makes a desk with `kdesk certs` (openssl = false) or `certs/gen-dev-pki.sh` (true).
+fn desk(root: &Path, cc: &'static str, node: &str, openssl: bool) -> Desk {
+    let lc = cc.to_ascii_lowercase();
+    let d = Desk {
+        cc,
+        dir: root.join(&lc),
+        ca: root.join(format!("{lc}-ca")),
+    };
+    let o = run(&[
+        "init",
+        "--data-dir",
+        s(&d.dir),
+        "--country",
+        cc,
+        "--node-name",
+        node,
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert!(o.status.success(), "{:?}", outcome(&o));
+    let tls = d.dir.join("tls");
+    if openssl {
+        pki_script(&["ca", cc, s(&d.ca)]);
+        pki_script(&[
+            "node",
+            s(&d.ca),
+            cc,
+            node,
+            s(&tls),
+            "127.0.0.1",
+            "localhost",
+        ]);
+    } else {
+        let o = run(&["certs", "ca", "--country", cc, "--out", s(&d.ca)]);
+        assert!(o.status.success(), "{:?}", outcome(&o));
+        let o = run(&[
+            "certs",
+            "node",
+            "--ca",
+            s(&d.ca),
+            "--country",
+            cc,
+            "--node-name",
+            node,
+            "--host",
+            "127.0.0.1",
+            "--host",
+            "localhost",
+            "--out",
+            s(&tls),
+        ]);
+        assert!(o.status.success(), "{:?}", outcome(&o));
+    }
+    d
+}
+
+/// Pins a node's exchange port to a free one (a restarted node must come back where its
+/// partners registered it).
+fn pin_port(d: &Desk) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cfg = d.dir.join("kdesk.toml");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("127.0.0.1:0", &format!("127.0.0.1:{port}"));
+    std::fs::write(cfg, text).unwrap();
+}
+
+fn pki_script(args: &[&str]) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("certs/gen-dev-pki.sh");
+    let o = std::process::Command::new("bash")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("bash");
+    assert!(
+        o.status.success(),
+        "gen-dev-pki.sh {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn status(dir: &Path) -> Value {
+    let (code, out, err) = outcome(&run(&["status", "--data-dir", s(dir), "--json"]));
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).unwrap()
+}
+
+fn addr(dir: &Path) -> String {
+    status(dir)["exchange_address"].as_str().unwrap().to_owned()
+}
+
+fn public_key(d: &Desk) -> String {
+    std::fs::read_to_string(d.dir.join("keys/signing.pub"))
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+/// `kdesk peer add` on `me` for `them` listening at `endpoint`.
+fn peer_add(me: &Desk, them: &Desk, endpoint: &str, extra: &[&str]) {
+    let ca = them.ca.join("ca.pem");
+    let key = public_key(them);
+    let mut args = vec![
+        "peer",
+        "add",
+        "--data-dir",
+        s(&me.dir),
+        "--country",
+        them.cc,
+        "--endpoint",
+        endpoint,
+        "--ca",
+        s(&ca),
+        "--signing-key",
+        &key,
+    ];
+    args.extend_from_slice(extra);
+    let (code, _, err) = outcome(&run(&args));
+    assert_eq!(code, 0, "peer add {} on {}: {err}", them.cc, me.cc);
+}
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+fn issue(dir: &Path, tmp: &Path, json: &str) -> String {
+    let f = write(tmp, "issue.json", json);
+    let (code, out, err) = outcome(&run(&[
+        "alert",
+        "issue",
+        "--data-dir",
+        s(dir),
+        "--file",
+        s(&f),
+        "--json",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    v["id"].as_str().unwrap().to_owned()
+}
+
+fn ids(dir: &Path, origin: &str) -> Vec<String> {
+    list(dir, &["--origin", origin])
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn rejections(dir: &Path, reason: &str) -> u64 {
+    status(dir)["rejections"][reason].as_u64().unwrap_or(0)
+}
+
+// ------------------------------------------------------------------------------------------
+// TLS: who may connect
+
+/// Calls grpc.health.v1 Check on a node's exchange port as a client presenting `client`
+/// (certificate and key files), or no certificate.
+async fn health_check(
+    addr: &str,
+    server_ca: &Path,
+    client: Option<(&Path, &Path)>,
+) -> Result<(), String> {
+    use hyper_util::rt::TokioIo;
+    use rustls::pki_types::ServerName;
+    let provider = kdesk::federation::tls::provider();
+    let mut roots = rustls::RootCertStore::empty();
+    for c in kdesk::pki::certs(&std::fs::read_to_string(server_ca).unwrap(), "ca").unwrap() {
+        roots.add(c).unwrap();
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_root_certificates(roots);
+    let mut cfg = match client {
+        None => builder.with_no_client_auth(),
+        Some((cert, key)) => {
+            let id = kdesk::testing::load_identity(cert, key).unwrap();
+            builder
+                .with_client_auth_cert(id.chain, id.key.clone_key())
+                .unwrap()
+        }
+    };
+    cfg.alpn_protocols = vec![b"h2".to_vec()];
+    let cfg = Arc::new(cfg);
+    let addr = addr.to_owned();
+    let connector = tower::service_fn(move |_| {
+        let (cfg, addr) = (cfg.clone(), addr.clone());
+        async move {
+            let tcp = tokio::net::TcpStream::connect(&addr).await?;
+            let name = ServerName::try_from("127.0.0.1").unwrap();
+            let tls = tokio_rustls::TlsConnector::from(cfg)
+                .connect(name, tcp)
+                .await?;
+            Ok::<_, std::io::Error>(TokioIo::new(tls))
+        }
+    });
+    let channel = tonic::transport::Endpoint::from_static("http://127.0.0.1")
+        .connect_with_connector(connector)
+        .await
+        .map_err(|e| format!("connect: {e:?}"))?;
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+    let r = health
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "kdesk.v1.Exchange".into(),
+        })
+        .await
+        .map_err(|e| format!("check: {e}"))?;
+    if r.into_inner().status
+        != tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+    {
+        return Err("not serving".into());
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_registered_unrevoked_certificates_of_the_claimed_country_get_in() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    let kr = desk(root, "KR", "seoul", false);
+    // TH's PKI is made with plain OpenSSL: an agency with its own PKI.
+    let th = desk(root, "TH", "bangkok", true);
+    let nl = desk(root, "NL", "rotterdam", false); // registered at KR
+    let vn = desk(root, "VN", "hanoi", false); // never registered at KR
+    pki_script(&[
+        "node",
+        s(&th.ca),
+        "TH",
+        "revoked",
+        s(&root.join("th-revoked")),
+        "127.0.0.1",
+    ]);
+    let crl = root.join("th.crl");
+    pki_script(&[
+        "crl",
+        s(&th.ca),
+        s(&crl),
+        s(&root.join("th-revoked/node.pem")),
+    ]);
+    // A certificate from TH's CA that claims to be a Dutch node (NL is registered at KR).
+    let liar = root.join("th-liar");
+    std::fs::create_dir_all(&liar).unwrap();
+    let sh = format!(
+        "set -e; cd {liar}; openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out node.key 2>/dev/null; \
+         openssl req -new -key node.key -subj '/C=TH/CN=liar' -out n.csr; \
+         printf 'basicConstraints=CA:FALSE\\nextendedKeyUsage=serverAuth,clientAuth\\nsubjectAltName=URI:kdesk://NL/evil,IP:127.0.0.1\\n' > ext; \
+         openssl x509 -req -in n.csr -CA {ca}/ca.pem -CAkey {ca}/ca.key -set_serial 7 -days 30 -extfile ext -out node.pem 2>/dev/null",
+        liar = s(&liar),
+        ca = s(&th.ca)
+    );
+    assert!(std::process::Command::new("bash")
+        .args(["-c", &sh])
+        .status()
+        .unwrap()
+        .success());
+
+    let _kr_node = Node::start(&kr.dir);
+    let kr_addr = addr(&kr.dir);
+    peer_add(&kr, &th, "https://127.0.0.1:9", &["--crl", s(&crl)]);
+    peer_add(&kr, &nl, "https://127.0.0.1:9", &[]);
+    let kr_ca = kr.ca.join("ca.pem");
+
+    // Control: a registered TH node certificate (OpenSSL-made) is accepted.
+    let th_tls = th.dir.join("tls");
+    health_check(
+        &kr_addr,
+        &kr_ca,
+        Some((&th_tls.join("node.pem"), &th_tls.join("node.key"))),
+    )
+    .await
+    .expect("a registered partner certificate must be accepted");
+    let before = status(&kr.dir)["handshakes_refused"].as_u64().unwrap();
+
+    let refused = [
+        (
+            "no client certificate",
+            health_check(&kr_addr, &kr_ca, None).await,
+        ),
+        (
+            "unregistered CA (VN)",
+            health_check(
+                &kr_addr,
+                &kr_ca,
+                Some((&vn.dir.join("tls/node.pem"), &vn.dir.join("tls/node.key"))),
+            )
+            .await,
+        ),
+        (
+            "TH CA certificate claiming to be an NL node",
+            health_check(
+                &kr_addr,
+                &kr_ca,
+                Some((&liar.join("node.pem"), &liar.join("node.key"))),
+            )
+            .await,
+        ),
+        (
+            "revoked TH certificate",
+            health_check(
+                &kr_addr,
+                &kr_ca,
+                Some((
+                    &root.join("th-revoked/node.pem"),
+                    &root.join("th-revoked/node.key"),
+                )),
+            )
+            .await,
+        ),
+    ];
+    for (what, r) in &refused {
+        assert!(r.is_err(), "{what} must be refused");
+    }
+    // The three certificates that were presented were refused by the verifier and counted.
+    let after = status(&kr.dir)["handshakes_refused"].as_u64().unwrap();
+    assert!(
+        after >= before + 3,
+        "handshakes_refused {before} -> {after}"
+    );
+    // An honest NL node certificate is accepted: the liar was refused for its chain, not
+    // because NL is unknown.
+    health_check(
+        &kr_addr,
+        &kr_ca,
+        Some((&nl.dir.join("tls/node.pem"), &nl.dir.join("tls/node.key"))),
+    )
+    .await
+    .expect("a registered NL certificate must be accepted");
+    // And the node is still serving its partner.
+    health_check(
+        &kr_addr,
+        &kr_ca,
+        Some((&th_tls.join("node.pem"), &th_tls.join("node.key"))),
+    )
+    .await
+    .expect("still serving");
+}
+
+// ------------------------------------------------------------------------------------------
+// Records: what is accepted from a partner
+
+fn alert(name: &str, edit: impl FnOnce(&mut Value)) -> Alert {
+    Alert::from_json(&example(name, edit)).unwrap()
+}
+
+fn record(origin: &str, seq: u64, a: Alert) -> Record {
+    Record {
+        origin: Origin::parse(origin).unwrap(),
+        seq,
+        created_at_ms: kdesk::node::now_ms(),
+        kind: RecordKind::Alert(a),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_misdirected_duplicated_and_reordered_records_from_a_partner() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    let kr = desk(root, "KR", "seoul", false);
+    let th = desk(root, "TH", "bangkok", true);
+    let nl = desk(root, "NL", "rotterdam", false);
+    let th_key = kdesk::keys::load_signing_key(&th.dir.join("keys/signing.key")).unwrap();
+    let nl_key = kdesk::keys::load_signing_key(&nl.dir.join("keys/signing.key")).unwrap();
+    let stranger = kdesk::keys::generate().unwrap();
+
+    let to_kr = |title: &str| {
+        alert("cargo-express-methamphetamine.json", |v| {
+            v["title"] = title.into();
+        })
+    };
+    let a1 = record("TH/bangkok", 1, to_kr("one")).sign(&th_key);
+    let a2 = record("TH/bangkok", 2, to_kr("two")).sign(&th_key);
+    let a3 = record("TH/bangkok", 3, to_kr("three")).sign(&th_key);
+    let mut bad_sig = record("TH/bangkok", 4, to_kr("forged signature"))
+        .sign(&th_key)
+        .envelope;
+    bad_sig.signature[10] ^= 0x40;
+    let mut altered = record("TH/bangkok", 5, to_kr("altered body"))
+        .sign(&th_key)
+        .envelope;
+    let n = altered.body.len() - 3;
+    altered.body[n] ^= 0x01;
+    let unknown_key = record("TH/bangkok", 6, to_kr("unregistered key"))
+        .sign(&stranger)
+        .envelope;
+    // NL records relayed by TH: one not addressed to KR, one KR-only with no onward sharing.
+    let nl_not_kr = record(
+        "NL/rotterdam",
+        1,
+        alert("cargo-postal-ketamine.json", |v| {
+            v["distribution"] = serde_json::json!({"countries": ["NL", "TH"]});
+            v["handling"] = serde_json::json!({"tlp": "amber", "no_onward_sharing": false});
+        }),
+    )
+    .sign(&nl_key)
+    .envelope;
+    let nl_no_onward = record(
+        "NL/rotterdam",
+        2,
+        alert("cargo-postal-ketamine.json", |_| {}),
+    )
+    .sign(&nl_key)
+    .envelope;
+    // Relaying a shareable NL record is allowed.
+    let nl_shareable = record(
+        "NL/rotterdam",
+        3,
+        alert("cargo-postal-ketamine.json", |v| {
+            v["distribution"] = serde_json::json!({"all_partners": true});
+            v["handling"] = serde_json::json!({"tlp": "green", "no_onward_sharing": false});
+        }),
+    )
+    .sign(&nl_key);
+    let items = vec![
+        a1.envelope.clone(),
+        a3.envelope.clone(), // out of order
+        a1.envelope.clone(), // duplicate
+        bad_sig,
+        a2.envelope.clone(),
+        altered,
+        unknown_key,
+        nl_not_kr,
+        nl_no_onward,
+        nl_shareable.envelope.clone(),
+        a3.envelope.clone(), // duplicate again
+    ];
+
+    let _kr_node = Node::start(&kr.dir);
+    let kr_entry = PeerEntry {
+        country: CountryCode::parse("KR").unwrap(),
+        endpoint: format!("https://{}", addr(&kr.dir)),
+        ca_pem: std::fs::read_to_string(kr.ca.join("ca.pem")).unwrap(),
+        crl_pems: vec![],
+        keys: vec![PeerKey {
+            public_key: public_key(&kr),
+            added_at_ms: 0,
+            revoked_at_ms: None,
+        }],
+        added_at_ms: 0,
+    };
+    let identity =
+        kdesk::testing::load_identity(&th.dir.join("tls/node.pem"), &th.dir.join("tls/node.key"))
+            .unwrap();
+    let rogue = kdesk::testing::start_rogue(identity, kr_entry, items)
+        .await
+        .unwrap();
+    // NL is registered (its key must be known to judge its records) but unreachable.
+    peer_add(&kr, &nl, "https://127.0.0.1:9", &[]);
+    peer_add(&kr, &th, &format!("https://{}", rogue.addr), &[]);
+
+    let expected = [a1.id, a2.id, a3.id, nl_shareable.id].map(|i| i.to_hex());
+    let kr_dir = kr.dir.clone();
+    tokio::task::spawn_blocking(move || {
+        wait_until("every good record stored and every bad one counted", || {
+            let st = status(&kr_dir);
+            let r = &st["rejections"];
+            let total: u64 = r
+                .as_object()
+                .map(|m| m.values().filter_map(Value::as_u64).sum())
+                .unwrap_or(0);
+            list(&kr_dir, &[]).len() >= expected.len() && total >= 5
+        });
+        let stored = list(&kr_dir, &[]);
+        let got: Vec<String> = stored
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect();
+        let mut want = expected.to_vec();
+        want.sort();
+        let mut got_sorted = got.clone();
+        got_sorted.sort();
+        assert_eq!(got_sorted, want, "exactly the good records, each once");
+        for r in &stored {
+            assert!(
+                r["signature_check"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("verified"),
+                "{r}"
+            );
+        }
+        let st = status(&kr_dir);
+        let r = &st["rejections"];
+        assert_eq!(
+            r["bad-signature"], 2,
+            "forged signature and altered body: {r}"
+        );
+        assert_eq!(r["unknown-key"], 1, "{r}");
+        assert_eq!(r["not-addressed-to-us"], 1, "{r}");
+        assert_eq!(r["relay-not-allowed"], 1, "{r}");
+        let th_link = st["peers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["country"] == "TH")
+            .unwrap()
+            .clone();
+        assert_eq!(th_link["duplicates"], 2, "{th_link}");
+        assert_eq!(th_link["stored"], 4, "{th_link}");
+        assert_eq!(
+            th_link["cursor"], 11,
+            "cursor advanced past every item: {th_link}"
+        );
+    })
+    .await
+    .unwrap();
+    drop(rogue);
+}
+
+// ------------------------------------------------------------------------------------------
+// Replication between two real nodes
+
+#[test]
+fn replication_resumes_after_either_side_restarts_with_nothing_lost() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    let kr = desk(root, "KR", "seoul", false);
+    let th = desk(root, "TH", "bangkok", false);
+    pin_port(&kr);
+    pin_port(&th);
+    let mut kr_node = Node::start(&kr.dir);
+    let mut th_node = Node::start(&th.dir);
+    let (kr_addr, th_addr) = (addr(&kr.dir), addr(&th.dir));
+    peer_add(&kr, &th, &format!("https://{th_addr}"), &[]);
+    peer_add(&th, &kr, &format!("https://{kr_addr}"), &[]);
+
+    let mut to_kr = vec![];
+    let mut not_kr = vec![];
+    let mut issue_batch =
+        |n: usize, tag: &str, to_kr: &mut Vec<String>, not_kr: &mut Vec<String>| {
+            for i in 0..n {
+                let for_kr = i % 4 != 3;
+                let json = example("cargo-express-methamphetamine.json", |v| {
+                    v["title"] = format!("{tag} {i}").into();
+                    if !for_kr {
+                        v["distribution"] = serde_json::json!({"countries": ["NL"]});
+                    }
+                });
+                let id = issue(&th.dir, root, &json);
+                if for_kr {
+                    to_kr.push(id)
+                } else {
+                    not_kr.push(id)
+                }
+            }
+        };
+    issue_batch(12, "first", &mut to_kr, &mut not_kr);
+    wait_until("first batch at KR", || ids(&kr.dir, "TH").len() >= 9);
+
+    // The sender dies without warning and comes back.
+    th_node.child.kill().unwrap();
+    th_node.child.wait().unwrap();
+    drop(th_node);
+    let th_node2 = Node::start(&th.dir);
+    issue_batch(12, "after sender restart", &mut to_kr, &mut not_kr);
+
+    // The receiver dies without warning; the sender keeps issuing; the receiver comes back.
+    kr_node.child.kill().unwrap();
+    kr_node.child.wait().unwrap();
+    drop(kr_node);
+    issue_batch(12, "while receiver down", &mut to_kr, &mut not_kr);
+    let _kr_node2 = Node::start(&kr.dir);
+    wait_until("all addressed alerts at KR", || {
+        ids(&kr.dir, "TH").len() >= to_kr.len()
+    });
+
+    let mut got = ids(&kr.dir, "TH");
+    let n = got.len();
+    got.sort();
+    got.dedup();
+    assert_eq!(got.len(), n, "no record stored twice");
+    let mut want = to_kr.clone();
+    want.sort();
+    assert_eq!(got, want, "exactly the alerts addressed to KR, none lost");
+    for id in &not_kr {
+        assert!(!got.contains(id), "alert {id} for NL only reached KR");
+    }
+    // The sender filtered them: KR never even saw (and so never had to refuse) one of them.
+    let refused = status(&kr.dir)["rejections"].clone();
+    assert_eq!(
+        refused,
+        serde_json::json!({}),
+        "KR had to refuse records: the sender leaked"
+    );
+
+    // Amendments and retractions follow the original.
+    let target = &to_kr[0];
+    let amended = example("cargo-express-methamphetamine.json", |v| {
+        v["risk"] = "critical".into()
+    });
+    let f = write(root, "amend.json", &amended);
+    let (code, out, err) = outcome(&run(&[
+        "alert",
+        "amend",
+        "--data-dir",
+        s(&th.dir),
+        target,
+        "--file",
+        s(&f),
+        "--reason",
+        "more parcels",
+        "--json",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let amendment: Value = serde_json::from_str(&out).unwrap();
+    let amendment_id = amendment["id"].as_str().unwrap().to_owned();
+    let (code, _, err) = outcome(&run(&[
+        "alert",
+        "retract",
+        "--data-dir",
+        s(&th.dir),
+        &to_kr[1],
+        "--reason",
+        "cleared",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    wait_until("amendment and retraction at KR", || {
+        let recs = list(&kr.dir, &[]);
+        let status_of = |id: &str| {
+            recs.iter()
+                .find(|r| r["id"] == id)
+                .map(|r| r["status"].as_str().unwrap().to_owned())
+        };
+        status_of(target).as_deref() == Some("superseded")
+            && status_of(&amendment_id).as_deref() == Some("active")
+            && status_of(&to_kr[1]).as_deref() == Some("retracted")
+    });
+    drop(th_node2);
+}
