@@ -304,7 +304,8 @@ mod tests {
             Config::init(
                 &dir,
                 CountryCode::parse("KR").unwrap(),
-                NodeName::parse("x").unwrap()
+                NodeName::parse("x").unwrap(),
+                None
             ),
             Err(ConfigError::AlreadyInitialised(_))
         ));

@@ -472,6 +472,24 @@ impl Store {
                         }
                         let mine = take_pending(pending, &rec.id, mine)?;
                         state.insert(&rec.id.0, &mine.encode()[..])?;
+                        // Retracted on arrival (its retraction came first): withdraw the
+                        // versions it replaced too.
+                        if let (Status::Retracted, Some(by)) = (mine.status, mine.retracted_by) {
+                            match state.get(a.supersedes.0)? {
+                                Some(raw) => {
+                                    let prev = AlertState::decode(&raw).map_err(abort)?;
+                                    if prev.status != Status::Retracted {
+                                        retract_chain(state, pending, a.supersedes, prev, by)?;
+                                    }
+                                }
+                                None => {
+                                    pending.insert(
+                                        pending_key(&a.supersedes, PENDING_RETRACTION),
+                                        &by.0,
+                                    )?;
+                                }
+                            }
+                        }
                     }
                     RecordKind::Retraction(r) => {
                         match load_target(records, state, &r.target, origin)? {
@@ -1056,6 +1074,80 @@ mod tests {
             assert_eq!(st.retracted_by, Some(r.id));
         }
         assert_eq!(s.active_alerts(), 0);
+    }
+
+    #[test]
+    fn received_out_of_order_versions_settle_correctly() {
+        let note = |t: &str| crate::model::Note::parse(t).unwrap();
+        let a = signed(
+            "TH/bkk",
+            1,
+            RecordKind::Alert(alert(r#"{"countries":["KR"]}"#)),
+        );
+        let m = signed(
+            "TH/bkk",
+            2,
+            RecordKind::Amendment(Amendment {
+                supersedes: a.id,
+                alert: alert(r#"{"countries":["KR"]}"#),
+                reason: note("update"),
+            }),
+        );
+        let r = signed(
+            "TH/bkk",
+            3,
+            RecordKind::Retraction(Retraction {
+                target: m.id,
+                reason: note("withdrawn"),
+                distribution: crate::model::Distribution::AllPartners,
+            }),
+        );
+        // Own records must arrive in order.
+        let own = Store::temporary().unwrap();
+        assert!(matches!(
+            own.ingest(&m, 1, Mode::Own),
+            Err(StoreError::Rejected(Rejection::UnknownTarget(_)))
+        ));
+        // Received: every arrival order ends in the same state.
+        let orders: [[&SignedRecord; 3]; 6] = [
+            [&a, &m, &r],
+            [&a, &r, &m],
+            [&m, &a, &r],
+            [&m, &r, &a],
+            [&r, &a, &m],
+            [&r, &m, &a],
+        ];
+        for order in orders {
+            let s = Store::temporary().unwrap();
+            for rec in order {
+                assert_eq!(s.ingest(rec, 1, Mode::Received).unwrap(), Ingest::Stored);
+            }
+            for id in [a.id, m.id] {
+                let st = s.get(&id).unwrap().unwrap().state.unwrap();
+                assert_eq!(
+                    st.status,
+                    Status::Retracted,
+                    "{id:?} in order {:?}",
+                    order.map(|x| x.record.seq)
+                );
+                assert_eq!(st.retracted_by, Some(r.id));
+            }
+            assert_eq!(s.active_alerts(), 0);
+            assert_eq!(s.log_len().unwrap(), 3);
+        }
+        // Amendment before its alert, no retraction: the alert ends superseded.
+        let s = Store::temporary().unwrap();
+        s.ingest(&m, 1, Mode::Received).unwrap();
+        s.ingest(&a, 2, Mode::Received).unwrap();
+        let st = s.get(&a.id).unwrap().unwrap().state.unwrap();
+        assert_eq!(
+            (st.status, st.superseded_by),
+            (Status::Superseded, Some(m.id))
+        );
+        assert_eq!(
+            s.get(&m.id).unwrap().unwrap().state.unwrap().status,
+            Status::Active
+        );
     }
 
     #[test]

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{example, init, list, outcome, run, s, write, Node};
+use common::{example, list, outcome, run, s, write, Node};
 use kdesk::federation::registry::{PeerEntry, PeerKey};
-use kdesk::model::{Alert, CountryCode, Distribution};
+use kdesk::model::{Alert, CountryCode};
 use kdesk::record::{Origin, Record, RecordKind};
 use serde_json::Value;
 
@@ -181,10 +181,6 @@ fn ids(dir: &Path, origin: &str) -> Vec<String> {
         .iter()
         .map(|r| r["id"].as_str().unwrap().to_owned())
         .collect()
-}
-
-fn rejections(dir: &Path, reason: &str) -> u64 {
-    status(dir)["rejections"][reason].as_u64().unwrap_or(0)
 }
 
 // ------------------------------------------------------------------------------------------
@@ -562,24 +558,23 @@ fn replication_resumes_after_either_side_restarts_with_nothing_lost() {
 
     let mut to_kr = vec![];
     let mut not_kr = vec![];
-    let mut issue_batch =
-        |n: usize, tag: &str, to_kr: &mut Vec<String>, not_kr: &mut Vec<String>| {
-            for i in 0..n {
-                let for_kr = i % 4 != 3;
-                let json = example("cargo-express-methamphetamine.json", |v| {
-                    v["title"] = format!("{tag} {i}").into();
-                    if !for_kr {
-                        v["distribution"] = serde_json::json!({"countries": ["NL"]});
-                    }
-                });
-                let id = issue(&th.dir, root, &json);
-                if for_kr {
-                    to_kr.push(id)
-                } else {
-                    not_kr.push(id)
+    let issue_batch = |n: usize, tag: &str, to_kr: &mut Vec<String>, not_kr: &mut Vec<String>| {
+        for i in 0..n {
+            let for_kr = i % 4 != 3;
+            let json = example("cargo-express-methamphetamine.json", |v| {
+                v["title"] = format!("{tag} {i}").into();
+                if !for_kr {
+                    v["distribution"] = serde_json::json!({"countries": ["NL"]});
                 }
+            });
+            let id = issue(&th.dir, root, &json);
+            if for_kr {
+                to_kr.push(id)
+            } else {
+                not_kr.push(id)
             }
-        };
+        }
+    };
     issue_batch(12, "first", &mut to_kr, &mut not_kr);
     wait_until("first batch at KR", || ids(&kr.dir, "TH").len() >= 9);
 
