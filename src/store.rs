@@ -391,18 +391,44 @@ impl Store {
         now_ms: i64,
         mode: Mode,
     ) -> Result<Ingest, StoreError> {
-        let value = {
-            let mut v = now_ms.to_be_bytes().to_vec();
-            rec.envelope
-                .encode(&mut v)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            v
-        };
-        let seq_key = seq_key(&rec.record.origin, rec.record.seq);
-        let index: Vec<Vec<u8>> = index_entries(&rec.record)
-            .into_iter()
-            .map(|(k, v)| index_key(k, &v, &rec.id))
-            .collect();
+        let mut out = self.ingest_batch(std::slice::from_ref(rec), now_ms, mode)?;
+        match out.pop() {
+            Some(Ok(i)) => Ok(i),
+            Some(Err(r)) => Err(StoreError::Rejected(r)),
+            None => Err(StoreError::Corrupt("empty batch result".into())),
+        }
+    }
+
+    /// Stores a batch of verified records in one transaction (all or nothing), each record
+    /// checked as by [`Store::ingest`]: a record that breaks a lifecycle rule is refused on its
+    /// own (its outcome is `Err`) without affecting the others. Does not flush.
+    ///
+    /// # Errors
+    /// A storage failure: nothing of the batch was stored.
+    pub fn ingest_batch(
+        &self,
+        recs: &[SignedRecord],
+        now_ms: i64,
+        mode: Mode,
+    ) -> Result<Vec<Result<Ingest, Rejection>>, StoreError> {
+        let prepared = recs
+            .iter()
+            .map(|rec| {
+                let mut value = now_ms.to_be_bytes().to_vec();
+                rec.envelope
+                    .encode(&mut value)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok(Prepared {
+                    rec,
+                    value,
+                    seq_key: seq_key(&rec.record.origin, rec.record.seq),
+                    index: index_entries(&rec.record)
+                        .into_iter()
+                        .map(|(k, v)| index_key(k, &v, &rec.id))
+                        .collect(),
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         let trees = (
             &self.records,
             &self.seq,
@@ -415,122 +441,54 @@ impl Store {
         );
         let result =
             trees.transaction(|(records, seq, state, evidence, idx, log, meta, pending)| {
-                if records.get(rec.id.0)?.is_some() {
-                    return Ok(Ingest::Duplicate);
-                }
-                if let Some(existing) = seq.get(&seq_key)? {
-                    let existing = RecordId::from_slice(&existing, "seq")
-                        .map_err(|e| abort(StoreError::Corrupt(e.to_string())))?;
-                    let mut k = seq_key.clone();
-                    k.extend_from_slice(&rec.id.0);
-                    evidence.insert(k, rec.envelope.encode_to_vec())?;
-                    return Ok(Ingest::Equivocation { existing });
-                }
-                let origin = &rec.record.origin;
-                match &rec.record.kind {
-                    RecordKind::Alert(_) => {
-                        let st = take_pending(pending, &rec.id, AlertState::active(None))?;
-                        state.insert(&rec.id.0, &st.encode()[..])?;
-                    }
-                    RecordKind::Amendment(a) => {
-                        let mut mine = AlertState::active(Some(a.supersedes));
-                        match load_target(records, state, &a.supersedes, origin)? {
-                            None if mode == Mode::Own => return Err(unknown_target(&a.supersedes)),
-                            None => {
-                                // The version it replaces has not arrived yet.
-                                pending.insert(
-                                    pending_key(&a.supersedes, PENDING_AMENDMENT),
-                                    &rec.id.0,
-                                )?;
-                            }
-                            Some((mut st, target)) => {
-                                if let Some(old) = target.kind.alert().map(|t| &t.distribution) {
-                                    if !a.alert.distribution.covers(old) {
-                                        return Err(abort(StoreError::Rejected(
-                                            Rejection::NarrowedDistribution {
-                                                new: a.alert.distribution.summary(),
-                                                old: old.summary(),
-                                            },
-                                        )));
-                                    }
-                                }
-                                match (st.status, mode) {
-                                    (Status::Active, _) => {
-                                        st.status = Status::Superseded;
-                                        st.superseded_by = Some(rec.id);
-                                        state.insert(&a.supersedes.0, &st.encode()[..])?;
-                                    }
-                                    (_, Mode::Own) => return Err(not_current(&a.supersedes, &st)),
-                                    (Status::Retracted, Mode::Received) => {
-                                        // The retraction overtook this amendment.
-                                        mine.status = Status::Retracted;
-                                        mine.retracted_by = st.retracted_by;
-                                    }
-                                    (Status::Superseded, Mode::Received) => {}
-                                }
-                            }
-                        }
-                        let mine = take_pending(pending, &rec.id, mine)?;
-                        state.insert(&rec.id.0, &mine.encode()[..])?;
-                        // Retracted on arrival (its retraction came first): withdraw the
-                        // versions it replaced too.
-                        if let (Status::Retracted, Some(by)) = (mine.status, mine.retracted_by) {
-                            match state.get(a.supersedes.0)? {
-                                Some(raw) => {
-                                    let prev = AlertState::decode(&raw).map_err(abort)?;
-                                    if prev.status != Status::Retracted {
-                                        retract_chain(state, pending, a.supersedes, prev, by)?;
-                                    }
-                                }
-                                None => {
-                                    pending.insert(
-                                        pending_key(&a.supersedes, PENDING_RETRACTION),
-                                        &by.0,
-                                    )?;
-                                }
-                            }
-                        }
-                    }
-                    RecordKind::Retraction(r) => {
-                        match load_target(records, state, &r.target, origin)? {
-                            None if mode == Mode::Own => return Err(unknown_target(&r.target)),
-                            None => {
-                                pending.insert(
-                                    pending_key(&r.target, PENDING_RETRACTION),
-                                    &rec.id.0,
-                                )?;
-                            }
-                            Some((st, _)) => {
-                                if mode == Mode::Own && st.status != Status::Active {
-                                    return Err(not_current(&r.target, &st));
-                                }
-                                retract_chain(state, pending, r.target, st, rec.id)?;
-                            }
-                        }
-                    }
-                    RecordKind::Hit(_) | RecordKind::Outcome(_) => {}
-                }
-                let position = match meta.get(LOG_LEN)? {
-                    Some(v) => u64::from_be_bytes(
-                        v.as_ref()
-                            .try_into()
-                            .map_err(|_| abort(StoreError::Corrupt("log length".into())))?,
-                    ),
-                    None => 0,
+                let tx = Tx {
+                    records,
+                    seq,
+                    state,
+                    evidence,
+                    idx,
+                    log,
+                    meta,
+                    pending,
                 };
-                log.insert(&position.to_be_bytes(), &rec.id.0)?;
-                meta.insert(LOG_LEN, &(position + 1).to_be_bytes())?;
-                records.insert(&rec.id.0, value.as_slice())?;
-                seq.insert(seq_key.as_slice(), &rec.id.0)?;
-                for k in &index {
-                    idx.insert(k.as_slice(), &[])?;
+                let mut out = Vec::with_capacity(prepared.len());
+                for p in &prepared {
+                    // Every lifecycle refusal happens before the record writes anything.
+                    match apply_one(&tx, p, mode) {
+                        Ok(i) => out.push(Ok(i)),
+                        Err(ConflictableTransactionError::Abort(StoreError::Rejected(r))) => {
+                            out.push(Err(r))
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
-                Ok(Ingest::Stored)
+                Ok(out)
             });
         result.map_err(|e| match e {
             TransactionError::Abort(e) => e,
             TransactionError::Storage(e) => StoreError::Sled(e),
         })
+    }
+
+    /// Whether a record is stored.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn contains(&self, id: &RecordId) -> Result<bool, StoreError> {
+        Ok(self.records.contains_key(id.0)?)
+    }
+
+    /// A stored envelope alone (no lifecycle or equivocation lookups).
+    ///
+    /// # Errors
+    /// Storage failure or damaged entry.
+    pub fn get_envelope(&self, id: &RecordId) -> Result<Option<pb::Envelope>, StoreError> {
+        let Some(v) = self.records.get(id.0)? else {
+            return Ok(None);
+        };
+        let env = pb::Envelope::decode(v.get(8..).unwrap_or_default())
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(Some(env))
     }
 
     /// Number of records in the log (arrival order; positions `0..len`).
@@ -787,6 +745,136 @@ impl Store {
     }
 }
 
+/// The transactional trees of one ingest.
+struct Tx<'a> {
+    records: &'a TransactionalTree,
+    seq: &'a TransactionalTree,
+    state: &'a TransactionalTree,
+    evidence: &'a TransactionalTree,
+    idx: &'a TransactionalTree,
+    log: &'a TransactionalTree,
+    meta: &'a TransactionalTree,
+    pending: &'a TransactionalTree,
+}
+
+/// A record with its encoded value and keys, computed outside the transaction.
+struct Prepared<'a> {
+    rec: &'a SignedRecord,
+    value: Vec<u8>,
+    seq_key: Vec<u8>,
+    index: Vec<Vec<u8>>,
+}
+
+/// Stores one record inside a transaction. Lifecycle refusals are returned before anything of
+/// this record is written.
+fn apply_one(tx: &Tx<'_>, p: &Prepared<'_>, mode: Mode) -> Result<Ingest, Abort> {
+    // The id is the hash of a body that names its origin and seq, so one lookup of
+    // (origin, seq) tells a duplicate (same id) from an equivocation (another id).
+    if let Some(existing) = tx.seq.get(&p.seq_key)? {
+        let existing = RecordId::from_slice(&existing, "seq")
+            .map_err(|e| abort(StoreError::Corrupt(e.to_string())))?;
+        if existing == p.rec.id {
+            return Ok(Ingest::Duplicate);
+        }
+        let mut k = p.seq_key.clone();
+        k.extend_from_slice(&p.rec.id.0);
+        tx.evidence.insert(k, p.rec.envelope.encode_to_vec())?;
+        return Ok(Ingest::Equivocation { existing });
+    }
+    let origin = &p.rec.record.origin;
+    match &p.rec.record.kind {
+        RecordKind::Alert(_) => {
+            let st = take_pending(tx.pending, &p.rec.id, AlertState::active(None))?;
+            tx.state.insert(&p.rec.id.0, &st.encode()[..])?;
+        }
+        RecordKind::Amendment(a) => {
+            let mut mine = AlertState::active(Some(a.supersedes));
+            match load_target(tx.records, tx.state, &a.supersedes, origin)? {
+                None if mode == Mode::Own => return Err(unknown_target(&a.supersedes)),
+                None => {
+                    // The version it replaces has not arrived yet.
+                    tx.pending
+                        .insert(pending_key(&a.supersedes, PENDING_AMENDMENT), &p.rec.id.0)?;
+                }
+                Some((mut st, target)) => {
+                    if let Some(old) = target.kind.alert().map(|t| &t.distribution) {
+                        if !a.alert.distribution.covers(old) {
+                            return Err(abort(StoreError::Rejected(
+                                Rejection::NarrowedDistribution {
+                                    new: a.alert.distribution.summary(),
+                                    old: old.summary(),
+                                },
+                            )));
+                        }
+                    }
+                    match (st.status, mode) {
+                        (Status::Active, _) => {
+                            st.status = Status::Superseded;
+                            st.superseded_by = Some(p.rec.id);
+                            tx.state.insert(&a.supersedes.0, &st.encode()[..])?;
+                        }
+                        (_, Mode::Own) => return Err(not_current(&a.supersedes, &st)),
+                        (Status::Retracted, Mode::Received) => {
+                            // The retraction overtook this amendment.
+                            mine.status = Status::Retracted;
+                            mine.retracted_by = st.retracted_by;
+                        }
+                        (Status::Superseded, Mode::Received) => {}
+                    }
+                }
+            }
+            let mine = take_pending(tx.pending, &p.rec.id, mine)?;
+            tx.state.insert(&p.rec.id.0, &mine.encode()[..])?;
+            // Retracted on arrival (its retraction came first): withdraw the
+            // versions it replaced too.
+            if let (Status::Retracted, Some(by)) = (mine.status, mine.retracted_by) {
+                match tx.state.get(a.supersedes.0)? {
+                    Some(raw) => {
+                        let prev = AlertState::decode(&raw).map_err(abort)?;
+                        if prev.status != Status::Retracted {
+                            retract_chain(tx.state, tx.pending, a.supersedes, prev, by)?;
+                        }
+                    }
+                    None => {
+                        tx.pending
+                            .insert(pending_key(&a.supersedes, PENDING_RETRACTION), &by.0)?;
+                    }
+                }
+            }
+        }
+        RecordKind::Retraction(r) => match load_target(tx.records, tx.state, &r.target, origin)? {
+            None if mode == Mode::Own => return Err(unknown_target(&r.target)),
+            None => {
+                tx.pending
+                    .insert(pending_key(&r.target, PENDING_RETRACTION), &p.rec.id.0)?;
+            }
+            Some((st, _)) => {
+                if mode == Mode::Own && st.status != Status::Active {
+                    return Err(not_current(&r.target, &st));
+                }
+                retract_chain(tx.state, tx.pending, r.target, st, p.rec.id)?;
+            }
+        },
+        RecordKind::Hit(_) | RecordKind::Outcome(_) => {}
+    }
+    let position = match tx.meta.get(LOG_LEN)? {
+        Some(v) => u64::from_be_bytes(
+            v.as_ref()
+                .try_into()
+                .map_err(|_| abort(StoreError::Corrupt("log length".into())))?,
+        ),
+        None => 0,
+    };
+    tx.log.insert(&position.to_be_bytes(), &p.rec.id.0)?;
+    tx.meta.insert(LOG_LEN, &(position + 1).to_be_bytes())?;
+    tx.records.insert(&p.rec.id.0, p.value.as_slice())?;
+    tx.seq.insert(p.seq_key.as_slice(), &p.rec.id.0)?;
+    for k in &p.index {
+        tx.idx.insert(k.as_slice(), &[])?;
+    }
+    Ok(Ingest::Stored)
+}
+
 const PENDING_AMENDMENT: u8 = 2;
 const PENDING_RETRACTION: u8 = 3;
 
@@ -821,14 +909,24 @@ fn take_pending(
     id: &RecordId,
     mut st: AlertState,
 ) -> Result<AlertState, Abort> {
-    if let Some(by) = pending.remove(pending_key(id, PENDING_AMENDMENT))? {
+    // Look before removing: most records have nothing pending, and a read is cheaper than a
+    // write in a transaction.
+    let amend_key = pending_key(id, PENDING_AMENDMENT);
+    let retract_key = pending_key(id, PENDING_RETRACTION);
+    if let Some(by) = match pending.get(&amend_key)? {
+        Some(_) => pending.remove(amend_key)?,
+        None => None,
+    } {
         st.status = Status::Superseded;
         st.superseded_by = Some(
             RecordId::from_slice(&by, "pending")
                 .map_err(|e| abort(StoreError::Corrupt(e.to_string())))?,
         );
     }
-    if let Some(by) = pending.remove(pending_key(id, PENDING_RETRACTION))? {
+    if let Some(by) = match pending.get(&retract_key)? {
+        Some(_) => pending.remove(retract_key)?,
+        None => None,
+    } {
         st.status = Status::Retracted;
         st.retracted_by = Some(
             RecordId::from_slice(&by, "pending")

@@ -37,26 +37,30 @@ struct RogueExchange {
     items: Arc<Vec<pb::Envelope>>,
 }
 
-type ItemStream = Pin<Box<dyn Stream<Item = Result<pb::ExchangeItem, Status>> + Send>>;
+type BatchStream = Pin<Box<dyn Stream<Item = Result<pb::ExchangeBatch, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl pb::exchange_server::Exchange for RogueExchange {
-    type SubscribeStream = ItemStream;
+    type SubscribeStream = BatchStream;
 
     async fn subscribe(
         &self,
         req: Request<pb::SubscribeRequest>,
     ) -> Result<Response<Self::SubscribeStream>, Status> {
         let from = usize::try_from(req.get_ref().from_position).unwrap_or(usize::MAX);
-        let items: Vec<Result<pb::ExchangeItem, Status>> = self
+        // One record per batch, so that every refusal path sees single items too.
+        let items: Vec<Result<pb::ExchangeBatch, Status>> = self
             .items
             .iter()
             .enumerate()
             .skip(from)
             .map(|(i, e)| {
-                Ok(pb::ExchangeItem {
-                    position: i as u64,
-                    envelope: Some(e.clone()),
+                Ok(pb::ExchangeBatch {
+                    items: vec![pb::ExchangeItem {
+                        position: i as u64,
+                        envelope: Some(e.clone()),
+                    }],
+                    scanned_to: i as u64 + 1,
                 })
             })
             .collect();

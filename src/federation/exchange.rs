@@ -17,9 +17,7 @@ use crate::pb;
 use crate::pki;
 use crate::record::Origin;
 use crate::store::{Store, StoreError};
-
-/// Records scanned per step of a subscription.
-const SCAN_CHUNK: u64 = 512;
+use prost::Message;
 
 /// The `Exchange` gRPC service.
 pub struct ExchangeService {
@@ -44,11 +42,11 @@ fn caller(req: &Request<pb::SubscribeRequest>) -> Result<Origin, Status> {
     pki::node_identity(leaf).map_err(|e| Status::unauthenticated(e.to_string()))
 }
 
-type ItemStream = Pin<Box<dyn Stream<Item = Result<pb::ExchangeItem, Status>> + Send>>;
+type BatchStream = Pin<Box<dyn Stream<Item = Result<pb::ExchangeBatch, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl pb::exchange_server::Exchange for ExchangeService {
-    type SubscribeStream = ItemStream;
+    type SubscribeStream = BatchStream;
 
     async fn subscribe(
         &self,
@@ -83,7 +81,7 @@ impl pb::exchange_server::Exchange for ExchangeService {
         })?;
         let from = req.get_ref().from_position;
         info!(peer = %who, from, "subscription opened");
-        let (tx, rx) = mpsc::channel(256);
+        let (tx, rx) = mpsc::channel(4);
         let node = self.node.clone();
         tokio::spawn(async move {
             stream_log(node, who.country, from, tx).await;
@@ -97,7 +95,7 @@ async fn stream_log(
     node: Arc<Node>,
     peer: CountryCode,
     mut next: u64,
-    tx: mpsc::Sender<Result<pb::ExchangeItem, Status>>,
+    tx: mpsc::Sender<Result<pb::ExchangeBatch, Status>>,
 ) {
     let mut durable = node.durable_watch();
     let mut stopping = node.stopping_watch();
@@ -107,13 +105,12 @@ async fn stream_log(
         }
         let end = *durable.borrow_and_update();
         if next < end {
-            let upto = end.min(next + SCAN_CHUNK);
             let store = node.store.clone();
             let me = node.origin().clone();
             let scanned =
-                tokio::task::spawn_blocking(move || scan(&store, next, upto, peer, &me)).await;
-            let items = match scanned {
-                Ok(Ok(items)) => items,
+                tokio::task::spawn_blocking(move || scan(&store, next, end, peer, &me)).await;
+            let batch = match scanned {
+                Ok(Ok(b)) => b,
                 Ok(Err(e)) => {
                     let _ = tx.send(Err(Status::internal(e.to_string()))).await;
                     return;
@@ -123,22 +120,10 @@ async fn stream_log(
                     return;
                 }
             };
-            let last_sent = items.last().map(|i| i.position);
-            for item in items {
-                if tx.send(Ok(item)).await.is_err() {
-                    return;
-                }
+            next = batch.scanned_to;
+            if tx.send(Ok(batch)).await.is_err() {
+                return;
             }
-            if last_sent != Some(upto - 1) {
-                let marker = pb::ExchangeItem {
-                    position: upto - 1,
-                    envelope: None,
-                };
-                if tx.send(Ok(marker)).await.is_err() {
-                    return;
-                }
-            }
-            next = upto;
             continue;
         }
         tokio::select! {
@@ -149,27 +134,40 @@ async fn stream_log(
     }
 }
 
-/// Log entries `from..to` that `peer` may receive.
+/// The next batch for `peer` from log position `from` (below `end`): at most
+/// [`super::MAX_BATCH_ITEMS`] records or [`super::BATCH_SOFT_BYTES`] bytes.
 fn scan(
     store: &Store,
     from: u64,
-    to: u64,
+    end: u64,
     peer: CountryCode,
     me: &Origin,
-) -> Result<Vec<pb::ExchangeItem>, StoreError> {
-    let mut out = vec![];
-    for item in store.log_range(from, to) {
+) -> Result<pb::ExchangeBatch, StoreError> {
+    let mut items = vec![];
+    let mut bytes = 0usize;
+    let mut scanned_to = from;
+    for item in store.log_range(from, end) {
         let (position, id) = item?;
-        let entry = store
-            .get(&id)?
+        scanned_to = position + 1;
+        let envelope = store
+            .get_envelope(&id)?
             .ok_or_else(|| StoreError::Corrupt(format!("log points to missing record {id}")))?;
-        let record = entry.record()?;
-        if rules::may_send(&record, peer, me) {
-            out.push(pb::ExchangeItem {
+        let body = pb::RecordBody::decode(envelope.body.as_slice())
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if rules::may_send_body(&body, peer, me) {
+            bytes += envelope.body.len() + envelope.signature.len() + 64;
+            items.push(pb::ExchangeItem {
                 position,
-                envelope: Some(entry.envelope),
+                envelope: Some(envelope),
             });
+            if items.len() >= super::MAX_BATCH_ITEMS || bytes >= super::BATCH_SOFT_BYTES {
+                break;
+            }
+        }
+        // Bound the work of one step even when nothing is for this peer.
+        if scanned_to - from >= 4 * super::MAX_BATCH_ITEMS as u64 {
+            break;
         }
     }
-    Ok(out)
+    Ok(pb::ExchangeBatch { items, scanned_to })
 }

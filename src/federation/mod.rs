@@ -32,8 +32,13 @@ use crate::model::CountryCode;
 use crate::store::Store;
 use registry::{CompiledPeer, PeerEntry, Registry, SharedRegistry};
 
-/// Largest message accepted on the exchange port in either direction (bytes).
-pub const MAX_EXCHANGE_MESSAGE_BYTES: usize = crate::record::MAX_BODY_BYTES + 4096;
+/// Most records in one exchange message.
+pub const MAX_BATCH_ITEMS: usize = 1024;
+/// A sender closes a batch once it holds this many bytes of envelopes.
+pub const BATCH_SOFT_BYTES: usize = 4 << 20;
+/// Largest message accepted on the exchange port (bytes): a full batch plus one maximal record.
+pub const MAX_EXCHANGE_MESSAGE_BYTES: usize =
+    BATCH_SOFT_BYTES + crate::record::MAX_BODY_BYTES + 64 * 1024;
 /// Concurrent subscriptions one partner may hold.
 pub const MAX_SUBSCRIPTIONS_PER_PEER: usize = 2;
 /// Subscribe calls a partner may make: burst, then one per this many seconds.

@@ -10,7 +10,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::FutureExt;
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
@@ -24,10 +23,8 @@ use crate::model::CountryCode;
 use crate::node::{now_ms, Node};
 use crate::pb;
 use crate::record::{verify_envelope, KeyId, RecordId, SignedRecord, VerifyError};
-use crate::store::{Ingest, Mode, StoreError};
+use crate::store::{Ingest, Mode};
 
-/// Items processed per batch (one flush per batch).
-pub const BATCH: usize = 1024;
 const BACKOFF_MIN: Duration = Duration::from_millis(250);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// A session that refuses this many records, most of what it receives, is dropped and
@@ -104,6 +101,9 @@ pub async fn connect(peer: &CompiledPeer, identity: &tls::Identity) -> Result<Ch
     let endpoint = Endpoint::from_shared(format!("http://{uri_host}:{port}"))
         .map_err(|e| format!("endpoint: {e}"))?
         .connect_timeout(Duration::from_secs(10))
+        // Let the partner keep a few batches in flight while this node verifies and stores.
+        .initial_stream_window_size(Some(8 << 20))
+        .initial_connection_window_size(Some(16 << 20))
         .http2_keep_alive_interval(Duration::from_secs(30))
         .keep_alive_timeout(Duration::from_secs(20))
         .tcp_nodelay(true);
@@ -172,27 +172,44 @@ async fn session(
     node.fed.link(country, |l| l.state = "connected".into());
     *backoff = BACKOFF_MIN;
     let mut stopping = node.stopping_watch();
-    let mut rejected_here = 0u64;
-    loop {
-        let first = tokio::select! {
-            m = stream.message() => m.map_err(|s| format!("stream: {}", s.message()))?,
-            _ = stopping.changed() => return Ok(()),
-        };
-        let Some(first) = first else {
-            return Err("partner closed the stream".into());
-        };
-        let mut batch = vec![first];
-        while batch.len() < BATCH {
-            match stream.message().now_or_never() {
-                Some(Ok(Some(m))) => batch.push(m),
-                _ => break,
+    // Pipeline: this loop receives and verifies batch N+1 while the store task stores and
+    // flushes batch N; the cursor advances only in the store task, after the flush.
+    let (to_store, mut store_rx) = tokio::sync::mpsc::channel::<(Vec<Verdict>, Option<u64>)>(2);
+    let store_node = node.clone();
+    let mut store_task = tokio::spawn(async move {
+        let mut rejected = 0u64;
+        while let Some((verdicts, last)) = store_rx.recv().await {
+            rejected += store_batch(&store_node, country, verdicts, last).await?;
+            if rejected > REJECTION_BUDGET {
+                return Err(format!(
+                    "partner sent {rejected} refused records; dropping the link"
+                ));
             }
         }
-        rejected_here += process_batch(node, country, batch).await?;
-        if rejected_here > REJECTION_BUDGET {
-            return Err(format!(
-                "partner sent {rejected_here} refused records; dropping the link"
-            ));
+        Ok::<(), String>(())
+    });
+    loop {
+        let msg = tokio::select! {
+            m = stream.message() => m.map_err(|s| format!("stream: {}", s.message()))?,
+            _ = stopping.changed() => return Ok(()),
+            r = &mut store_task => return Err(r.map_err(|e| e.to_string()).and_then(|r| r.err().ok_or_else(String::new)).unwrap_or_else(|e| e)),
+        };
+        let Some(batch) = msg else {
+            return Err("partner closed the stream".into());
+        };
+        if batch.items.len() > super::MAX_BATCH_ITEMS
+            || batch.items.iter().any(|i| i.position >= batch.scanned_to)
+        {
+            return Err("partner sent a malformed batch".into());
+        }
+        let verdicts = verify_batch(node, country, batch.items).await?;
+        if to_store
+            .send((verdicts, Some(batch.scanned_to)))
+            .await
+            .is_err()
+        {
+            let r = store_task.await.map_err(|e| e.to_string())?;
+            return Err(r.err().unwrap_or_else(|| "store task ended".into()));
         }
     }
 }
@@ -220,7 +237,7 @@ fn judge(node: &Node, country: CountryCode, item: &pb::ExchangeItem) -> Verdict 
         return Verdict::Skip;
     };
     let id = RecordId::of_body(&env.body);
-    if matches!(node.store.get(&id), Ok(Some(_))) {
+    if matches!(node.store.contains(&id), Ok(true)) {
         return Verdict::Duplicate;
     }
     let own = node.public_key();
@@ -255,42 +272,52 @@ fn judge(node: &Node, country: CountryCode, item: &pb::ExchangeItem) -> Verdict 
     Verdict::Accepted(Box::new(signed))
 }
 
-/// Verifies a batch on all cores, then stores in order, flushes, and advances the cursor.
-/// Returns how many items were refused.
-async fn process_batch(
+/// Verifies a batch on all cores (pooled blocking threads).
+async fn verify_batch(
     node: &Arc<Node>,
     country: CountryCode,
     batch: Vec<pb::ExchangeItem>,
-) -> Result<u64, String> {
-    let last_position = batch.last().map(|i| i.position);
-    let n = node.clone();
-    let verdicts = tokio::task::spawn_blocking(move || {
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |p| p.get())
-            .min(4);
-        let chunk = batch.len().div_ceil(threads).max(1);
-        std::thread::scope(|s| {
-            let handles: Vec<_> = batch
-                .chunks(chunk)
-                .map(|part| {
-                    let n = &n;
-                    s.spawn(move || {
-                        part.iter()
-                            .map(|i| judge(n, country, i))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect::<Vec<_>>()
+) -> Result<Vec<Verdict>, String> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |p| p.get())
+        .min(4);
+    let chunk = batch.len().div_ceil(threads).max(1);
+    let mut parts = vec![];
+    let mut rest = batch;
+    while rest.len() > chunk {
+        let tail = rest.split_off(chunk);
+        parts.push(rest);
+        rest = tail;
+    }
+    parts.push(rest);
+    let tasks: Vec<_> = parts
+        .into_iter()
+        .map(|part| {
+            let n = node.clone();
+            tokio::task::spawn_blocking(move || {
+                part.iter()
+                    .map(|i| judge(&n, country, i))
+                    .collect::<Vec<_>>()
+            })
         })
-    })
-    .await
-    .map_err(|e| format!("verification task: {e}"))?;
+        .collect();
+    let mut out = vec![];
+    for t in tasks {
+        out.extend(t.await.map_err(|e| format!("verification task: {e}"))?);
+    }
+    Ok(out)
+}
 
+/// Stores the accepted records of a verified batch in one transaction, flushes, then advances
+/// the cursor to `scanned_to`. Returns how many items were refused.
+async fn store_batch(
+    node: &Arc<Node>,
+    country: CountryCode,
+    verdicts: Vec<Verdict>,
+    scanned_to: Option<u64>,
+) -> Result<u64, String> {
     let (mut stored, mut dup, mut refused) = (0u64, 0u64, 0u64);
+    let mut accepted = vec![];
     for v in verdicts {
         match v {
             Verdict::Skip => {}
@@ -300,23 +327,34 @@ async fn process_batch(
                 node.fed.count_rejection(reason);
                 warn!(peer = %country, reason, id = %id.map(|i| i.to_hex()).unwrap_or_default(), detail = %why, "record refused");
             }
-            Verdict::Accepted(signed) => match node.store.ingest(&signed, now_ms(), Mode::Received)
-            {
-                Ok(Ingest::Stored) => stored += 1,
-                Ok(Ingest::Duplicate) => dup += 1,
-                Ok(Ingest::Equivocation { existing }) => {
-                    refused += 1;
-                    node.fed.count_rejection("equivocation");
-                    warn!(peer = %country, origin = %signed.record.origin, seq = signed.record.seq,
-                          kept = %existing, evidence = %signed.id, "EQUIVOCATION: two bodies for one (origin, seq); kept as evidence");
-                }
-                Err(StoreError::Rejected(r)) => {
-                    refused += 1;
-                    node.fed.count_rejection("lifecycle");
-                    warn!(peer = %country, id = %signed.id, reason = %r, "record refused");
-                }
-                Err(e) => return Err(format!("store: {e}")),
-            },
+            Verdict::Accepted(signed) => accepted.push(*signed),
+        }
+    }
+    // One transaction for the batch: stored whole or not at all.
+    // sled work is blocking: keep it off the async workers that run TLS and HTTP/2.
+    let store = node.store.clone();
+    let (accepted, outcomes) = tokio::task::spawn_blocking(move || {
+        let outcomes = store.ingest_batch(&accepted, now_ms(), Mode::Received);
+        (accepted, outcomes)
+    })
+    .await
+    .map_err(|e| format!("store task: {e}"))?;
+    let outcomes = outcomes.map_err(|e| format!("store: {e}"))?;
+    for (signed, outcome) in accepted.iter().zip(outcomes) {
+        match outcome {
+            Ok(Ingest::Stored) => stored += 1,
+            Ok(Ingest::Duplicate) => dup += 1,
+            Ok(Ingest::Equivocation { existing }) => {
+                refused += 1;
+                node.fed.count_rejection("equivocation");
+                warn!(peer = %country, origin = %signed.record.origin, seq = signed.record.seq,
+                      kept = %existing, evidence = %signed.id, "EQUIVOCATION: two bodies for one (origin, seq); kept as evidence");
+            }
+            Err(r) => {
+                refused += 1;
+                node.fed.count_rejection("lifecycle");
+                warn!(peer = %country, id = %signed.id, reason = %r, "record refused");
+            }
         }
     }
     if stored > 0 {
@@ -324,10 +362,10 @@ async fn process_batch(
             .await
             .map_err(|e| format!("flush: {e}"))?;
     }
-    if let Some(p) = last_position {
-        // Everything up to p is durable (stored and flushed) or deliberately skipped.
+    if let Some(next) = scanned_to {
+        // Everything below `next` is durable (stored and flushed) or deliberately skipped.
         node.store
-            .set_cursor(country, p + 1)
+            .set_cursor(country, next)
             .map_err(|e| format!("cursor: {e}"))?;
     }
     node.fed.link(country, |l| {

@@ -2,6 +2,7 @@
 //! before storing.
 
 use crate::model::CountryCode;
+use crate::pb;
 use crate::record::{Origin, Record, RecordKind};
 
 /// Whether this node (`me`) may send `record` to the partner `to`.
@@ -12,20 +13,37 @@ use crate::record::{Origin, Record, RecordKind};
 /// - retractions: the distribution (copied from the withdrawn alert) includes `to`;
 /// - hits and outcomes: only this node's own, and only to the alert's origin.
 pub fn may_send(record: &Record, to: CountryCode, me: &Origin) -> bool {
-    if record.origin.country == to {
+    may_send_body(&record.to_pb(), to, me)
+}
+
+/// [`may_send`] on a stored body, without re-parsing it: bodies were fully checked when
+/// stored, and the sender filters every record for every partner, so this is the hot path.
+pub fn may_send_body(body: &pb::RecordBody, to: CountryCode, me: &Origin) -> bool {
+    use pb::record_body::Kind;
+    let Some(origin) = &body.origin else {
+        return false;
+    };
+    if origin.country == to.as_str() {
         return false;
     }
-    let relay = record.origin != *me;
-    match &record.kind {
-        RecordKind::Alert(_) | RecordKind::Amendment(_) => {
-            // alert() is Some for both kinds.
-            record.kind.alert().is_some_and(|a| {
-                a.distribution.includes(to) && (!relay || !a.handling.no_onward_sharing)
-            })
-        }
-        RecordKind::Retraction(r) => r.distribution.includes(to),
-        RecordKind::Hit(h) => !relay && h.alert_origin.country == to,
-        RecordKind::Outcome(o) => !relay && o.alert_origin.country == to,
+    let relay = origin.country != me.country.as_str() || origin.node != me.node.as_str();
+    let includes = |d: &Option<pb::Distribution>| {
+        d.as_ref()
+            .is_some_and(|d| d.all_partners || d.countries.iter().any(|c| c == to.as_str()))
+    };
+    let alert_ok = |a: &pb::Alert| {
+        includes(&a.distribution)
+            && (!relay || !a.handling.as_ref().is_some_and(|h| h.no_onward_sharing))
+    };
+    let addressed_origin =
+        |o: &Option<pb::Origin>| o.as_ref().is_some_and(|o| o.country == to.as_str());
+    match &body.kind {
+        Some(Kind::Alert(a)) => alert_ok(a),
+        Some(Kind::Amendment(m)) => m.alert.as_ref().is_some_and(alert_ok),
+        Some(Kind::Retraction(r)) => includes(&r.distribution),
+        Some(Kind::Hit(h)) => !relay && addressed_origin(&h.alert_origin),
+        Some(Kind::Outcome(o)) => !relay && addressed_origin(&o.alert_origin),
+        None => false,
     }
 }
 

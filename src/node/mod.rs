@@ -285,8 +285,18 @@ pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let socket = config.admin_socket.clone();
-    let node = Arc::new(Node::open(config)?);
+    run(Arc::new(Node::open(config)?), shutdown).await
+}
+
+/// Runs an opened node until `shutdown` resolves: Admin API, exchange service, replicators.
+///
+/// # Errors
+/// Socket or bind failures, or a server failure.
+pub async fn run(
+    node: Arc<Node>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let socket = node.config.admin_socket.clone();
     // We hold the database lock, so a socket file left here belongs to a node that died.
     match std::fs::remove_file(&socket) {
         Ok(()) => info!(path = %socket.display(), "removed stale admin socket"),

@@ -1,0 +1,246 @@
+//! Measured figures (`kdesk bench ...`), each printed with the raw primitive it is bounded by,
+//! measured in the same run.
+//!
+//! `replicate`: N alerts signed and stored at a TH node are replicated to a KR node over the
+//! real exchange path (TLS 1.3 with client certificates on loopback, `Subscribe`, verify_strict,
+//! receiver checks, one sled transaction per record, flush before the cursor advances). The
+//! rate is compared with a bare single-threaded `verify_strict` loop over the same envelopes.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ed25519_dalek::{Signature, SigningKey};
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::model::{Alert, CountryCode, NodeName};
+use crate::node::{self, Node};
+use crate::pb;
+use crate::record::{signing_message, Record, RecordKind};
+use crate::store::Mode;
+
+/// Figures of one replication run.
+#[derive(Debug, Serialize)]
+pub struct ReplicateReport {
+    /// Records replicated.
+    pub records: u64,
+    /// Seconds to prepare (sign and store at the sender; not part of the measure).
+    pub prepare_seconds: f64,
+    /// Seconds from partner registration until every record was durable at the receiver.
+    pub replicate_seconds: f64,
+    /// Records per second replicated.
+    pub replicate_per_second: f64,
+    /// Seconds of the bare single-threaded verify_strict loop over the same records.
+    pub bare_verify_seconds: f64,
+    /// Records per second of that loop.
+    pub bare_verify_per_second: f64,
+    /// replicate_per_second / bare_verify_per_second.
+    pub ratio: f64,
+    /// Process CPU time (user + system, both nodes) per replicated record, microseconds.
+    pub cpu_us_per_record: f64,
+    /// Cores available.
+    pub cores: usize,
+}
+
+/// User + system CPU seconds used by this process so far.
+fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage fills the struct we pass; zeroed is a valid initial value.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: valid pointer to a rusage struct.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) } != 0 {
+        return 0.0;
+    }
+    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    t(u.ru_utime) + t(u.ru_stime)
+}
+
+fn progress(label: &str, done: u64, total: u64) {
+    if std::io::stderr().is_terminal() && (done % 5000 == 0 || done == total) {
+        eprint!(
+            "\r{label}: {done}/{total} ({:.0}%)   ",
+            done as f64 * 100.0 / total.max(1) as f64
+        );
+        if done == total {
+            eprintln!();
+        }
+    }
+}
+
+/// Makes a node directory with its own national CA and node certificate.
+fn make_desk(root: &Path, cc: &str, name: &str) -> Result<(Config, String), String> {
+    let country = CountryCode::parse(cc).map_err(|e| e.to_string())?;
+    let node = NodeName::parse(name).map_err(|e| e.to_string())?;
+    let ca = crate::pki::make_ca(country).map_err(|e| e.to_string())?;
+    let dir = root.join(cc.to_ascii_lowercase());
+    let listen = "127.0.0.1:0"
+        .parse()
+        .map_err(|e: std::net::AddrParseError| e.to_string())?;
+    let (cfg, _) =
+        Config::init(&dir, country, node.clone(), Some(listen)).map_err(|e| e.to_string())?;
+    let issued = crate::pki::make_node_cert(
+        &ca.cert_pem,
+        &ca.key_pem,
+        country,
+        &node,
+        &["127.0.0.1".into()],
+    )
+    .map_err(|e| e.to_string())?;
+    let tls = dir.join("tls");
+    std::fs::create_dir_all(&tls).map_err(|e| e.to_string())?;
+    std::fs::write(tls.join("node.pem"), issued.cert_pem).map_err(|e| e.to_string())?;
+    crate::keys::write_private_file(&tls.join("node.key"), issued.key_pem.as_bytes())
+        .map_err(|e| e.to_string())?;
+    Ok((cfg, ca.cert_pem))
+}
+
+/// Replicates `n` alerts from one node to another and measures it.
+///
+/// # Errors
+/// Any set-up or run failure, as text.
+pub async fn replicate(n: u64) -> Result<ReplicateReport, String> {
+    let tmp = tempfile::Builder::new()
+        .prefix("kdesk-bench-")
+        .tempdir()
+        .map_err(|e| e.to_string())?;
+    let (th_cfg, th_ca) = make_desk(tmp.path(), "TH", "bangkok")?;
+    let (kr_cfg, kr_ca) = make_desk(tmp.path(), "KR", "seoul")?;
+    let th = Arc::new(Node::open(th_cfg.clone()).map_err(|e| e.to_string())?);
+    let kr = Arc::new(Node::open(kr_cfg.clone()).map_err(|e| e.to_string())?);
+
+    // Prepare: N distinct, realistic alerts addressed to KR, signed and stored at TH.
+    let prep = Instant::now();
+    let th_key = crate::keys::load_signing_key(&th_cfg.signing_key).map_err(|e| e.to_string())?;
+    let template = Alert::from_json(include_str!(
+        "../examples/alerts/cargo-express-methamphetamine.json"
+    ))
+    .map_err(|e| e.to_string())?;
+    let origin = th.origin().clone();
+    let mut envelopes = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
+    for seq in 1..=n {
+        let mut a = template.clone();
+        a.title = crate::model::Title::parse(&format!("Express parcel alert {seq}"))
+            .map_err(|e| e.to_string())?;
+        let rec = Record {
+            origin: origin.clone(),
+            seq,
+            created_at_ms: node::now_ms(),
+            kind: RecordKind::Alert(a),
+        };
+        let signed = rec.sign(&th_key);
+        th.store
+            .ingest(&signed, node::now_ms(), Mode::Own)
+            .map_err(|e| e.to_string())?;
+        envelopes.push(signed.envelope);
+        progress("signing and storing at TH", seq, n);
+    }
+    th.flush_and_publish().await.map_err(|e| e.to_string())?;
+    let prepare_seconds = prep.elapsed().as_secs_f64();
+
+    // The primitive: a bare verify_strict loop over the same envelopes, one thread.
+    let bare_verify_seconds = bare_verify(&th_key, &envelopes)?;
+
+    // Run both nodes; register them with each other through their Admin APIs.
+    let (stop_th, th_stopped) = tokio::sync::oneshot::channel::<()>();
+    let (stop_kr, kr_stopped) = tokio::sync::oneshot::channel::<()>();
+    let th_task = tokio::spawn(node::run(th.clone(), async move {
+        let _ = th_stopped.await;
+    }));
+    let kr_task = tokio::spawn(node::run(kr.clone(), async move {
+        let _ = kr_stopped.await;
+    }));
+    let th_addr = wait_addr(&th).await?;
+    let kr_addr = wait_addr(&kr).await?;
+    let th_pub = hex::encode(th_key.verifying_key().as_bytes());
+    let kr_pub = std::fs::read_to_string(&kr_cfg.public_key).map_err(|e| e.to_string())?;
+    let mut th_admin = crate::client::connect(&th_cfg.data_dir)
+        .await
+        .map_err(|e| e.to_string())?;
+    th_admin
+        .add_peer(pb::AddPeerRequest {
+            country: "KR".into(),
+            endpoint: format!("https://{kr_addr}"),
+            ca_pem: kr_ca,
+            crl_pem: vec![],
+            signing_key: kr_pub,
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut kr_admin = crate::client::connect(&kr_cfg.data_dir)
+        .await
+        .map_err(|e| e.to_string())?;
+    let cpu_start = cpu_seconds();
+    let start = Instant::now();
+    kr_admin
+        .add_peer(pb::AddPeerRequest {
+            country: "TH".into(),
+            endpoint: format!("https://{th_addr}"),
+            ca_pem: th_ca,
+            crl_pem: vec![],
+            signing_key: th_pub,
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    // Done when KR's durable log holds every record.
+    loop {
+        let durable = kr.durable_len();
+        progress("replicating TH -> KR", durable, n);
+        if durable >= n {
+            break;
+        }
+        if start.elapsed() > Duration::from_secs(600) {
+            return Err(format!("replication stalled at {durable}/{n}"));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let replicate_seconds = start.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu_start;
+    let refused: u64 = kr.fed.rejections().iter().map(|(_, c)| c).sum();
+    if refused > 0 || kr.store.len() as u64 != n {
+        return Err(format!(
+            "receiver refused {refused} records and holds {}",
+            kr.store.len()
+        ));
+    }
+    let _ = stop_kr.send(());
+    let _ = stop_th.send(());
+    let _ = kr_task.await;
+    let _ = th_task.await;
+
+    let nf = n as f64;
+    Ok(ReplicateReport {
+        records: n,
+        prepare_seconds,
+        replicate_seconds,
+        replicate_per_second: nf / replicate_seconds,
+        bare_verify_seconds,
+        bare_verify_per_second: nf / bare_verify_seconds,
+        ratio: bare_verify_seconds / replicate_seconds,
+        cpu_us_per_record: cpu * 1e6 / nf,
+        cores: std::thread::available_parallelism().map_or(1, |p| p.get()),
+    })
+}
+
+fn bare_verify(key: &SigningKey, envelopes: &[pb::Envelope]) -> Result<f64, String> {
+    let vk = key.verifying_key();
+    let start = Instant::now();
+    for e in envelopes {
+        let sig = Signature::from_slice(&e.signature).map_err(|e| e.to_string())?;
+        vk.verify_strict(&signing_message(&e.body), &sig)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(start.elapsed().as_secs_f64())
+}
+
+async fn wait_addr(node: &Node) -> Result<std::net::SocketAddr, String> {
+    for _ in 0..400 {
+        if let Some(a) = node.fed.exchange_addr.get() {
+            if node.config.admin_socket.exists() {
+                return Ok(*a);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    Err("node did not start".into())
+}
