@@ -186,13 +186,13 @@ fn ids(dir: &Path, origin: &str) -> Vec<String> {
 // ------------------------------------------------------------------------------------------
 // TLS: who may connect
 
-/// Calls grpc.health.v1 Check on a node's exchange port as a client presenting `client`
-/// (certificate and key files), or no certificate.
-async fn health_check(
+/// An mTLS channel to a node's exchange port, presenting `client` (certificate and key files)
+/// or no certificate.
+async fn channel(
     addr: &str,
     server_ca: &Path,
     client: Option<(&Path, &Path)>,
-) -> Result<(), String> {
+) -> Result<tonic::transport::Channel, String> {
     use hyper_util::rt::TokioIo;
     use rustls::pki_types::ServerName;
     let provider = kdesk::federation::tls::provider();
@@ -227,10 +227,19 @@ async fn health_check(
             Ok::<_, std::io::Error>(TokioIo::new(tls))
         }
     });
-    let channel = tonic::transport::Endpoint::from_static("http://127.0.0.1")
+    tonic::transport::Endpoint::from_static("http://127.0.0.1")
         .connect_with_connector(connector)
         .await
-        .map_err(|e| format!("connect: {e:?}"))?;
+        .map_err(|e| format!("connect: {e:?}"))
+}
+
+/// Calls grpc.health.v1 Check on a node's exchange port as a client presenting `client`.
+async fn health_check(
+    addr: &str,
+    server_ca: &Path,
+    client: Option<(&Path, &Path)>,
+) -> Result<(), String> {
+    let channel = channel(addr, server_ca, client).await?;
     let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
     let r = health
         .check(tonic_health::pb::HealthCheckRequest {
@@ -302,6 +311,37 @@ async fn only_registered_unrevoked_certificates_of_the_claimed_country_get_in() 
     )
     .await
     .expect("a registered partner certificate must be accepted");
+    // Server reflection lists the services to standard tooling.
+    {
+        use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+        use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+        use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+        use tonic_reflection::pb::v1::ServerReflectionRequest;
+        let ch = channel(
+            &kr_addr,
+            &kr_ca,
+            Some((&th_tls.join("node.pem"), &th_tls.join("node.key"))),
+        )
+        .await
+        .unwrap();
+        let req = ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::ListServices(String::new())),
+        };
+        let mut resp = ServerReflectionClient::new(ch)
+            .server_reflection_info(tokio_stream::iter(vec![req]))
+            .await
+            .unwrap()
+            .into_inner();
+        let msg = resp.message().await.unwrap().unwrap();
+        let Some(MessageResponse::ListServicesResponse(list)) = msg.message_response else {
+            panic!("unexpected reflection answer");
+        };
+        let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+        for want in ["kdesk.v1.Exchange", "grpc.health.v1.Health"] {
+            assert!(names.iter().any(|n| n == want), "{want} not in {names:?}");
+        }
+    }
     let before = status(&kr.dir)["handshakes_refused"].as_u64().unwrap();
 
     let refused = [
@@ -656,5 +696,39 @@ fn replication_resumes_after_either_side_restarts_with_nothing_lost() {
             && status_of(&amendment_id).as_deref() == Some("active")
             && status_of(&to_kr[1]).as_deref() == Some("retracted")
     });
+
+    // KR revokes TH's signing key: what TH signs from now on is refused; what KR already
+    // holds stays.
+    let held = ids(&kr.dir, "TH").len();
+    let th_key_hex = public_key(&th);
+    let (code, _, err) = outcome(&run(&[
+        "peer",
+        "revoke-key",
+        "--data-dir",
+        s(&kr.dir),
+        "--country",
+        "TH",
+        "--key",
+        &th_key_hex[..12],
+    ]));
+    assert_eq!(code, 0, "{err}");
+    issue(
+        &th.dir,
+        root,
+        &example("cargo-express-methamphetamine.json", |v| {
+            v["title"] = "after revocation".into()
+        }),
+    );
+    wait_until("alert signed with the revoked key refused", || {
+        status(&kr.dir)["rejections"]["unknown-key"].as_u64() == Some(1)
+    });
+    assert_eq!(
+        ids(&kr.dir, "TH").len(),
+        held,
+        "records received before revocation stay; nothing new"
+    );
+    let (code, out, _) = outcome(&run(&["peer", "list", "--data-dir", s(&kr.dir), "--json"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("\"revoked\":true"), "{out}");
     drop(th_node2);
 }
