@@ -20,6 +20,7 @@
 //! - [`client`]: the Admin API client used by the CLI.
 //! - [`cli`]: the `kdesk` command line.
 
+pub mod audit;
 pub mod bench;
 pub mod cli;
 pub mod client;
