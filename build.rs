@@ -8,6 +8,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/kdesk/v1/records.proto",
         "proto/kdesk/v1/admin.proto",
         "proto/kdesk/v1/exchange.proto",
+        "proto/kdesk/v1/audit.proto",
     ];
     let fds = protox::compile(files, ["proto"])?;
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR")?);

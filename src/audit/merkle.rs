@@ -110,6 +110,65 @@ pub fn consistency_proof(size1: usize, leaves: &[Hash]) -> Option<Vec<Hash>> {
     Some(out)
 }
 
+/// A whole tree held in memory by levels, for many proofs at O(log n) each. Level 0 holds the
+/// leaves; a node without a sibling is carried up unchanged, which gives exactly the RFC 6962
+/// tree (largest-power-of-two split).
+pub struct Tree {
+    levels: Vec<Vec<Hash>>,
+}
+
+impl Tree {
+    /// Builds every level from the leaf hashes.
+    pub fn new(leaves: Vec<Hash>) -> Self {
+        let mut levels = vec![leaves];
+        while levels.last().is_some_and(|l| l.len() > 1) {
+            let prev = levels.last().map(Vec::as_slice).unwrap_or_default();
+            let next: Vec<Hash> = prev
+                .chunks(2)
+                .map(|c| {
+                    if c.len() == 2 {
+                        node_hash(&c[0], &c[1])
+                    } else {
+                        c[0]
+                    }
+                })
+                .collect();
+            levels.push(next);
+        }
+        Self { levels }
+    }
+
+    /// Number of leaves.
+    pub fn size(&self) -> usize {
+        self.levels[0].len()
+    }
+
+    /// Root hash.
+    pub fn root(&self) -> Hash {
+        match self.levels.last() {
+            Some(top) if top.len() == 1 => top[0],
+            _ => empty_root(),
+        }
+    }
+
+    /// Inclusion proof of leaf `index`, or `None` when out of range.
+    pub fn inclusion(&self, index: usize) -> Option<Vec<Hash>> {
+        if index >= self.size() {
+            return None;
+        }
+        let mut out = vec![];
+        let mut i = index;
+        for level in &self.levels[..self.levels.len() - 1] {
+            let sibling = i ^ 1;
+            if sibling < level.len() {
+                out.push(level[sibling]);
+            }
+            i >>= 1;
+        }
+        Some(out)
+    }
+}
+
 /// Why a proof was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProofError {
@@ -280,6 +339,23 @@ pub fn verify_consistency(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn level_tree_equals_the_rfc_definition() {
+        for n in 0..=70usize {
+            let leaves: Vec<Hash> = (0..n).map(|i| leaf_hash(&[i as u8])).collect();
+            let t = Tree::new(leaves.clone());
+            assert_eq!(t.root(), root(&leaves), "root n={n}");
+            for i in 0..n {
+                assert_eq!(
+                    t.inclusion(i),
+                    inclusion_proof(i, &leaves),
+                    "path n={n} i={i}"
+                );
+            }
+            assert_eq!(t.inclusion(n), None);
+        }
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]

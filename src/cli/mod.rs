@@ -17,6 +17,7 @@
 //! | 78   | configuration missing or invalid |
 
 mod alert;
+mod audit;
 mod demo;
 mod fed;
 mod node;
@@ -239,6 +240,9 @@ enum Command {
     /// Register, list, remove partner desks and revoke their keys.
     #[command(subcommand)]
     Peer(fed::PeerCommand),
+    /// Export audit bundles from a node and verify them offline.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Measure performance (run with --release). Prints the figure and the raw primitive it
     /// is bounded by, measured in the same run.
     #[command(subcommand)]
@@ -341,6 +345,7 @@ async fn run(cli: Cli) -> CliResult {
         Command::Alert(cmd) => alert::run(cmd).await,
         Command::Certs(cmd) => fed::certs(cmd),
         Command::Peer(cmd) => fed::peer(cmd).await,
+        Command::Audit(cmd) => audit::run(cmd).await,
         Command::Demo { keep } => demo::run(keep).await,
         Command::Bench(BenchCommand::Replicate { records, json }) => {
             if records == 0 {

@@ -557,6 +557,69 @@ impl pb::admin_server::Admin for AdminService {
         Ok(Response::new(info))
     }
 
+    async fn get_tree_head(
+        &self,
+        _: Request<pb::GetTreeHeadRequest>,
+    ) -> Result<Response<pb::SignedTreeHead>, Status> {
+        let node = self.node.clone();
+        let sth = tokio::task::spawn_blocking(move || node.tree_head())
+            .await
+            .map_err(internal)?
+            .map_err(internal)?;
+        Ok(Response::new(sth))
+    }
+
+    async fn export_audit(
+        &self,
+        req: Request<pb::ExportAuditRequest>,
+    ) -> Result<Response<pb::ExportAuditResponse>, Status> {
+        let r = req.into_inner();
+        let path = std::path::PathBuf::from(&r.path);
+        if !path.is_absolute() {
+            return Err(Status::invalid_argument("path: must be absolute"));
+        }
+        let origin = match r.origin.trim() {
+            "" => None,
+            o => Some(CountryCode::parse(o).map_err(|e| invalid(e.at("origin")))?),
+        };
+        let since = match r.since.trim() {
+            "" => None,
+            d => Some(Date::parse(d).map_err(|e| invalid(e.at("since")))?),
+        };
+        let node = self.node.clone();
+        let (bytes, records, size, root) =
+            tokio::task::spawn_blocking(move || node.export_audit(origin, since))
+                .await
+                .map_err(internal)?
+                .map_err(internal)?;
+        let len = bytes.len() as u64;
+        let write = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)?;
+            f.write_all(&bytes)?;
+            f.sync_all()
+        })
+        .await
+        .map_err(internal)?;
+        write.map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => {
+                Status::already_exists(format!("{}: exists; not overwritten", r.path))
+            }
+            _ => Status::failed_precondition(format!("{}: {e}", r.path)),
+        })?;
+        info!(path = %r.path, records, tree_size = size, "audit bundle exported");
+        Ok(Response::new(pb::ExportAuditResponse {
+            records,
+            tree_size: size,
+            root_hex: hex::encode(root),
+            bytes: len,
+            complete: origin.is_none() && since.is_none(),
+        }))
+    }
+
     async fn get_record(
         &self,
         req: Request<pb::GetRecordRequest>,

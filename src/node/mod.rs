@@ -191,6 +191,72 @@ impl Node {
         })
     }
 
+    /// Signed tree head over the durable log (blocking: hashes the whole log).
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn tree_head(&self) -> Result<pb::SignedTreeHead, StoreError> {
+        let size = self.durable_len();
+        let (tree, _) = crate::audit::bundle::log_tree(&self.store, size)?;
+        Ok(crate::audit::bundle::sign_tree_head(
+            &self.key,
+            self.origin(),
+            size,
+            tree.root(),
+            now_ms(),
+        ))
+    }
+
+    /// Builds a signed audit bundle of the durable log (blocking). Returns the file bytes,
+    /// records exported, tree size, root and whether it is complete.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn export_audit(
+        &self,
+        origin: Option<crate::model::CountryCode>,
+        since: Option<crate::model::Date>,
+    ) -> Result<(Vec<u8>, u64, u64, [u8; 32]), StoreError> {
+        let own = self.public_key();
+        let mut keys = vec![pb::BundleKey {
+            country: self.origin().country.to_string(),
+            public_key: own.as_bytes().to_vec(),
+            source: "exporting node's own key".into(),
+            revoked_at_ms: 0,
+        }];
+        if let Ok(reg) = self.fed.registry.read() {
+            for p in reg.peers() {
+                for k in &p.entry.keys {
+                    if let Ok(vk) = crate::keys::parse_public_key(&k.public_key) {
+                        keys.push(pb::BundleKey {
+                            country: p.entry.country.to_string(),
+                            public_key: vk.as_bytes().to_vec(),
+                            source: format!(
+                                "registered partner key, added at {} ms",
+                                k.added_at_ms
+                            ),
+                            revoked_at_ms: k.revoked_at_ms.unwrap_or(0),
+                        });
+                    }
+                }
+            }
+        }
+        let size = self.durable_len();
+        let (bytes, n, root) = crate::audit::bundle::export(
+            &self.store,
+            crate::audit::bundle::ExportRequest {
+                exporter: self.origin(),
+                key: &self.key,
+                keys,
+                size,
+                origin,
+                since,
+                now_ms: now_ms(),
+            },
+        )?;
+        Ok((bytes, n, size, root))
+    }
+
     /// Watches the durable log length.
     pub fn durable_watch(&self) -> watch::Receiver<u64> {
         self.durable.subscribe()

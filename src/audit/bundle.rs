@@ -1,0 +1,503 @@
+//! Signed tree heads and audit bundles: export from a node's store, verification offline.
+//!
+//! The format and the verification procedure are specified in `docs/AUDIT.md`.
+
+use std::collections::{HashMap, HashSet};
+
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use prost::Message;
+use serde::Serialize;
+
+use super::merkle::{self, leaf_hash, Hash, Tree};
+use crate::model::{CountryCode, Date};
+use crate::pb;
+use crate::record::{verify_envelope, KeyId, Origin, RecordId};
+use crate::store::{Store, StoreError};
+
+/// Context of tree-head signatures.
+pub const TREE_HEAD_CONTEXT: &[u8] = b"kdesk/v1/tree-head\x00";
+/// Context of bundle signatures.
+pub const BUNDLE_CONTEXT: &[u8] = b"kdesk/v1/audit-bundle\x00";
+/// Leaf type byte of a record entry.
+pub const LEAF_RECORD: u8 = 0x01;
+/// Bundle format version.
+pub const BUNDLE_VERSION: u32 = 1;
+
+/// Leaf hash of the log entry of a record: `SHA-256(0x00 || 0x01 || record_id)`.
+pub fn record_leaf(id: &RecordId) -> Hash {
+    let mut data = [0u8; 33];
+    data[0] = LEAF_RECORD;
+    data[1..].copy_from_slice(&id.0);
+    leaf_hash(&data)
+}
+
+fn signed(context: &[u8], bytes: &[u8], key: &SigningKey) -> Vec<u8> {
+    let mut m = context.to_vec();
+    m.extend_from_slice(bytes);
+    key.sign(&m).to_bytes().to_vec()
+}
+
+fn check(context: &[u8], bytes: &[u8], sig: &[u8], key: &VerifyingKey) -> bool {
+    let Ok(sig) = Signature::from_slice(sig) else {
+        return false;
+    };
+    let mut m = context.to_vec();
+    m.extend_from_slice(bytes);
+    key.verify_strict(&m, &sig).is_ok()
+}
+
+/// Signs a tree head.
+pub fn sign_tree_head(
+    key: &SigningKey,
+    origin: &Origin,
+    size: u64,
+    root: Hash,
+    now_ms: i64,
+) -> pb::SignedTreeHead {
+    let head = pb::TreeHead {
+        origin: Some(pb::Origin {
+            country: origin.country.to_string(),
+            node: origin.node.to_string(),
+        }),
+        size,
+        root: root.to_vec(),
+        timestamp_ms: now_ms,
+    }
+    .encode_to_vec();
+    pb::SignedTreeHead {
+        signature: signed(TREE_HEAD_CONTEXT, &head, key),
+        key_id: KeyId::of(&key.verifying_key()).0.to_vec(),
+        head,
+    }
+}
+
+/// The Merkle tree of a store's log prefix `0..size`.
+///
+/// # Errors
+/// Storage failure.
+pub fn log_tree(store: &Store, size: u64) -> Result<(Tree, Vec<RecordId>), StoreError> {
+    let mut ids = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    for item in store.log_range(0, size) {
+        ids.push(item?.1);
+    }
+    if ids.len() as u64 != size {
+        return Err(StoreError::Corrupt(format!(
+            "log has {} entries below {size}",
+            ids.len()
+        )));
+    }
+    let leaves = ids.iter().map(record_leaf).collect();
+    Ok((Tree::new(leaves), ids))
+}
+
+/// What to export.
+pub struct ExportRequest<'a> {
+    /// The exporting node.
+    pub exporter: &'a Origin,
+    /// Its signing key.
+    pub key: &'a SigningKey,
+    /// Public keys to carry (own and partners'), with their sources.
+    pub keys: Vec<pb::BundleKey>,
+    /// Durable log length to cover.
+    pub size: u64,
+    /// Only this origin country.
+    pub origin: Option<CountryCode>,
+    /// Only records created on or after this date (UTC).
+    pub since: Option<Date>,
+    /// Export time.
+    pub now_ms: i64,
+}
+
+/// Builds a signed bundle file. Returns the file bytes, records exported, and the root.
+///
+/// # Errors
+/// Storage failure.
+pub fn export(store: &Store, req: ExportRequest<'_>) -> Result<(Vec<u8>, u64, Hash), StoreError> {
+    let (tree, ids) = log_tree(store, req.size)?;
+    let root = tree.root();
+    let since_ms = req.since.map(|d| {
+        let days = Date::parse("1970-01-01")
+            .map(|e| e.days_until(&d))
+            .unwrap_or(0);
+        days * 86_400_000
+    });
+    let mut entries = vec![];
+    for (pos, id) in ids.iter().enumerate() {
+        let env = store
+            .get_envelope(id)?
+            .ok_or_else(|| StoreError::Corrupt(format!("log points to missing record {id}")))?;
+        if req.origin.is_some() || since_ms.is_some() {
+            let body = pb::RecordBody::decode(env.body.as_slice())
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            if let Some(o) = req.origin {
+                if body.origin.as_ref().map(|x| x.country.as_str()) != Some(o.as_str()) {
+                    continue;
+                }
+            }
+            if let Some(s) = since_ms {
+                if body.created_at_ms < s {
+                    continue;
+                }
+            }
+        }
+        entries.push(pb::BundleEntry {
+            position: pos as u64,
+            envelope: Some(env),
+            inclusion_proof: tree
+                .inclusion(pos)
+                .unwrap_or_default()
+                .iter()
+                .map(|h| h.to_vec())
+                .collect(),
+        });
+    }
+    let n = entries.len() as u64;
+    let bundle = pb::AuditBundle {
+        version: BUNDLE_VERSION,
+        exporter: Some(pb::Origin {
+            country: req.exporter.country.to_string(),
+            node: req.exporter.node.to_string(),
+        }),
+        exported_at_ms: req.now_ms,
+        filter_origin: req.origin.map(|c| c.to_string()).unwrap_or_default(),
+        filter_since: req.since.map(|d| d.to_string()).unwrap_or_default(),
+        complete: req.origin.is_none() && req.since.is_none(),
+        keys: req.keys,
+        tree_head: Some(sign_tree_head(
+            req.key,
+            req.exporter,
+            req.size,
+            root,
+            req.now_ms,
+        )),
+        entries,
+    }
+    .encode_to_vec();
+    let file = pb::AuditBundleFile {
+        signature: signed(BUNDLE_CONTEXT, &bundle, req.key),
+        key_id: KeyId::of(&req.key.verifying_key()).0.to_vec(),
+        bundle,
+    };
+    Ok((file.encode_to_vec(), n, root))
+}
+
+/// A verification failure: which entry (if any) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[error("{}{message}", entry.as_ref().map(|e| format!("{e}: ")).unwrap_or_default())]
+pub struct AuditFailure {
+    /// The entry concerned: "entry N (log position P, record ID)".
+    pub entry: Option<String>,
+    /// What failed.
+    pub message: String,
+}
+
+fn fail(message: impl Into<String>) -> AuditFailure {
+    AuditFailure {
+        entry: None,
+        message: message.into(),
+    }
+}
+
+/// What a successful verification established.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditReport {
+    /// The exporting node.
+    pub exporter: String,
+    /// Tree size and root of its signed tree head.
+    pub tree_size: u64,
+    /// Root, hex.
+    pub root: String,
+    /// Whether the bundle covers every log position.
+    pub complete: bool,
+    /// Records whose signature and inclusion were verified.
+    pub records: u64,
+    /// Records by origin.
+    pub by_origin: std::collections::BTreeMap<String, u64>,
+    /// Whether every key was found in the auditor's trust file.
+    pub keys_trusted: bool,
+    /// Things an auditor should know that are not failures.
+    pub notes: Vec<String>,
+}
+
+/// Verifies a bundle file offline. `trust`: public keys (32 bytes) the auditor trusts; when
+/// given, every key the bundle uses must be among them. `progress` is called with
+/// (done, total) while entries are checked.
+///
+/// # Errors
+/// The first failure found, naming the entry.
+pub fn verify(
+    file: &[u8],
+    trust: Option<&HashSet<[u8; 32]>>,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<AuditReport, AuditFailure> {
+    let f = pb::AuditBundleFile::decode(file)
+        .map_err(|e| fail(format!("not a kdesk audit bundle: {e}")))?;
+    let b = pb::AuditBundle::decode(f.bundle.as_slice())
+        .map_err(|e| fail(format!("bundle does not decode: {e}")))?;
+    if b.version != BUNDLE_VERSION {
+        return Err(fail(format!(
+            "bundle version {} is not supported",
+            b.version
+        )));
+    }
+    let exporter = b
+        .exporter
+        .as_ref()
+        .ok_or_else(|| fail("bundle names no exporter"))?;
+    let exporter = Origin::parse(&format!("{}/{}", exporter.country, exporter.node))
+        .map_err(|e| fail(format!("exporter: {e}")))?;
+    // Keys.
+    let mut keys: HashMap<KeyId, (CountryCode, VerifyingKey)> = HashMap::new();
+    let mut notes = vec![];
+    let mut all_trusted = true;
+    for (i, k) in b.keys.iter().enumerate() {
+        let country =
+            CountryCode::parse(&k.country).map_err(|e| fail(format!("keys[{i}].country: {e}")))?;
+        let vk = crate::keys::parse_public_key(&hex::encode(&k.public_key))
+            .map_err(|e| fail(format!("keys[{i}] ({country}): {e}")))?;
+        if let Some(t) = trust {
+            if !t.contains(vk.as_bytes()) {
+                return Err(fail(format!(
+                    "keys[{i}] ({country}, {}) is not in the trust file",
+                    hex::encode(vk.as_bytes())
+                )));
+            }
+        } else {
+            all_trusted = false;
+        }
+        if k.revoked_at_ms > 0 {
+            notes.push(format!(
+                "{country} key {} was revoked by the exporter",
+                &hex::encode(vk.as_bytes())[..16]
+            ));
+        }
+        if keys.insert(KeyId::of(&vk), (country, vk)).is_some() {
+            return Err(fail(format!("keys[{i}] is listed twice")));
+        }
+    }
+    if trust.is_none() {
+        notes.push("no trust file: keys were taken from the bundle itself".into());
+    }
+    let exporter_key = |key_id: &[u8], what: &str| -> Result<VerifyingKey, AuditFailure> {
+        let kid = KeyId(
+            <[u8; 32]>::try_from(key_id)
+                .map_err(|_| fail(format!("{what}: key id is not 32 bytes")))?,
+        );
+        match keys.get(&kid) {
+            Some((c, k)) if *c == exporter.country => Ok(*k),
+            Some((c, _)) => Err(fail(format!(
+                "{what}: signed with a {c} key, not the exporter's ({})",
+                exporter.country
+            ))),
+            None => Err(fail(format!(
+                "{what}: signed with a key the bundle does not carry"
+            ))),
+        }
+    };
+    let fk = exporter_key(&f.key_id, "bundle signature")?;
+    if !check(BUNDLE_CONTEXT, &f.bundle, &f.signature, &fk) {
+        return Err(fail(
+            "bundle signature does not verify: the file was altered after export",
+        ));
+    }
+    // Tree head.
+    let sth = b
+        .tree_head
+        .as_ref()
+        .ok_or_else(|| fail("bundle carries no tree head"))?;
+    let hk = exporter_key(&sth.key_id, "tree head")?;
+    if !check(TREE_HEAD_CONTEXT, &sth.head, &sth.signature, &hk) {
+        return Err(fail("tree head signature does not verify"));
+    }
+    let head =
+        pb::TreeHead::decode(sth.head.as_slice()).map_err(|e| fail(format!("tree head: {e}")))?;
+    let ho = head
+        .origin
+        .as_ref()
+        .map(|o| format!("{}/{}", o.country, o.node))
+        .unwrap_or_default();
+    if ho != exporter.to_string() {
+        return Err(fail(format!(
+            "tree head is {ho}'s, not the exporter's ({exporter})"
+        )));
+    }
+    let root: Hash = head
+        .root
+        .as_slice()
+        .try_into()
+        .map_err(|_| fail("tree head root is not 32 bytes"))?;
+    if b.complete && (b.entries.len() as u64 != head.size) {
+        return Err(fail(format!(
+            "bundle claims to be complete but holds {} entries for a log of {}: records were dropped or added",
+            b.entries.len(),
+            head.size
+        )));
+    }
+    // Entries: order first (cheap), then signatures and proofs in parallel.
+    let mut last: Option<u64> = None;
+    for (i, e) in b.entries.iter().enumerate() {
+        if e.position >= head.size {
+            return Err(entry_fail(
+                i,
+                e,
+                format!("position is beyond the tree size {}", head.size),
+            ));
+        }
+        if last.is_some_and(|l| e.position <= l) {
+            return Err(entry_fail(
+                i,
+                e,
+                "entries are not in strictly increasing log order (reordered or duplicated)",
+            ));
+        }
+        last = Some(e.position);
+    }
+    if b.complete {
+        for (i, e) in b.entries.iter().enumerate() {
+            if e.position != i as u64 {
+                return Err(entry_fail(
+                    i,
+                    e,
+                    format!(
+                        "position {} where {i} was expected: a record is missing",
+                        e.position
+                    ),
+                ));
+            }
+        }
+    }
+    let total = b.entries.len() as u64;
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let threads = std::thread::available_parallelism().map_or(1, |p| p.get());
+    let chunk = b.entries.len().div_ceil(threads).max(1);
+    let results: Vec<Result<Vec<(Origin, u64)>, AuditFailure>> = std::thread::scope(|s| {
+        let handles: Vec<_> = b
+            .entries
+            .chunks(chunk)
+            .enumerate()
+            .map(|(ci, part)| {
+                let (keys, done) = (&keys, &done);
+                s.spawn(move || {
+                    let mut out = vec![];
+                    for (j, e) in part.iter().enumerate() {
+                        let i = ci * chunk + j;
+                        out.push(check_entry(i, e, keys, head.size, &root)?);
+                        let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                        if d % 1000 == 0 || d == total {
+                            progress(d, total);
+                        }
+                    }
+                    Ok(out)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(fail("verification thread panicked")))
+            })
+            .collect()
+    });
+    let mut by_origin = std::collections::BTreeMap::new();
+    let mut seen_ids = HashSet::new();
+    let mut own_seqs = vec![];
+    for r in results {
+        for (origin, seq) in r? {
+            *by_origin.entry(origin.to_string()).or_insert(0) += 1;
+            if origin == exporter {
+                own_seqs.push(seq);
+            }
+            if !seen_ids.insert((origin.to_string(), seq)) {
+                return Err(fail(format!("two entries carry {origin} seq {seq}")));
+            }
+        }
+    }
+    // The exporter's own records are all in its own log: in a complete bundle they must run
+    // 1..n; in a filtered one they must at least be contiguous.
+    own_seqs.sort_unstable();
+    let first = if b.complete {
+        1
+    } else {
+        own_seqs.first().copied().unwrap_or(1)
+    };
+    for (k, s) in own_seqs.iter().enumerate() {
+        if *s != first + k as u64 {
+            return Err(fail(format!(
+                "the exporter's own records skip from seq {} to {s}: a record it signed is missing",
+                first + k as u64 - 1
+            )));
+        }
+    }
+    if !b.complete {
+        notes.push(format!(
+            "filtered export (origin {:?}, since {:?}): only the included records are proven",
+            b.filter_origin, b.filter_since
+        ));
+    }
+    Ok(AuditReport {
+        exporter: exporter.to_string(),
+        tree_size: head.size,
+        root: hex::encode(root),
+        complete: b.complete,
+        records: total,
+        by_origin,
+        keys_trusted: all_trusted && trust.is_some(),
+        notes,
+    })
+}
+
+fn entry_fail(i: usize, e: &pb::BundleEntry, message: impl Into<String>) -> AuditFailure {
+    let id = e
+        .envelope
+        .as_ref()
+        .map(|env| RecordId::of_body(&env.body).to_hex())
+        .unwrap_or_else(|| "(no envelope)".into());
+    AuditFailure {
+        entry: Some(format!(
+            "entry {i} (log position {}, record {id})",
+            e.position
+        )),
+        message: message.into(),
+    }
+}
+
+fn check_entry(
+    i: usize,
+    e: &pb::BundleEntry,
+    keys: &HashMap<KeyId, (CountryCode, VerifyingKey)>,
+    size: u64,
+    root: &Hash,
+) -> Result<(Origin, u64), AuditFailure> {
+    let env = e
+        .envelope
+        .as_ref()
+        .ok_or_else(|| entry_fail(i, e, "entry has no record"))?;
+    let mut key_country = None;
+    let signed = verify_envelope(env, |kid| {
+        keys.get(kid).map(|(c, k)| {
+            key_country = Some(*c);
+            *k
+        })
+    })
+    .map_err(|err| entry_fail(i, e, format!("record signature: {err}")))?;
+    if key_country != Some(signed.record.origin.country) {
+        return Err(entry_fail(
+            i,
+            e,
+            format!(
+                "record claims origin {} but is signed with another country's key",
+                signed.record.origin
+            ),
+        ));
+    }
+    merkle::verify_inclusion(
+        e.position,
+        size,
+        &record_leaf(&signed.id),
+        &e.inclusion_proof,
+        root,
+    )
+    .map_err(|err| entry_fail(i, e, format!("inclusion proof: {err}")))?;
+    Ok((signed.record.origin, signed.record.seq))
+}

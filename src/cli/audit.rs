@@ -1,0 +1,217 @@
+//! `kdesk audit ...`: export a bundle from a running node, verify one offline.
+
+use std::collections::HashSet;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+use serde_json::json;
+
+use super::{exit, CliError, CliResult, DataDir};
+use crate::audit::bundle;
+use crate::pb;
+
+#[derive(Subcommand, Debug)]
+pub(super) enum AuditCommand {
+    /// Write a self-contained audit bundle: every record with its signature, the public keys
+    /// with where they came from, the node's signed tree head, and an inclusion proof per
+    /// record. Without filters the bundle covers the whole log and is "complete".
+    Export {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Bundle file to create (never overwritten).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Only records of this origin country.
+        #[arg(long, value_name = "CC")]
+        origin: Option<String>,
+        /// Only records created on or after this date (YYYY-MM-DD, UTC).
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+    },
+    /// Verify a bundle offline (no node needed): every signature (verify_strict), every
+    /// inclusion proof, the tree head, order and completeness. Exit 0 only if all hold; the
+    /// failure names the entry and the check.
+    Verify {
+        /// The bundle file.
+        bundle: PathBuf,
+        /// File of trusted public keys (64 hex digits per line, optional leading country code,
+        /// # comments). Without it, keys are taken from the bundle and the report says so.
+        #[arg(long, value_name = "FILE")]
+        trust: Option<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the node's current signed tree head.
+    TreeHead {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn read_trust(path: &Path) -> Result<HashSet<[u8; 32]>, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::new(exit::NOINPUT, format!("{}: {e}", path.display())))?;
+    let mut out = HashSet::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let key = line.split_whitespace().last().unwrap_or("");
+        let vk = crate::keys::parse_public_key(key).map_err(|e| {
+            CliError::new(
+                exit::DATAERR,
+                format!("{} line {}: {e}", path.display(), n + 1),
+            )
+        })?;
+        out.insert(*vk.as_bytes());
+    }
+    Ok(out)
+}
+
+pub(super) async fn run(cmd: AuditCommand) -> CliResult {
+    match cmd {
+        AuditCommand::Export {
+            dir,
+            out,
+            origin,
+            since,
+        } => {
+            let abs = if out.is_absolute() {
+                out
+            } else {
+                std::env::current_dir()
+                    .map_err(|e| CliError::new(exit::IOERR, e.to_string()))?
+                    .join(out)
+            };
+            let mut c = crate::client::connect(&dir.data_dir).await?;
+            let r = c
+                .export_audit(pb::ExportAuditRequest {
+                    path: abs.display().to_string(),
+                    origin: origin.unwrap_or_default(),
+                    since: since.unwrap_or_default(),
+                })
+                .await?
+                .into_inner();
+            println!(
+                "exported {} record(s) of a log of {} ({}), root {}, {} bytes, to {}",
+                r.records,
+                r.tree_size,
+                if r.complete { "complete" } else { "filtered" },
+                r.root_hex,
+                r.bytes,
+                abs.display()
+            );
+            Ok(())
+        }
+        AuditCommand::Verify {
+            bundle: path,
+            trust,
+            json,
+        } => {
+            let bytes = std::fs::read(&path).map_err(|e| {
+                let code = if e.kind() == std::io::ErrorKind::NotFound {
+                    exit::NOINPUT
+                } else {
+                    exit::IOERR
+                };
+                CliError::new(code, format!("{}: {e}", path.display()))
+            })?;
+            let trust = trust.as_deref().map(read_trust).transpose()?;
+            let tty = std::io::stderr().is_terminal() && !json;
+            let progress = move |done: u64, total: u64| {
+                if tty {
+                    eprint!(
+                        "\rverifying {done}/{total} records ({:.0}%)   ",
+                        done as f64 * 100.0 / total.max(1) as f64
+                    );
+                    if done == total {
+                        eprintln!();
+                    }
+                }
+            };
+            let result = tokio::task::spawn_blocking(move || {
+                bundle::verify(&bytes, trust.as_ref(), &progress)
+            })
+            .await
+            .map_err(|e| CliError::new(exit::SOFTWARE, e.to_string()))?;
+            match result {
+                Ok(r) => {
+                    if json {
+                        println!("{}", json!({"ok": true, "report": r}));
+                    } else {
+                        println!(
+                            "VERIFIED: bundle of {} (tree size {}, root {})",
+                            r.exporter, r.tree_size, r.root
+                        );
+                        println!(
+                            "  {} record(s): signatures (verify_strict) and inclusion proofs hold; {}",
+                            r.records,
+                            if r.complete { "every log position present, in order" } else { "filtered export" }
+                        );
+                        for (o, n) in &r.by_origin {
+                            println!("  {o}: {n}");
+                        }
+                        println!(
+                            "  keys: {}",
+                            if r.keys_trusted {
+                                "all in the trust file"
+                            } else {
+                                "taken from the bundle (not independently trusted)"
+                            }
+                        );
+                        for n in &r.notes {
+                            println!("  note: {n}");
+                        }
+                    }
+                    Ok(())
+                }
+                Err(f) => {
+                    if json {
+                        println!("{}", json!({"ok": false, "failure": f}));
+                    }
+                    Err(CliError::new(exit::FAILED, format!("audit FAILED: {f}")))
+                }
+            }
+        }
+        AuditCommand::TreeHead { dir, json } => {
+            use prost::Message;
+            let mut c = crate::client::connect(&dir.data_dir).await?;
+            let sth = c
+                .get_tree_head(pb::GetTreeHeadRequest {})
+                .await?
+                .into_inner();
+            let head = pb::TreeHead::decode(sth.head.as_slice())
+                .map_err(|e| CliError::new(exit::SOFTWARE, e.to_string()))?;
+            let origin = head
+                .origin
+                .map(|o| format!("{}/{}", o.country, o.node))
+                .unwrap_or_default();
+            if json {
+                println!(
+                    "{}",
+                    json!({"origin": origin, "size": head.size, "root": hex::encode(&head.root),
+                           "timestamp_ms": head.timestamp_ms, "signature": hex::encode(&sth.signature),
+                           "key_id": hex::encode(&sth.key_id)})
+                );
+            } else {
+                println!(
+                    "{origin} log: size {}, root {}",
+                    head.size,
+                    hex::encode(&head.root)
+                );
+                println!(
+                    "signed by key {} at {}",
+                    hex::encode(&sth.key_id),
+                    super::view::rfc3339(head.timestamp_ms)
+                );
+            }
+            Ok(())
+        }
+    }
+}
