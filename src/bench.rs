@@ -244,3 +244,98 @@ async fn wait_addr(node: &Node) -> Result<std::net::SocketAddr, String> {
     }
     Err("node did not start".into())
 }
+
+/// Figures of one audit-verification run.
+#[derive(Debug, Serialize)]
+pub struct AuditReport {
+    /// Records in the bundle.
+    pub records: u64,
+    /// Bundle size in bytes.
+    pub bundle_bytes: u64,
+    /// Seconds to verify the bundle (signatures, proofs, order, completeness).
+    pub verify_seconds: f64,
+    /// Records per second verified.
+    pub verify_per_second: f64,
+    /// Seconds of the bare single-threaded verify_strict loop over the same records.
+    pub bare_verify_seconds: f64,
+    /// Records per second of that loop.
+    pub bare_verify_per_second: f64,
+    /// verify_per_second / bare_verify_per_second.
+    pub ratio: f64,
+    /// Cores available (the verifier uses all of them).
+    pub cores: usize,
+}
+
+/// Exports a complete bundle of `n` records from a node and verifies it offline.
+///
+/// # Errors
+/// Set-up, export or verification failure, as text.
+pub async fn audit(n: u64) -> Result<AuditReport, String> {
+    let tmp = tempfile::Builder::new()
+        .prefix("kdesk-bench-")
+        .tempdir()
+        .map_err(|e| e.to_string())?;
+    let (cfg, _) = make_desk(tmp.path(), "KR", "seoul")?;
+    let node = Node::open(cfg.clone()).map_err(|e| e.to_string())?;
+    let key = crate::keys::load_signing_key(&cfg.signing_key).map_err(|e| e.to_string())?;
+    let template = Alert::from_json(include_str!(
+        "../examples/alerts/cargo-sea-container-cocaine.json"
+    ))
+    .map_err(|e| e.to_string())?;
+    let origin = node.origin().clone();
+    let mut envelopes = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
+    let mut batch = Vec::with_capacity(1024);
+    for seq in 1..=n {
+        let mut a = template.clone();
+        a.title = crate::model::Title::parse(&format!("Container alert {seq}"))
+            .map_err(|e| e.to_string())?;
+        let signed = Record {
+            origin: origin.clone(),
+            seq,
+            created_at_ms: node::now_ms(),
+            kind: RecordKind::Alert(a),
+        }
+        .sign(&key);
+        envelopes.push(signed.envelope.clone());
+        batch.push(signed);
+        if batch.len() == 1024 || seq == n {
+            node.store
+                .ingest_batch(&batch, node::now_ms(), Mode::Own)
+                .map_err(|e| e.to_string())?;
+            batch.clear();
+        }
+        progress("signing and storing", seq, n);
+    }
+    node.flush_and_publish().await.map_err(|e| e.to_string())?;
+    let (bytes, exported, _, _) = node.export_audit(None, None).map_err(|e| e.to_string())?;
+    if exported != n {
+        return Err(format!("exported {exported} of {n}"));
+    }
+    let bare_verify_seconds = bare_verify(&key, &envelopes)?;
+    let tty = std::io::stderr().is_terminal();
+    let start = Instant::now();
+    let report = crate::audit::bundle::verify(&bytes, None, &|d, t| {
+        if tty && (d % 5000 == 0 || d == t) {
+            eprint!("\rverifying bundle: {d}/{t}   ");
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    let verify_seconds = start.elapsed().as_secs_f64();
+    if tty {
+        eprintln!();
+    }
+    if report.records != n || !report.complete {
+        return Err("bundle verified incompletely".into());
+    }
+    let nf = n as f64;
+    Ok(AuditReport {
+        records: n,
+        bundle_bytes: bytes.len() as u64,
+        verify_seconds,
+        verify_per_second: nf / verify_seconds,
+        bare_verify_seconds,
+        bare_verify_per_second: nf / bare_verify_seconds,
+        ratio: bare_verify_seconds / verify_seconds,
+        cores: std::thread::available_parallelism().map_or(1, |p| p.get()),
+    })
+}

@@ -18,6 +18,8 @@ fn demo_runs_end_to_end() {
         "bad-signature",
         "wrong-origin-key",
         "not-addressed-to-us",
+        "VERIFIED",
+        "audit FAILED",
         "exited 0 after SIGTERM",
     ] {
         assert!(out.contains(step), "demo output lacks {step:?}");
