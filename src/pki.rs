@@ -213,12 +213,9 @@ pub fn first_cert(pem: &str, what: &str) -> Result<CertificateDer<'static>, PkiE
         })
 }
 
-/// Every certificate in a PEM text (at least one).
-///
-/// # Errors
-/// Malformed PEM or no certificate.
-pub fn certs(pem: &str, what: &str) -> Result<Vec<CertificateDer<'static>>, PkiError> {
-    let v = CertificateDer::pem_slice_iter(pem.as_bytes())
+/// Every PEM block of type `T` in a text (at least one).
+fn pem_items<T: PemObject>(pem: &str, what: &str, block: &str) -> Result<Vec<T>, PkiError> {
+    let v = T::pem_slice_iter(pem.as_bytes())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| PkiError::Pem {
             what: what.into(),
@@ -227,10 +224,18 @@ pub fn certs(pem: &str, what: &str) -> Result<Vec<CertificateDer<'static>>, PkiE
     if v.is_empty() {
         return Err(PkiError::Pem {
             what: what.into(),
-            reason: "no CERTIFICATE block".into(),
+            reason: format!("no {block} block"),
         });
     }
     Ok(v)
+}
+
+/// Every certificate in a PEM text (at least one).
+///
+/// # Errors
+/// Malformed PEM or no certificate.
+pub fn certs(pem: &str, what: &str) -> Result<Vec<CertificateDer<'static>>, PkiError> {
+    pem_items(pem, what, "CERTIFICATE")
 }
 
 /// Every CRL in a PEM text (at least one).
@@ -238,19 +243,7 @@ pub fn certs(pem: &str, what: &str) -> Result<Vec<CertificateDer<'static>>, PkiE
 /// # Errors
 /// Malformed PEM or no CRL.
 pub fn crls(pem: &str, what: &str) -> Result<Vec<CertificateRevocationListDer<'static>>, PkiError> {
-    let v = CertificateRevocationListDer::pem_slice_iter(pem.as_bytes())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| PkiError::Pem {
-            what: what.into(),
-            reason: e.to_string(),
-        })?;
-    if v.is_empty() {
-        return Err(PkiError::Pem {
-            what: what.into(),
-            reason: "no X509 CRL block".into(),
-        });
-    }
-    Ok(v)
+    pem_items(pem, what, "X509 CRL")
 }
 
 /// A private key file, refused when readable by group or others.

@@ -22,18 +22,7 @@ fn node_with_bundle(root: &Path) -> (std::path::PathBuf, std::path::PathBuf, Nod
         "traveler-air-ketamine.json",
         "cargo-postal-ketamine.json",
     ] {
-        let f = write(root, "a.json", &example(name, |_| {}));
-        let (code, out, err) = outcome(&run(&[
-            "alert",
-            "issue",
-            "--data-dir",
-            s(&dir),
-            "--file",
-            s(&f),
-            "--json",
-        ]));
-        assert_eq!(code, 0, "{err}");
-        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let v = common::issue(&dir, root, &example(name, |_| {}));
         ids.push(v["id"].as_str().unwrap().to_owned());
     }
     let (code, _, err) = outcome(&run(&[

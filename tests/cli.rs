@@ -130,22 +130,9 @@ fn alert_lifecycle_through_the_cli() {
     assert!(err.contains("already running"), "{err}");
 
     // Issue from a file and from standard input.
-    let f = write(
-        t.path(),
-        "a.json",
-        &example("cargo-sea-container-cocaine.json", |_| {}),
-    );
-    let (code, out, err) = outcome(&run(&[
-        "alert",
-        "issue",
-        "--data-dir",
-        s(&dir),
-        "--file",
-        s(&f),
-        "--json",
-    ]));
-    assert_eq!(code, 0, "{err}");
-    let issued: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let json = example("cargo-sea-container-cocaine.json", |_| {});
+    let f = write(t.path(), "a.json", &json);
+    let issued = common::issue(&dir, t.path(), &json);
     let id = issued["id"].as_str().unwrap().to_owned();
     assert_eq!(issued["seq"], 1);
     assert!(issued["signature_check"]

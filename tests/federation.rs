@@ -161,19 +161,10 @@ fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
 }
 
 fn issue(dir: &Path, tmp: &Path, json: &str) -> String {
-    let f = write(tmp, "issue.json", json);
-    let (code, out, err) = outcome(&run(&[
-        "alert",
-        "issue",
-        "--data-dir",
-        s(dir),
-        "--file",
-        s(&f),
-        "--json",
-    ]));
-    assert_eq!(code, 0, "{err}");
-    let v: Value = serde_json::from_str(&out).unwrap();
-    v["id"].as_str().unwrap().to_owned()
+    common::issue(dir, tmp, json)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 fn ids(dir: &Path, origin: &str) -> Vec<String> {

@@ -103,12 +103,29 @@ impl AdminService {
         Ok(())
     }
 
-    fn save_peer(&self, entry: &PeerEntry) -> Result<(), Status> {
+    /// Checks a registration, stores and flushes it, then makes it live. `refuse` maps a
+    /// registration that does not compile to a status.
+    async fn commit_peer(
+        &self,
+        entry: &PeerEntry,
+        refuse: fn(String) -> Status,
+    ) -> Result<pb::PeerInfo, Status> {
+        let compiled = CompiledPeer::compile(entry.clone(), &tls::provider())
+            .map_err(|e| refuse(e.to_string()))?;
         let json = serde_json::to_vec(entry).map_err(internal)?;
         self.node
             .store
             .put_peer(entry.country, &json)
-            .map_err(internal)
+            .map_err(internal)?;
+        self.node.store.flush().await.map_err(internal)?;
+        let info = self.peer_info(&compiled)?;
+        self.node
+            .fed
+            .registry
+            .write()
+            .map_err(|_| Status::internal("registry unavailable"))?
+            .insert(compiled);
+        Ok(info)
     }
 
     fn view_signed(&self, s: &SignedRecord) -> Result<pb::StoredRecord, Status> {
@@ -443,17 +460,7 @@ impl pb::admin_server::Admin for AdminService {
             }],
             added_at_ms: now,
         };
-        let compiled = CompiledPeer::compile(entry.clone(), &tls::provider())
-            .map_err(|e| Status::invalid_argument(e.to_string()))?;
-        self.save_peer(&entry)?;
-        self.node.store.flush().await.map_err(internal)?;
-        let info = self.peer_info(&compiled)?;
-        self.node
-            .fed
-            .registry
-            .write()
-            .map_err(|_| Status::internal("registry unavailable"))?
-            .insert(compiled);
+        let info = self.commit_peer(&entry, Status::invalid_argument).await?;
         info!(peer = %country, endpoint = %entry.endpoint, "partner registered");
         crate::federation::replicator::spawn(self.node.clone(), country);
         Ok(Response::new(info))
@@ -542,17 +549,7 @@ impl pb::admin_server::Admin for AdminService {
         if entry.keys[i].revoked_at_ms.is_none() {
             entry.keys[i].revoked_at_ms = Some(super::now_ms());
         }
-        let compiled = CompiledPeer::compile(entry.clone(), &tls::provider())
-            .map_err(|e| Status::internal(e.to_string()))?;
-        self.save_peer(&entry)?;
-        self.node.store.flush().await.map_err(internal)?;
-        let info = self.peer_info(&compiled)?;
-        self.node
-            .fed
-            .registry
-            .write()
-            .map_err(|_| Status::internal("registry unavailable"))?
-            .insert(compiled);
+        let info = self.commit_peer(&entry, Status::internal).await?;
         warn!(peer = %country, key = %entry.keys[i].public_key, "partner signing key revoked");
         Ok(Response::new(info))
     }

@@ -156,3 +156,19 @@ pub fn list(dir: &Path, extra: &[&str]) -> Vec<Value> {
         .map(|l| serde_json::from_str(l).expect("json line"))
         .collect()
 }
+
+/// `kdesk alert issue --json` of `json` (written to `tmp/issue.json`); the issued record.
+pub fn issue(dir: &Path, tmp: &Path, json: &str) -> Value {
+    let f = write(tmp, "issue.json", json);
+    let (code, out, err) = outcome(&run(&[
+        "alert",
+        "issue",
+        "--data-dir",
+        s(dir),
+        "--file",
+        s(&f),
+        "--json",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).expect("issued record is JSON")
+}
