@@ -122,22 +122,11 @@ fn every_acknowledged_alert_survives_sigkill() {
     assert_eq!(max as usize, stored.len(), "gap in sequence numbers");
 
     // The node keeps issuing after recovery, continuing the sequence.
-    let f = write(
+    let v = common::issue(
+        &dir,
         t.path(),
-        "after.json",
         &example("cargo-postal-ketamine.json", |_| {}),
     );
-    let (code, out, err) = outcome(&run(&[
-        "alert",
-        "issue",
-        "--data-dir",
-        s(&dir),
-        "--file",
-        s(&f),
-        "--json",
-    ]));
-    assert_eq!(code, 0, "{err}");
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["seq"].as_u64().unwrap(), max + 1);
     eprintln!(
         "acked {} alerts, {} stored after SIGKILL at {killed_at}",

@@ -8,7 +8,7 @@ use tonic::{Request, Response, Status};
 use tracing::{error, info, warn};
 
 use super::{IssueError, Node};
-use crate::federation::registry::{CompiledPeer, PeerEntry, PeerKey};
+use crate::federation::registry::{CompiledPeer, PeerEntry, PeerKey, Registry};
 use crate::federation::tls;
 use crate::keys;
 use crate::model::{Alert, CountryCode, Date, FieldError, Note};
@@ -47,14 +47,24 @@ impl AdminService {
         }))
     }
 
-    fn peer_infos(&self) -> Result<Vec<pb::PeerInfo>, Status> {
-        let peers = self
-            .node
+    fn registry_read(&self) -> Result<std::sync::RwLockReadGuard<'_, Registry>, Status> {
+        self.node
             .fed
             .registry
             .read()
-            .map_err(|_| Status::internal("registry unavailable"))?
-            .peers();
+            .map_err(|_| Status::internal("registry unavailable"))
+    }
+
+    fn registry_write(&self) -> Result<std::sync::RwLockWriteGuard<'_, Registry>, Status> {
+        self.node
+            .fed
+            .registry
+            .write()
+            .map_err(|_| Status::internal("registry unavailable"))
+    }
+
+    fn peer_infos(&self) -> Result<Vec<pb::PeerInfo>, Status> {
+        let peers = self.registry_read()?.peers();
         peers.iter().map(|p| self.peer_info(p)).collect()
     }
 
@@ -119,12 +129,7 @@ impl AdminService {
             .map_err(internal)?;
         self.node.store.flush().await.map_err(internal)?;
         let info = self.peer_info(&compiled)?;
-        self.node
-            .fed
-            .registry
-            .write()
-            .map_err(|_| Status::internal("registry unavailable"))?
-            .insert(compiled);
+        self.registry_write()?.insert(compiled);
         Ok(info)
     }
 
@@ -432,15 +437,7 @@ impl pb::admin_server::Admin for AdminService {
                 "country: {country} is this node's own country; partners are other desks"
             )));
         }
-        if self
-            .node
-            .fed
-            .registry
-            .read()
-            .map_err(|_| Status::internal("registry unavailable"))?
-            .peer(country)
-            .is_some()
-        {
+        if self.registry_read()?.peer(country).is_some() {
             return Err(Status::already_exists(format!(
                 "{country} is already registered; remove it first to change its registration"
             )));
@@ -481,13 +478,7 @@ impl pb::admin_server::Admin for AdminService {
     ) -> Result<Response<pb::RemovePeerResponse>, Status> {
         let country =
             CountryCode::parse(&req.get_ref().country).map_err(|e| invalid(e.at("country")))?;
-        let removed = self
-            .node
-            .fed
-            .registry
-            .write()
-            .map_err(|_| Status::internal("registry unavailable"))?
-            .remove(country);
+        let removed = self.registry_write()?.remove(country);
         self.node.fed.stop_replicator(country);
         let stored = self.node.store.remove_peer(country).map_err(internal)?;
         self.node.store.flush().await.map_err(internal)?;
@@ -507,11 +498,7 @@ impl pb::admin_server::Admin for AdminService {
         let r = req.into_inner();
         let country = CountryCode::parse(&r.country).map_err(|e| invalid(e.at("country")))?;
         let peer = self
-            .node
-            .fed
-            .registry
-            .read()
-            .map_err(|_| Status::internal("registry unavailable"))?
+            .registry_read()?
             .peer(country)
             .ok_or_else(|| Status::not_found(format!("{country} is not a registered partner")))?;
         let want = r.key.trim().to_ascii_lowercase();
