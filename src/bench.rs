@@ -339,3 +339,218 @@ pub async fn audit(n: u64) -> Result<AuditReport, String> {
         cores: std::thread::available_parallelism().map_or(1, |p| p.get()),
     })
 }
+
+/// Figures of one screening pass.
+#[derive(Debug, Serialize)]
+pub struct ScreenPass {
+    /// Name matching on.
+    pub names: bool,
+    /// Seconds to build the engine's indexes.
+    pub build_seconds: f64,
+    /// Seconds to read, parse and screen the whole file.
+    pub screen_seconds: f64,
+    /// Lines per second.
+    pub lines_per_second: f64,
+    /// Hits.
+    pub hits: u64,
+    /// Seeded identifier lines found / seeded.
+    pub recall_identifiers: f64,
+    /// Seeded name-variant lines found / seeded (0 when names are off).
+    pub recall_names: f64,
+    /// Seeded profile lines found / seeded.
+    pub recall_profiles: f64,
+    /// Hits resting on identifiers or names that are seeded truths / all such hits.
+    pub precision: f64,
+    /// Name-variant recall by variant kind: (variant, found, seeded).
+    pub names_by_variant: Vec<(String, u64, u64)>,
+}
+
+/// Figures of `kdesk bench screen`.
+#[derive(Debug, Serialize)]
+pub struct ScreenReport {
+    /// Manifest lines.
+    pub lines: u64,
+    /// Alerts screened against.
+    pub alerts: u64,
+    /// Input bytes.
+    pub bytes: u64,
+    /// Seconds to generate alerts and the manifest (not measured).
+    pub generate_seconds: f64,
+    /// Worker threads.
+    pub threads: usize,
+    /// Identifiers and profiles only; then with names.
+    pub passes: Vec<ScreenPass>,
+    /// Peak resident memory of the process, MiB.
+    pub peak_rss_mib: f64,
+}
+
+/// Peak resident set size of this process (Linux `VmHWM`), MiB.
+pub fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<f64>().ok())
+            })
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Generates `alerts` alerts and a CSV manifest of `lines` lines with seeded matches, then
+/// screens the file twice (identifiers and profiles; then with names), measuring speed,
+/// recall and precision against the truth.
+///
+/// # Errors
+/// Temporary files cannot be written or read.
+pub fn screen(lines: u64, alerts: u64, seed: u64) -> Result<ScreenReport, String> {
+    use crate::screen::{self, gen, Engine, Format, Options, ScreenAlert};
+    use std::collections::{HashMap, HashSet};
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let date = crate::model::Date::today_utc();
+    let t0 = Instant::now();
+    let spec = gen::Spec {
+        alerts: alerts as usize,
+        lines: lines as usize,
+        seed,
+        true_identifiers: (lines as usize / 1000).clamp(1, 1000),
+        true_names: (lines as usize / 1000).clamp(1, 1000),
+        true_profiles: (lines as usize / 2000).clamp(1, 500),
+        date,
+    };
+    let generated = gen::alerts(&spec).map_err(|e| format!("generator: {e}"))?;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let path = dir.path().join("manifest.csv");
+    let truth = {
+        let f = std::fs::File::create(&path).map_err(|e| e.to_string())?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+        let t = gen::write_manifest(&spec, &generated, &mut w, Format::Csv)
+            .map_err(|e| e.to_string())?;
+        std::io::Write::flush(&mut w).map_err(|e| e.to_string())?;
+        t
+    };
+    let bytes = std::fs::metadata(&path).map_err(|e| e.to_string())?.len();
+    let generate_seconds = t0.elapsed().as_secs_f64();
+    let origin = crate::record::Origin::parse("TH/bkk").map_err(|e| e.to_string())?;
+    let screen_alerts: Vec<ScreenAlert> = generated
+        .into_iter()
+        .enumerate()
+        .map(|(i, alert)| {
+            let mut id = [0u8; 32];
+            id[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            ScreenAlert {
+                id: crate::record::RecordId(id),
+                origin: origin.clone(),
+                alert,
+            }
+        })
+        .collect();
+    let truth_set: HashSet<(String, String)> = truth
+        .iter()
+        .map(|t| (t.reference.clone(), t.case_reference.clone()))
+        .collect();
+    let mut passes = Vec::new();
+    for names in [false, true] {
+        let t = Instant::now();
+        let engine = Engine::build(screen_alerts.clone(), date, Options { names });
+        let build_seconds = t.elapsed().as_secs_f64();
+        let f = std::fs::File::open(&path).map_err(|e| e.to_string())?;
+        let mut found: HashMap<String, Vec<String>> = HashMap::new();
+        let (mut id_name_hits, mut id_name_true) = (0u64, 0u64);
+        let t = Instant::now();
+        let summary = screen::screen_stream(
+            &engine,
+            Format::Csv,
+            screen::file_chunks(f, 1 << 20),
+            threads,
+            |_, r| {
+                for h in r.hits {
+                    let a = engine.alert(h.hit.alert);
+                    let case = a
+                        .alert
+                        .case_reference
+                        .as_ref()
+                        .map(|c| c.to_string())
+                        .unwrap_or_default();
+                    if h.hit
+                        .matched
+                        .iter()
+                        .any(|e| !e.field.starts_with("profile."))
+                    {
+                        id_name_hits += 1;
+                        if truth_set.contains(&(h.reference.clone(), case.clone())) {
+                            id_name_true += 1;
+                        }
+                    }
+                    found.entry(h.reference).or_default().push(case);
+                }
+                true
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        let screen_seconds = t.elapsed().as_secs_f64();
+        let recall = |kind: gen::TruthKind| {
+            let all: Vec<_> = truth.iter().filter(|t| t.kind == kind).collect();
+            let hit = all
+                .iter()
+                .filter(|t| {
+                    found
+                        .get(&t.reference)
+                        .is_some_and(|v| v.contains(&t.case_reference))
+                })
+                .count();
+            if all.is_empty() {
+                1.0
+            } else {
+                hit as f64 / all.len() as f64
+            }
+        };
+        let mut by_variant: std::collections::BTreeMap<&str, (u64, u64)> = Default::default();
+        for t in truth
+            .iter()
+            .filter(|t| t.kind == gen::TruthKind::NameVariant)
+        {
+            let e = by_variant.entry(t.variant).or_default();
+            e.1 += 1;
+            if found
+                .get(&t.reference)
+                .is_some_and(|v| v.contains(&t.case_reference))
+            {
+                e.0 += 1;
+            }
+        }
+        passes.push(ScreenPass {
+            names,
+            build_seconds,
+            screen_seconds,
+            lines_per_second: summary.lines as f64 / screen_seconds,
+            hits: summary.hits,
+            recall_identifiers: recall(gen::TruthKind::Identifier),
+            recall_names: if names {
+                recall(gen::TruthKind::NameVariant)
+            } else {
+                0.0
+            },
+            recall_profiles: recall(gen::TruthKind::Profile),
+            precision: if id_name_hits == 0 {
+                1.0
+            } else {
+                id_name_true as f64 / id_name_hits as f64
+            },
+            names_by_variant: by_variant
+                .into_iter()
+                .map(|(k, (f, n))| (k.to_owned(), f, n))
+                .collect(),
+        });
+    }
+    Ok(ScreenReport {
+        lines,
+        alerts,
+        bytes,
+        generate_seconds,
+        threads,
+        passes,
+        peak_rss_mib: peak_rss_mib(),
+    })
+}

@@ -31,6 +31,7 @@ pub mod model;
 pub mod node;
 pub mod pki;
 pub mod record;
+pub mod screen;
 pub mod store;
 pub mod testing;
 

@@ -236,10 +236,29 @@ pub enum IndexKind {
     TravelDocument = 6,
     /// Flight or voyage ‖ travel date.
     FlightDate = 7,
+    /// Hits on an alert version: its id in hex.
+    HitOnAlert = 8,
+    /// This node's hit on an alert for one screened subject: alert id hex ‖ `/` ‖ reference.
+    HitReference = 9,
+    /// Outcomes of a hit: its id in hex.
+    OutcomeOfHit = 10,
 }
 
 /// Identifier index entries of a record: (kind, normalised value).
 pub fn index_entries(record: &Record) -> Vec<(IndexKind, String)> {
+    match &record.kind {
+        RecordKind::Hit(h) => {
+            return vec![
+                (IndexKind::HitOnAlert, h.alert_id.to_hex()),
+                (
+                    IndexKind::HitReference,
+                    format!("{}/{}", h.alert_id.to_hex(), h.subject_reference),
+                ),
+            ]
+        }
+        RecordKind::Outcome(o) => return vec![(IndexKind::OutcomeOfHit, o.hit_id.to_hex())],
+        _ => {}
+    }
     let Some(alert) = record.kind.alert() else {
         return vec![];
     };
@@ -273,6 +292,7 @@ pub fn index_entries(record: &Record) -> Vec<(IndexKind, String)> {
                 out.push((IndexKind::FlightDate, format!("{f}/{d}")));
             }
         }
+        Subject::Profile(_) => {}
     }
     out
 }
@@ -739,6 +759,34 @@ impl Store {
             .collect()
     }
 
+    /// Alert versions that are current, not retracted (whatever their validity dates).
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn active_alert_versions(
+        &self,
+    ) -> Result<Vec<(RecordId, Origin, crate::model::Alert)>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.state.iter() {
+            let (k, v) = kv?;
+            if AlertState::decode(&v)?.status != Status::Active {
+                continue;
+            }
+            let id = RecordId::from_slice(&k, "state")
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let Some(entry) = self.get(&id)? else {
+                continue;
+            };
+            let rec = entry.record()?;
+            match rec.kind {
+                RecordKind::Alert(a) => out.push((id, rec.origin, a)),
+                RecordKind::Amendment(m) => out.push((id, rec.origin, m.alert)),
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
     /// Size of the database files.
     pub fn size_on_disk(&self) -> u64 {
         self.db.size_on_disk().unwrap_or(0)
@@ -855,7 +903,48 @@ fn apply_one(tx: &Tx<'_>, p: &Prepared<'_>, mode: Mode) -> Result<Ingest, Abort>
                 retract_chain(tx.state, tx.pending, r.target, st, p.rec.id)?;
             }
         },
-        RecordKind::Hit(_) | RecordKind::Outcome(_) => {}
+        RecordKind::Hit(h) => {
+            // A hit is on an alert version held here, of the origin it names.
+            let target = load_record(tx.records, &h.alert_id)?;
+            match target {
+                Some(t) if t.kind.alert().is_some() && t.origin == h.alert_origin => {}
+                Some(t) => {
+                    return Err(abort(StoreError::Rejected(Rejection::UnknownTarget(
+                        format!(
+                            "{} (a {} of {}, not an alert of {})",
+                            h.alert_id.to_hex(),
+                            t.kind.name(),
+                            t.origin,
+                            h.alert_origin
+                        ),
+                    ))))
+                }
+                None => return Err(unknown_target(&h.alert_id)),
+            }
+        }
+        RecordKind::Outcome(o) => {
+            // An outcome follows a hit of the same desk, on an alert of the origin it names.
+            match load_record(tx.records, &o.hit_id)? {
+                Some(Record {
+                    origin: hit_origin,
+                    kind: RecordKind::Hit(h),
+                    ..
+                }) if hit_origin == *origin && h.alert_origin == o.alert_origin => {}
+                Some(t) => {
+                    return Err(abort(StoreError::Rejected(Rejection::UnknownTarget(
+                        format!(
+                            "{} (a {} of {}, not a hit of {} on an alert of {})",
+                            o.hit_id.to_hex(),
+                            t.kind.name(),
+                            t.origin,
+                            origin,
+                            o.alert_origin
+                        ),
+                    ))))
+                }
+                None => return Err(unknown_target(&o.hit_id)),
+            }
+        }
     }
     let position = match tx.meta.get(LOG_LEN)? {
         Some(v) => u64::from_be_bytes(
@@ -987,6 +1076,16 @@ fn retract_chain(
         }
     }
     Ok(())
+}
+
+/// Loads a stored record inside a transaction.
+fn load_record(records: &TransactionalTree, id: &RecordId) -> Result<Option<Record>, Abort> {
+    let Some(raw) = records.get(id.0)? else {
+        return Ok(None);
+    };
+    let env = pb::Envelope::decode(raw.get(8..).unwrap_or_default())
+        .map_err(|e| abort(StoreError::Corrupt(e.to_string())))?;
+    Ok(Some(decode_record(&env.body).map_err(abort)?))
 }
 
 /// Loads the target of an amendment or retraction, refusing one owned by another origin.

@@ -119,7 +119,12 @@ fn show_record(r: pb::StoredRecord, key: &KnownKeys) -> Result<Shown, CliError> 
     Shown::new(r, key).map_err(|e| CliError::new(exit::SOFTWARE, e))
 }
 
-fn print_issued(verb: &str, r: pb::StoredRecord, key: &KnownKeys, json: bool) -> CliResult {
+pub(super) fn print_issued(
+    verb: &str,
+    r: pb::StoredRecord,
+    key: &KnownKeys,
+    json: bool,
+) -> CliResult {
     let s = show_record(r, key)?;
     if json {
         println!("{}", s.to_json());

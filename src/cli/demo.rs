@@ -634,14 +634,16 @@ async fn run_steps(demo: &mut Demo, desks: &mut [Desk]) -> CliResult {
     );
     forgery(demo, desks, &issued[0].1).await?;
 
-    section(8, "Partners and counters at the Korean desk");
+    screening(demo, desks).await?;
+
+    section(9, "Partners and counters at the Korean desk");
     demo.ok(&["peer", "list", "--data-dir", &desks[0].d()], true)
         .await?;
     demo.ok(&["status", "--data-dir", &desks[0].d()], true)
         .await?;
 
     section(
-        9,
+        10,
         "Audit: export KR's log and verify it offline, as an inspector would",
     );
     let bundle = demo.root.join("kr.bundle");
@@ -697,7 +699,7 @@ async fn run_steps(demo: &mut Demo, desks: &mut [Desk]) -> CliResult {
         "tampered copy refused with the failing check",
     );
 
-    section(10, "Summary");
+    section(11, "Summary");
     for desk in desks.iter() {
         let recs = demo.records(desk).await?;
         let own = recs
@@ -712,6 +714,189 @@ async fn run_steps(demo: &mut Demo, desks: &mut [Desk]) -> CliResult {
             recs.len() - own
         );
     }
+    Ok(())
+}
+
+/// The sample Korea-bound manifest.
+const MANIFEST: &str = include_str!("../../examples/manifests/korea-bound-cargo.csv");
+
+/// Hit ids (with their line reference) in `kdesk hits list --json` of a desk.
+async fn hit_list(demo: &Demo, desk: &Desk) -> Result<Vec<Value>, CliError> {
+    let v = demo
+        .json(&["hits", "list", "--data-dir", &desk.d(), "--json"])
+        .await?;
+    Ok(v.as_array().cloned().unwrap_or_default())
+}
+
+/// Both borders screen the same Korea-bound manifest; hits go, signed, to the desk that
+/// raised the alert (and nowhere else); an outcome follows; the report sums it up.
+async fn screening(demo: &mut Demo, desks: &[Desk]) -> CliResult {
+    section(
+        8,
+        "Joint screening: KR (arrival) and TH (departure) screen one Korea-bound manifest",
+    );
+    let manifest = demo.root.join("korea-bound-cargo.csv");
+    std::fs::write(&manifest, MANIFEST).map_err(|e| fail(e.to_string()))?;
+    let m = manifest.display().to_string();
+    let mut shared = vec![];
+    for (i, desk) in desks.iter().enumerate().take(2) {
+        let r = demo
+            .kdesk(
+                &[
+                    "screen",
+                    "--data-dir",
+                    &desk.d(),
+                    "--input",
+                    &m,
+                    "--share",
+                    "--json",
+                ],
+                false,
+            )
+            .await?;
+        let events: Vec<Value> = r
+            .stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        for e in &events {
+            match e["type"].as_str() {
+                Some("hit") => println!(
+                    "  line {} [{}] score {} on {}'s alert \"{}\": {}",
+                    e["line"],
+                    e["reference"].as_str().unwrap_or(""),
+                    e["score"],
+                    e["alert_origin"].as_str().unwrap_or(""),
+                    e["alert_title"].as_str().unwrap_or(""),
+                    e["matched"]
+                        .as_array()
+                        .map(|a| a
+                            .iter()
+                            .take(3)
+                            .map(|m| format!(
+                                "{} ({})",
+                                m["field"].as_str().unwrap_or(""),
+                                m["reason"].as_str().unwrap_or("")
+                            ))
+                            .collect::<Vec<_>>()
+                            .join(", "))
+                        .unwrap_or_default()
+                ),
+                Some("bad_line") => println!(
+                    "  bad line {}: {}: {}",
+                    e["line"],
+                    e["field"].as_str().unwrap_or(""),
+                    e["message"].as_str().unwrap_or("")
+                ),
+                _ => {}
+            }
+        }
+        if i == 0 {
+            // KR holds TH's alert: its hit must go back to TH.
+            let on_th = events.iter().find(|e| {
+                e["type"] == "hit"
+                    && e["alert_origin"]
+                        .as_str()
+                        .is_some_and(|o| o.starts_with("TH"))
+            });
+            demo.check(
+                r.code == 0 && on_th.is_some(),
+                "KR finds hits on TH's alert (exact tracking number; name variant) and signs them",
+            );
+            if let Some(h) = on_th {
+                shared.push((0, 1, h["hit_id"].as_str().unwrap_or_default().to_owned()));
+            }
+        } else {
+            demo.check(
+                r.code == 0 && events.iter().any(|e| e["type"] == "hit"),
+                "TH, at departure, stops the same parcels against its own alert: the double barrier",
+            );
+        }
+    }
+    for (from, to, hit) in &shared {
+        let (from, to) = (&desks[*from], &desks[*to]);
+        let took = eventually(|| async {
+            Ok(hit_list(demo, to)
+                .await?
+                .iter()
+                .any(|h| h["id"] == hit.as_str()))
+        })
+        .await?;
+        demo.check(
+            took.is_some(),
+            &format!(
+                "{}'s hit {} arrived at {} (the alert's desk){}",
+                from.cc,
+                &hit[..12.min(hit.len())],
+                to.cc,
+                took.map(|t| format!(" in {} ms", t.as_millis()))
+                    .unwrap_or_default()
+            ),
+        );
+        let nl = demo.records(&desks[2]).await?;
+        demo.check(
+            !nl.contains_key(hit.as_str()),
+            &format!("NL never received {}'s hit (not its alert)", from.cc),
+        );
+    }
+    if let Some((_, _, hit)) = shared.first() {
+        println!("  KR inspects the parcel and records the outcome:");
+        demo.ok(
+            &[
+                "outcome",
+                "record",
+                "--data-dir",
+                &desks[0].d(),
+                "--hit",
+                hit,
+                "--result",
+                "seized",
+                "--substance",
+                "methamphetamine",
+                "--quantity-kg",
+                "2.35",
+                "--note",
+                "tablets inside toy cars",
+            ],
+            true,
+        )
+        .await?;
+        let took = eventually(|| async {
+            Ok(hit_list(demo, &desks[1]).await?.iter().any(|h| {
+                h["id"] == hit.as_str()
+                    && h["outcomes"]
+                        .as_array()
+                        .is_some_and(|o| o.iter().any(|o| o["result"] == "seized"))
+            }))
+        })
+        .await?;
+        demo.check(
+            took.is_some(),
+            "the seizure reached TH, the desk that raised the alert",
+        );
+        println!("  The same hits, seen from both desks:");
+        demo.ok(&["hits", "list", "--data-dir", &desks[0].d()], true)
+            .await?;
+        demo.ok(&["hits", "list", "--data-dir", &desks[1].d()], true)
+            .await?;
+    }
+    let svg = demo.root.join("kr-report.svg");
+    let r = demo
+        .ok(
+            &[
+                "report",
+                "--data-dir",
+                &desks[0].d(),
+                "--svg",
+                &svg.display().to_string(),
+            ],
+            true,
+        )
+        .await?;
+    demo.check(
+        r.stdout.contains("methamphetamine") && svg.exists(),
+        "KR's report counts the seizure; SVG chart written",
+    );
     Ok(())
 }
 

@@ -21,6 +21,7 @@ mod audit;
 mod demo;
 mod fed;
 mod node;
+mod screen;
 mod view;
 
 use std::path::PathBuf;
@@ -240,6 +241,22 @@ enum Command {
     /// Register, list, remove partner desks and revoke their keys.
     #[command(subcommand)]
     Peer(fed::PeerCommand),
+    /// Screen a Korea-bound cargo manifest or passenger list (CSV or JSON Lines) against
+    /// every active alert the node holds, own and received. Prints each hit with its score
+    /// and the fields that matched; --share sends each hit, signed, to the alert's desk.
+    Screen(screen::ScreenArgs),
+    /// Record inspection outcomes of hits.
+    #[command(subcommand)]
+    Outcome(screen::OutcomeCommand),
+    /// List hits on this desk's alerts and hits it raised, with outcomes.
+    #[command(subcommand)]
+    Hits(screen::HitsCommand),
+    /// Alerts, hits and seizures by partner, route and substance, with each source's
+    /// precision; --svg writes a chart for a briefing.
+    Report(screen::ReportArgs),
+    /// Write synthetic alerts, a Korea-bound cargo manifest with seeded true matches, and the
+    /// ground truth (for trials and measurements; no node needed).
+    Gen(screen::GenArgs),
     /// Export audit bundles from a node and verify them offline.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -265,6 +282,23 @@ enum BenchCommand {
         /// Number of alerts.
         #[arg(long, default_value_t = 100_000)]
         records: u64,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Screen a synthetic Korea-bound cargo manifest of N lines against M alerts with seeded
+    /// true matches: lines/s (identifiers and profiles; then with names), peak memory,
+    /// recall and precision against the ground truth.
+    Screen {
+        /// Manifest lines.
+        #[arg(long, default_value_t = 1_000_000)]
+        lines: u64,
+        /// Active alerts.
+        #[arg(long, default_value_t = 100_000)]
+        alerts: u64,
+        /// Generator seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
         /// Print the figures as JSON.
         #[arg(long)]
         json: bool,
@@ -356,7 +390,76 @@ async fn run(cli: Cli) -> CliResult {
         Command::Certs(cmd) => fed::certs(cmd),
         Command::Peer(cmd) => fed::peer(cmd).await,
         Command::Audit(cmd) => audit::run(cmd).await,
+        Command::Screen(a) => screen::screen(a).await,
+        Command::Outcome(cmd) => screen::outcome(cmd).await,
+        Command::Hits(cmd) => screen::hits(cmd).await,
+        Command::Report(a) => screen::report(a).await,
+        Command::Gen(a) => screen::generate(a),
         Command::Demo { keep } => demo::run(keep).await,
+        Command::Bench(BenchCommand::Screen {
+            lines,
+            alerts,
+            seed,
+            json,
+        }) => {
+            if lines == 0 || alerts == 0 {
+                return Err(CliError::new(
+                    exit::DATAERR,
+                    "--lines and --alerts must be at least 1",
+                ));
+            }
+            let r = tokio::task::spawn_blocking(move || crate::bench::screen(lines, alerts, seed))
+                .await
+                .map_err(|e| CliError::new(exit::SOFTWARE, e.to_string()))?
+                .map_err(|e| CliError::new(exit::FAILED, format!("benchmark failed: {e}")))?;
+            if json {
+                println!("{}", serde_json::to_string(&r).unwrap_or_default());
+            } else {
+                println!(
+                    "kdesk bench screen: {} cargo lines ({:.0} MB CSV) against {} alerts, {} threads",
+                    r.lines,
+                    r.bytes as f64 / 1e6,
+                    r.alerts,
+                    r.threads
+                );
+                println!("  generate (not measured): {:.1} s", r.generate_seconds);
+                for p in &r.passes {
+                    println!(
+                        "  {:<28} {:>9.0} lines/s ({:.2} s; index {:.2} s), {} hits",
+                        if p.names {
+                            "identifiers+profiles+names:"
+                        } else {
+                            "identifiers+profiles:"
+                        },
+                        p.lines_per_second,
+                        p.screen_seconds,
+                        p.build_seconds,
+                        p.hits
+                    );
+                    println!(
+                        "    recall: identifiers {:.1}%, names {}, profiles {:.1}%; precision {:.1}%",
+                        p.recall_identifiers * 100.0,
+                        if p.names {
+                            format!("{:.1}%", p.recall_names * 100.0)
+                        } else {
+                            "off".into()
+                        },
+                        p.recall_profiles * 100.0,
+                        p.precision * 100.0
+                    );
+                    if p.names {
+                        let v: Vec<String> = p
+                            .names_by_variant
+                            .iter()
+                            .map(|(k, f, n)| format!("{k} {f}/{n}"))
+                            .collect();
+                        println!("    name variants found: {}", v.join(", "));
+                    }
+                }
+                println!("  peak memory (RSS): {:.0} MiB", r.peak_rss_mib);
+            }
+            Ok(())
+        }
         Command::Bench(BenchCommand::Audit { records, json }) => {
             if records == 0 {
                 return Err(CliError::new(exit::DATAERR, "--records must be at least 1"));

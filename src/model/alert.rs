@@ -195,6 +195,171 @@ pub enum Subject {
     Traveler(Traveler),
     /// A consignment or conveyance (boxed: much larger than a traveler).
     Cargo(Box<Cargo>),
+    /// A pattern of high-risk consignments (route, origin, HS codes, words, weight, dates).
+    Profile(Box<Profile>),
+}
+
+/// At most this many entries in each list of a profile.
+pub const MAX_PROFILE_LIST: usize = 32;
+
+/// A risk profile: matches every consignment that fits all the criteria it gives. Lists mean
+/// "any of"; an absent criterion means "any". Besides routes, at least two criteria.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Routes the pattern applies to (at least one).
+    pub routes: Vec<CargoRoute>,
+    /// Country of loading or of the shipper.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub origin_countries: Vec<CountryCode>,
+    /// HS code prefixes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hs_prefixes: Vec<HsCode>,
+    /// Whole words of the goods description.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<Keyword>,
+    /// Lightest declared weight that fits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_weight_kg: Option<Weight>,
+    /// Heaviest declared weight that fits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_weight_kg: Option<Weight>,
+    /// First expected arrival date that fits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrival_from: Option<Date>,
+    /// Last expected arrival date that fits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrival_until: Option<Date>,
+    /// Ports of discharge.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub discharge_ports: Vec<UnLocode>,
+}
+
+/// A description keyword: one word of 2-32 letters or digits, folded to lower-case ASCII
+/// (`"Vitamin"`, `"VITAMİN"` → `vitamin`).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Keyword(String);
+
+impl Keyword {
+    /// # Errors
+    /// Not exactly one word of 2-32 letters or digits after folding.
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        let t = crate::screen::fold::tokens(raw);
+        match t.as_slice() {
+            [w] if (2..=32).contains(&w.len()) => Ok(Self(w.clone())),
+            _ => Err(InvalidValue::new(
+                raw,
+                "a keyword",
+                "must be one word of 2-32 letters or digits (give several keywords for a phrase)",
+            )),
+        }
+    }
+    /// The folded word.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+impl fmt::Display for Keyword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl TryFrom<String> for Keyword {
+    type Error = InvalidValue;
+    fn try_from(s: String) -> Result<Self, InvalidValue> {
+        Self::parse(&s)
+    }
+}
+impl From<Keyword> for String {
+    fn from(k: Keyword) -> String {
+        k.0
+    }
+}
+
+impl Profile {
+    fn check(&self) -> Result<(), FieldError> {
+        let f = "subject.profile";
+        if self.routes.is_empty() {
+            return Err(FieldError::new(
+                path(f, "routes"),
+                "name at least one route",
+            ));
+        }
+        fn unique<T: Ord>(v: &[T], field: String) -> Result<(), FieldError> {
+            if v.len() > MAX_PROFILE_LIST {
+                return Err(FieldError::new(
+                    field,
+                    format!("at most {MAX_PROFILE_LIST} entries"),
+                ));
+            }
+            if v.iter().collect::<BTreeSet<_>>().len() != v.len() {
+                return Err(FieldError::new(field, "an entry is listed twice"));
+            }
+            Ok(())
+        }
+        unique(&self.routes, path(f, "routes"))?;
+        unique(&self.origin_countries, path(f, "origin_countries"))?;
+        unique(&self.hs_prefixes, path(f, "hs_prefixes"))?;
+        unique(&self.keywords, path(f, "keywords"))?;
+        unique(&self.discharge_ports, path(f, "discharge_ports"))?;
+        if let (Some(lo), Some(hi)) = (self.min_weight_kg, self.max_weight_kg) {
+            if lo > hi {
+                return Err(FieldError::new(
+                    path(f, "max_weight_kg"),
+                    "is below min_weight_kg",
+                ));
+            }
+        }
+        if let (Some(from), Some(until)) = (self.arrival_from, self.arrival_until) {
+            if until < from {
+                return Err(FieldError::new(
+                    path(f, "arrival_until"),
+                    format!("{until} is before arrival_from {from}"),
+                ));
+            }
+        }
+        if self.criteria() < 2 {
+            return Err(FieldError::new(
+                f,
+                "besides routes, give at least two of origin_countries, hs_prefixes, keywords,                  a weight range, an arrival window, discharge_ports, so that the profile does                  not flag a whole route",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Number of criteria besides routes.
+    pub fn criteria(&self) -> usize {
+        [
+            !self.origin_countries.is_empty(),
+            !self.hs_prefixes.is_empty(),
+            !self.keywords.is_empty(),
+            self.min_weight_kg.is_some() || self.max_weight_kg.is_some(),
+            self.arrival_from.is_some() || self.arrival_until.is_some(),
+            !self.discharge_ports.is_empty(),
+        ]
+        .into_iter()
+        .filter(|b| *b)
+        .count()
+    }
+
+    fn to_pb(&self) -> pb::Profile {
+        pb::Profile {
+            routes: self.routes.iter().map(|r| r.to_pb()).collect(),
+            origin_countries: self
+                .origin_countries
+                .iter()
+                .map(|c| c.to_string())
+                .collect(),
+            hs_prefixes: self.hs_prefixes.iter().map(|c| c.to_string()).collect(),
+            keywords: self.keywords.iter().map(|c| c.to_string()).collect(),
+            min_weight_grams: self.min_weight_kg.map_or(0, |w| w.grams()),
+            max_weight_grams: self.max_weight_kg.map_or(0, |w| w.grams()),
+            arrival_from: s(&self.arrival_from),
+            arrival_until: s(&self.arrival_until),
+            discharge_ports: self.discharge_ports.iter().map(|c| c.to_string()).collect(),
+        }
+    }
 }
 
 /// A high-risk traveler.
@@ -606,6 +771,7 @@ impl Alert {
                 }
             }
             Subject::Cargo(c) => c.check()?,
+            Subject::Profile(p) => p.check()?,
         }
         Ok(())
     }
@@ -615,6 +781,7 @@ impl Alert {
         match &self.subject {
             Subject::Traveler(_) => "traveler",
             Subject::Cargo(c) => c.route.as_str(),
+            Subject::Profile(p) => p.routes.first().map_or("profile", |r| r.as_str()),
         }
     }
 
@@ -625,6 +792,7 @@ impl Alert {
             subject: Some(match &self.subject {
                 Subject::Traveler(t) => pb::alert::Subject::Traveler(t.to_pb()),
                 Subject::Cargo(c) => pb::alert::Subject::Cargo(c.to_pb()),
+                Subject::Profile(p) => pb::alert::Subject::Profile(p.to_pb()),
             }),
             substances: self.substances.iter().map(|s| s.to_pb()).collect(),
             risk: self.risk.to_pb(),
@@ -798,7 +966,13 @@ impl TryFrom<&pb::Alert> for Alert {
         let subject = match &a.subject {
             Some(pb::alert::Subject::Traveler(t)) => Subject::Traveler(traveler_from_pb(t)?),
             Some(pb::alert::Subject::Cargo(c)) => Subject::Cargo(Box::new(cargo_from_pb(c)?)),
-            None => return Err(FieldError::new("subject", "is required: traveler or cargo")),
+            Some(pb::alert::Subject::Profile(p)) => Subject::Profile(Box::new(profile_from_pb(p)?)),
+            None => {
+                return Err(FieldError::new(
+                    "subject",
+                    "is required: traveler, cargo or profile",
+                ))
+            }
         };
         let validity = a
             .validity
@@ -887,6 +1061,44 @@ fn party_from_pb(p: Option<&pb::Party>, field: &str) -> Result<Option<Party>, Fi
         address: opt(&p.address, path(field, "address"), Address::parse)?,
         country: opt(&p.country, path(field, "country"), CountryCode::parse)?,
     }))
+}
+
+fn profile_from_pb(p: &pb::Profile) -> Result<Profile, FieldError> {
+    let f = |n: &str| format!("subject.profile.{n}");
+    fn list<T>(
+        v: &[String],
+        field: &str,
+        parse: fn(&str) -> Result<T, InvalidValue>,
+    ) -> Result<Vec<T>, FieldError> {
+        v.iter()
+            .enumerate()
+            .map(|(i, x)| parse(x).map_err(|e| e.at(format!("{field}[{i}]"))))
+            .collect()
+    }
+    let weight = |g: u64, n: &str| match g {
+        0 => Ok(None),
+        g => Weight::from_grams(g).map(Some).map_err(|e| e.at(f(n))),
+    };
+    Ok(Profile {
+        routes: p
+            .routes
+            .iter()
+            .enumerate()
+            .map(|(i, &r)| CargoRoute::from_pb(r, &f(&format!("routes[{i}]"))))
+            .collect::<Result<_, _>>()?,
+        origin_countries: list(
+            &p.origin_countries,
+            &f("origin_countries"),
+            CountryCode::parse,
+        )?,
+        hs_prefixes: list(&p.hs_prefixes, &f("hs_prefixes"), HsCode::parse)?,
+        keywords: list(&p.keywords, &f("keywords"), Keyword::parse)?,
+        min_weight_kg: weight(p.min_weight_grams, "min_weight_grams")?,
+        max_weight_kg: weight(p.max_weight_grams, "max_weight_grams")?,
+        arrival_from: opt(&p.arrival_from, f("arrival_from"), Date::parse)?,
+        arrival_until: opt(&p.arrival_until, f("arrival_until"), Date::parse)?,
+        discharge_ports: list(&p.discharge_ports, &f("discharge_ports"), UnLocode::parse)?,
+    })
 }
 
 fn cargo_from_pb(c: &pb::Cargo) -> Result<Cargo, FieldError> {

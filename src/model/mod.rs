@@ -121,7 +121,12 @@ impl Date {
         Ok(Self(d))
     }
 
-    /// Today in UTC.
+    /// The date `days` later (earlier when negative).
+    pub fn plus_days(&self, days: i64) -> Self {
+        Self(self.0.saturating_add(time::Duration::days(days)))
+    }
+
+    /// Today (UTC).
     pub fn today_utc() -> Self {
         Self(time::OffsetDateTime::now_utc().date())
     }

@@ -553,6 +553,89 @@ impl pb::admin_server::Admin for AdminService {
         Ok(Response::new(sth))
     }
 
+    type ScreenStream =
+        Pin<Box<dyn Stream<Item = Result<pb::ScreenResponse, Status>> + Send + 'static>>;
+
+    async fn screen(
+        &self,
+        req: Request<tonic::Streaming<pb::ScreenRequest>>,
+    ) -> Result<Response<Self::ScreenStream>, Status> {
+        let mut input = req.into_inner();
+        let first = input
+            .message()
+            .await?
+            .ok_or_else(|| Status::invalid_argument("options: send the options first"))?;
+        let Some(pb::screen_request::Item::Options(opts)) = first.item else {
+            return Err(Status::invalid_argument(
+                "options: the first message must carry the options",
+            ));
+        };
+        let format = crate::screen::Format::parse(&opts.format).ok_or_else(|| {
+            Status::invalid_argument(format!(
+                "options.format: {:?} is not csv or jsonl",
+                opts.format
+            ))
+        })?;
+        let engine = self
+            .node
+            .screen_engine(!opts.no_names)
+            .await
+            .map_err(internal)?;
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        tokio::spawn(super::screening::run(
+            self.node.clone(),
+            engine,
+            format,
+            opts,
+            input,
+            tx,
+        ));
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        )))
+    }
+
+    async fn record_outcome(
+        &self,
+        req: Request<pb::RecordOutcomeRequest>,
+    ) -> Result<Response<pb::IssueResponse>, Status> {
+        let r = req.into_inner();
+        let hit = self.resolve(&r.hit, "hit")?;
+        let signed = super::screening::record_outcome(&self.node, hit, &r).await?;
+        Ok(Response::new(pb::IssueResponse {
+            record: Some(self.view_signed(&signed)?),
+        }))
+    }
+
+    async fn list_hits(
+        &self,
+        _req: Request<pb::ListHitsRequest>,
+    ) -> Result<Response<pb::ListHitsResponse>, Status> {
+        let node = self.node.clone();
+        let hits = tokio::task::spawn_blocking(move || super::screening::list_hits(&node))
+            .await
+            .map_err(internal)?
+            .map_err(internal)?;
+        Ok(Response::new(pb::ListHitsResponse { hits }))
+    }
+
+    async fn report(
+        &self,
+        req: Request<pb::ReportRequest>,
+    ) -> Result<Response<pb::ReportResponse>, Status> {
+        let r = req.into_inner();
+        let since = match r.since.trim() {
+            "" => None,
+            d => Some(Date::parse(d).map_err(|e| invalid(e.at("since")))?),
+        };
+        let node = self.node.clone();
+        let report = tokio::task::spawn_blocking(move || super::screening::report(&node, since))
+            .await
+            .map_err(internal)?
+            .map_err(internal)?;
+        Ok(Response::new(report))
+    }
+
     async fn export_audit(
         &self,
         req: Request<pb::ExportAuditRequest>,

@@ -6,6 +6,7 @@
 //! requests finish, flushes the store and removes the socket.
 
 mod admin;
+pub mod screening;
 
 use std::future::Future;
 use std::os::unix::fs::PermissionsExt;
@@ -136,7 +137,11 @@ pub struct Node {
     /// Length of the log prefix that is flushed: only this much is ever served to partners.
     durable: watch::Sender<u64>,
     stopping: watch::Sender<bool>,
+    /// The screening engine last built: (log length, date, names on) it reflects.
+    screen_cache: std::sync::Mutex<Option<ScreenCache>>,
 }
+
+type ScreenCache = (u64, crate::model::Date, bool, Arc<crate::screen::Engine>);
 
 /// Why a record could not be issued.
 #[derive(Debug, thiserror::Error)]
@@ -188,6 +193,7 @@ impl Node {
             started: Instant::now(),
             durable,
             stopping,
+            screen_cache: std::sync::Mutex::new(None),
         })
     }
 

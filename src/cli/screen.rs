@@ -1,0 +1,506 @@
+//! `kdesk screen`, `kdesk outcome record`, `kdesk hits list`, `kdesk report`, `kdesk gen`.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use serde_json::json;
+
+use super::{exit, CliError, CliResult, DataDir};
+use crate::pb;
+use crate::screen::{gen, Format};
+
+/// Size of the chunks sent to the node.
+const CHUNK: usize = 256 * 1024;
+
+/// Options of `kdesk screen`.
+#[derive(clap::Args, Debug)]
+pub(super) struct ScreenArgs {
+    #[command(flatten)]
+    dir: DataDir,
+    /// Manifest or passenger list (columns: docs/SCREENING.md).
+    #[arg(long, value_name = "FILE")]
+    input: PathBuf,
+    /// Input format; by default from the file name (.jsonl/.ndjson: JSON Lines, else CSV).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Sign each hit as a Hit record and deliver it to the alert's origin (only there).
+    #[arg(long)]
+    share: bool,
+    /// What to do with a bad line: report it and go on (skip), or stop there (fail, exit 65).
+    #[arg(long, value_enum, default_value_t = OnBadLine::Skip)]
+    on_bad_line: OnBadLine,
+    /// Identifiers and profiles only; no name matching.
+    #[arg(long)]
+    no_names: bool,
+    /// One JSON object per line: hits, bad lines, then the summary.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Bad-line policy.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum OnBadLine {
+    /// Report and continue.
+    Skip,
+    /// Report and stop.
+    Fail,
+}
+
+#[derive(Subcommand, Debug)]
+pub(super) enum OutcomeCommand {
+    /// Record what inspection found after one of this desk's hits: signed, stored, flushed,
+    /// and delivered to the desk that raised the alert.
+    Record {
+        #[command(flatten)]
+        dir: DataDir,
+        /// The hit (id or unique prefix of at least 8 hex digits; see `kdesk hits list`).
+        #[arg(long, value_name = "ID")]
+        hit: String,
+        /// seized, nothing-found, released, false-positive.
+        #[arg(long)]
+        result: String,
+        /// Substance found (required with --result seized).
+        #[arg(long)]
+        substance: Option<String>,
+        /// Kilograms seized (required with --result seized).
+        #[arg(long, value_name = "KG")]
+        quantity_kg: Option<f64>,
+        /// Free text (1-512 characters).
+        #[arg(long)]
+        note: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub(super) enum HitsCommand {
+    /// Hits on this desk's alerts (raised by partners) and hits this desk raised, newest
+    /// first, with their outcomes.
+    List {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Options of `kdesk report`.
+#[derive(clap::Args, Debug)]
+pub(super) struct ReportArgs {
+    #[command(flatten)]
+    dir: DataDir,
+    /// Count records created on or after this date (YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "DATE")]
+    since: Option<String>,
+    /// Also write an SVG chart to this file.
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Options of `kdesk gen`.
+#[derive(clap::Args, Debug)]
+pub(super) struct GenArgs {
+    /// Directory to write alerts.jsonl, manifest.csv (or .jsonl) and truth.csv into.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Alerts.
+    #[arg(long, default_value_t = 1000)]
+    alerts: usize,
+    /// Manifest lines.
+    #[arg(long, default_value_t = 10_000)]
+    lines: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Lines seeded with an alert identifier.
+    #[arg(long, default_value_t = 20)]
+    true_identifiers: usize,
+    /// Lines seeded with a variant of an alert's consignee name.
+    #[arg(long, default_value_t = 20)]
+    true_names: usize,
+    /// Lines seeded to fit a profile.
+    #[arg(long, default_value_t = 10)]
+    true_profiles: usize,
+    /// Manifest format.
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    format: Format,
+}
+
+fn progress(done: u64, total: u64, lines: u64, hits: u64) {
+    let pct = (done * 100).checked_div(total).unwrap_or(100);
+    eprint!("\rscreening: {pct:>3}%  {lines} lines, {hits} hits   ");
+    let _ = std::io::stderr().flush();
+}
+
+pub(super) async fn screen(a: ScreenArgs) -> CliResult {
+    let file = std::fs::File::open(&a.input)
+        .map_err(|e| CliError::new(exit::NOINPUT, format!("{}: {e}", a.input.display())))?;
+    let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let format = a.format.unwrap_or_else(|| Format::from_path(&a.input));
+    let mut client = crate::client::connect(&a.dir.data_dir).await?;
+    let opts = pb::ScreenRequest {
+        item: Some(pb::screen_request::Item::Options(pb::ScreenOptions {
+            format: format.as_str().into(),
+            share: a.share,
+            stop_on_bad_line: a.on_bad_line == OnBadLine::Fail,
+            no_names: a.no_names,
+        })),
+    };
+    // Stream the file from a blocking reader.
+    let (tx, rx) = tokio::sync::mpsc::channel::<pb::ScreenRequest>(4);
+    let reader = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        if tx.blocking_send(opts).is_err() {
+            return Ok(());
+        }
+        for chunk in crate::screen::file_chunks(file, CHUNK) {
+            let req = pb::ScreenRequest {
+                item: Some(pb::screen_request::Item::Chunk(chunk?)),
+            };
+            if tx.blocking_send(req).is_err() {
+                break;
+            }
+        }
+        Ok(())
+    });
+    let mut stream = client
+        .screen(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await?
+        .into_inner();
+    let tty = std::io::stderr().is_terminal() && !a.json;
+    let mut bad_lines = 0u64;
+    let mut summary = None;
+    let mut shown_header = false;
+    while let Some(msg) = stream.message().await? {
+        match msg.item {
+            Some(pb::screen_response::Item::Hit(h)) => {
+                if tty {
+                    eprint!("\r\x1b[K");
+                }
+                if a.json {
+                    println!("{}", hit_json(&h));
+                } else {
+                    if !shown_header {
+                        println!("HITS");
+                        shown_header = true;
+                    }
+                    print_hit(&h);
+                }
+            }
+            Some(pb::screen_response::Item::BadLine(b)) => {
+                bad_lines += 1;
+                if a.json {
+                    println!(
+                        "{}",
+                        json!({"type": "bad_line", "line": b.line, "field": b.field, "message": b.message})
+                    );
+                } else {
+                    if tty {
+                        eprint!("\r\x1b[K");
+                    }
+                    let field = if b.field.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{}: ", b.field)
+                    };
+                    eprintln!("bad line {}: {field}{}", b.line, b.message);
+                }
+            }
+            Some(pb::screen_response::Item::Progress(p)) if tty => {
+                progress(p.bytes, total, p.lines, p.hits);
+            }
+            Some(pb::screen_response::Item::Progress(_)) => {}
+            Some(pb::screen_response::Item::Summary(s)) => summary = Some(s),
+            None => {}
+        }
+    }
+    if tty {
+        eprint!("\r\x1b[K");
+    }
+    reader
+        .await
+        .map_err(|e| CliError::new(exit::SOFTWARE, e.to_string()))?
+        .map_err(|e| CliError::new(exit::IOERR, format!("{}: {e}", a.input.display())))?;
+    let s = summary.ok_or_else(|| CliError::new(exit::SOFTWARE, "the node sent no summary"))?;
+    if a.json {
+        println!(
+            "{}",
+            json!({"type": "summary", "kind": s.kind, "lines": s.lines, "bad_lines": s.bad_lines,
+                   "hits": s.hits, "shared": s.shared, "alerts": s.alerts,
+                   "alerts_not_valid_today": s.alerts_not_valid, "date": s.date,
+                   "names": s.names, "stopped": s.stopped, "bytes": s.bytes})
+        );
+    } else {
+        println!(
+            "screened {} {} lines against {} active alerts valid on {} (names {}): {} hits{}, {} bad lines{}",
+            s.lines,
+            s.kind,
+            s.alerts,
+            s.date,
+            if s.names { "on" } else { "off" },
+            s.hits,
+            if a.share {
+                format!(" ({} newly shared with the alerts' desks)", s.shared)
+            } else {
+                String::new()
+            },
+            s.bad_lines,
+            if s.stopped { "; stopped at the first bad line" } else { "" }
+        );
+    }
+    if s.stopped || (a.on_bad_line == OnBadLine::Fail && bad_lines > 0) {
+        return Err(CliError::new(
+            exit::DATAERR,
+            "stopped at a bad line (see above); lines after it were not screened",
+        ));
+    }
+    Ok(())
+}
+
+fn origin_str(o: &Option<pb::Origin>) -> String {
+    o.as_ref()
+        .map(|o| format!("{}/{}", o.country, o.node))
+        .unwrap_or_default()
+}
+
+fn print_hit(h: &pb::ScreenHit) {
+    println!(
+        "  line {} [{}] score {} on {} alert {} \"{}\" ({}){}",
+        h.line,
+        h.reference,
+        h.score,
+        origin_str(&h.alert_origin),
+        &h.alert_id_hex[..h.alert_id_hex.len().min(12)],
+        h.alert_title,
+        h.route,
+        if h.hit_id_hex.is_empty() {
+            String::new()
+        } else if h.already_shared {
+            format!(", already shared as hit {}", &h.hit_id_hex[..12])
+        } else {
+            format!(", shared as hit {}", &h.hit_id_hex[..12])
+        }
+    );
+    for m in &h.matched {
+        println!("      {} = {}  ({})", m.field, m.value, m.reason);
+    }
+}
+
+fn matched_json(m: &[pb::MatchedField]) -> serde_json::Value {
+    json!(m
+        .iter()
+        .map(|m| json!({"field": m.field, "value": m.value, "reason": m.reason}))
+        .collect::<Vec<_>>())
+}
+
+fn hit_json(h: &pb::ScreenHit) -> serde_json::Value {
+    json!({"type": "hit", "line": h.line, "reference": h.reference, "score": h.score,
+           "alert_id": h.alert_id_hex, "alert_origin": origin_str(&h.alert_origin),
+           "alert_title": h.alert_title, "route": h.route, "matched": matched_json(&h.matched),
+           "hit_id": h.hit_id_hex, "already_shared": h.already_shared})
+}
+
+pub(super) async fn outcome(cmd: OutcomeCommand) -> CliResult {
+    let OutcomeCommand::Record {
+        dir,
+        hit,
+        result,
+        substance,
+        quantity_kg,
+        note,
+        json,
+    } = cmd;
+    let grams = match quantity_kg {
+        None => 0,
+        Some(q) if q.is_finite() && q > 0.0 && q <= 1_000_000.0 => (q * 1000.0).round() as u64,
+        Some(q) => {
+            return Err(CliError::new(
+                exit::DATAERR,
+                format!("--quantity-kg: {q} must be more than 0 and at most 1,000,000"),
+            ))
+        }
+    };
+    let mut client = crate::client::connect(&dir.data_dir).await?;
+    let keys = super::view::KnownKeys::load(&dir.data_dir, &mut client).await?;
+    let r = client
+        .record_outcome(pb::RecordOutcomeRequest {
+            hit,
+            result,
+            substance: substance.unwrap_or_default(),
+            quantity_grams: grams,
+            note: note.unwrap_or_default(),
+        })
+        .await?
+        .into_inner();
+    let rec = r
+        .record
+        .ok_or_else(|| CliError::new(exit::SOFTWARE, "the node returned no record"))?;
+    super::alert::print_issued("outcome recorded", rec, &keys, json)
+}
+
+pub(super) async fn hits(cmd: HitsCommand) -> CliResult {
+    let HitsCommand::List { dir, json } = cmd;
+    let mut client = crate::client::connect(&dir.data_dir).await?;
+    let r = client.list_hits(pb::ListHitsRequest {}).await?.into_inner();
+    let status = crate::client::connect(&dir.data_dir)
+        .await?
+        .status(pb::StatusRequest {})
+        .await?
+        .into_inner();
+    let me = origin_str(&status.origin);
+    if json {
+        let v: Vec<_> = r
+            .hits
+            .iter()
+            .map(|h| {
+                json!({"id": h.id_hex, "screened_by": origin_str(&h.screened_by),
+                   "alert_id": h.alert_id_hex, "alert_origin": origin_str(&h.alert_origin),
+                   "alert_title": h.alert_title, "score": h.score, "reference": h.subject_reference,
+                   "screened_on": h.screened_on, "created_at_ms": h.created_at_ms,
+                   "matched": matched_json(&h.matched),
+                   "outcomes": h.outcomes.iter().map(|o| json!({"id": o.id_hex, "result": o.result,
+                        "substance": o.substance, "quantity_grams": o.quantity_grams, "note": o.note,
+                        "created_at_ms": o.created_at_ms})).collect::<Vec<_>>()})
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return Ok(());
+    }
+    if r.hits.is_empty() {
+        println!("no hits yet");
+        return Ok(());
+    }
+    for h in &r.hits {
+        let by = origin_str(&h.screened_by);
+        let dir = if by == me {
+            format!("raised by us on {}'s alert", origin_str(&h.alert_origin))
+        } else {
+            format!("raised by {by} on our alert")
+        };
+        println!(
+            "{}  {}  score {}  [{}]  {}",
+            &h.id_hex[..16],
+            h.screened_on,
+            h.score,
+            h.subject_reference,
+            dir
+        );
+        println!("    alert {} \"{}\"", &h.alert_id_hex[..16], h.alert_title);
+        for m in &h.matched {
+            println!("    {} = {}  ({})", m.field, m.value, m.reason);
+        }
+        if h.outcomes.is_empty() {
+            println!("    outcome: none recorded yet");
+        }
+        for o in &h.outcomes {
+            let q = if o.quantity_grams > 0 {
+                format!(" {:.3} kg", o.quantity_grams as f64 / 1000.0)
+            } else {
+                String::new()
+            };
+            println!(
+                "    outcome: {}{}{}{}",
+                o.result,
+                if o.substance.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", o.substance)
+                },
+                q,
+                if o.note.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", o.note)
+                }
+            );
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn report(a: ReportArgs) -> CliResult {
+    let mut client = crate::client::connect(&a.dir.data_dir).await?;
+    let r = client
+        .report(pb::ReportRequest {
+            since: a.since.unwrap_or_default(),
+        })
+        .await?
+        .into_inner();
+    let rep = crate::node::screening::report_from_pb(&r);
+    if let Some(path) = &a.svg {
+        std::fs::write(path, crate::screen::report::to_svg(&rep))
+            .map_err(|e| CliError::new(exit::IOERR, format!("{}: {e}", path.display())))?;
+    }
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&rep).unwrap_or_default());
+    } else {
+        print!("{}", crate::screen::report::to_table(&rep));
+        if let Some(path) = &a.svg {
+            println!("\nchart written to {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn generate(a: GenArgs) -> CliResult {
+    std::fs::create_dir_all(&a.out)
+        .map_err(|e| CliError::new(exit::IOERR, format!("{}: {e}", a.out.display())))?;
+    let spec = gen::Spec {
+        alerts: a.alerts,
+        lines: a.lines,
+        seed: a.seed,
+        true_identifiers: a.true_identifiers,
+        true_names: a.true_names,
+        true_profiles: a.true_profiles,
+        date: crate::model::Date::today_utc(),
+    };
+    let io = |p: &std::path::Path, e: std::io::Error| {
+        CliError::new(exit::IOERR, format!("{}: {e}", p.display()))
+    };
+    let alerts =
+        gen::alerts(&spec).map_err(|e| CliError::new(exit::SOFTWARE, format!("generator: {e}")))?;
+    let ap = a.out.join("alerts.jsonl");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&ap).map_err(|e| io(&ap, e))?);
+    for al in &alerts {
+        let line =
+            serde_json::to_string(al).map_err(|e| CliError::new(exit::SOFTWARE, e.to_string()))?;
+        writeln!(w, "{line}").map_err(|e| io(&ap, e))?;
+    }
+    w.flush().map_err(|e| io(&ap, e))?;
+    let mp = a.out.join(format!("manifest.{}", a.format.as_str()));
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&mp).map_err(|e| io(&mp, e))?);
+    let truth = gen::write_manifest(&spec, &alerts, &mut w, a.format).map_err(|e| io(&mp, e))?;
+    w.flush().map_err(|e| io(&mp, e))?;
+    let tp = a.out.join("truth.csv");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&tp).map_err(|e| io(&tp, e))?);
+    writeln!(w, "reference,case_reference,kind,variant").map_err(|e| io(&tp, e))?;
+    for t in &truth {
+        let kind = serde_json::to_value(t.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        writeln!(
+            w,
+            "{},{},{},{}",
+            t.reference, t.case_reference, kind, t.variant
+        )
+        .map_err(|e| io(&tp, e))?;
+    }
+    w.flush().map_err(|e| io(&tp, e))?;
+    println!(
+        "wrote {} alerts to {}, {} manifest lines to {}, {} seeded matches to {}",
+        alerts.len(),
+        ap.display(),
+        a.lines,
+        mp.display(),
+        truth.len(),
+        tp.display()
+    );
+    Ok(())
+}

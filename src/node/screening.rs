@@ -1,0 +1,503 @@
+//! Screening on the node: the engine over the alerts the node holds, the `Screen` stream,
+//! hits shared as signed records, outcomes, the hit list and the report.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tonic::Status;
+use tracing::{info, warn};
+
+use super::{IssueError, Node};
+use crate::model::{Date, Note, OutcomeResult, ShortText, Substance, Text};
+use crate::pb;
+use crate::record::{Hit, MatchedField, Outcome, Record, RecordId, RecordKind};
+use crate::screen::{self, report, BlockResult, Engine, Format, LineHit, Options, ScreenAlert};
+use crate::store::{IndexKind, StoreError};
+
+impl Node {
+    /// The screening engine over every active alert valid today, rebuilt when the log has
+    /// grown, the day has changed or name matching is switched.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub async fn screen_engine(&self, names: bool) -> Result<Arc<Engine>, StoreError> {
+        let len = self.store.log_len()?;
+        let today = Date::today_utc();
+        if let Ok(c) = self.screen_cache.lock() {
+            if let Some((l, d, n, e)) = c.as_ref() {
+                if *l == len && *d == today && *n == names {
+                    return Ok(e.clone());
+                }
+            }
+        }
+        let store = self.store.clone();
+        let engine = tokio::task::spawn_blocking(move || -> Result<Engine, StoreError> {
+            let alerts = store
+                .active_alert_versions()?
+                .into_iter()
+                .map(|(id, origin, alert)| ScreenAlert { id, origin, alert })
+                .collect();
+            Ok(Engine::build(alerts, today, Options { names }))
+        })
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("engine build task: {e}")))??;
+        let engine = Arc::new(engine);
+        if let Ok(mut c) = self.screen_cache.lock() {
+            *c = Some((len, today, names, engine.clone()));
+        }
+        Ok(engine)
+    }
+}
+
+/// Truncates to at most `max` characters.
+fn cut(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+fn matched_fields(m: &[screen::Evidence]) -> Vec<pb::MatchedField> {
+    m.iter()
+        .map(|e| pb::MatchedField {
+            field: e.field.to_owned(),
+            value: e.value.clone(),
+            reason: e.reason.clone(),
+        })
+        .collect()
+}
+
+/// Signs and stores one hit (or finds the one already shared for this line and alert).
+async fn share(node: &Node, engine: &Engine, h: &LineHit) -> Result<(RecordId, bool), Status> {
+    let a = engine.alert(h.hit.alert);
+    let key = format!("{}/{}", a.id.to_hex(), h.reference);
+    for id in node
+        .store
+        .lookup(IndexKind::HitReference, &key)
+        .map_err(internal)?
+    {
+        if let Some(e) = node.store.get(&id).map_err(internal)? {
+            if e.record().map_err(internal)?.origin == *node.origin() {
+                return Ok((id, true));
+            }
+        }
+    }
+    let matched = h
+        .hit
+        .matched
+        .iter()
+        .filter_map(|e| {
+            Some(MatchedField {
+                field: ShortText::parse(&cut(e.field, 64)).ok()?,
+                value: Text::parse(&cut(&e.value, 256)).ok()?,
+                reason: ShortText::parse(&cut(&e.reason, 64)).ok()?,
+            })
+        })
+        .collect();
+    let hit = Hit {
+        alert_id: a.id,
+        alert_origin: a.origin.clone(),
+        score: h.hit.score.min(1000),
+        matched,
+        subject_reference: ShortText::parse(&cut(&h.reference, 64))
+            .map_err(|e| Status::invalid_argument(format!("reference: {e}")))?,
+        screened_on: engine.date(),
+    };
+    let signed = node
+        .issue(RecordKind::Hit(hit))
+        .await
+        .map_err(issue_status)?;
+    Ok((signed.id, false))
+}
+
+fn issue_status(e: IssueError) -> Status {
+    match e {
+        IssueError::Store(StoreError::Rejected(r)) => Status::failed_precondition(r.to_string()),
+        e => internal(e),
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> Status {
+    Status::internal(e.to_string())
+}
+
+type Tx = mpsc::Sender<Result<pb::ScreenResponse, Status>>;
+
+async fn send(tx: &Tx, item: pb::screen_response::Item) -> bool {
+    tx.send(Ok(pb::ScreenResponse { item: Some(item) }))
+        .await
+        .is_ok()
+}
+
+/// Largest chunk accepted in a `Screen` request.
+pub const MAX_SCREEN_CHUNK: usize = 1 << 20;
+
+/// Runs one `Screen` stream: reads chunks from `input`, screens them on the blocking pool,
+/// and answers on `tx`.
+pub async fn run(
+    node: Arc<Node>,
+    engine: Arc<Engine>,
+    format: Format,
+    opts: pb::ScreenOptions,
+    mut input: tonic::Streaming<pb::ScreenRequest>,
+    tx: Tx,
+) {
+    let (chunk_tx, mut chunk_rx) = mpsc::channel::<Result<Vec<u8>, String>>(4);
+    // Reader of the client's stream.
+    tokio::spawn(async move {
+        loop {
+            let msg = match input.message().await {
+                Ok(Some(m)) => m,
+                Ok(None) => return,
+                Err(e) => {
+                    let _ = chunk_tx.send(Err(format!("client stream: {e}"))).await;
+                    return;
+                }
+            };
+            let item = match msg.item {
+                Some(pb::screen_request::Item::Chunk(c)) if c.len() <= MAX_SCREEN_CHUNK => Ok(c),
+                Some(pb::screen_request::Item::Chunk(c)) => Err(format!(
+                    "chunk: {} bytes; at most {MAX_SCREEN_CHUNK} per message",
+                    c.len()
+                )),
+                _ => Err("only the first message may carry options".to_owned()),
+            };
+            let stop = item.is_err();
+            if chunk_tx.send(item).await.is_err() || stop {
+                return;
+            }
+        }
+    });
+    let (res_tx, mut res_rx) = mpsc::channel::<BlockResult>(4);
+    let stop_on_bad = opts.stop_on_bad_line;
+    let eng = engine.clone();
+    let worker = tokio::task::spawn_blocking(move || {
+        let chunks = std::iter::from_fn(move || chunk_rx.blocking_recv());
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        screen::screen_stream(&eng, format, chunks, threads, |_, mut r| {
+            let mut go_on = true;
+            if stop_on_bad {
+                if let Some(first_bad) = r.bad.first().map(|b| b.line) {
+                    r.hits.retain(|h| h.line < first_bad);
+                    r.bad.truncate(1);
+                    go_on = false;
+                }
+            }
+            res_tx.blocking_send(r).is_ok() && go_on
+        })
+    });
+    let (mut lines, mut bytes, mut hits, mut shared) = (0u64, 0u64, 0u64, 0u64);
+    while let Some(r) = res_rx.recv().await {
+        lines += r.lines;
+        bytes += r.bytes;
+        for b in &r.bad {
+            let item = pb::screen_response::Item::BadLine(pb::BadLineInfo {
+                line: b.line,
+                field: b.field.clone(),
+                message: b.message.clone(),
+            });
+            if !send(&tx, item).await {
+                return;
+            }
+        }
+        for h in &r.hits {
+            hits += 1;
+            let a = engine.alert(h.hit.alert);
+            let (hit_id, already) = if opts.share {
+                match share(&node, &engine, h).await {
+                    Ok((id, already)) => {
+                        shared += u64::from(!already);
+                        (id.to_hex(), already)
+                    }
+                    Err(e) => {
+                        warn!(error = %e, line = h.line, "hit not shared");
+                        let _ = tx.send(Err(e)).await;
+                        return;
+                    }
+                }
+            } else {
+                (String::new(), false)
+            };
+            let item = pb::screen_response::Item::Hit(pb::ScreenHit {
+                line: h.line,
+                reference: h.reference.clone(),
+                alert_id_hex: a.id.to_hex(),
+                alert_origin: Some(pb::Origin {
+                    country: a.origin.country.to_string(),
+                    node: a.origin.node.to_string(),
+                }),
+                alert_title: a.alert.title.to_string(),
+                route: a.alert.route_name().to_owned(),
+                score: h.hit.score,
+                matched: matched_fields(&h.hit.matched),
+                hit_id_hex: hit_id,
+                already_shared: already,
+            });
+            if !send(&tx, item).await {
+                return;
+            }
+        }
+        let progress =
+            pb::screen_response::Item::Progress(pb::ScreenProgress { lines, bytes, hits });
+        if !send(&tx, progress).await {
+            return;
+        }
+    }
+    let summary = match worker.await {
+        Ok(Ok(s)) => s,
+        Ok(Err(screen::StreamError::Input(b))) => {
+            let _ = tx.send(Err(Status::invalid_argument(b.to_string()))).await;
+            return;
+        }
+        Ok(Err(e)) => {
+            let _ = tx.send(Err(Status::invalid_argument(e.to_string()))).await;
+            return;
+        }
+        Err(e) => {
+            let _ = tx.send(Err(internal(e))).await;
+            return;
+        }
+    };
+    info!(
+        lines = summary.lines,
+        hits,
+        shared,
+        bad = summary.bad_lines,
+        "screened"
+    );
+    let _ = send(
+        &tx,
+        pb::screen_response::Item::Summary(pb::ScreenSummary {
+            kind: summary
+                .kind
+                .map(|k| k.as_str().to_owned())
+                .unwrap_or_default(),
+            lines: summary.lines,
+            bad_lines: summary.bad_lines,
+            hits,
+            shared,
+            alerts: engine.len() as u64,
+            alerts_not_valid: engine.skipped_not_valid() as u64,
+            date: engine.date().to_string(),
+            stopped: summary.stopped,
+            names: engine.names_enabled(),
+            bytes: summary.bytes,
+        }),
+    )
+    .await;
+}
+
+/// Records the outcome of an inspection after one of this node's hits.
+///
+/// # Errors
+/// Unknown hit, a hit of another desk, bad fields.
+pub async fn record_outcome(
+    node: &Node,
+    hit: RecordId,
+    req: &pb::RecordOutcomeRequest,
+) -> Result<crate::record::SignedRecord, Status> {
+    let entry = node
+        .store
+        .get(&hit)
+        .map_err(internal)?
+        .ok_or_else(|| Status::not_found(format!("no record {hit}")))?;
+    let rec = entry.record().map_err(internal)?;
+    let RecordKind::Hit(h) = rec.kind else {
+        return Err(Status::invalid_argument(format!(
+            "hit: {hit} is a {}, not a hit",
+            rec.kind.name()
+        )));
+    };
+    if rec.origin != *node.origin() {
+        return Err(Status::failed_precondition(format!(
+            "hit {hit} was raised by {}: only the desk that screened and inspected records its outcome",
+            rec.origin
+        )));
+    }
+    let result = OutcomeResult::parse(&req.result).map_err(|e| {
+        Status::invalid_argument(format!("result: {e} (one of {})", OutcomeResult::names()))
+    })?;
+    let substance = match req.substance.as_str() {
+        "" => None,
+        s => Some(Substance::parse(s).map_err(|e| {
+            Status::invalid_argument(format!("substance: {e} (one of {})", Substance::names()))
+        })?),
+    };
+    if result == OutcomeResult::Seized && (substance.is_none() || req.quantity_grams == 0) {
+        return Err(Status::invalid_argument(
+            "substance, quantity: a seizure names the substance and a quantity above 0",
+        ));
+    }
+    if result != OutcomeResult::Seized && req.quantity_grams != 0 {
+        return Err(Status::invalid_argument(
+            "quantity: only a seizure has a quantity",
+        ));
+    }
+    if req.quantity_grams > crate::model::MAX_WEIGHT_GRAMS {
+        return Err(Status::invalid_argument("quantity: at most 1,000,000 kg"));
+    }
+    let note = match req.note.as_str() {
+        "" => None,
+        n => Some(Note::parse(n).map_err(|e| Status::invalid_argument(format!("note: {e}")))?),
+    };
+    node.issue(RecordKind::Outcome(Outcome {
+        hit_id: hit,
+        alert_origin: h.alert_origin,
+        result,
+        substance,
+        quantity_grams: req.quantity_grams,
+        note,
+    }))
+    .await
+    .map_err(issue_status)
+}
+
+fn origin_pb(o: &crate::record::Origin) -> pb::Origin {
+    pb::Origin {
+        country: o.country.to_string(),
+        node: o.node.to_string(),
+    }
+}
+
+/// Hits on this node's alerts and hits it raised, newest first, with outcomes.
+///
+/// # Errors
+/// Storage failure.
+pub fn list_hits(node: &Node) -> Result<Vec<pb::HitInfo>, StoreError> {
+    let me = node.origin();
+    let mut out = Vec::new();
+    for e in node.store.iter() {
+        let e = e?;
+        let rec = e.record()?;
+        let RecordKind::Hit(h) = &rec.kind else {
+            continue;
+        };
+        if rec.origin != *me && h.alert_origin != *me {
+            continue;
+        }
+        let title = match node.store.get(&h.alert_id)? {
+            Some(a) => a
+                .record()?
+                .kind
+                .alert()
+                .map(|a| a.title.to_string())
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        let mut outcomes = Vec::new();
+        for oid in node.store.lookup(IndexKind::OutcomeOfHit, &e.id.to_hex())? {
+            let Some(oe) = node.store.get(&oid)? else {
+                continue;
+            };
+            let orec = oe.record()?;
+            if let RecordKind::Outcome(o) = &orec.kind {
+                outcomes.push(pb::OutcomeInfo {
+                    id_hex: oid.to_hex(),
+                    result: o.result.as_str().to_owned(),
+                    substance: o
+                        .substance
+                        .map(|s| s.as_str().to_owned())
+                        .unwrap_or_default(),
+                    quantity_grams: o.quantity_grams,
+                    note: o.note.as_ref().map(|n| n.to_string()).unwrap_or_default(),
+                    created_at_ms: orec.created_at_ms,
+                });
+            }
+        }
+        outcomes.sort_by_key(|o| o.created_at_ms);
+        out.push(pb::HitInfo {
+            id_hex: e.id.to_hex(),
+            screened_by: Some(origin_pb(&rec.origin)),
+            alert_id_hex: h.alert_id.to_hex(),
+            alert_origin: Some(origin_pb(&h.alert_origin)),
+            alert_title: title,
+            score: h.score,
+            matched: h
+                .matched
+                .iter()
+                .map(|m| pb::MatchedField {
+                    field: m.field.to_string(),
+                    value: m.value.to_string(),
+                    reason: m.reason.to_string(),
+                })
+                .collect(),
+            subject_reference: h.subject_reference.to_string(),
+            screened_on: h.screened_on.to_string(),
+            created_at_ms: rec.created_at_ms,
+            outcomes,
+        });
+    }
+    out.sort_by_key(|h| std::cmp::Reverse(h.created_at_ms));
+    Ok(out)
+}
+
+/// The report over every stored record.
+///
+/// # Errors
+/// Storage failure.
+pub fn report(node: &Node, since: Option<Date>) -> Result<pb::ReportResponse, StoreError> {
+    let mut records: Vec<(RecordId, Record)> = Vec::new();
+    for e in node.store.iter() {
+        let e = e?;
+        let r = e.record()?;
+        records.push((e.id, r));
+    }
+    let r = report::build(&records, since);
+    let rows = |v: &[report::Row]| -> Vec<pb::ReportRow> {
+        v.iter()
+            .map(|x| pb::ReportRow {
+                key: x.key.clone(),
+                alerts: x.alerts,
+                hits: x.hits,
+                outcomes: x.outcomes,
+                seizures: x.seizures,
+                seized_grams: x.seized_grams,
+            })
+            .collect()
+    };
+    Ok(pb::ReportResponse {
+        since: r.since.clone().unwrap_or_default(),
+        by_partner: rows(&r.by_partner),
+        by_route: rows(&r.by_route),
+        by_substance: rows(&r.by_substance),
+        sources: r
+            .sources
+            .iter()
+            .map(|s| pb::SourcePrecision {
+                source: s.source.clone(),
+                hits: s.hits,
+                with_outcome: s.with_outcome,
+                seizures: s.seizures,
+            })
+            .collect(),
+    })
+}
+
+/// Converts a report received over the Admin API back for rendering.
+pub fn report_from_pb(r: &pb::ReportResponse) -> report::Report {
+    let rows = |v: &[pb::ReportRow]| -> Vec<report::Row> {
+        v.iter()
+            .map(|x| report::Row {
+                key: x.key.clone(),
+                alerts: x.alerts,
+                hits: x.hits,
+                outcomes: x.outcomes,
+                seizures: x.seizures,
+                seized_grams: x.seized_grams,
+            })
+            .collect()
+    };
+    report::Report {
+        since: (!r.since.is_empty()).then(|| r.since.clone()),
+        by_partner: rows(&r.by_partner),
+        by_route: rows(&r.by_route),
+        by_substance: rows(&r.by_substance),
+        sources: r
+            .sources
+            .iter()
+            .map(|s| report::Source {
+                source: s.source.clone(),
+                hits: s.hits,
+                with_outcome: s.with_outcome,
+                seizures: s.seizures,
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,715 @@
+//! Synthetic alerts and Korea-bound cargo manifests with ground truth, for measuring recall,
+//! precision and speed (`kdesk gen`, `kdesk bench screen`).
+//!
+//! Deterministic for a seed. Alerts and background lines draw identifiers from disjoint
+//! serial ranges, so a background line never carries an alert's identifier by chance; names
+//! are built from syllables so that they are as varied as real ones, and background goods
+//! descriptions never use the words profiles look for. Seeded lines copy an alert's
+//! identifier, or its consignee under a variant (transliteration, swapped order, a typo, a
+//! different legal form, another romanisation), or fit a profile; the truth lists them.
+
+use std::io::Write;
+
+use serde_json::json;
+
+use super::manifest::{csv_field, Format, CARGO_COLUMNS};
+use crate::model::{Alert, CargoRoute, ContainerNumber, Date, ImoNumber, PostalItemId, Subject};
+
+/// What to generate.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    /// Alerts.
+    pub alerts: usize,
+    /// Manifest lines.
+    pub lines: usize,
+    /// Seed.
+    pub seed: u64,
+    /// Lines copying an alert identifier.
+    pub true_identifiers: usize,
+    /// Lines carrying a variant of an alert's consignee name.
+    pub true_names: usize,
+    /// Lines fitting a profile.
+    pub true_profiles: usize,
+    /// Screening date (alerts are valid around it, arrivals follow it).
+    pub date: Date,
+}
+
+/// Kind of seeded match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TruthKind {
+    /// An alert identifier on the line.
+    Identifier,
+    /// A variant of an alert's consignee name.
+    NameVariant,
+    /// A consignment that fits a profile.
+    Profile,
+}
+
+/// One seeded match.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Truth {
+    /// Line reference.
+    pub reference: String,
+    /// `case_reference` of the alert it must match.
+    pub case_reference: String,
+    /// Kind.
+    pub kind: TruthKind,
+    /// How the line was made (`container`, `typo`, `swapped-order`, ...).
+    pub variant: &'static str,
+}
+
+/// A small, fast, seedable generator (SplitMix64).
+#[derive(Clone)]
+pub struct Rng {
+    state: u64,
+    /// When set, the next identifier drawn uses this index as its serial (alerts).
+    unique: Option<u64>,
+}
+
+impl Rng {
+    /// Seeded generator.
+    pub fn new(seed: u64) -> Self {
+        Self {
+            state: seed ^ 0x6a09_e667_f3bc_c908,
+            unique: None,
+        }
+    }
+    /// Next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `0..n` (n > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+    /// One of `items`.
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+    /// True with probability `p`.
+    pub fn chance(&mut self, p: f64) -> bool {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= p
+    }
+}
+
+const SYLLABLES: &[&str] = &[
+    "ka", "ri", "to", "na", "mi", "su", "ha", "le", "do", "van", "lin", "som", "chai", "pra",
+    "wat", "tan", "hoa", "ngo", "bin", "dar", "mor", "vel", "sen", "kor", "ta", "ban", "pho",
+    "rit", "sak", "gun", "jin", "min", "seo", "hyun", "dae", "tek", "lum", "zen", "qua", "rel",
+    "fin", "gar", "hol", "ish", "jor", "kel", "mas", "nor", "ost", "pel", "quin", "ros", "sal",
+    "tor", "ur", "vik", "wen", "yar", "zol", "bel",
+];
+const VIET_WORDS: &[&str] = &[
+    "Hoàng", "Phát", "Thịnh", "Đông", "Minh", "Long", "Việt", "Hưng", "Thành", "Phú", "Quang",
+    "Đức", "Tâm", "An", "Bình", "Nguyễn", "Trần", "Phạm", "Lê", "Vũ",
+];
+const KOREAN_FAMILY: &[(&str, &str)] = &[
+    ("Lee", "Yi"),
+    ("Park", "Pak"),
+    ("Choi", "Choe"),
+    ("Jung", "Jeong"),
+    ("Kim", "Gim"),
+    ("Kang", "Gang"),
+    ("Yoon", "Yun"),
+    ("Shin", "Sin"),
+];
+const COMPANY_KINDS: &[&str] = &[
+    "Trading",
+    "Logistics",
+    "Import Export",
+    "Foods",
+    "Chemicals",
+    "Textiles",
+    "Electronics",
+    "Cosmetics",
+    "Pharma",
+    "Agro",
+    "Marine",
+    "Express",
+];
+const LEGAL_FORMS: &[(&str, &str)] = &[
+    ("Co., Ltd.", "Company Limited"),
+    ("Ltd", "Limited"),
+    ("Sdn Bhd", "Sdn. Bhd."),
+    ("Corp.", "Corporation"),
+    ("B.V.", "BV"),
+    ("Inc.", "Incorporated"),
+];
+const GOODS: &[&str] = &[
+    "cotton t-shirts",
+    "frozen shrimp",
+    "rubber gloves",
+    "ceramic tiles",
+    "laptop batteries",
+    "dried mango",
+    "auto parts",
+    "furniture",
+    "rice noodles",
+    "plastic toys",
+    "steel pipes",
+    "fresh bananas",
+    "coffee beans",
+    "canned tuna",
+    "printer toner",
+    "shoes",
+    "handbags",
+    "instant coffee",
+    "garden tools",
+    "cosmetics samples",
+    "books",
+    "phone cases",
+];
+/// Words only profiles and the lines seeded to fit them use.
+const PROFILE_WORDS: &[&str] = &[
+    "kratom",
+    "slimming",
+    "ephedra",
+    "detox",
+    "herbal",
+    "anaesthetic",
+    "sedative",
+    "diet",
+    "bathsalts",
+    "nootropic",
+    "painrelief",
+    "energy",
+];
+const COUNTRIES: &[&str] = &[
+    "TH", "VN", "MY", "US", "NL", "KH", "LA", "CA", "DE", "FR", "EC", "CN",
+];
+const PORTS: &[(&str, &str)] = &[
+    ("TH", "THBKK"),
+    ("VN", "VNSGN"),
+    ("MY", "MYPKG"),
+    ("US", "USLAX"),
+    ("NL", "NLRTM"),
+    ("KH", "KHPNH"),
+    ("LA", "LAVTE"),
+    ("CA", "CAVAN"),
+    ("DE", "DEHAM"),
+    ("FR", "FRLEH"),
+    ("EC", "ECGYE"),
+    ("CN", "CNSHA"),
+];
+const KR_PORTS: &[&str] = &["KRPUS", "KRINC", "KRKAN", "KRPTK"];
+const HS: &[&str] = &[
+    "6109", "0306", "4015", "6907", "8507", "0804", "8708", "9403", "1902", "9503", "3004", "2106",
+    "1211", "3304",
+];
+const OWNERS: &[&str] = &[
+    "CSQU", "MSKU", "MSCU", "HLXU", "TGHU", "OOLU", "CMAU", "EGHU",
+];
+
+fn word(rng: &mut Rng) -> String {
+    let n = 2 + rng.below(2);
+    let mut w = String::new();
+    for _ in 0..n {
+        let syl: &&str = rng.pick(SYLLABLES);
+        w.push_str(syl);
+    }
+    let mut c = w.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => w,
+    }
+}
+
+/// A serial number in the given half of `0..2*span` (0: alerts, 1: background). Alerts pass
+/// their own index (`Some(i)`), so no two alerts share an identifier.
+fn serial(rng: &mut Rng, half: u64, span: u64, unique: Option<u64>) -> u64 {
+    half * span + unique.map_or_else(|| rng.next_u64() % span, |i| i % span)
+}
+
+/// A valid ISO 6346 container number.
+fn container(rng: &mut Rng, half: u64) -> String {
+    let unique = rng.unique.take();
+    let owner = rng.pick(OWNERS);
+    let serial = serial(rng, half, 500_000, unique);
+    for d in 0..10 {
+        if let Ok(c) = ContainerNumber::parse(&format!("{owner}{serial:06}{d}")) {
+            return c.to_string();
+        }
+    }
+    format!("{owner}{serial:06}0")
+}
+
+fn postal(rng: &mut Rng, half: u64) -> String {
+    let unique = rng.unique.take();
+    let serial = serial(rng, half, 50_000_000, unique);
+    let cc = rng.pick(COUNTRIES);
+    for d in 0..10 {
+        if let Ok(p) = PostalItemId::parse(&format!("RR{serial:08}{d}{cc}")) {
+            return p.to_string();
+        }
+    }
+    format!("RR{serial:08}0{cc}")
+}
+
+fn awb(rng: &mut Rng, half: u64) -> String {
+    let unique = rng.unique.take();
+    let prefix = rng.pick(&["180", "988", "618", "297"]);
+    let serial7 = serial(rng, half, 5_000_000, unique);
+    format!("{prefix}{serial7:07}{}", serial7 % 7)
+}
+
+fn tracking(rng: &mut Rng, half: u64) -> String {
+    let unique = rng.unique.take();
+    format!("EX{:011}", serial(rng, half, 10_000_000_000, unique))
+}
+
+fn imo(rng: &mut Rng, half: u64) -> String {
+    let base = 900_000 + half * 50_000 + rng.below(50_000) as u64;
+    for d in 0..10 {
+        if let Ok(i) = ImoNumber::parse(&format!("{base}{d}")) {
+            return i.to_string();
+        }
+    }
+    format!("{base}0")
+}
+
+/// A consignee: (name as the alert writes it, address, country).
+fn consignee(rng: &mut Rng) -> (String, String, String) {
+    let country = rng.pick(&["KR", "KR", "KR", "VN", "TH", "MY"]).to_string();
+    let name = match rng.below(4) {
+        0 => {
+            let (f, _) = rng.pick(KOREAN_FAMILY);
+            format!("{f} {} {}", word(rng), word(rng))
+        }
+        1 => format!(
+            "{} {} {} {}",
+            rng.pick(VIET_WORDS),
+            word(rng),
+            rng.pick(COMPANY_KINDS),
+            rng.pick(LEGAL_FORMS).0
+        ),
+        _ => format!(
+            "{} {} {} {}",
+            word(rng),
+            word(rng),
+            rng.pick(COMPANY_KINDS),
+            rng.pick(LEGAL_FORMS).0
+        ),
+    };
+    let address = format!(
+        "{} {}-ro, {}-gu, {}",
+        1 + rng.below(300),
+        word(rng),
+        word(rng),
+        rng.pick(&["Seoul", "Busan", "Incheon", "Daegu", "Gwangju"])
+    );
+    (name, address, country)
+}
+
+/// The alerts, each with a unique `case_reference` `GEN-nnnnnn`.
+///
+/// # Errors
+/// A generated document breaks an alert rule (a bug in the generator).
+pub fn alerts(spec: &Spec) -> Result<Vec<Alert>, crate::model::FieldError> {
+    let mut rng = Rng::new(spec.seed);
+    let from = spec.date.plus_days(-30).to_string();
+    let until = spec.date.plus_days(300).to_string();
+    let mut out = Vec::with_capacity(spec.alerts);
+    for i in 0..spec.alerts {
+        let case = format!("GEN-{i:06}");
+        let (cc, port) = *rng.pick(PORTS);
+        let subject = if i % 100 == 7 {
+            // About 1 in 100: a profile.
+            let route = rng.pick(&["express", "postal", "air-cargo"]).to_string();
+            json!({"profile": {
+                "routes": [route],
+                "origin_countries": [cc],
+                "hs_prefixes": [rng.pick(HS)],
+                "keywords": [rng.pick(PROFILE_WORDS)],
+                "max_weight_kg": 5 + rng.below(30),
+            }})
+        } else {
+            let (name, address, country) = consignee(&mut rng);
+            let with_party = rng.chance(0.35);
+            let party = json!({"name": name, "address": address, "country": country});
+            rng.unique = Some(i as u64);
+            let mut cargo = match rng.below(5) {
+                0 | 1 => json!({"route": "sea-container",
+                    "container_numbers": [container(&mut rng, 0)],
+                    "transport_document": {"type": "bill-of-lading", "number": format!("BL{:010}", rng.next_u64() % 5_000_000_000)},
+                    "vessel_imo": if rng.chance(0.05) { imo(&mut rng, 0) } else { String::new() }}),
+                2 => json!({"route": "air-cargo",
+                    "transport_document": {"type": "air-waybill", "number": awb(&mut rng, 0)}}),
+                3 => json!({"route": "express", "express_tracking_number": tracking(&mut rng, 0)}),
+                _ => json!({"route": "postal", "postal_item_id": postal(&mut rng, 0)}),
+            };
+            if let Some(o) = cargo.as_object_mut() {
+                if o.get("vessel_imo").and_then(|v| v.as_str()) == Some("") {
+                    o.remove("vessel_imo");
+                }
+                if with_party {
+                    o.insert("consignee".into(), party);
+                }
+                o.insert("loading_country".into(), json!(cc));
+                o.insert("loading_port".into(), json!(port));
+            }
+            json!({ "cargo": cargo })
+        };
+        let doc = json!({
+            "title": format!("Synthetic alert {case}"),
+            "subject": subject,
+            "substances": [rng.pick(&["cocaine", "methamphetamine", "ketamine", "narcotic-pharmaceuticals", "precursor-chemicals"])],
+            "risk": rng.pick(&["medium", "high", "critical"]),
+            "validity": {"valid_from": from, "valid_until": until},
+            "distribution": {"all_partners": true},
+            "handling": {"tlp": "amber"},
+            "case_reference": case,
+        });
+        out.push(Alert::from_json(&doc.to_string()).map_err(|e| e.within(&case))?);
+    }
+    Ok(out)
+}
+
+/// One manifest line: values by column name.
+#[derive(Default)]
+struct Row(Vec<(&'static str, String)>);
+
+impl Row {
+    fn set(&mut self, k: &'static str, v: impl Into<String>) {
+        let v = v.into();
+        match self.0.iter_mut().find(|(c, _)| *c == k) {
+            Some(slot) => slot.1 = v,
+            None => self.0.push((k, v)),
+        }
+    }
+    fn write(&self, w: &mut impl Write, format: Format) -> std::io::Result<()> {
+        match format {
+            Format::Csv => {
+                let mut first = true;
+                for c in CARGO_COLUMNS {
+                    if !first {
+                        w.write_all(b",")?;
+                    }
+                    first = false;
+                    if let Some((_, v)) = self.0.iter().find(|(k, _)| k == c) {
+                        w.write_all(csv_field(v).as_bytes())?;
+                    }
+                }
+                w.write_all(b"\n")
+            }
+            Format::Jsonl => {
+                let mut m = serde_json::Map::new();
+                for (k, v) in &self.0 {
+                    if !v.is_empty() {
+                        m.insert((*k).to_owned(), json!(v));
+                    }
+                }
+                writeln!(w, "{}", serde_json::Value::Object(m))
+            }
+        }
+    }
+}
+
+fn background(rng: &mut Rng, spec: &Spec, reference: String) -> Row {
+    let mut r = Row::default();
+    r.set("reference", reference);
+    let (cc, port) = *rng.pick(PORTS);
+    let route = match rng.below(5) {
+        0 | 1 => {
+            r.set("container_numbers", container(rng, 1));
+            r.set(
+                "transport_document",
+                format!("BL{:010}", 5_000_000_000 + rng.next_u64() % 5_000_000_000),
+            );
+            if rng.chance(0.2) {
+                r.set("vessel_imo", imo(rng, 1));
+            }
+            "sea-container"
+        }
+        2 => {
+            r.set("transport_document", awb(rng, 1));
+            "air-cargo"
+        }
+        3 => {
+            r.set("tracking_number", tracking(rng, 1));
+            "express"
+        }
+        _ => {
+            r.set("postal_item_id", postal(rng, 1));
+            "postal"
+        }
+    };
+    r.set("route", route);
+    let (name, address, country) = consignee(rng);
+    r.set(
+        "shipper_name",
+        format!(
+            "{} {} {}",
+            word(rng),
+            rng.pick(COMPANY_KINDS),
+            rng.pick(LEGAL_FORMS).0
+        ),
+    );
+    r.set("shipper_country", cc);
+    r.set("consignee_name", name);
+    r.set("consignee_address", address);
+    r.set("consignee_country", country);
+    r.set("hs_code", *rng.pick(HS));
+    r.set("goods_description", *rng.pick(GOODS));
+    r.set("weight_kg", format!("{}", 1 + rng.below(20_000)));
+    r.set("loading_country", cc);
+    r.set("loading_port", port);
+    r.set("discharge_port", *rng.pick(KR_PORTS));
+    r.set(
+        "arrival_date",
+        spec.date.plus_days(rng.below(20) as i64).to_string(),
+    );
+    r
+}
+
+/// A variant of a name as another desk or a manifest clerk would type it.
+fn name_variant(rng: &mut Rng, name: &str) -> (String, &'static str) {
+    let tokens: Vec<&str> = name.split_whitespace().collect();
+    for _ in 0..8 {
+        match rng.below(5) {
+            0 if !name.is_ascii() => {
+                return (deunicode::deunicode(name).to_uppercase(), "transliteration")
+            }
+            1 if tokens.len() >= 2 => {
+                let mut t = tokens.clone();
+                t.rotate_left(1);
+                return (t.join(" "), "swapped-order");
+            }
+            2 => {
+                // One typing error in the longest token.
+                let (i, longest) = tokens
+                    .iter()
+                    .enumerate()
+                    .max_by_key(|(_, t)| t.chars().count())
+                    .map(|(i, t)| (i, t.to_string()))
+                    .unwrap_or((0, name.to_owned()));
+                let mut chars: Vec<char> = longest.chars().collect();
+                if chars.len() >= 5 {
+                    let p = 1 + rng.below(chars.len() - 2);
+                    match rng.below(3) {
+                        0 => chars.swap(p, p + 1),
+                        1 => {
+                            chars.remove(p);
+                        }
+                        _ => chars[p] = if chars[p] == 'e' { 'a' } else { 'e' },
+                    }
+                    let mut t: Vec<String> = tokens.iter().map(|s| s.to_string()).collect();
+                    t[i] = chars.into_iter().collect();
+                    return (t.join(" "), "typo");
+                }
+            }
+            3 => {
+                for (short, long) in LEGAL_FORMS {
+                    if let Some(stem) = name.strip_suffix(short) {
+                        return (format!("{stem}{long}"), "legal-form");
+                    }
+                }
+            }
+            4 => {
+                for (a, b) in KOREAN_FAMILY {
+                    if let Some(rest) = name.strip_prefix(a) {
+                        return (format!("{b}{rest}"), "romanisation");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    (name.to_uppercase(), "case")
+}
+
+/// Writes the manifest (header first for CSV) and returns the truth.
+///
+/// # Errors
+/// Writing failed.
+pub fn write_manifest(
+    spec: &Spec,
+    alerts: &[Alert],
+    w: &mut impl Write,
+    format: Format,
+) -> std::io::Result<Vec<Truth>> {
+    let mut rng = Rng::new(spec.seed.wrapping_add(1));
+    if format == Format::Csv {
+        writeln!(w, "{}", CARGO_COLUMNS.join(","))?;
+    }
+    // Which alerts can seed what.
+    let mut with_id = vec![];
+    let mut with_name = vec![];
+    let mut profiles = vec![];
+    for (i, a) in alerts.iter().enumerate() {
+        match &a.subject {
+            Subject::Cargo(c) => {
+                with_id.push(i);
+                if c.consignee.is_some() {
+                    with_name.push(i);
+                }
+            }
+            Subject::Profile(_) => profiles.push(i),
+            Subject::Traveler(_) => {}
+        }
+    }
+    // Seeded lines go to distinct random positions.
+    let mut seeded: Vec<(usize, TruthKind)> = Vec::new();
+    let mut push = |n: usize, k: TruthKind, ok: bool| {
+        if ok {
+            for _ in 0..n {
+                seeded.push((0, k));
+            }
+        }
+    };
+    push(
+        spec.true_identifiers,
+        TruthKind::Identifier,
+        !with_id.is_empty(),
+    );
+    push(
+        spec.true_names,
+        TruthKind::NameVariant,
+        !with_name.is_empty(),
+    );
+    push(spec.true_profiles, TruthKind::Profile, !profiles.is_empty());
+    let stride = (spec.lines / seeded.len().max(1)).max(1);
+    for (j, s) in seeded.iter_mut().enumerate() {
+        s.0 = j * stride + rng.below(stride);
+    }
+    seeded.sort_by_key(|s| s.0);
+    let mut truth = Vec::with_capacity(seeded.len());
+    let mut next = 0;
+    for n in 0..spec.lines {
+        let reference = format!("L{n:07}");
+        let mut row = background(&mut rng, spec, reference.clone());
+        while next < seeded.len() && seeded[next].0 < n {
+            next += 1;
+        }
+        if next < seeded.len() && seeded[next].0 == n {
+            let kind = seeded[next].1;
+            next += 1;
+            let (alert, variant) = match kind {
+                TruthKind::Identifier => {
+                    let a = &alerts[*rng.pick(&with_id)];
+                    let Subject::Cargo(c) = &a.subject else {
+                        continue;
+                    };
+                    // Clear the background identifiers: the line carries the alert's.
+                    for k in [
+                        "container_numbers",
+                        "transport_document",
+                        "tracking_number",
+                        "postal_item_id",
+                        "vessel_imo",
+                    ] {
+                        row.set(k, "");
+                    }
+                    row.set("route", c.route.as_str());
+                    let v = if let Some(x) = c.container_numbers.first() {
+                        // Officers type container numbers with spaces and dashes.
+                        let s = x.as_str();
+                        row.set(
+                            "container_numbers",
+                            format!("{} {}-{}", &s[..4], &s[4..10], &s[10..]).to_lowercase(),
+                        );
+                        "container"
+                    } else if let Some(d) = &c.transport_document {
+                        row.set("transport_document", d.number());
+                        "transport-document"
+                    } else if let Some(t) = &c.express_tracking_number {
+                        row.set("tracking_number", t.as_str());
+                        "tracking-number"
+                    } else if let Some(p) = &c.postal_item_id {
+                        row.set("postal_item_id", p.as_str().to_lowercase());
+                        "postal-item"
+                    } else {
+                        continue;
+                    };
+                    (a, v)
+                }
+                TruthKind::NameVariant => {
+                    let a = &alerts[*rng.pick(&with_name)];
+                    let Subject::Cargo(c) = &a.subject else {
+                        continue;
+                    };
+                    let Some(p) = &c.consignee else { continue };
+                    let (name, v) = name_variant(&mut rng, p.name.as_str());
+                    row.set("consignee_name", name);
+                    row.set(
+                        "consignee_address",
+                        p.address
+                            .as_ref()
+                            .map(|a| a.to_string())
+                            .unwrap_or_default(),
+                    );
+                    row.set(
+                        "consignee_country",
+                        p.country.map(|c| c.to_string()).unwrap_or_default(),
+                    );
+                    (a, v)
+                }
+                TruthKind::Profile => {
+                    let a = &alerts[*rng.pick(&profiles)];
+                    let Subject::Profile(p) = &a.subject else {
+                        continue;
+                    };
+                    let route: CargoRoute = p.routes[0];
+                    row.set("route", route.as_str());
+                    for k in [
+                        "container_numbers",
+                        "transport_document",
+                        "tracking_number",
+                        "postal_item_id",
+                        "vessel_imo",
+                    ] {
+                        row.set(k, "");
+                    }
+                    match route {
+                        CargoRoute::Express => row.set("tracking_number", tracking(&mut rng, 1)),
+                        CargoRoute::Postal => row.set("postal_item_id", postal(&mut rng, 1)),
+                        _ => row.set("transport_document", awb(&mut rng, 1)),
+                    }
+                    if let Some(cc) = p.origin_countries.first() {
+                        let port = PORTS
+                            .iter()
+                            .find(|(c, _)| *c == cc.as_str())
+                            .map_or("", |p| p.1);
+                        row.set("loading_country", cc.as_str());
+                        row.set("loading_port", port);
+                        row.set("shipper_country", cc.as_str());
+                    }
+                    if let Some(h) = p.hs_prefixes.first() {
+                        row.set(
+                            "hs_code",
+                            format!("{}{:02}", h.as_str(), rng.below(90) + 10),
+                        );
+                    }
+                    if let Some(k) = p.keywords.first() {
+                        row.set(
+                            "goods_description",
+                            format!("{} capsules, {}", k, rng.pick(GOODS)),
+                        );
+                    }
+                    let max = p.max_weight_kg.map_or(5_000, |w| w.grams());
+                    row.set(
+                        "weight_kg",
+                        format!("{:.3}", (1 + rng.below(max as usize)) as f64 / 1000.0),
+                    );
+                    (a, "profile")
+                }
+            };
+            truth.push(Truth {
+                reference,
+                case_reference: alert
+                    .case_reference
+                    .as_ref()
+                    .map(|c| c.to_string())
+                    .unwrap_or_default(),
+                kind,
+                variant,
+            });
+        }
+        row.write(w, format)?;
+    }
+    Ok(truth)
+}

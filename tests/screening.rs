@@ -1,0 +1,270 @@
+//! Screening end to end through a real `kdesk serve` process: each matcher kind, retracted
+//! and expired alerts never matching, bad lines with line numbers (skip and fail), hits shared
+//! as signed records once, outcomes, the hit list and the report with its SVG.
+//! (Delivery of hits and outcomes to the alert's origin, and only there, is exercised between
+//! three real nodes by the demo, tests/demo.rs.)
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+fn screen(
+    dir: &std::path::Path,
+    input: &std::path::Path,
+    extra: &[&str],
+) -> (i32, Vec<Value>, String) {
+    let mut args = vec![
+        "screen",
+        "--data-dir",
+        s(dir),
+        "--input",
+        s(input),
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let (code, out, err) = outcome(&run(&args));
+    let events = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    (code, events, err)
+}
+
+fn hits_of<'a>(events: &'a [Value], reference: &str) -> Vec<&'a Value> {
+    events
+        .iter()
+        .filter(|e| e["type"] == "hit" && e["reference"] == reference)
+        .collect()
+}
+
+fn fields(hit: &Value) -> Vec<String> {
+    hit["matched"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|m| m["field"].as_str().unwrap_or("").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn screening_end_to_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("kr");
+    init(&dir, "KR", "seoul");
+    let _node = Node::start(&dir);
+
+    let express = issue(
+        &dir,
+        tmp.path(),
+        &example("cargo-express-methamphetamine.json", |_| {}),
+    );
+    let express_id = express["id"].as_str().unwrap().to_owned();
+    issue(
+        &dir,
+        tmp.path(),
+        &example("traveler-air-methamphetamine.json", |_| {}),
+    );
+    issue(
+        &dir,
+        tmp.path(),
+        &example("profile-express-kratom.json", |_| {}),
+    );
+    // Retracted: the postal alert must never match.
+    let postal = issue(
+        &dir,
+        tmp.path(),
+        &example("cargo-postal-ketamine.json", |_| {}),
+    );
+    let (code, _, err) = outcome(&run(&[
+        "alert",
+        "retract",
+        "--data-dir",
+        s(&dir),
+        postal["id"].as_str().unwrap(),
+        "--reason",
+        "parcel intercepted in NL",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    // Not valid today (its window starts tomorrow; an expired window takes the same check,
+    // see the engine's unit test): the container alert must not match.
+    issue(
+        &dir,
+        tmp.path(),
+        &example("cargo-sea-container-cocaine.json", |v| {
+            let d = |n: i64| {
+                let t = time::OffsetDateTime::now_utc().date() + time::Duration::days(n);
+                format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
+            };
+            v["validity"] = serde_json::json!({"valid_from": d(1), "valid_until": d(60)});
+        }),
+    );
+
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/manifests/korea-bound-cargo.csv");
+    let (code, ev, err) = screen(&dir, &manifest, &[]);
+    assert_eq!(code, 0, "{err}");
+    // Exact identifier (tracking number typed with spaces) plus corroborated names.
+    let h = hits_of(&ev, "EXP-2026-550017");
+    assert_eq!(h.len(), 1, "{ev:?}");
+    assert_eq!(h[0]["alert_id"], express_id.as_str());
+    assert_eq!(h[0]["score"], 1000);
+    assert!(fields(h[0]).contains(&"express_tracking_number".to_owned()));
+    // Name only, other order and hyphenation, corroborated by the address.
+    let h = hits_of(&ev, "EXP-2026-550018");
+    assert_eq!(h.len(), 1, "{ev:?}");
+    assert_eq!(fields(h[0])[0], "consignee.name");
+    assert!(fields(h[0]).contains(&"consignee.address".to_owned()));
+    // Profile: route, origin, keyword, weight.
+    let h = hits_of(&ev, "EXP-2026-550019");
+    assert_eq!(h.len(), 1, "{ev:?}");
+    assert!(fields(h[0]).contains(&"profile.keywords".to_owned()));
+    // Retracted and expired alerts never match.
+    assert!(
+        hits_of(&ev, "POST-2026-0091").is_empty(),
+        "retracted alert matched"
+    );
+    assert!(
+        hits_of(&ev, "IMP-2026-118202").is_empty(),
+        "alert not valid today matched"
+    );
+    // The bad line is reported with its number and field, and the rest was screened.
+    let bad: Vec<_> = ev.iter().filter(|e| e["type"] == "bad_line").collect();
+    assert_eq!(bad.len(), 1, "{ev:?}");
+    assert_eq!(bad[0]["line"], 8);
+    assert_eq!(bad[0]["field"], "container_numbers");
+    let summary = ev.last().unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["lines"], 6);
+    assert_eq!(summary["hits"], 3);
+
+    // --on-bad-line fail: stops at line 8, exit 65.
+    let (code, ev, _) = screen(&dir, &manifest, &["--on-bad-line", "fail"]);
+    assert_eq!(code, 65);
+    assert!(ev.iter().any(|e| e["type"] == "bad_line" && e["line"] == 8));
+
+    // Passengers: document, name variant with date of birth; an impossible date reported.
+    let pax = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/manifests/passengers-TG658.jsonl");
+    let (code, ev, err) = screen(&dir, &pax, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(fields(hits_of(&ev, "TG658-12A")[0]).contains(&"document".to_owned()));
+    let variant = hits_of(&ev, "TG658-12B");
+    assert_eq!(
+        variant.len(),
+        1,
+        "Srisook ~ Srisuk with the same date of birth"
+    );
+    assert!(fields(variant[0]).contains(&"date_of_birth".to_owned()));
+    assert!(hits_of(&ev, "TG658-14C").is_empty());
+    assert!(ev
+        .iter()
+        .any(|e| e["type"] == "bad_line" && e["line"] == 4 && e["field"] == "date_of_birth"));
+
+    // An unknown column is refused before anything is screened.
+    let bad_header = write(
+        tmp.path(),
+        "bad.csv",
+        "reference,container_number\nX,CSQU3054383\n",
+    );
+    let (code, _, err) = screen(&dir, &bad_header, &[]);
+    assert_eq!(code, 65, "{err}");
+    assert!(
+        err.contains("container_number") && err.contains("unknown column"),
+        "{err}"
+    );
+
+    // --share: each hit signed once; a second run finds the same hits already shared.
+    let (code, ev, err) = screen(&dir, &manifest, &["--share"]);
+    assert_eq!(code, 0, "{err}");
+    let shared: Vec<String> = ev
+        .iter()
+        .filter(|e| e["type"] == "hit")
+        .map(|e| e["hit_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(shared.len(), 3);
+    assert!(shared.iter().all(|h| h.len() == 64));
+    let (_, ev2, _) = screen(&dir, &manifest, &["--share"]);
+    assert!(ev2
+        .iter()
+        .filter(|e| e["type"] == "hit")
+        .all(|e| e["already_shared"] == true
+            && shared.contains(&e["hit_id"].as_str().unwrap().to_owned())));
+
+    // Outcome: a seizure needs substance and quantity; then it is recorded and listed.
+    let hit = &ev
+        .iter()
+        .find(|e| e["reference"] == "EXP-2026-550017")
+        .unwrap()["hit_id"];
+    let hit = hit.as_str().unwrap();
+    let (code, _, err) = outcome(&run(&[
+        "outcome",
+        "record",
+        "--data-dir",
+        s(&dir),
+        "--hit",
+        hit,
+        "--result",
+        "seized",
+    ]));
+    assert_eq!(code, 65, "seizure without substance: {err}");
+    let (code, _, err) = outcome(&run(&[
+        "outcome",
+        "record",
+        "--data-dir",
+        s(&dir),
+        "--hit",
+        hit,
+        "--result",
+        "seized",
+        "--substance",
+        "methamphetamine",
+        "--quantity-kg",
+        "2.35",
+        "--note",
+        "tablets in toy cars",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = outcome(&run(&["hits", "list", "--data-dir", s(&dir), "--json"]));
+    assert_eq!(code, 0, "{err}");
+    let list: Vec<Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(list.len(), 3);
+    let seized = list.iter().find(|h| h["id"] == hit).unwrap();
+    assert_eq!(seized["outcomes"][0]["result"], "seized");
+    assert_eq!(seized["outcomes"][0]["quantity_grams"], 2350);
+
+    // Report: counts by partner/route/substance, precision, and an SVG.
+    let svg = tmp.path().join("report.svg");
+    let (code, out, err) = outcome(&run(&[
+        "report",
+        "--data-dir",
+        s(&dir),
+        "--json",
+        "--svg",
+        s(&svg),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let r: Value = serde_json::from_str(&out).unwrap();
+    let kr = r["by_partner"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["key"] == "KR")
+        .unwrap();
+    assert_eq!(kr["alerts"], 5);
+    assert_eq!(kr["hits"], 3);
+    assert_eq!(kr["seizures"], 1);
+    assert_eq!(kr["seized_grams"], 2350);
+    let meth = r["by_substance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["key"] == "methamphetamine")
+        .unwrap();
+    assert_eq!(meth["seizures"], 1);
+    assert_eq!(r["sources"][0]["with_outcome"], 1);
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("KR") && svg.trim_end().ends_with("</svg>"));
+}
