@@ -129,7 +129,8 @@ impl Origin {
     pub fn key_prefix(&self) -> Vec<u8> {
         origin_key_prefix(self.country.as_str(), self.node.as_str())
     }
-    fn to_pb(&self) -> pb::Origin {
+    /// Protobuf form.
+    pub fn to_pb(&self) -> pb::Origin {
         pb::Origin {
             country: self.country.to_string(),
             node: self.node.to_string(),
@@ -192,6 +193,17 @@ pub struct MatchedField {
     pub value: Text<0, 256>,
     /// Why it matched.
     pub reason: ShortText,
+}
+
+impl MatchedField {
+    /// Protobuf form.
+    pub fn to_pb(&self) -> pb::MatchedField {
+        pb::MatchedField {
+            field: self.field.to_string(),
+            value: self.value.to_string(),
+            reason: self.reason.to_string(),
+        }
+    }
 }
 
 /// A screening hit on an alert.
@@ -300,15 +312,7 @@ impl Record {
                 alert_id: h.alert_id.0.to_vec(),
                 alert_origin: Some(h.alert_origin.to_pb()),
                 score: h.score,
-                matched: h
-                    .matched
-                    .iter()
-                    .map(|m| pb::MatchedField {
-                        field: m.field.to_string(),
-                        value: m.value.to_string(),
-                        reason: m.reason.to_string(),
-                    })
-                    .collect(),
+                matched: h.matched.iter().map(MatchedField::to_pb).collect(),
                 subject_reference: h.subject_reference.to_string(),
                 screened_on: h.screened_on.to_string(),
             }),

@@ -348,11 +348,7 @@ pub(super) async fn hits(cmd: HitsCommand) -> CliResult {
     let HitsCommand::List { dir, json } = cmd;
     let mut client = crate::client::connect(&dir.data_dir).await?;
     let r = client.list_hits(pb::ListHitsRequest {}).await?.into_inner();
-    let status = crate::client::connect(&dir.data_dir)
-        .await?
-        .status(pb::StatusRequest {})
-        .await?
-        .into_inner();
+    let status = client.status(pb::StatusRequest {}).await?.into_inner();
     let me = origin_str(&status.origin);
     if json {
         let v: Vec<_> = r

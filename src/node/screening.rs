@@ -219,10 +219,7 @@ pub async fn run(
                 line: h.line,
                 reference: h.reference.clone(),
                 alert_id_hex: a.id.to_hex(),
-                alert_origin: Some(pb::Origin {
-                    country: a.origin.country.to_string(),
-                    node: a.origin.node.to_string(),
-                }),
+                alert_origin: Some(a.origin.to_pb()),
                 alert_title: a.alert.title.to_string(),
                 route: a.alert.route_name().to_owned(),
                 score: h.hit.score,
@@ -349,13 +346,6 @@ pub async fn record_outcome(
     .map_err(issue_status)
 }
 
-fn origin_pb(o: &crate::record::Origin) -> pb::Origin {
-    pb::Origin {
-        country: o.country.to_string(),
-        node: o.node.to_string(),
-    }
-}
-
 /// Hits on this node's alerts and hits it raised, newest first, with outcomes.
 ///
 /// # Errors
@@ -404,20 +394,12 @@ pub fn list_hits(node: &Node) -> Result<Vec<pb::HitInfo>, StoreError> {
         outcomes.sort_by_key(|o| o.created_at_ms);
         out.push(pb::HitInfo {
             id_hex: e.id.to_hex(),
-            screened_by: Some(origin_pb(&rec.origin)),
+            screened_by: Some(rec.origin.to_pb()),
             alert_id_hex: h.alert_id.to_hex(),
-            alert_origin: Some(origin_pb(&h.alert_origin)),
+            alert_origin: Some(h.alert_origin.to_pb()),
             alert_title: title,
             score: h.score,
-            matched: h
-                .matched
-                .iter()
-                .map(|m| pb::MatchedField {
-                    field: m.field.to_string(),
-                    value: m.value.to_string(),
-                    reason: m.reason.to_string(),
-                })
-                .collect(),
+            matched: h.matched.iter().map(MatchedField::to_pb).collect(),
             subject_reference: h.subject_reference.to_string(),
             screened_on: h.screened_on.to_string(),
             created_at_ms: rec.created_at_ms,
