@@ -78,7 +78,7 @@ fn make_desk(root: &Path, cc: &str, name: &str) -> Result<(Config, String), Stri
         .parse()
         .map_err(|e: std::net::AddrParseError| e.to_string())?;
     let (cfg, _) =
-        Config::init(&dir, country, node.clone(), Some(listen)).map_err(|e| e.to_string())?;
+        Config::init(&dir, country, node.clone(), Some(listen), 3600).map_err(|e| e.to_string())?;
     let issued = crate::pki::make_node_cert(
         &ca.cert_pem,
         &ca.key_pem,

@@ -79,6 +79,16 @@ struct ExchangeSection {
     /// Its private key (PEM, mode 0600).
     #[serde(default = "default_key")]
     key: PathBuf,
+    /// How often to fetch, check and cosign each partner's tree head (seconds, 1-3600).
+    #[serde(default = "default_witness_interval")]
+    witness_interval_seconds: u64,
+}
+
+/// Default witnessing period (seconds).
+pub const DEFAULT_WITNESS_INTERVAL_SECONDS: u64 = 30;
+
+fn default_witness_interval() -> u64 {
+    DEFAULT_WITNESS_INTERVAL_SECONDS
 }
 
 fn default_cert() -> PathBuf {
@@ -97,6 +107,8 @@ pub struct ExchangeConfig {
     pub cert: PathBuf,
     /// Node TLS key.
     pub key: PathBuf,
+    /// Witnessing period: each partner's tree head is fetched, checked and cosigned this often.
+    pub witness_interval: std::time::Duration,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -175,6 +187,17 @@ impl Config {
                     .map(|s| format!(" (at byte {})", s.start))
                     .unwrap_or_default(),
         })?;
+        if let Some(w) = file
+            .exchange
+            .as_ref()
+            .map(|e| e.witness_interval_seconds)
+            .filter(|w| !(1..=3600).contains(w))
+        {
+            return Err(ConfigError::Invalid {
+                path,
+                message: format!("exchange.witness_interval_seconds must be 1-3600, got {w}"),
+            });
+        }
         Ok(Self::resolve(data_dir, file))
     }
 
@@ -200,6 +223,7 @@ impl Config {
                 listen: e.listen,
                 cert: r(&e.cert),
                 key: r(&e.key),
+                witness_interval: std::time::Duration::from_secs(e.witness_interval_seconds),
             }),
         }
     }
@@ -214,6 +238,7 @@ impl Config {
         country: CountryCode,
         name: NodeName,
         listen: Option<std::net::SocketAddr>,
+        witness_interval_seconds: u64,
     ) -> Result<(Self, VerifyingKey), ConfigError> {
         let path = data_dir.join(CONFIG_FILE);
         if path.exists() {
@@ -233,6 +258,7 @@ impl Config {
                 listen,
                 cert: default_cert(),
                 key: default_key(),
+                witness_interval_seconds,
             }),
         };
         let cfg = Self::resolve(data_dir, file.clone());
@@ -287,6 +313,7 @@ mod tests {
             CountryCode::parse("KR").unwrap(),
             NodeName::parse("seoul").unwrap(),
             Some("127.0.0.1:0".parse().unwrap()),
+            30,
         )
         .unwrap();
         let loaded = Config::load(&dir).unwrap();
@@ -305,7 +332,8 @@ mod tests {
                 &dir,
                 CountryCode::parse("KR").unwrap(),
                 NodeName::parse("x").unwrap(),
-                None
+                None,
+                30
             ),
             Err(ConfigError::AlreadyInitialised(_))
         ));

@@ -240,6 +240,70 @@ pub struct Outcome {
     pub note: Option<Note>,
 }
 
+/// Kinds of change to a node's trust configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdminAction {
+    /// A partner registered (or its registration replaced).
+    PeerAdded,
+    /// A partner removed.
+    PeerRemoved,
+    /// A partner signing key revoked.
+    PeerKeyRevoked,
+    /// Records purged under a retention rule (reserved: kdesk does not purge yet).
+    RetentionPurge,
+}
+
+impl AdminAction {
+    /// `peer-added`, `peer-removed`, `peer-key-revoked`, `retention-purge`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::PeerAdded => "peer-added",
+            Self::PeerRemoved => "peer-removed",
+            Self::PeerKeyRevoked => "peer-key-revoked",
+            Self::RetentionPurge => "retention-purge",
+        }
+    }
+    fn to_pb(self) -> i32 {
+        (match self {
+            Self::PeerAdded => pb::AdminAction::PeerAdded,
+            Self::PeerRemoved => pb::AdminAction::PeerRemoved,
+            Self::PeerKeyRevoked => pb::AdminAction::PeerKeyRevoked,
+            Self::RetentionPurge => pb::AdminAction::RetentionPurge,
+        }) as i32
+    }
+    fn from_pb(v: i32) -> Result<Self, FieldError> {
+        match pb::AdminAction::try_from(v) {
+            Ok(pb::AdminAction::PeerAdded) => Ok(Self::PeerAdded),
+            Ok(pb::AdminAction::PeerRemoved) => Ok(Self::PeerRemoved),
+            Ok(pb::AdminAction::PeerKeyRevoked) => Ok(Self::PeerKeyRevoked),
+            Ok(pb::AdminAction::RetentionPurge) => Ok(Self::RetentionPurge),
+            _ => Err(FieldError::new(
+                "admin_event.action",
+                format!("{v} is not a known admin action"),
+            )),
+        }
+    }
+}
+
+/// Most key ids one admin event names.
+pub const MAX_EVENT_KEYS: usize = 16;
+
+/// A change to this node's trust configuration, recorded in its own log for auditors. Never
+/// sent to partners.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AdminEvent {
+    /// What changed.
+    pub action: AdminAction,
+    /// The partner concerned.
+    pub country: CountryCode,
+    /// Keys concerned (registered or revoked).
+    pub key_ids: Vec<KeyId>,
+    /// SHA-256 of the partner CA certificate (DER), when one was registered.
+    pub ca_sha256: Option<[u8; 32]>,
+    /// Endpoint, CRLs, reason.
+    pub detail: Note,
+}
+
 /// What a record says.
 #[derive(Clone, Debug, PartialEq)]
 pub enum RecordKind {
@@ -253,10 +317,12 @@ pub enum RecordKind {
     Hit(Hit),
     /// An inspection outcome.
     Outcome(Outcome),
+    /// A change to this node's trust configuration (never shared).
+    AdminEvent(AdminEvent),
 }
 
 impl RecordKind {
-    /// `alert`, `amendment`, `retraction`, `hit`, `outcome`.
+    /// `alert`, `amendment`, `retraction`, `hit`, `outcome`, `admin-event`.
     pub fn name(&self) -> &'static str {
         match self {
             Self::Alert(_) => "alert",
@@ -264,6 +330,7 @@ impl RecordKind {
             Self::Retraction(_) => "retraction",
             Self::Hit(_) => "hit",
             Self::Outcome(_) => "outcome",
+            Self::AdminEvent(_) => "admin-event",
         }
     }
     /// The alert content carried, for alerts and amendments.
@@ -277,7 +344,14 @@ impl RecordKind {
 }
 
 /// Record kind names accepted by filters.
-pub const KIND_NAMES: [&str; 5] = ["alert", "amendment", "retraction", "hit", "outcome"];
+pub const KIND_NAMES: [&str; 6] = [
+    "alert",
+    "amendment",
+    "retraction",
+    "hit",
+    "outcome",
+    "admin-event",
+];
 
 /// A checked record body.
 #[derive(Clone, Debug, PartialEq)]
@@ -323,6 +397,13 @@ impl Record {
                 substance: o.substance.map_or(0, |s| s.to_pb()),
                 quantity_grams: o.quantity_grams,
                 note: o.note.as_ref().map(|n| n.to_string()).unwrap_or_default(),
+            }),
+            RecordKind::AdminEvent(e) => Kind::AdminEvent(pb::AdminEvent {
+                action: e.action.to_pb(),
+                country: e.country.to_string(),
+                key_ids: e.key_ids.iter().map(|k| k.0.to_vec()).collect(),
+                ca_sha256: e.ca_sha256.map(|h| h.to_vec()).unwrap_or_default(),
+                detail: e.detail.to_string(),
             }),
         };
         pb::RecordBody {
@@ -420,6 +501,36 @@ impl Record {
                     "" => None,
                     n => Some(Note::parse(n).map_err(|e| e.at("outcome.note"))?),
                 },
+            }),
+            Some(Kind::AdminEvent(e)) => RecordKind::AdminEvent(AdminEvent {
+                action: AdminAction::from_pb(e.action)?,
+                country: CountryCode::parse(&e.country).map_err(|x| x.at("admin_event.country"))?,
+                key_ids: if e.key_ids.len() > MAX_EVENT_KEYS {
+                    return Err(FieldError::new(
+                        "admin_event.key_ids",
+                        format!("at most {MAX_EVENT_KEYS}"),
+                    ));
+                } else {
+                    e.key_ids
+                        .iter()
+                        .enumerate()
+                        .map(|(i, k)| {
+                            <[u8; 32]>::try_from(k.as_slice()).map(KeyId).map_err(|_| {
+                                FieldError::new(
+                                    format!("admin_event.key_ids[{i}]"),
+                                    "must be a 32-byte key id",
+                                )
+                            })
+                        })
+                        .collect::<Result<_, _>>()?
+                },
+                ca_sha256: match e.ca_sha256.len() {
+                    0 => None,
+                    _ => Some(<[u8; 32]>::try_from(e.ca_sha256.as_slice()).map_err(|_| {
+                        FieldError::new("admin_event.ca_sha256", "must be 32 bytes (SHA-256)")
+                    })?),
+                },
+                detail: Note::parse(&e.detail).map_err(|x| x.at("admin_event.detail"))?,
             }),
         };
         Ok(Self {
@@ -570,6 +681,37 @@ mod tests {
         let v = verify_envelope(&s.envelope, lookup(&key().verifying_key())).unwrap();
         assert_eq!(v.record, r);
         assert_eq!(v.id, s.id);
+    }
+
+    #[test]
+    fn admin_events_round_trip_and_bad_fields_are_named() {
+        let k = key().verifying_key();
+        let r = Record {
+            origin: Origin::parse("KR/seoul").unwrap(),
+            seq: 3,
+            created_at_ms: 1_700_000_000_000,
+            kind: RecordKind::AdminEvent(AdminEvent {
+                action: AdminAction::PeerKeyRevoked,
+                country: CountryCode::parse("TH").unwrap(),
+                key_ids: vec![KeyId::of(&k)],
+                ca_sha256: Some([7; 32]),
+                detail: Note::parse("records signed with this key are refused").unwrap(),
+            }),
+        };
+        let s = r.sign(&key());
+        assert_eq!(verify_envelope(&s.envelope, lookup(&k)).unwrap().record, r);
+        let mut body = r.to_pb();
+        if let Some(pb::record_body::Kind::AdminEvent(e)) = &mut body.kind {
+            e.key_ids[0].pop();
+        }
+        let err = Record::from_pb(&body).unwrap_err().to_string();
+        assert!(err.contains("admin_event.key_ids[0]"), "{err}");
+        let mut body = r.to_pb();
+        if let Some(pb::record_body::Kind::AdminEvent(e)) = &mut body.kind {
+            e.action = 0;
+        }
+        let err = Record::from_pb(&body).unwrap_err().to_string();
+        assert!(err.contains("admin_event.action"), "{err}");
     }
 
     #[test]

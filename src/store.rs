@@ -67,6 +67,9 @@ pub enum Rejection {
         /// ", superseded by X" or ", retracted by X".
         by: String,
     },
+    /// Admin events are only ever stored by the node they describe.
+    #[error("another node's admin event is never stored")]
+    NotOwnEvent,
     /// An amendment may not drop recipients of the version it replaces.
     #[error(
         "distribution {new} drops recipients of the current version ({old}); \
@@ -332,6 +335,32 @@ pub struct Store {
     pending: sled::Tree,
     peers: sled::Tree,
     cursors: sled::Tree,
+    witness: sled::Tree,
+}
+
+// Keys of the `witness` tree (transparency log witnessing, docs/AUDIT.md).
+const W_OWN_HEAD: u8 = 1; // 1 ‖ size (8) → this node's SignedTreeHead for that size
+const W_SEEN: u8 = 2; // 2 ‖ country (2) → a partner's last verified, consistent SignedTreeHead
+const W_MADE: u8 = 3; // 3 ‖ country ‖ size → Cosignature this node made of a partner's head
+const W_GOT: u8 = 4; // 4 ‖ size ‖ country → Cosignature a partner made of this node's head
+const W_EVIDENCE: u8 = 5; // 5 ‖ country ‖ SHA-256(presented head) → WitnessEvidence
+
+fn wkey(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
+    let mut k = vec![tag];
+    for p in parts {
+        k.extend_from_slice(p);
+    }
+    k
+}
+
+fn decode_pb<M: Message + Default>(v: &[u8], what: &str) -> Result<M, StoreError> {
+    M::decode(v).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+fn size_of_key(k: &[u8], at: usize) -> u64 {
+    k.get(at..at + 8)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map_or(0, u64::from_be_bytes)
 }
 
 /// Who produced a record handed to [`Store::ingest`].
@@ -376,6 +405,7 @@ impl Store {
             pending: db.open_tree("pending")?,
             peers: db.open_tree("peers")?,
             cursors: db.open_tree("cursors")?,
+            witness: db.open_tree("witness")?,
             db,
         })
     }
@@ -397,6 +427,152 @@ impl Store {
     pub fn flush_blocking(&self) -> Result<(), StoreError> {
         self.db.flush()?;
         Ok(())
+    }
+
+    /// This node's signed tree head for a log size, if one was signed.
+    ///
+    /// # Errors
+    /// Storage failure or damaged entry.
+    pub fn own_head(&self, size: u64) -> Result<Option<pb::SignedTreeHead>, StoreError> {
+        self.witness
+            .get(wkey(W_OWN_HEAD, &[&size.to_be_bytes()]))?
+            .map(|v| decode_pb(&v, "own tree head"))
+            .transpose()
+    }
+
+    /// Keeps this node's signed tree head for its size (the one head of that size).
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn put_own_head(&self, size: u64, sth: &pb::SignedTreeHead) -> Result<(), StoreError> {
+        self.witness.insert(
+            wkey(W_OWN_HEAD, &[&size.to_be_bytes()]),
+            sth.encode_to_vec(),
+        )?;
+        Ok(())
+    }
+
+    /// The last head of a partner this node verified as consistent.
+    ///
+    /// # Errors
+    /// Storage failure or damaged entry.
+    pub fn seen_head(&self, peer: CountryCode) -> Result<Option<pb::SignedTreeHead>, StoreError> {
+        self.witness
+            .get(wkey(W_SEEN, &[&peer.bytes()]))?
+            .map(|v| decode_pb(&v, "partner tree head"))
+            .transpose()
+    }
+
+    /// Records a partner head as verified and consistent, with this node's cosignature of it,
+    /// in one step.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn put_witnessed(
+        &self,
+        peer: CountryCode,
+        size: u64,
+        sth: &pb::SignedTreeHead,
+        cosignature: &pb::Cosignature,
+    ) -> Result<(), StoreError> {
+        let mut b = sled::Batch::default();
+        b.insert(wkey(W_SEEN, &[&peer.bytes()]), sth.encode_to_vec());
+        b.insert(
+            wkey(W_MADE, &[&peer.bytes(), &size.to_be_bytes()]),
+            cosignature.encode_to_vec(),
+        );
+        self.witness.apply_batch(b)?;
+        Ok(())
+    }
+
+    /// Cosignatures this node made of a partner's heads of at least `min_size`, newest first.
+    ///
+    /// # Errors
+    /// Storage failure or damaged entry.
+    pub fn cosignatures_made(
+        &self,
+        peer: CountryCode,
+        min_size: u64,
+        limit: usize,
+    ) -> Result<Vec<pb::Cosignature>, StoreError> {
+        let from = wkey(W_MADE, &[&peer.bytes(), &min_size.to_be_bytes()]);
+        let to = wkey(W_MADE, &[&peer.bytes(), &u64::MAX.to_be_bytes()]);
+        let mut out = vec![];
+        for kv in self.witness.range(from..=to).rev().take(limit) {
+            out.push(decode_pb(&kv?.1, "cosignature")?);
+        }
+        Ok(out)
+    }
+
+    /// Keeps a partner's cosignature of this node's head of `size`.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn put_cosignature_received(
+        &self,
+        size: u64,
+        witness: CountryCode,
+        c: &pb::Cosignature,
+    ) -> Result<(), StoreError> {
+        self.witness.insert(
+            wkey(W_GOT, &[&size.to_be_bytes(), &witness.bytes()]),
+            c.encode_to_vec(),
+        )?;
+        Ok(())
+    }
+
+    /// Partners' cosignatures of this node's heads: (size, witness country, cosignature), in
+    /// size order.
+    ///
+    /// # Errors
+    /// Storage failure or damaged entry.
+    pub fn cosignatures_received(
+        &self,
+    ) -> Result<Vec<(u64, CountryCode, pb::Cosignature)>, StoreError> {
+        let mut out = vec![];
+        for kv in self.witness.scan_prefix([W_GOT]) {
+            let (k, v) = kv?;
+            let size = size_of_key(&k, 1);
+            let cc = k
+                .get(9..11)
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .and_then(|c| CountryCode::parse(c).ok())
+                .ok_or_else(|| StoreError::Corrupt("cosignature key".into()))?;
+            out.push((size, cc, decode_pb(&v, "cosignature")?));
+        }
+        Ok(out)
+    }
+
+    /// Keeps evidence of a partner's log misbehaviour, once per `dedupe` key (the kind and the
+    /// head it contradicts: the first proof of a fork is enough). Returns whether it is new.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn put_evidence(
+        &self,
+        peer: CountryCode,
+        dedupe: &[u8],
+        e: &pb::WitnessEvidence,
+    ) -> Result<bool, StoreError> {
+        use sha2::Digest;
+        let h: [u8; 32] = sha2::Sha256::digest(dedupe).into();
+        let k = wkey(W_EVIDENCE, &[&peer.bytes(), &h]);
+        let new = self
+            .witness
+            .compare_and_swap(k, None as Option<&[u8]>, Some(e.encode_to_vec()))?
+            .is_ok();
+        Ok(new)
+    }
+
+    /// All kept evidence of partners' log misbehaviour.
+    ///
+    /// # Errors
+    /// Storage failure or damaged entry.
+    pub fn evidence(&self) -> Result<Vec<pb::WitnessEvidence>, StoreError> {
+        self.witness
+            .scan_prefix([W_EVIDENCE])
+            .map(|kv| decode_pb(&kv?.1, "witness evidence"))
+            .collect()
     }
 
     /// Stores a verified record atomically with its sequence entry, lifecycle state and index
@@ -943,6 +1119,11 @@ fn apply_one(tx: &Tx<'_>, p: &Prepared<'_>, mode: Mode) -> Result<Ingest, Abort>
                     ))))
                 }
                 None => return Err(unknown_target(&o.hit_id)),
+            }
+        }
+        RecordKind::AdminEvent(_) => {
+            if mode != Mode::Own {
+                return Err(abort(StoreError::Rejected(Rejection::NotOwnEvent)));
             }
         }
     }

@@ -68,6 +68,34 @@ impl pb::exchange_server::Exchange for RogueExchange {
         let s = tokio_stream::StreamExt::chain(tokio_stream::iter(items), tokio_stream::pending());
         Ok(Response::new(Box::pin(s)))
     }
+
+    async fn get_tree_head(
+        &self,
+        _: Request<pb::TreeHeadRequest>,
+    ) -> Result<Response<pb::SignedTreeHead>, Status> {
+        Err(Status::unimplemented("a rogue keeps no log"))
+    }
+
+    async fn get_consistency_proof(
+        &self,
+        _: Request<pb::ConsistencyProofRequest>,
+    ) -> Result<Response<pb::ProofResponse>, Status> {
+        Err(Status::unimplemented("a rogue keeps no log"))
+    }
+
+    async fn get_inclusion_proof(
+        &self,
+        _: Request<pb::InclusionProofRequest>,
+    ) -> Result<Response<pb::ProofResponse>, Status> {
+        Err(Status::unimplemented("a rogue keeps no log"))
+    }
+
+    async fn get_cosignatures(
+        &self,
+        _: Request<pb::CosignaturesRequest>,
+    ) -> Result<Response<pb::CosignaturesResponse>, Status> {
+        Ok(Response::new(pb::CosignaturesResponse::default()))
+    }
 }
 
 /// Starts a rogue partner on 127.0.0.1 (any free port) presenting `identity`, accepting the

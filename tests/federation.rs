@@ -42,6 +42,8 @@ fn desk(root: &Path, cc: &'static str, node: &str, openssl: bool) -> Desk {
         node,
         "--listen",
         "127.0.0.1:0",
+        "--witness-interval",
+        "1",
     ]);
     assert!(o.status.success(), "{:?}", outcome(&o));
     let tls = d.dir.join("tls");
@@ -165,6 +167,14 @@ fn issue(dir: &Path, tmp: &Path, json: &str) -> String {
         .as_str()
         .unwrap()
         .to_owned()
+}
+
+/// Records a node holds that are not its own admin events (changes of partners and keys).
+fn received(dir: &Path) -> Vec<Value> {
+    list(dir, &[])
+        .into_iter()
+        .filter(|r| r["kind"] != "admin-event")
+        .collect()
 }
 
 fn ids(dir: &Path, origin: &str) -> Vec<String> {
@@ -521,9 +531,9 @@ async fn forged_misdirected_duplicated_and_reordered_records_from_a_partner() {
                 .as_object()
                 .map(|m| m.values().filter_map(Value::as_u64).sum())
                 .unwrap_or(0);
-            list(&kr_dir, &[]).len() >= expected.len() && total >= 5
+            received(&kr_dir).len() >= expected.len() && total >= 5
         });
-        let stored = list(&kr_dir, &[]);
+        let stored = received(&kr_dir);
         let got: Vec<String> = stored
             .iter()
             .map(|r| r["id"].as_str().unwrap().to_owned())
@@ -722,4 +732,240 @@ fn replication_resumes_after_either_side_restarts_with_nothing_lost() {
     assert_eq!(code, 0);
     assert!(out.contains("\"revoked\":true"), "{out}");
     drop(th_node2);
+}
+
+// ------------------------------------------------------------------------------------------
+// Transparency log witnessing
+
+/// A partner's witnessing entry in `kdesk status --json`.
+fn witness_of(dir: &Path, cc: &str) -> Value {
+    status(dir)["witness"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["country"] == cc)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    let o = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+fn resign(b: &kdesk::pb::AuditBundle, key: &ed25519_dalek::SigningKey) -> Vec<u8> {
+    use ed25519_dalek::Signer;
+    use prost::Message;
+    let bundle = b.encode_to_vec();
+    let mut m = kdesk::audit::bundle::BUNDLE_CONTEXT.to_vec();
+    m.extend_from_slice(&bundle);
+    kdesk::pb::AuditBundleFile {
+        signature: key.sign(&m).to_bytes().to_vec(),
+        key_id: kdesk::record::KeyId::of(&key.verifying_key()).0.to_vec(),
+        bundle,
+    }
+    .encode_to_vec()
+}
+
+/// Checks the cosignatures TH's bundle carries, then plays TH as a dishonest exporter.
+fn bundle_carries_checked_cosignatures(th: &Desk, root: &Path, cosigned: u64) {
+    use ed25519_dalek::Signer;
+    use kdesk::audit::bundle::verify;
+    use prost::Message;
+    let b = root.join("th.bundle");
+    let (code, _, err) = outcome(&run(&[
+        "audit",
+        "export",
+        "--data-dir",
+        s(&th.dir),
+        "--out",
+        s(&b),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let bytes = std::fs::read(&b).unwrap();
+    let report = verify(&bytes, None, &|_, _| {}).expect("TH's bundle verifies");
+    assert_eq!(report.witnessed_by.get("KR"), Some(&cosigned), "{report:?}");
+
+    let key = kdesk::keys::load_signing_key(&th.dir.join("keys/signing.key")).unwrap();
+    let file = kdesk::pb::AuditBundleFile::decode(bytes.as_slice()).unwrap();
+    let orig = kdesk::pb::AuditBundle::decode(file.bundle.as_slice()).unwrap();
+    assert_eq!(orig.witnessed_heads.len(), 1);
+    let expect_fail = |what: &str, b: kdesk::pb::AuditBundle, needle: &str| {
+        let err = verify(&resign(&b, &key), None, &|_, _| {})
+            .expect_err(what)
+            .to_string();
+        assert!(err.contains(needle), "{what}: {err}");
+    };
+    // TH cannot make up KR's cosignature: signing it with its own key fails...
+    let mut forged = orig.clone();
+    let c = &mut forged.witnessed_heads[0].cosignatures[0];
+    let mut m = kdesk::audit::witness::COSIGNATURE_CONTEXT.to_vec();
+    m.extend_from_slice(&c.body);
+    c.signature = key.sign(&m).to_bytes().to_vec();
+    expect_fail("forged cosignature", forged, "cosignature does not verify");
+    // ...and so does moving KR's cosignature onto another head.
+    let mut moved = orig.clone();
+    let c = &mut moved.witnessed_heads[0].cosignatures[0];
+    let n = c.body.len() - 3;
+    c.body[n] ^= 0x01;
+    expect_fail("altered cosignature body", moved, "cosignature");
+    // A truncated consistency proof, or a history rewritten after KR saw it, fails.
+    let mut truncated = orig.clone();
+    if truncated.witnessed_heads[0]
+        .consistency_proof
+        .pop()
+        .is_some()
+    {
+        expect_fail(
+            "truncated consistency proof",
+            truncated,
+            "consistency proof",
+        );
+    }
+    let mut rewritten = orig.clone();
+    let wh = &mut rewritten.witnessed_heads[0];
+    let mut head =
+        kdesk::pb::TreeHead::decode(wh.tree_head.as_ref().unwrap().head.as_slice()).unwrap();
+    head.root[0] ^= 0xff;
+    let hb = head.encode_to_vec();
+    let mut m = kdesk::audit::bundle::TREE_HEAD_CONTEXT.to_vec();
+    m.extend_from_slice(&hb);
+    wh.tree_head = Some(kdesk::pb::SignedTreeHead {
+        signature: key.sign(&m).to_bytes().to_vec(),
+        key_id: wh.tree_head.as_ref().unwrap().key_id.clone(),
+        head: hb,
+    });
+    expect_fail(
+        "head rewritten after witnessing",
+        rewritten,
+        "consistency proof",
+    );
+    let mut none = orig.clone();
+    none.witnessed_heads[0].cosignatures.clear();
+    expect_fail("witnessed head without cosignature", none, "no cosignature");
+}
+
+#[test]
+fn partners_cosign_each_others_logs_and_catch_rollback_and_split_view() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    let kr = desk(root, "KR", "seoul", false);
+    let th = desk(root, "TH", "bangkok", false);
+    pin_port(&kr);
+    pin_port(&th);
+    let mut kr_node = Node::start(&kr.dir);
+    let mut th_node = Node::start(&th.dir);
+    let (kr_addr, th_addr) = (addr(&kr.dir), addr(&th.dir));
+    peer_add(&kr, &th, &format!("https://{th_addr}"), &[]);
+    peer_add(&th, &kr, &format!("https://{kr_addr}"), &[]);
+    let alert = |tag: String| {
+        example("cargo-express-methamphetamine.json", move |v| {
+            v["title"] = tag.into()
+        })
+    };
+    for i in 0..3 {
+        issue(&th.dir, root, &alert(format!("first {i}")));
+    }
+    // TH's log: its admin event (KR registered) and three alerts.
+    let len = status(&th.dir)["log_length"].as_u64().unwrap();
+    assert_eq!(len, 4);
+    wait_until(
+        "KR cosigned TH's head and TH collected the cosignature",
+        || {
+            witness_of(&kr.dir, "TH")["seen_size"] == len
+                && witness_of(&th.dir, "KR")["cosigned_size"] == len
+        },
+    );
+    assert!(witness_of(&kr.dir, "TH")["state"]
+        .as_str()
+        .unwrap()
+        .starts_with("ok"));
+    assert_eq!(status(&kr.dir)["witness_evidence"], 0);
+    bundle_carries_checked_cosignatures(&th, root, len);
+
+    // TH's operator backs up the database, then TH grows and KR sees it grow.
+    th_node.child.kill().unwrap();
+    th_node.child.wait().unwrap();
+    drop(th_node);
+    copy_dir(&th.dir.join("db"), &root.join("th-db-backup"));
+    let th_node = Node::start(&th.dir);
+    for i in 0..2 {
+        issue(&th.dir, root, &alert(format!("second {i}")));
+    }
+    wait_until("KR saw TH's log grow consistently", || {
+        witness_of(&kr.dir, "TH")["seen_size"] == len + 2
+    });
+
+    // Rollback: TH is restored from the backup and serves its older, smaller log.
+    drop(th_node);
+    std::fs::remove_dir_all(th.dir.join("db")).unwrap();
+    copy_dir(&root.join("th-db-backup"), &th.dir.join("db"));
+    let _th_node = Node::start(&th.dir);
+    wait_until("KR detected the rollback", || {
+        status(&kr.dir)["witness_evidence"] == 1
+    });
+    assert!(
+        witness_of(&kr.dir, "TH")["state"]
+            .as_str()
+            .unwrap()
+            .contains("ALARM: rollback"),
+        "{}",
+        witness_of(&kr.dir, "TH")
+    );
+    // Split view: the restored TH signs other records into the same positions.
+    for i in 0..2 {
+        issue(&th.dir, root, &alert(format!("rewritten {i}")));
+    }
+    wait_until("KR detected the split view", || {
+        status(&kr.dir)["witness_evidence"] == 2
+    });
+    assert_eq!(
+        witness_of(&kr.dir, "TH")["seen_size"],
+        len + 2,
+        "KR keeps the last consistent head"
+    );
+
+    // The evidence survives a restart and proves itself: two heads signed by TH's key that
+    // cannot both be true.
+    kr_node.signal_and_wait(libc::SIGTERM);
+    drop(kr_node);
+    let _kr_node = Node::start(&kr.dir);
+    let (code, out, err) = outcome(&run(&[
+        "audit",
+        "witness",
+        "--data-dir",
+        s(&kr.dir),
+        "--json",
+    ]));
+    assert_eq!(code, 1, "evidence held must fail the command: {err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let th_key = kdesk::keys::parse_public_key(&public_key(&th)).unwrap();
+    let open = |h: &Value| {
+        let sth = kdesk::pb::SignedTreeHead {
+            head: hex::decode(h["head"].as_str().unwrap()).unwrap(),
+            signature: hex::decode(h["signature"].as_str().unwrap()).unwrap(),
+            key_id: hex::decode(h["key_id"].as_str().unwrap()).unwrap(),
+        };
+        kdesk::audit::witness::open_head(&sth, &[th_key]).expect("signed by TH")
+    };
+    let mut kinds = vec![];
+    for e in v["evidence"].as_array().unwrap() {
+        let (a, b) = (open(&e["earlier"]), open(&e["presented"]));
+        match e["kind"].as_str().unwrap() {
+            "rollback" => assert!(b.size < a.size, "{e}"),
+            "split-view" => assert!(a.size == b.size && a.root != b.root, "{e}"),
+            k => panic!("unexpected evidence {k}"),
+        }
+        kinds.push(e["kind"].as_str().unwrap().to_owned());
+    }
+    kinds.sort();
+    assert_eq!(kinds, ["rollback", "split-view"]);
+    let (code, out, _) = outcome(&run(&["status", "--data-dir", s(&kr.dir)]));
+    assert_eq!(code, 0);
+    assert!(out.contains("LOG ALARM"), "{out}");
 }

@@ -152,6 +152,7 @@ pub fn export(store: &Store, req: ExportRequest<'_>) -> Result<(Vec<u8>, u64, Ha
         });
     }
     let n = entries.len() as u64;
+    let witnessed_heads = witnessed_heads(store, &ids, req.size)?;
     let bundle = pb::AuditBundle {
         version: BUNDLE_VERSION,
         exporter: Some(pb::Origin {
@@ -171,6 +172,7 @@ pub fn export(store: &Store, req: ExportRequest<'_>) -> Result<(Vec<u8>, u64, Ha
             req.now_ms,
         )),
         entries,
+        witnessed_heads,
     }
     .encode_to_vec();
     let file = pb::AuditBundleFile {
@@ -179,6 +181,48 @@ pub fn export(store: &Store, req: ExportRequest<'_>) -> Result<(Vec<u8>, u64, Ha
         bundle,
     };
     Ok((file.encode_to_vec(), n, root))
+}
+
+/// The exporter's heads that partners cosigned, up to `size`: for each witness its largest
+/// cosigned size, with every cosignature of that head and a consistency proof to `size`.
+fn witnessed_heads(
+    store: &Store,
+    ids: &[RecordId],
+    size: u64,
+) -> Result<Vec<pb::WitnessedHead>, StoreError> {
+    let received = store.cosignatures_received()?;
+    let mut latest: HashMap<CountryCode, u64> = HashMap::new();
+    for (s, w, _) in &received {
+        if *s >= 1 && *s <= size {
+            let e = latest.entry(*w).or_insert(*s);
+            *e = (*e).max(*s);
+        }
+    }
+    let mut sizes: Vec<u64> = latest.into_values().collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    if sizes.is_empty() {
+        return Ok(vec![]);
+    }
+    let leaves: Vec<Hash> = ids.iter().map(record_leaf).collect();
+    let mut out = vec![];
+    for s in sizes {
+        let Some(head) = store.own_head(s)? else {
+            continue;
+        };
+        let proof = merkle::consistency_proof(usize::try_from(s).unwrap_or(usize::MAX), &leaves)
+            .unwrap_or_default();
+        out.push(pb::WitnessedHead {
+            tree_head: Some(head),
+            cosignatures: received
+                .iter()
+                .filter(|(cs, _, _)| *cs == s)
+                .map(|(_, _, c)| c.clone())
+                .collect(),
+            consistency_proof: proof.iter().map(|h| h.to_vec()).collect(),
+        });
+    }
+    Ok(out)
 }
 
 /// A verification failure: which entry (if any) and what is wrong.
@@ -215,6 +259,9 @@ pub struct AuditReport {
     pub by_origin: std::collections::BTreeMap<String, u64>,
     /// Whether every key was found in the auditor's trust file.
     pub keys_trusted: bool,
+    /// Partners that cosigned a head of this log the bundle's tree extends: country → the
+    /// largest cosigned tree size.
+    pub witnessed_by: std::collections::BTreeMap<String, u64>,
     /// Things an auditor should know that are not failures.
     pub notes: Vec<String>,
 }
@@ -326,6 +373,13 @@ pub fn verify(
         .as_slice()
         .try_into()
         .map_err(|_| fail("tree head root is not 32 bytes"))?;
+    let witnessed_by = check_witnessed(&b, &exporter, &keys, head.size, &root, &exporter_key)?;
+    if witnessed_by.is_empty() {
+        notes.push(
+            "no partner cosignature: that this log was never rewritten rests on the exporter's word"
+                .into(),
+        );
+    }
     if b.complete && (b.entries.len() as u64 != head.size) {
         return Err(fail(format!(
             "bundle claims to be complete but holds {} entries for a log of {}: records were dropped or added",
@@ -443,8 +497,83 @@ pub fn verify(
         records: total,
         by_origin,
         keys_trusted: all_trusted && trust.is_some(),
+        witnessed_by,
         notes,
     })
+}
+
+/// Finds the exporter's key by key id, naming `what` in the failure.
+type KeyLookup<'a> = dyn Fn(&[u8], &str) -> Result<VerifyingKey, AuditFailure> + 'a;
+
+/// Checks every witnessed head: the exporter's signature, a consistency proof to the bundle's
+/// tree head, and each partner cosignature (`verify_strict` with the witness's key from the
+/// bundle).
+fn check_witnessed(
+    b: &pb::AuditBundle,
+    exporter: &Origin,
+    keys: &HashMap<KeyId, (CountryCode, VerifyingKey)>,
+    size: u64,
+    root: &Hash,
+    exporter_key: &KeyLookup<'_>,
+) -> Result<std::collections::BTreeMap<String, u64>, AuditFailure> {
+    let mut by = std::collections::BTreeMap::new();
+    for (i, w) in b.witnessed_heads.iter().enumerate() {
+        let what = format!("witnessed_heads[{i}]");
+        let sth = w
+            .tree_head
+            .as_ref()
+            .ok_or_else(|| fail(format!("{what}: carries no tree head")))?;
+        let k = exporter_key(&sth.key_id, &what)?;
+        if !check(TREE_HEAD_CONTEXT, &sth.head, &sth.signature, &k) {
+            return Err(fail(format!("{what}: tree head signature does not verify")));
+        }
+        let h = super::witness::decode_head(&sth.head).map_err(|e| fail(format!("{what}: {e}")))?;
+        if h.origin != *exporter {
+            return Err(fail(format!(
+                "{what}: tree head is {}'s, not the exporter's",
+                h.origin
+            )));
+        }
+        merkle::verify_consistency(h.size, size, &h.root, root, &w.consistency_proof).map_err(
+            |e| {
+                fail(format!(
+                    "{what} (size {}): consistency proof to the bundle's tree head (size {size}): \
+                     {e}: the log partners saw is not a prefix of this one",
+                    h.size
+                ))
+            },
+        )?;
+        if w.cosignatures.is_empty() {
+            return Err(fail(format!("{what}: carries no cosignature")));
+        }
+        for (j, c) in w.cosignatures.iter().enumerate() {
+            let cw = format!("{what}.cosignatures[{j}]");
+            let (country, vk) = super::witness::cosignature_key(c)
+                .and_then(|kid| keys.get(&kid))
+                .ok_or_else(|| {
+                    fail(format!("{cw}: signed with a key the bundle does not carry"))
+                })?;
+            let co = super::witness::open_cosignature(c, vk)
+                .map_err(|e| fail(format!("{cw} ({country}): {e}")))?;
+            if co.witness.country != *country {
+                return Err(fail(format!(
+                    "{cw}: names witness {} but is signed with a {country} key",
+                    co.witness
+                )));
+            }
+            if co.witness.country == exporter.country {
+                return Err(fail(format!(
+                    "{cw}: the exporter cannot witness its own log"
+                )));
+            }
+            if co.tree_head != sth.head {
+                return Err(fail(format!("{cw}: cosigns another tree head")));
+            }
+            let e = by.entry(country.to_string()).or_insert(h.size);
+            *e = (*e).max(h.size);
+        }
+    }
+    Ok(by)
 }
 
 fn entry_fail(i: usize, e: &pb::BundleEntry, message: impl Into<String>) -> AuditFailure {

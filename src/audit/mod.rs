@@ -7,3 +7,4 @@
 
 pub mod bundle;
 pub mod merkle;
+pub mod witness;

@@ -32,7 +32,8 @@ pub(super) enum AlertCommand {
         /// Only this origin: a country (TH) or COUNTRY/node (TH/bkk).
         #[arg(long, value_name = "ORIGIN")]
         origin: Option<String>,
-        /// Only this kind: alert, amendment, retraction, hit, outcome.
+        /// Only this kind: alert, amendment, retraction, hit, outcome, admin-event (changes of
+        /// partners and keys, kept in the log for auditors).
         #[arg(long)]
         kind: Option<String>,
         /// Only this route: traveler, express, postal, air-cargo, sea-container, ship,

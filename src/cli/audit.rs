@@ -43,6 +43,16 @@ pub(super) enum AuditCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Show witnessing: each partner's log as this node last verified and cosigned it, how far
+    /// each partner has cosigned ours, and any evidence of a partner's log rollback or split
+    /// view (two signed heads that cannot both be true). Exit 1 when evidence is held.
+    Witness {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Print JSON (evidence with both signed heads, hex).
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the node's current signed tree head.
     TreeHead {
         #[command(flatten)]
@@ -157,6 +167,14 @@ pub(super) async fn run(cmd: AuditCommand) -> CliResult {
                         for (o, n) in &r.by_origin {
                             println!("  {o}: {n}");
                         }
+                        if r.witnessed_by.is_empty() {
+                            println!("  witnesses: none (no partner cosignature in the bundle)");
+                        }
+                        for (w, size) in &r.witnessed_by {
+                            println!(
+                                "  witnessed by {w}: cosigned this log at size {size}; consistent with the tree head"
+                            );
+                        }
                         println!(
                             "  keys: {}",
                             if r.keys_trusted {
@@ -177,6 +195,63 @@ pub(super) async fn run(cmd: AuditCommand) -> CliResult {
                     }
                     Err(CliError::new(exit::FAILED, format!("audit FAILED: {f}")))
                 }
+            }
+        }
+        AuditCommand::Witness { dir, json } => {
+            let mut c = crate::client::connect(&dir.data_dir).await?;
+            let w = c.witness(pb::WitnessRequest {}).await?.into_inner();
+            let sth_json = |s: &Option<pb::SignedTreeHead>| {
+                s.as_ref().map(|s| {
+                    let h = crate::audit::witness::decode_head(&s.head).ok();
+                    json!({"size": h.as_ref().map(|h| h.size), "root": h.as_ref().map(|h| hex::encode(h.root)),
+                           "timestamp_ms": h.as_ref().map(|h| h.timestamp_ms),
+                           "head": hex::encode(&s.head), "signature": hex::encode(&s.signature),
+                           "key_id": hex::encode(&s.key_id)})
+                })
+            };
+            if json {
+                println!(
+                    "{}",
+                    json!({
+                        "partners": w.partners.iter().map(super::node::witness_json).collect::<Vec<_>>(),
+                        "evidence": w.evidence.iter().map(|e| json!({
+                            "subject": e.subject.as_ref().map(|o| format!("{}/{}", o.country, o.node)),
+                            "kind": e.kind, "detail": e.detail, "detected_at_ms": e.detected_at_ms,
+                            "earlier": sth_json(&e.earlier), "presented": sth_json(&e.presented),
+                            "consistency_proof": e.consistency_proof.iter().map(hex::encode).collect::<Vec<_>>(),
+                        })).collect::<Vec<_>>(),
+                    })
+                );
+            } else {
+                if w.partners.is_empty() {
+                    println!("no partners registered");
+                }
+                for p in &w.partners {
+                    println!("{}", super::node::witness_line(p));
+                }
+                for e in &w.evidence {
+                    println!(
+                        "EVIDENCE {} of {} at {}: {}",
+                        e.kind,
+                        e.subject
+                            .as_ref()
+                            .map(|o| format!("{}/{}", o.country, o.node))
+                            .unwrap_or_default(),
+                        super::view::rfc3339(e.detected_at_ms),
+                        e.detail
+                    );
+                }
+            }
+            if w.evidence.is_empty() {
+                Ok(())
+            } else {
+                Err(CliError::new(
+                    exit::FAILED,
+                    format!(
+                        "{} piece(s) of evidence of partner log misbehaviour held",
+                        w.evidence.len()
+                    ),
+                ))
             }
         }
         AuditCommand::TreeHead { dir, json } => {

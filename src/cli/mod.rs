@@ -211,6 +211,12 @@ enum Command {
         /// (see `kdesk certs node`).
         #[arg(long, value_name = "ADDR")]
         listen: Option<std::net::SocketAddr>,
+        /// How often (seconds, 1-3600) to fetch, check and cosign each partner's signed tree
+        /// head (transparency log witnessing; kept in kdesk.toml as
+        /// exchange.witness_interval_seconds).
+        #[arg(long, value_name = "SECONDS", default_value_t = crate::config::DEFAULT_WITNESS_INTERVAL_SECONDS,
+              value_parser = clap::value_parser!(u64).range(1..=3600))]
+        witness_interval: u64,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -382,8 +388,16 @@ async fn run(cli: Cli) -> CliResult {
             country,
             node_name,
             listen,
+            witness_interval,
             json,
-        } => node::init(&dir.data_dir, country, node_name, listen, json),
+        } => node::init(
+            &dir.data_dir,
+            country,
+            node_name,
+            listen,
+            witness_interval,
+            json,
+        ),
         Command::Serve { dir, .. } => node::serve(&dir.data_dir).await,
         Command::Status { dir, json } => node::status(&dir.data_dir, json).await,
         Command::Alert(cmd) => alert::run(cmd).await,

@@ -14,9 +14,10 @@ pub(super) fn init(
     country: CountryCode,
     name: NodeName,
     listen: Option<std::net::SocketAddr>,
+    witness_interval: u64,
     json: bool,
 ) -> CliResult {
-    let (cfg, public) = Config::init(dir, country, name, listen)?;
+    let (cfg, public) = Config::init(dir, country, name, listen, witness_interval)?;
     let pk = hex::encode(public.as_bytes());
     let key_id = KeyId::of(&public).to_hex();
     if json {
@@ -105,6 +106,8 @@ pub(super) async fn status(dir: &Path, json: bool) -> CliResult {
                 "handshakes_refused": s.handshakes_refused,
                 "rejections": s.rejections.iter().map(|c| (c.name.clone(), c.count)).collect::<std::collections::BTreeMap<_, _>>(),
                 "peers": s.peers.iter().map(super::fed::peer_json).collect::<Vec<_>>(),
+                "witness": s.witness.iter().map(witness_json).collect::<Vec<_>>(),
+                "witness_evidence": s.witness_evidence,
             })
         );
         return Ok(());
@@ -156,6 +159,44 @@ pub(super) async fn status(dir: &Path, json: bool) -> CliResult {
                 p.country, p.endpoint, p.link, p.stored, p.duplicates, p.rejected, p.cursor
             );
         }
+        if s.witness_evidence > 0 {
+            println!(
+                "LOG ALARM     {} piece(s) of evidence of a partner's log rollback or split view kept (kdesk audit witness)",
+                s.witness_evidence
+            );
+        }
+        for w in &s.witness {
+            println!("witness       {}", witness_line(w));
+        }
     }
     Ok(())
+}
+
+/// One partner's witnessing state, as JSON.
+pub(super) fn witness_json(w: &crate::pb::WitnessInfo) -> serde_json::Value {
+    json!({
+        "country": w.country,
+        "state": w.state,
+        "seen_size": w.seen_size,
+        "seen_root": w.seen_root_hex,
+        "seen_at_ms": w.seen_at_ms,
+        "cosigned_size": w.cosigned_size,
+        "evidence": w.evidence,
+    })
+}
+
+/// One partner's witnessing state, on one line.
+pub(super) fn witness_line(w: &crate::pb::WitnessInfo) -> String {
+    format!(
+        "{}: {}; their log seen at size {}{}; they cosigned ours up to size {}",
+        w.country,
+        w.state,
+        w.seen_size,
+        if w.seen_root_hex.len() >= 16 {
+            format!(" (root {}…)", &w.seen_root_hex[..16])
+        } else {
+            String::new()
+        },
+        w.cosigned_size
+    )
 }

@@ -183,6 +183,7 @@ impl Shown {
                     RecordKind::Retraction(x) => format!("retracts {}", x.target.short()),
                     RecordKind::Hit(h) => format!("hit on {}", h.alert_id.short()),
                     RecordKind::Outcome(o) => format!("outcome of hit {}", o.hit_id.short()),
+                    RecordKind::AdminEvent(e) => format!("{} {}", e.action.as_str(), e.country),
                     _ => String::new(),
                 },
             ),
@@ -245,6 +246,13 @@ fn content_json(kind: &RecordKind) -> Value {
             "substance": o.substance.map(|s| s.as_str()),
             "quantity_kg": o.quantity_grams as f64 / 1000.0,
             "note": o.note.as_ref().map(|n| n.to_string()),
+        }),
+        RecordKind::AdminEvent(e) => json!({
+            "action": e.action.as_str(),
+            "country": e.country.to_string(),
+            "key_ids": e.key_ids.iter().map(|k| k.to_hex()).collect::<Vec<_>>(),
+            "ca_sha256": e.ca_sha256.map(hex::encode),
+            "detail": e.detail.to_string(),
         }),
     }
 }

@@ -32,7 +32,7 @@ impl ExchangeService {
 }
 
 /// The partner country a request comes from, by its (already verified) client certificate.
-fn caller(req: &Request<pb::SubscribeRequest>) -> Result<Origin, Status> {
+fn caller<T>(req: &Request<T>) -> Result<Origin, Status> {
     let certs = req
         .peer_certs()
         .ok_or_else(|| Status::unauthenticated("a client certificate is required"))?;
@@ -88,6 +88,98 @@ impl pb::exchange_server::Exchange for ExchangeService {
             drop(permit);
         });
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn get_tree_head(
+        &self,
+        req: Request<pb::TreeHeadRequest>,
+    ) -> Result<Response<pb::SignedTreeHead>, Status> {
+        self.audit_caller(&req)?;
+        let node = self.node.clone();
+        let sth = tokio::task::spawn_blocking(move || node.tree_head())
+            .await
+            .map_err(|e| Status::internal(e.to_string()))?
+            .map_err(|e| Status::internal(e.to_string()))?;
+        Ok(Response::new(sth))
+    }
+
+    async fn get_consistency_proof(
+        &self,
+        req: Request<pb::ConsistencyProofRequest>,
+    ) -> Result<Response<pb::ProofResponse>, Status> {
+        self.audit_caller(&req)?;
+        let (a, b) = (req.get_ref().first_size, req.get_ref().second_size);
+        let node = self.node.clone();
+        proof_response(tokio::task::spawn_blocking(move || node.consistency_proof(a, b)).await)
+    }
+
+    async fn get_inclusion_proof(
+        &self,
+        req: Request<pb::InclusionProofRequest>,
+    ) -> Result<Response<pb::ProofResponse>, Status> {
+        self.audit_caller(&req)?;
+        let (i, n) = (req.get_ref().index, req.get_ref().tree_size);
+        let node = self.node.clone();
+        proof_response(tokio::task::spawn_blocking(move || node.inclusion_proof(i, n)).await)
+    }
+
+    async fn get_cosignatures(
+        &self,
+        req: Request<pb::CosignaturesRequest>,
+    ) -> Result<Response<pb::CosignaturesResponse>, Status> {
+        let who = self.audit_caller(&req)?;
+        let cosignatures = self
+            .node
+            .store
+            .cosignatures_made(
+                who.country,
+                req.get_ref().min_size,
+                super::MAX_COSIGNATURES_PER_CALL,
+            )
+            .map_err(|e| Status::internal(e.to_string()))?;
+        Ok(Response::new(pb::CosignaturesResponse { cosignatures }))
+    }
+}
+
+impl ExchangeService {
+    /// A registered partner within its transparency-log call budget.
+    fn audit_caller<T>(&self, req: &Request<T>) -> Result<Origin, Status> {
+        let who = caller(req)?;
+        let fed = &self.node.fed;
+        let registered = fed
+            .registry
+            .read()
+            .map(|r| r.peer(who.country).is_some())
+            .unwrap_or(false);
+        if !registered {
+            return Err(Status::permission_denied(format!(
+                "{} is not a registered partner",
+                who.country
+            )));
+        }
+        if !fed.admit_audit(who.country) {
+            warn!(peer = %who, "transparency-log call rate limit exceeded");
+            return Err(Status::resource_exhausted(
+                "too many transparency-log calls; slow down",
+            ));
+        }
+        Ok(who)
+    }
+}
+
+/// A proof (hashes), a request that cannot be served (why), or a storage failure.
+pub type ProofResult = Result<Result<Vec<Vec<u8>>, String>, StoreError>;
+
+/// Maps a proof computation to a gRPC answer: a request that cannot be served is the
+/// caller's error, a storage failure ours.
+pub fn proof_response(
+    r: Result<ProofResult, tokio::task::JoinError>,
+) -> Result<Response<pb::ProofResponse>, Status> {
+    match r {
+        Ok(Ok(Ok(hashes))) => Ok(Response::new(pb::ProofResponse { hashes })),
+        Ok(Ok(Err(why))) => Err(Status::invalid_argument(why)),
+        Ok(Err(e)) => Err(Status::internal(e.to_string())),
+        Err(e) => Err(Status::internal(e.to_string())),
     }
 }
 

@@ -18,6 +18,7 @@ pub mod registry;
 pub mod replicator;
 pub mod rules;
 pub mod tls;
+pub mod witness;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -45,6 +46,12 @@ pub const MAX_SUBSCRIPTIONS_PER_PEER: usize = 2;
 pub const SUBSCRIBE_BURST: f64 = 10.0;
 /// Refill interval of the subscribe rate limit, seconds.
 pub const SUBSCRIBE_REFILL_SECONDS: f64 = 2.0;
+/// Transparency-log calls a partner may make: burst, then this many per second.
+pub const AUDIT_CALL_BURST: f64 = 120.0;
+/// Refill rate of the transparency-log call limit.
+pub const AUDIT_CALLS_PER_SECOND: f64 = 20.0;
+/// Most cosignatures returned by one `GetCosignatures` call.
+pub const MAX_COSIGNATURES_PER_CALL: usize = 64;
 /// TLS handshake deadline on the exchange port.
 pub const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// TLS handshakes in progress at once on the exchange port.
@@ -70,6 +77,32 @@ struct Bucket {
     last: Instant,
 }
 
+/// Takes one token from a partner's bucket (`burst` tokens, refilled at `per_second`).
+fn take_token(
+    buckets: &Mutex<HashMap<CountryCode, Bucket>>,
+    country: CountryCode,
+    burst: f64,
+    per_second: f64,
+) -> bool {
+    let Ok(mut m) = buckets.lock() else {
+        return false;
+    };
+    let now = Instant::now();
+    let b = m.entry(country).or_insert(Bucket {
+        tokens: burst,
+        last: now,
+    });
+    let refill = now.duration_since(b.last).as_secs_f64() * per_second;
+    b.tokens = (b.tokens + refill).min(burst);
+    b.last = now;
+    if b.tokens >= 1.0 {
+        b.tokens -= 1.0;
+        true
+    } else {
+        false
+    }
+}
+
 /// Federation state of a node.
 pub struct Federation {
     /// Registered partners.
@@ -85,6 +118,8 @@ pub struct Federation {
     replicators: Mutex<HashMap<CountryCode, tokio::task::JoinHandle<()>>>,
     slots: Mutex<HashMap<CountryCode, Arc<Semaphore>>>,
     buckets: Mutex<HashMap<CountryCode, Bucket>>,
+    audit_buckets: Mutex<HashMap<CountryCode, Bucket>>,
+    witness: Mutex<HashMap<CountryCode, String>>,
 }
 
 impl Federation {
@@ -119,6 +154,8 @@ impl Federation {
             replicators: Mutex::default(),
             slots: Mutex::default(),
             buckets: Mutex::default(),
+            audit_buckets: Mutex::default(),
+            witness: Mutex::default(),
         })
     }
 
@@ -195,22 +232,37 @@ impl Federation {
 
     /// Token-bucket rate limit on a partner's Subscribe calls.
     pub fn admit(&self, country: CountryCode) -> bool {
-        let Ok(mut m) = self.buckets.lock() else {
-            return false;
-        };
-        let now = Instant::now();
-        let b = m.entry(country).or_insert(Bucket {
-            tokens: SUBSCRIBE_BURST,
-            last: now,
-        });
-        let refill = now.duration_since(b.last).as_secs_f64() / SUBSCRIBE_REFILL_SECONDS;
-        b.tokens = (b.tokens + refill).min(SUBSCRIBE_BURST);
-        b.last = now;
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
-            true
-        } else {
-            false
+        take_token(
+            &self.buckets,
+            country,
+            SUBSCRIBE_BURST,
+            1.0 / SUBSCRIBE_REFILL_SECONDS,
+        )
+    }
+
+    /// Token-bucket rate limit on a partner's transparency-log calls (tree heads, proofs,
+    /// cosignatures).
+    pub fn admit_audit(&self, country: CountryCode) -> bool {
+        take_token(
+            &self.audit_buckets,
+            country,
+            AUDIT_CALL_BURST,
+            AUDIT_CALLS_PER_SECOND,
+        )
+    }
+
+    /// Sets this node's witnessing state of a partner ("ok", "ALARM: …").
+    pub fn set_witness_state(&self, country: CountryCode, state: impl Into<String>) {
+        if let Ok(mut m) = self.witness.lock() {
+            m.insert(country, state.into());
         }
+    }
+
+    /// This node's witnessing state of a partner.
+    pub fn witness_state(&self, country: CountryCode) -> Option<String> {
+        self.witness
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&country).cloned())
     }
 }

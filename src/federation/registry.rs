@@ -177,6 +177,18 @@ pub struct Registry {
     keys: HashMap<KeyId, (CountryCode, VerifyingKey)>,
 }
 
+impl CompiledPeer {
+    /// The partner's signing keys that are not revoked.
+    pub fn active_keys(&self) -> Vec<VerifyingKey> {
+        self.entry
+            .keys
+            .iter()
+            .filter(|k| k.revoked_at_ms.is_none())
+            .filter_map(|k| keys::parse_public_key(&k.public_key).ok())
+            .collect()
+    }
+}
+
 /// The registry shared by the TLS verifiers, the exchange service and the replicators.
 pub type SharedRegistry = Arc<RwLock<Registry>>;
 

@@ -31,14 +31,17 @@ const BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// retried later: a misbehaving partner cannot keep the node busy verifying garbage.
 const REJECTION_BUDGET: u64 = 10_000;
 
-/// Starts (or restarts) the replicator of a partner.
+/// Starts (or restarts) the replicator and the witness of a partner.
 pub fn spawn(node: Arc<Node>, country: CountryCode) {
     let n = node.clone();
-    let handle = tokio::spawn(async move { run(n, country).await });
+    let handle = tokio::spawn(async move {
+        tokio::join!(run(n.clone(), country), super::witness::run(n, country));
+    });
     node.fed.set_replicator(country, handle);
 }
 
-fn jitter(d: Duration) -> Duration {
+/// 50% to 150% of `d`, at random.
+pub fn jitter(d: Duration) -> Duration {
     let mut b = [0u8; 2];
     let r = if getrandom::getrandom(&mut b).is_ok() {
         f64::from(u16::from_le_bytes(b)) / f64::from(u16::MAX)

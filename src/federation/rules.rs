@@ -43,7 +43,8 @@ pub fn may_send_body(body: &pb::RecordBody, to: CountryCode, me: &Origin) -> boo
         Some(Kind::Retraction(r)) => includes(&r.distribution),
         Some(Kind::Hit(h)) => !relay && addressed_origin(&h.alert_origin),
         Some(Kind::Outcome(o)) => !relay && addressed_origin(&o.alert_origin),
-        None => false,
+        // A node's trust configuration changes stay in its own log.
+        Some(Kind::AdminEvent(_)) | None => false,
     }
 }
 
@@ -118,6 +119,7 @@ pub fn check_received(
         RecordKind::Retraction(r) => r.distribution.includes(me.country),
         RecordKind::Hit(h) => h.alert_origin.country == me.country,
         RecordKind::Outcome(o) => o.alert_origin.country == me.country,
+        RecordKind::AdminEvent(_) => false,
     };
     if !addressed {
         return Err(Refusal::NotAddressed(me.country));
@@ -132,7 +134,7 @@ pub fn check_received(
             RecordKind::Hit(_) | RecordKind::Outcome(_) => {
                 Some("hits and outcomes go only from the screening desk to the alert's origin")
             }
-            RecordKind::Retraction(_) => None,
+            RecordKind::Retraction(_) | RecordKind::AdminEvent(_) => None,
         };
         if let Some(why) = why {
             return Err(Refusal::RelayNotAllowed { relay: from, why });
@@ -185,6 +187,30 @@ mod tests {
         assert!(
             !may_send(&nl_shareable, cc("NL"), &kr),
             "never back to its origin"
+        );
+        // Admin events stay home, and a partner's is refused.
+        let event = Record {
+            origin: kr.clone(),
+            seq: 2,
+            created_at_ms: 1,
+            kind: RecordKind::AdminEvent(crate::record::AdminEvent {
+                action: crate::record::AdminAction::PeerAdded,
+                country: cc("TH"),
+                key_ids: vec![],
+                ca_sha256: None,
+                detail: crate::model::Note::parse("endpoint").unwrap(),
+            }),
+        };
+        assert!(!may_send(&event, cc("TH"), &kr));
+        let th_event = Record {
+            origin: Origin::parse("TH/bkk").unwrap(),
+            ..event
+        };
+        assert_eq!(
+            check_received(&th_event, cc("TH"), cc("TH"), &kr)
+                .unwrap_err()
+                .reason(),
+            "not-addressed-to-us"
         );
     }
 

@@ -3,6 +3,7 @@
 use std::pin::Pin;
 use std::sync::Arc;
 
+use sha2::Digest;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 use tracing::{error, info, warn};
@@ -13,7 +14,10 @@ use crate::federation::tls;
 use crate::keys;
 use crate::model::{Alert, CountryCode, Date, FieldError, Note};
 use crate::pb;
-use crate::record::{Amendment, KeyId, RecordId, RecordKind, Retraction, SignedRecord, KIND_NAMES};
+use crate::record::{
+    AdminAction, AdminEvent, Amendment, KeyId, RecordId, RecordKind, Retraction, SignedRecord,
+    KIND_NAMES,
+};
 use crate::store::{display_status, StoreError, StoredEntry};
 
 /// Serves the Admin API for one node.
@@ -45,6 +49,79 @@ impl AdminService {
         Ok(Response::new(pb::IssueResponse {
             record: Some(self.view_signed(&signed)?),
         }))
+    }
+
+    /// Records a change of trust configuration in this node's own log (for auditors).
+    async fn admin_event(
+        &self,
+        action: AdminAction,
+        country: CountryCode,
+        key_ids: Vec<KeyId>,
+        ca_sha256: Option<[u8; 32]>,
+        detail: String,
+    ) -> Result<(), Status> {
+        let detail: String = detail.chars().take(512).collect();
+        let detail = Note::parse(&detail).map_err(|e| internal(e.at("detail")))?;
+        self.node
+            .issue(RecordKind::AdminEvent(AdminEvent {
+                action,
+                country,
+                key_ids,
+                ca_sha256,
+                detail,
+            }))
+            .await
+            .map_err(|e| {
+                Status::internal(format!(
+                    "the change was made, but recording it in the audit log failed: {e}"
+                ))
+            })?;
+        Ok(())
+    }
+
+    /// Witnessing state of every registered partner.
+    fn witness_infos(&self) -> Result<Vec<pb::WitnessInfo>, Status> {
+        let s = &self.node.store;
+        let evidence = s.evidence().map_err(internal)?;
+        let received = s.cosignatures_received().map_err(internal)?;
+        let mut out = vec![];
+        for p in self.registry_read()?.peers() {
+            let c = p.entry.country;
+            let seen = s
+                .seen_head(c)
+                .map_err(internal)?
+                .and_then(|h| crate::audit::witness::decode_head(&h.head).ok());
+            let n_evidence = evidence
+                .iter()
+                .filter(|e| e.subject.as_ref().is_some_and(|o| o.country == c.as_str()))
+                .count() as u64;
+            let state = match (n_evidence, self.node.fed.witness_state(c)) {
+                (n, Some(st)) if n > 0 && !st.starts_with("ALARM") => {
+                    format!("ALARM: {n} piece(s) of evidence kept; now: {st}")
+                }
+                (n, None) if n > 0 => format!("ALARM: {n} piece(s) of evidence kept"),
+                (_, Some(st)) => st,
+                (_, None) => "not yet witnessed".into(),
+            };
+            out.push(pb::WitnessInfo {
+                country: c.to_string(),
+                seen_size: seen.as_ref().map_or(0, |h| h.size),
+                seen_root_hex: seen
+                    .as_ref()
+                    .map(|h| hex::encode(h.root))
+                    .unwrap_or_default(),
+                seen_at_ms: seen.as_ref().map_or(0, |h| h.timestamp_ms),
+                state,
+                cosigned_size: received
+                    .iter()
+                    .filter(|(_, w, _)| *w == c)
+                    .map(|(size, _, _)| *size)
+                    .max()
+                    .unwrap_or(0),
+                evidence: n_evidence,
+            });
+        }
+        Ok(out)
     }
 
     fn registry_read(&self) -> Result<std::sync::RwLockReadGuard<'_, Registry>, Status> {
@@ -322,6 +399,40 @@ impl pb::admin_server::Admin for AdminService {
                 .fed
                 .handshakes_refused
                 .load(std::sync::atomic::Ordering::Relaxed),
+            witness: self.witness_infos()?,
+            witness_evidence: s.evidence().map_err(internal)?.len() as u64,
+        }))
+    }
+
+    async fn get_consistency_proof(
+        &self,
+        req: Request<pb::ConsistencyProofRequest>,
+    ) -> Result<Response<pb::ProofResponse>, Status> {
+        let (a, b) = (req.get_ref().first_size, req.get_ref().second_size);
+        let node = self.node.clone();
+        crate::federation::exchange::proof_response(
+            tokio::task::spawn_blocking(move || node.consistency_proof(a, b)).await,
+        )
+    }
+
+    async fn get_inclusion_proof(
+        &self,
+        req: Request<pb::InclusionProofRequest>,
+    ) -> Result<Response<pb::ProofResponse>, Status> {
+        let (i, n) = (req.get_ref().index, req.get_ref().tree_size);
+        let node = self.node.clone();
+        crate::federation::exchange::proof_response(
+            tokio::task::spawn_blocking(move || node.inclusion_proof(i, n)).await,
+        )
+    }
+
+    async fn witness(
+        &self,
+        _: Request<pb::WitnessRequest>,
+    ) -> Result<Response<pb::WitnessResponse>, Status> {
+        Ok(Response::new(pb::WitnessResponse {
+            partners: self.witness_infos()?,
+            evidence: self.node.store.evidence().map_err(internal)?,
         }))
     }
 
@@ -460,6 +571,21 @@ impl pb::admin_server::Admin for AdminService {
         let info = self.commit_peer(&entry, Status::invalid_argument).await?;
         info!(peer = %country, endpoint = %entry.endpoint, "partner registered");
         crate::federation::replicator::spawn(self.node.clone(), country);
+        let ca_sha256 = crate::pki::certs(&entry.ca_pem, "ca")
+            .ok()
+            .and_then(|c| c.first().map(|c| sha2::Sha256::digest(c.as_ref()).into()));
+        self.admin_event(
+            AdminAction::PeerAdded,
+            country,
+            vec![KeyId::of(&key)],
+            ca_sha256,
+            format!(
+                "endpoint {}, {} CRL(s)",
+                entry.endpoint,
+                entry.crl_pems.len()
+            ),
+        )
+        .await?;
         Ok(Response::new(info))
     }
 
@@ -488,6 +614,14 @@ impl pb::admin_server::Admin for AdminService {
             )));
         }
         info!(peer = %country, "partner removed");
+        self.admin_event(
+            AdminAction::PeerRemoved,
+            country,
+            vec![],
+            None,
+            "registration, keys and CA removed".into(),
+        )
+        .await?;
         Ok(Response::new(pb::RemovePeerResponse {}))
     }
 
@@ -533,11 +667,25 @@ impl pb::admin_server::Admin for AdminService {
                 )))
             }
         };
-        if entry.keys[i].revoked_at_ms.is_none() {
+        let newly = entry.keys[i].revoked_at_ms.is_none();
+        if newly {
             entry.keys[i].revoked_at_ms = Some(super::now_ms());
         }
         let info = self.commit_peer(&entry, Status::internal).await?;
         warn!(peer = %country, key = %entry.keys[i].public_key, "partner signing key revoked");
+        if newly {
+            let kid = keys::parse_public_key(&entry.keys[i].public_key)
+                .map(|k| vec![KeyId::of(&k)])
+                .unwrap_or_default();
+            self.admin_event(
+                AdminAction::PeerKeyRevoked,
+                country,
+                kid,
+                None,
+                "records signed with this key are refused from now on".into(),
+            )
+            .await?;
+        }
         Ok(Response::new(info))
     }
 

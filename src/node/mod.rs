@@ -139,6 +139,10 @@ pub struct Node {
     stopping: watch::Sender<bool>,
     /// The screening engine last built: (log length, date, names on) it reflects.
     screen_cache: std::sync::Mutex<Option<ScreenCache>>,
+    /// Leaf hashes of the log prefix hashed so far (the log only grows).
+    leaves: std::sync::Mutex<Vec<crate::audit::merkle::Hash>>,
+    /// One tree head is signed per size, one at a time.
+    head_lock: std::sync::Mutex<()>,
 }
 
 type ScreenCache = (u64, crate::model::Date, bool, Arc<crate::screen::Engine>);
@@ -194,23 +198,120 @@ impl Node {
             durable,
             stopping,
             screen_cache: std::sync::Mutex::new(None),
+            leaves: std::sync::Mutex::new(vec![]),
+            head_lock: std::sync::Mutex::new(()),
         })
     }
 
-    /// Signed tree head over the durable log (blocking: hashes the whole log).
+    /// Runs `f` over the leaf hashes of the log prefix `0..size` (blocking: hashes what was
+    /// not hashed before).
+    ///
+    /// # Errors
+    /// Storage failure, or a log shorter than `size`.
+    pub fn with_leaves<T>(
+        &self,
+        size: u64,
+        f: impl FnOnce(&[crate::audit::merkle::Hash]) -> T,
+    ) -> Result<T, StoreError> {
+        let mut leaves = self
+            .leaves
+            .lock()
+            .map_err(|_| StoreError::Corrupt("leaf cache poisoned".into()))?;
+        let have = leaves.len() as u64;
+        if have < size {
+            for item in self.store.log_range(have, size) {
+                leaves.push(crate::audit::bundle::record_leaf(&item?.1));
+            }
+        }
+        let part = usize::try_from(size)
+            .ok()
+            .and_then(|n| leaves.get(..n))
+            .ok_or_else(|| StoreError::Corrupt(format!("log has fewer than {size} entries")))?;
+        Ok(f(part))
+    }
+
+    /// This node's signed head of its durable log (blocking). One head is signed per tree
+    /// size and kept, so every partner asking at that size gets the same head.
     ///
     /// # Errors
     /// Storage failure.
     pub fn tree_head(&self) -> Result<pb::SignedTreeHead, StoreError> {
+        let _one_at_a_time = self
+            .head_lock
+            .lock()
+            .map_err(|_| StoreError::Corrupt("tree head lock poisoned".into()))?;
         let size = self.durable_len();
-        let (tree, _) = crate::audit::bundle::log_tree(&self.store, size)?;
-        Ok(crate::audit::bundle::sign_tree_head(
-            &self.key,
-            self.origin(),
-            size,
-            tree.root(),
-            now_ms(),
-        ))
+        if let Some(sth) = self.store.own_head(size)? {
+            return Ok(sth);
+        }
+        let root = self.with_leaves(size, crate::audit::merkle::root)?;
+        let sth =
+            crate::audit::bundle::sign_tree_head(&self.key, self.origin(), size, root, now_ms());
+        self.store.put_own_head(size, &sth)?;
+        self.store.flush_blocking()?;
+        Ok(sth)
+    }
+
+    /// RFC 9162 consistency proof between two sizes of the durable log (blocking). The inner
+    /// error names a request that cannot be served.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn consistency_proof(
+        &self,
+        first: u64,
+        second: u64,
+    ) -> Result<Result<Vec<Vec<u8>>, String>, StoreError> {
+        let durable = self.durable_len();
+        if second > durable {
+            return Ok(Err(format!(
+                "second_size {second} is beyond the durable log ({durable})"
+            )));
+        }
+        if first == 0 || first > second {
+            return Ok(Err(format!(
+                "first_size must be 1..=second_size ({second}), got {first}"
+            )));
+        }
+        let first = usize::try_from(first).unwrap_or(usize::MAX);
+        self.with_leaves(second, |l| {
+            crate::audit::merkle::consistency_proof(first, l)
+                .map(|p| p.iter().map(|h| h.to_vec()).collect())
+                .ok_or_else(|| "no such proof".to_string())
+        })
+    }
+
+    /// RFC 9162 inclusion proof of leaf `index` in the tree of `size` (blocking).
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn inclusion_proof(
+        &self,
+        index: u64,
+        size: u64,
+    ) -> Result<Result<Vec<Vec<u8>>, String>, StoreError> {
+        let durable = self.durable_len();
+        if size > durable {
+            return Ok(Err(format!(
+                "tree_size {size} is beyond the durable log ({durable})"
+            )));
+        }
+        if index >= size {
+            return Ok(Err(format!(
+                "index must be below tree_size ({size}), got {index}"
+            )));
+        }
+        let index = usize::try_from(index).unwrap_or(usize::MAX);
+        self.with_leaves(size, |l| {
+            crate::audit::merkle::inclusion_proof(index, l)
+                .map(|p| p.iter().map(|h| h.to_vec()).collect())
+                .ok_or_else(|| "no such proof".to_string())
+        })
+    }
+
+    /// Signs with this node's key (cosignatures).
+    pub fn cosign(&self, head: &[u8]) -> pb::Cosignature {
+        crate::audit::witness::cosign(&self.key, self.origin(), head, now_ms())
     }
 
     /// Builds a signed audit bundle of the durable log (blocking). Returns the file bytes,

@@ -1,0 +1,257 @@
+//! Witnessing: every `witness_interval` this node fetches each partner's signed tree head,
+//! checks it against the last head of that partner it verified (same root for the same size,
+//! never smaller, a consistency proof for a larger one), cosigns it when it holds, and fetches
+//! the cosignatures the partner made of this node's heads. A rollback or split view is logged,
+//! kept as evidence (both signed heads) and shown in `kdesk status` for good: the partner's
+//! later heads are no longer cosigned against anything but the last consistent one.
+
+use std::sync::Arc;
+
+use tonic::transport::Channel;
+use tracing::{error, info, warn};
+
+use super::registry::CompiledPeer;
+use crate::audit::witness::{self, Judgement};
+use crate::model::CountryCode;
+use crate::node::{now_ms, Node};
+use crate::pb;
+
+type Client = pb::exchange_client::ExchangeClient<Channel>;
+
+/// Witnesses one partner until the node stops or the partner is removed.
+pub async fn run(node: Arc<Node>, country: CountryCode) {
+    let Some(interval) = node.config.exchange.as_ref().map(|e| e.witness_interval) else {
+        return;
+    };
+    let Some(identity) = node.fed.identity.clone() else {
+        return;
+    };
+    let mut stopping = node.stopping_watch();
+    let mut client: Option<Client> = None;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(super::replicator::jitter(interval)) => {}
+            _ = stopping.changed() => return,
+        }
+        if *stopping.borrow() {
+            return;
+        }
+        let peer = node.fed.registry.read().ok().and_then(|r| r.peer(country));
+        let Some(peer) = peer else { return };
+        let c = match client.as_mut() {
+            Some(c) => c,
+            None => match super::replicator::connect(&peer, &identity).await {
+                Ok(ch) => client.insert(
+                    Client::new(ch)
+                        .max_decoding_message_size(1 << 20)
+                        .max_encoding_message_size(4096),
+                ),
+                Err(e) => {
+                    node.fed
+                        .set_witness_state(country, format!("partner unreachable: {e}"));
+                    continue;
+                }
+            },
+        };
+        if let Err(e) = witness_once(&node, &peer, c).await {
+            warn!(peer = %country, cause = %e, "witnessing failed; retrying next round");
+            node.fed
+                .set_witness_state(country, format!("last round failed: {e}"));
+            client = None;
+        }
+    }
+}
+
+/// One round: check and cosign the partner's head, then collect cosignatures of ours.
+///
+/// # Errors
+/// Transport failures and refused answers, as text (evidence of misbehaviour is not an
+/// error: it is kept and reported).
+pub async fn witness_once(
+    node: &Arc<Node>,
+    peer: &CompiledPeer,
+    client: &mut Client,
+) -> Result<(), String> {
+    let country = peer.entry.country;
+    let keys = peer.active_keys();
+    let sth = client
+        .get_tree_head(pb::TreeHeadRequest {})
+        .await
+        .map_err(|s| format!("GetTreeHead: {}", s.message()))?
+        .into_inner();
+    let new = witness::open_head(&sth, &keys).map_err(|e| {
+        node.fed.count_rejection("tree-head");
+        format!("tree head refused: {e}")
+    })?;
+    if new.origin.country != country {
+        node.fed.count_rejection("tree-head");
+        return Err(format!("{country} served a tree head of {}", new.origin));
+    }
+    if new.timestamp_ms > now_ms() + witness::MAX_CLOCK_SKEW_MS {
+        node.fed.count_rejection("tree-head");
+        return Err("tree head is dated in the future".into());
+    }
+    let seen_sth = node.store.seen_head(country).map_err(|e| e.to_string())?;
+    let seen = seen_sth
+        .as_ref()
+        .map(|s| witness::decode_head(&s.head))
+        .transpose()
+        .map_err(|e| format!("stored head of {country}: {e}"))?;
+    let earlier = |k: &str| (k.to_owned(), seen_sth.clone().unwrap_or_default());
+    let alarm = match (witness::judge(seen.as_ref(), &new), seen.as_ref()) {
+        (Judgement::Same, _) => None,
+        (Judgement::First, _) => {
+            accept(node, country, &sth, new.size).await?;
+            None
+        }
+        (Judgement::NeedsProof { from }, Some(s)) => {
+            let proof = client
+                .get_consistency_proof(pb::ConsistencyProofRequest {
+                    first_size: from,
+                    second_size: new.size,
+                })
+                .await
+                .map_err(|st| format!("GetConsistencyProof: {}", st.message()))?
+                .into_inner()
+                .hashes;
+            match witness::check_extends(s, &new, &proof) {
+                Ok(()) => {
+                    accept(node, country, &sth, new.size).await?;
+                    None
+                }
+                Err(why) => Some((earlier("inconsistent"), proof, why)),
+            }
+        }
+        (Judgement::NeedsProof { .. }, None) => None,
+        (Judgement::Rollback, Some(s)) => Some((
+            earlier("rollback"),
+            vec![],
+            format!(
+                "tree shrank from {} to {}: the log was rolled back",
+                s.size, new.size
+            ),
+        )),
+        (Judgement::SplitView, Some(s)) => Some((
+            earlier("split-view"),
+            vec![],
+            format!(
+                "two roots for size {}: {} seen before, {} now",
+                new.size,
+                &hex::encode(s.root)[..16],
+                &hex::encode(new.root)[..16]
+            ),
+        )),
+        (Judgement::Rollback | Judgement::SplitView, None) => None,
+    };
+    if let Some(((kind, earlier), proof, detail)) = alarm {
+        let evidence = pb::WitnessEvidence {
+            subject: Some(new.origin.to_pb()),
+            kind: kind.clone(),
+            earlier: Some(earlier.clone()),
+            presented: Some(sth.clone()),
+            consistency_proof: proof,
+            detected_at_ms: now_ms(),
+            detail: detail.clone(),
+        };
+        let mut dedupe = kind.as_bytes().to_vec();
+        dedupe.extend_from_slice(&earlier.head);
+        let fresh = node
+            .store
+            .put_evidence(country, &dedupe, &evidence)
+            .map_err(|e| e.to_string())?;
+        node.store.flush().await.map_err(|e| e.to_string())?;
+        if fresh {
+            error!(peer = %country, %kind, %detail, "partner log misbehaviour detected; evidence kept");
+        }
+        node.fed
+            .set_witness_state(country, format!("ALARM: {kind}: {detail}"));
+    } else if node
+        .fed
+        .witness_state(country)
+        .is_none_or(|s| !s.starts_with("ALARM"))
+    {
+        node.fed
+            .set_witness_state(country, format!("ok (size {})", new.size));
+    }
+    collect_cosignatures(node, peer, client).await
+}
+
+/// Cosigns a partner head and keeps it as the last one seen, durably.
+async fn accept(
+    node: &Arc<Node>,
+    country: CountryCode,
+    sth: &pb::SignedTreeHead,
+    size: u64,
+) -> Result<(), String> {
+    let cosignature = node.cosign(&sth.head);
+    node.store
+        .put_witnessed(country, size, sth, &cosignature)
+        .map_err(|e| e.to_string())?;
+    node.store.flush().await.map_err(|e| e.to_string())?;
+    info!(peer = %country, size, "partner tree head consistent; cosigned");
+    Ok(())
+}
+
+/// Fetches the partner's cosignatures of this node's heads, keeping those that check.
+async fn collect_cosignatures(
+    node: &Arc<Node>,
+    peer: &CompiledPeer,
+    client: &mut Client,
+) -> Result<(), String> {
+    let country = peer.entry.country;
+    let have = node
+        .store
+        .cosignatures_received()
+        .map_err(|e| e.to_string())?
+        .iter()
+        .filter(|(_, w, _)| *w == country)
+        .map(|(s, _, _)| *s)
+        .max();
+    let got = client
+        .get_cosignatures(pb::CosignaturesRequest {
+            min_size: have.map_or(0, |s| s + 1),
+        })
+        .await
+        .map_err(|s| format!("GetCosignatures: {}", s.message()))?
+        .into_inner()
+        .cosignatures;
+    let keys = peer.active_keys();
+    for c in got.iter().take(super::MAX_COSIGNATURES_PER_CALL) {
+        let key = witness::cosignature_key(c)
+            .and_then(|kid| keys.iter().find(|k| crate::record::KeyId::of(k) == kid));
+        let checked = key
+            .ok_or_else(|| "signed with a key not registered for the partner".to_string())
+            .and_then(|k| witness::open_cosignature(c, k))
+            .and_then(|co| {
+                if co.witness.country != country {
+                    return Err(format!("names witness {}", co.witness));
+                }
+                let head = witness::decode_head(&co.tree_head)?;
+                match node.store.own_head(head.size).map_err(|e| e.to_string())? {
+                    Some(own) if own.head == co.tree_head => Ok(head.size),
+                    Some(_) => Err(format!(
+                        "cosigns a head of size {} that differs from the one this node signed",
+                        head.size
+                    )),
+                    None => Err(format!(
+                        "cosigns a head of size {} this node never signed",
+                        head.size
+                    )),
+                }
+            });
+        match checked {
+            Ok(size) => node
+                .store
+                .put_cosignature_received(size, country, c)
+                .map_err(|e| e.to_string())?,
+            Err(why) => {
+                node.fed.count_rejection("cosignature");
+                warn!(peer = %country, %why, "cosignature refused");
+            }
+        }
+    }
+    if !got.is_empty() {
+        node.store.flush().await.map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
