@@ -182,9 +182,10 @@ pub async fn replicate(n: u64) -> Result<ReplicateReport, String> {
         })
         .await
         .map_err(|e| e.to_string())?;
-    // Done when KR's durable log holds every record.
+    // Done when KR's durable log holds every record (after KR's own admin event recording
+    // TH's registration).
     loop {
-        let durable = kr.durable_len();
+        let durable = kr.durable_len().saturating_sub(1);
         progress("replicating TH -> KR", durable, n);
         if durable >= n {
             break;
@@ -197,10 +198,10 @@ pub async fn replicate(n: u64) -> Result<ReplicateReport, String> {
     let replicate_seconds = start.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - cpu_start;
     let refused: u64 = kr.fed.rejections().iter().map(|(_, c)| c).sum();
-    if refused > 0 || kr.store.len() as u64 != n {
+    let from_th = kr.store.count_origin(&origin) as u64;
+    if refused > 0 || from_th != n {
         return Err(format!(
-            "receiver refused {refused} records and holds {}",
-            kr.store.len()
+            "receiver refused {refused} records and holds {from_th} of TH's"
         ));
     }
     let _ = stop_kr.send(());

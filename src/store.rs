@@ -9,11 +9,16 @@
 //! | `seq`      | origin prefix ‖ seq (8, BE)           | record id                           |
 //! | `state`    | alert/amendment record id             | status (1) ‖ superseded_by ‖ retracted_by ‖ supersedes |
 //! | `evidence` | origin prefix ‖ seq ‖ record id       | conflicting Envelope (equivocation) |
-//! | `idx`      | index kind (1) ‖ value ‖ 0x00 ‖ id    | empty (screening identifier index)  |
+//! | `idx`      | index kind (1) ‖ value ‖ 0x00 ‖ id    | empty (hit and outcome links)       |
+//! | `log`      | first position (8, BE)                | record ids (32 each) of one stored batch |
+//! | `meta`     | `log_len`                             | log length (8, BE)                  |
+//! | `pending`  | target id ‖ kind (1)                  | amendment/retraction that arrived before its target |
+//! | `peers`, `cursors` | partner country               | registration JSON / next log position |
+//! | `witness`  | tag (1) ‖ …                           | own tree heads, partners' heads seen, cosignatures, evidence |
 //!
 //! The origin prefix is country (2) ‖ node-name length (1) ‖ node name, so no origin's prefix is
-//! a prefix of another's. Every record is written by one multi-tree transaction: it is stored
-//! whole or not at all. Nothing is acknowledged until [`Store::flush`] has returned.
+//! a prefix of another's. Every batch of records is written by one multi-tree transaction,
+//! one writer at a time: it is stored whole or not at all. Nothing is acknowledged until [`Store::flush`] has returned.
 
 use std::path::Path;
 
@@ -21,7 +26,7 @@ use prost::Message;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::Transactional;
 
-use crate::model::{CountryCode, Date, Subject};
+use crate::model::{CountryCode, Date};
 use crate::pb;
 use crate::record::{origin_key_prefix, Origin, Record, RecordId, RecordKind, SignedRecord};
 
@@ -221,24 +226,13 @@ fn decode_record(body: &[u8]) -> Result<Record, StoreError> {
     Record::from_pb(&b).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-/// Kinds of screening identifier in the `idx` tree.
+/// Kinds of entry in the `idx` tree: links between hits, outcomes and alerts. (Alert
+/// identifiers are not indexed here: the screening engine indexes active alerts in memory, and
+/// a stored index would cost every replicated alert a write for no reader. Values 1-7 were
+/// identifier kinds in early databases and are never read.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum IndexKind {
-    /// ISO 6346 container number.
-    Container = 1,
-    /// UPU S10 item id.
-    PostalItem = 2,
-    /// Bill of lading or air waybill number.
-    TransportDocument = 3,
-    /// Express tracking number.
-    Tracking = 4,
-    /// IMO number.
-    Imo = 5,
-    /// Travel document: issuing country ‖ number.
-    TravelDocument = 6,
-    /// Flight or voyage ‖ travel date.
-    FlightDate = 7,
     /// Hits on an alert version: its id in hex.
     HitOnAlert = 8,
     /// This node's hit on an alert for one screened subject: alert id hex ‖ `/` ‖ reference.
@@ -247,57 +241,19 @@ pub enum IndexKind {
     OutcomeOfHit = 10,
 }
 
-/// Identifier index entries of a record: (kind, normalised value).
+/// Index entries of a record: (kind, value).
 pub fn index_entries(record: &Record) -> Vec<(IndexKind, String)> {
     match &record.kind {
-        RecordKind::Hit(h) => {
-            return vec![
-                (IndexKind::HitOnAlert, h.alert_id.to_hex()),
-                (
-                    IndexKind::HitReference,
-                    format!("{}/{}", h.alert_id.to_hex(), h.subject_reference),
-                ),
-            ]
-        }
-        RecordKind::Outcome(o) => return vec![(IndexKind::OutcomeOfHit, o.hit_id.to_hex())],
-        _ => {}
+        RecordKind::Hit(h) => vec![
+            (IndexKind::HitOnAlert, h.alert_id.to_hex()),
+            (
+                IndexKind::HitReference,
+                format!("{}/{}", h.alert_id.to_hex(), h.subject_reference),
+            ),
+        ],
+        RecordKind::Outcome(o) => vec![(IndexKind::OutcomeOfHit, o.hit_id.to_hex())],
+        _ => vec![],
     }
-    let Some(alert) = record.kind.alert() else {
-        return vec![];
-    };
-    let mut out = vec![];
-    match &alert.subject {
-        Subject::Cargo(c) => {
-            for n in &c.container_numbers {
-                out.push((IndexKind::Container, n.to_string()));
-            }
-            if let Some(p) = &c.postal_item_id {
-                out.push((IndexKind::PostalItem, p.to_string()));
-            }
-            if let Some(d) = &c.transport_document {
-                out.push((IndexKind::TransportDocument, d.number().to_owned()));
-            }
-            if let Some(t) = &c.express_tracking_number {
-                out.push((IndexKind::Tracking, t.to_string()));
-            }
-            if let Some(i) = &c.vessel_imo {
-                out.push((IndexKind::Imo, i.to_string()));
-            }
-        }
-        Subject::Traveler(t) => {
-            if let Some(d) = &t.document {
-                out.push((
-                    IndexKind::TravelDocument,
-                    format!("{}{}", d.issuing_country, d.number),
-                ));
-            }
-            if let (Some(f), Some(d)) = (&t.flight_or_voyage, &t.travel_date) {
-                out.push((IndexKind::FlightDate, format!("{f}/{d}")));
-            }
-        }
-        Subject::Profile(_) => {}
-    }
-    out
 }
 
 fn index_key(kind: IndexKind, value: &str, id: &RecordId) -> Vec<u8> {
@@ -336,6 +292,19 @@ pub struct Store {
     peers: sled::Tree,
     cursors: sled::Tree,
     witness: sled::Tree,
+    writer: std::sync::Arc<std::sync::Mutex<()>>,
+    /// Highest sequence number stored per origin (key prefix), learnt lazily: lets the
+    /// receiver skip the duplicate lookup for records beyond it.
+    high_seq: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Vec<u8>, u64>>>,
+}
+
+/// The origin and sequence number of an undecoded body, read without checking anything else.
+#[derive(Clone, PartialEq, prost::Message)]
+struct BodyHead {
+    #[prost(message, optional, tag = "2")]
+    origin: Option<pb::Origin>,
+    #[prost(uint64, tag = "3")]
+    seq: u64,
 }
 
 // Keys of the `witness` tree (transparency log witnessing, docs/AUDIT.md).
@@ -406,6 +375,8 @@ impl Store {
             peers: db.open_tree("peers")?,
             cursors: db.open_tree("cursors")?,
             witness: db.open_tree("witness")?,
+            writer: std::sync::Arc::default(),
+            high_seq: std::sync::Arc::default(),
             db,
         })
     }
@@ -607,24 +578,44 @@ impl Store {
         now_ms: i64,
         mode: Mode,
     ) -> Result<Vec<Result<Ingest, Rejection>>, StoreError> {
-        let prepared = recs
-            .iter()
-            .map(|rec| {
-                let mut value = now_ms.to_be_bytes().to_vec();
-                rec.envelope
-                    .encode(&mut value)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                Ok(Prepared {
-                    rec,
-                    value,
-                    seq_key: seq_key(&rec.record.origin, rec.record.seq),
-                    index: index_entries(&rec.record)
-                        .into_iter()
-                        .map(|(k, v)| index_key(k, &v, &rec.id))
-                        .collect(),
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
+        // One writer at a time: lifecycle checks read what earlier batches wrote, and the
+        // pending shortcut below relies on no other batch adding to `pending` meanwhile.
+        let _writer = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Corrupt("store writer lock poisoned".into()))?;
+        let pending_nonempty = !self.pending.is_empty();
+        let mut high = self
+            .high_seq
+            .lock()
+            .map_err(|_| StoreError::Corrupt("sequence cache poisoned".into()))?
+            .clone();
+        let mut prepared = Vec::with_capacity(recs.len());
+        for rec in recs {
+            let mut value = now_ms.to_be_bytes().to_vec();
+            rec.envelope
+                .encode(&mut value)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            // Beyond the highest sequence number held (and seen earlier in this batch): no
+            // record can be stored under this (origin, seq) yet, so no need to look.
+            let prefix = rec.record.origin.key_prefix();
+            let h = match high.get(&prefix) {
+                Some(h) => *h,
+                None => self.last_seq_of(&prefix)?,
+            };
+            let fresh = rec.record.seq > h;
+            high.insert(prefix, h.max(rec.record.seq));
+            prepared.push(Prepared {
+                rec,
+                value,
+                seq_key: seq_key(&rec.record.origin, rec.record.seq),
+                index: index_entries(&rec.record)
+                    .into_iter()
+                    .map(|(k, v)| index_key(k, &v, &rec.id))
+                    .collect(),
+                fresh,
+            });
+        }
         let trees = (
             &self.records,
             &self.seq,
@@ -637,6 +628,14 @@ impl Store {
         );
         let result =
             trees.transaction(|(records, seq, state, evidence, idx, log, meta, pending)| {
+                let log_base = match meta.get(LOG_LEN)? {
+                    Some(v) => u64::from_be_bytes(
+                        v.as_ref()
+                            .try_into()
+                            .map_err(|_| abort(StoreError::Corrupt("log length".into())))?,
+                    ),
+                    None => 0,
+                };
                 let tx = Tx {
                     records,
                     seq,
@@ -645,7 +644,12 @@ impl Store {
                     idx,
                     log,
                     meta,
-                    pending,
+                    pending: Pending {
+                        tree: pending,
+                        maybe_nonempty: std::cell::Cell::new(pending_nonempty),
+                    },
+                    log_base,
+                    log_ids: std::cell::RefCell::new(Vec::new()),
                 };
                 let mut out = Vec::with_capacity(prepared.len());
                 for p in &prepared {
@@ -658,12 +662,21 @@ impl Store {
                         Err(e) => return Err(e),
                     }
                 }
+                // The batch's new records as one log chunk: key = first position.
+                let ids = tx.log_ids.take();
+                if !ids.is_empty() {
+                    let n = (ids.len() / 32) as u64;
+                    tx.log.insert(&tx.log_base.to_be_bytes(), ids)?;
+                    tx.meta.insert(LOG_LEN, &(tx.log_base + n).to_be_bytes())?;
+                }
                 Ok(out)
             });
-        result.map_err(|e| match e {
+        let outcomes = result.map_err(|e| match e {
             TransactionError::Abort(e) => e,
             TransactionError::Storage(e) => StoreError::Sled(e),
-        })
+        })?;
+        self.raise_high(high);
+        Ok(outcomes)
     }
 
     /// Whether a record is stored.
@@ -672,6 +685,58 @@ impl Store {
     /// Storage failure.
     pub fn contains(&self, id: &RecordId) -> Result<bool, StoreError> {
         Ok(self.records.contains_key(id.0)?)
+    }
+
+    /// Whether the record with this (unverified) body may already be stored. `false` is
+    /// certain: its origin's sequence number is beyond the highest this store holds, so the
+    /// lookup by id can be skipped (the common case for new records, and a lookup that would
+    /// contend with the writer). `true` means: look it up.
+    pub fn may_hold(&self, body: &[u8]) -> bool {
+        let Ok(head) = BodyHead::decode(body) else {
+            return true;
+        };
+        let Some(o) = head.origin else { return true };
+        let prefix = origin_key_prefix(&o.country, &o.node);
+        let Ok(mut m) = self.high_seq.lock() else {
+            return true;
+        };
+        let high = match m.get(&prefix) {
+            Some(h) => *h,
+            // Learnt under the map's lock: a commit finishing meanwhile raises it after.
+            None => match self.last_seq_of(&prefix) {
+                Ok(h) => {
+                    m.insert(prefix, h);
+                    h
+                }
+                Err(_) => return true,
+            },
+        };
+        head.seq <= high
+    }
+
+    /// Highest sequence number stored under an origin key prefix (0 when none).
+    fn last_seq_of(&self, prefix: &[u8]) -> Result<u64, StoreError> {
+        match self.seq.scan_prefix(prefix).next_back() {
+            None => Ok(0),
+            Some(kv) => {
+                let (k, _) = kv?;
+                k.get(prefix.len()..)
+                    .and_then(|t| <[u8; 8]>::try_from(t).ok())
+                    .map(u64::from_be_bytes)
+                    .ok_or_else(|| StoreError::Corrupt("seq key length".into()))
+            }
+        }
+    }
+
+    /// Raises the known highest sequence numbers after a commit (never lowers them: a value
+    /// too high only costs a lookup, one too low would let a duplicate in).
+    fn raise_high(&self, seen: std::collections::HashMap<Vec<u8>, u64>) {
+        if let Ok(mut m) = self.high_seq.lock() {
+            for (prefix, h) in seen {
+                let e = m.entry(prefix).or_insert(h);
+                *e = (*e).max(h);
+            }
+        }
     }
 
     /// A stored envelope alone (no lifecycle or equivocation lookups).
@@ -708,18 +773,44 @@ impl Store {
         from: u64,
         to: u64,
     ) -> impl Iterator<Item = Result<(u64, RecordId), StoreError>> + '_ {
+        // The log is stored in chunks (key: first position, value: the ids, 32 bytes each),
+        // one per stored batch: start at the chunk holding `from`.
+        let first = match self.log.range(..=from.to_be_bytes()).next_back() {
+            Some(Ok((k, _))) => k.to_vec(),
+            _ => from.to_be_bytes().to_vec(),
+        };
         self.log
-            .range(from.to_be_bytes()..to.to_be_bytes())
-            .map(|kv| {
-                let (k, v) = kv?;
-                let pos = u64::from_be_bytes(
-                    k.as_ref()
-                        .try_into()
-                        .map_err(|_| StoreError::Corrupt("log key".into()))?,
-                );
-                let id = RecordId::from_slice(&v, "log")
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                Ok((pos, id))
+            .range(first..to.to_be_bytes().to_vec())
+            .flat_map(move |kv| {
+                let chunk = kv.map_err(StoreError::from).and_then(|(k, v)| {
+                    let start = u64::from_be_bytes(
+                        k.as_ref()
+                            .try_into()
+                            .map_err(|_| StoreError::Corrupt("log key".into()))?,
+                    );
+                    if v.len() % 32 != 0 || v.is_empty() {
+                        return Err(StoreError::Corrupt(format!(
+                            "log chunk at {start} of {} bytes",
+                            v.len()
+                        )));
+                    }
+                    Ok((start, v))
+                });
+                let items: Vec<Result<(u64, RecordId), StoreError>> = match chunk {
+                    Err(e) => vec![Err(e)],
+                    Ok((start, v)) => v
+                        .chunks_exact(32)
+                        .enumerate()
+                        .map(|(i, id)| (start + i as u64, id))
+                        .filter(|(pos, _)| *pos >= from && *pos < to)
+                        .map(|(pos, id)| {
+                            RecordId::from_slice(id, "log")
+                                .map(|id| (pos, id))
+                                .map_err(|e| StoreError::Corrupt(e.to_string()))
+                        })
+                        .collect(),
+                };
+                items
             })
     }
 
@@ -978,7 +1069,36 @@ struct Tx<'a> {
     idx: &'a TransactionalTree,
     log: &'a TransactionalTree,
     meta: &'a TransactionalTree,
-    pending: &'a TransactionalTree,
+    pending: Pending<'a>,
+    /// Log position of the batch's first new record.
+    log_base: u64,
+    /// Ids of the batch's new records, in log order (written as one log chunk).
+    log_ids: std::cell::RefCell<Vec<u8>>,
+}
+
+/// The `pending` tree inside a transaction. Most databases hold nothing pending; when the tree
+/// was empty as the batch began (checked under the store's writer lock) and nothing has been
+/// added since, lookups are answered without touching sled.
+struct Pending<'a> {
+    tree: &'a TransactionalTree,
+    maybe_nonempty: std::cell::Cell<bool>,
+}
+
+impl Pending<'_> {
+    fn get(&self, k: &[u8]) -> Result<Option<sled::IVec>, Abort> {
+        if !self.maybe_nonempty.get() {
+            return Ok(None);
+        }
+        Ok(self.tree.get(k)?)
+    }
+    fn insert(&self, k: Vec<u8>, v: &[u8]) -> Result<(), Abort> {
+        self.maybe_nonempty.set(true);
+        self.tree.insert(k, v)?;
+        Ok(())
+    }
+    fn remove(&self, k: Vec<u8>) -> Result<Option<sled::IVec>, Abort> {
+        Ok(self.tree.remove(k)?)
+    }
 }
 
 /// A record with its encoded value and keys, computed outside the transaction.
@@ -987,6 +1107,8 @@ struct Prepared<'a> {
     value: Vec<u8>,
     seq_key: Vec<u8>,
     index: Vec<Vec<u8>>,
+    /// Its sequence number is beyond any stored for its origin.
+    fresh: bool,
 }
 
 /// Stores one record inside a transaction. Lifecycle refusals are returned before anything of
@@ -994,7 +1116,12 @@ struct Prepared<'a> {
 fn apply_one(tx: &Tx<'_>, p: &Prepared<'_>, mode: Mode) -> Result<Ingest, Abort> {
     // The id is the hash of a body that names its origin and seq, so one lookup of
     // (origin, seq) tells a duplicate (same id) from an equivocation (another id).
-    if let Some(existing) = tx.seq.get(&p.seq_key)? {
+    let existing = if p.fresh {
+        None
+    } else {
+        tx.seq.get(&p.seq_key)?
+    };
+    if let Some(existing) = existing {
         let existing = RecordId::from_slice(&existing, "seq")
             .map_err(|e| abort(StoreError::Corrupt(e.to_string())))?;
         if existing == p.rec.id {
@@ -1008,7 +1135,7 @@ fn apply_one(tx: &Tx<'_>, p: &Prepared<'_>, mode: Mode) -> Result<Ingest, Abort>
     let origin = &p.rec.record.origin;
     match &p.rec.record.kind {
         RecordKind::Alert(_) => {
-            let st = take_pending(tx.pending, &p.rec.id, AlertState::active(None))?;
+            let st = take_pending(&tx.pending, &p.rec.id, AlertState::active(None))?;
             tx.state.insert(&p.rec.id.0, &st.encode()[..])?;
         }
         RecordKind::Amendment(a) => {
@@ -1047,7 +1174,7 @@ fn apply_one(tx: &Tx<'_>, p: &Prepared<'_>, mode: Mode) -> Result<Ingest, Abort>
                     }
                 }
             }
-            let mine = take_pending(tx.pending, &p.rec.id, mine)?;
+            let mine = take_pending(&tx.pending, &p.rec.id, mine)?;
             tx.state.insert(&p.rec.id.0, &mine.encode()[..])?;
             // Retracted on arrival (its retraction came first): withdraw the
             // versions it replaced too.
@@ -1056,7 +1183,7 @@ fn apply_one(tx: &Tx<'_>, p: &Prepared<'_>, mode: Mode) -> Result<Ingest, Abort>
                     Some(raw) => {
                         let prev = AlertState::decode(&raw).map_err(abort)?;
                         if prev.status != Status::Retracted {
-                            retract_chain(tx.state, tx.pending, a.supersedes, prev, by)?;
+                            retract_chain(tx.state, &tx.pending, a.supersedes, prev, by)?;
                         }
                     }
                     None => {
@@ -1076,7 +1203,7 @@ fn apply_one(tx: &Tx<'_>, p: &Prepared<'_>, mode: Mode) -> Result<Ingest, Abort>
                 if mode == Mode::Own && st.status != Status::Active {
                     return Err(not_current(&r.target, &st));
                 }
-                retract_chain(tx.state, tx.pending, r.target, st, p.rec.id)?;
+                retract_chain(tx.state, &tx.pending, r.target, st, p.rec.id)?;
             }
         },
         RecordKind::Hit(h) => {
@@ -1127,16 +1254,7 @@ fn apply_one(tx: &Tx<'_>, p: &Prepared<'_>, mode: Mode) -> Result<Ingest, Abort>
             }
         }
     }
-    let position = match tx.meta.get(LOG_LEN)? {
-        Some(v) => u64::from_be_bytes(
-            v.as_ref()
-                .try_into()
-                .map_err(|_| abort(StoreError::Corrupt("log length".into())))?,
-        ),
-        None => 0,
-    };
-    tx.log.insert(&position.to_be_bytes(), &p.rec.id.0)?;
-    tx.meta.insert(LOG_LEN, &(position + 1).to_be_bytes())?;
+    tx.log_ids.borrow_mut().extend_from_slice(&p.rec.id.0);
     tx.records.insert(&p.rec.id.0, p.value.as_slice())?;
     tx.seq.insert(p.seq_key.as_slice(), &p.rec.id.0)?;
     for k in &p.index {
@@ -1175,7 +1293,7 @@ fn not_current(target: &RecordId, st: &AlertState) -> Abort {
 
 /// Applies an amendment or retraction that arrived before the record `id`, if any.
 fn take_pending(
-    pending: &TransactionalTree,
+    pending: &Pending<'_>,
     id: &RecordId,
     mut st: AlertState,
 ) -> Result<AlertState, Abort> {
@@ -1210,7 +1328,7 @@ fn take_pending(
 /// `superseded_by`. A predecessor not yet received gets a pending retraction.
 fn retract_chain(
     state: &TransactionalTree,
-    pending: &TransactionalTree,
+    pending: &Pending<'_>,
     start: RecordId,
     start_state: AlertState,
     by: RecordId,
@@ -1346,6 +1464,37 @@ mod tests {
         .sign(&SigningKey::from_bytes(&[3; 32]))
     }
 
+    /// Cost of the receiver's store path alone, per record (not a test: a measurement, see
+    /// docs/PERFORMANCE.md). `cargo test --release --lib store_write_cost -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn store_write_cost() {
+        let d = tempfile::tempdir().unwrap();
+        let st = Store::open(d.path()).unwrap();
+        let recs: Vec<SignedRecord> = (1..=30_720u64)
+            .map(|i| {
+                let mut a = alert(r#"{"countries": ["KR"]}"#);
+                a.title = crate::model::Title::parse(&format!("t {i}")).unwrap();
+                signed("TH/bkk", i, RecordKind::Alert(a))
+            })
+            .collect();
+        let (mut ti, mut tf) = (0.0, 0.0);
+        for c in recs.chunks(1024) {
+            let t = std::time::Instant::now();
+            st.ingest_batch(c, 1, Mode::Received).unwrap();
+            ti += t.elapsed().as_secs_f64();
+            let t = std::time::Instant::now();
+            st.flush_blocking().unwrap();
+            tf += t.elapsed().as_secs_f64();
+        }
+        let n = recs.len() as f64 / 1e6;
+        eprintln!(
+            "store path: {:.1} us/record in batches of 1,024, flush {:.1} us/record",
+            ti / n,
+            tf / n
+        );
+    }
+
     #[test]
     fn store_is_idempotent_and_keeps_equivocation_evidence() {
         let s = Store::temporary().unwrap();
@@ -1374,13 +1523,96 @@ mod tests {
         assert_eq!(s.last_seq(&Origin::parse("TH/bkk").unwrap()).unwrap(), 1);
         assert_eq!(s.last_seq(&Origin::parse("TH/bk").unwrap()).unwrap(), 0);
         assert_eq!(
-            s.lookup(IndexKind::Container, "CSQU3054383").unwrap(),
-            vec![a.id]
+            s.log_range(0, 10).collect::<Result<Vec<_>, _>>().unwrap(),
+            vec![(0, a.id)],
+            "the duplicate and the equivocation took no log position"
         );
+    }
+
+    #[test]
+    fn duplicates_and_equivocations_within_a_batch_and_after_reopening() {
+        let d = tempfile::tempdir().unwrap();
+        let mk = |seq: u64, title: &str| {
+            let mut a = alert(r#"{"countries": ["KR"]}"#);
+            a.title = crate::model::Title::parse(title).unwrap();
+            signed("TH/bkk", seq, RecordKind::Alert(a))
+        };
+        let (a1, a1b, a2, a3) = (
+            mk(1, "one"),
+            mk(1, "other one"),
+            mk(2, "two"),
+            mk(3, "three"),
+        );
+        {
+            let s = Store::open(d.path()).unwrap();
+            let got = s
+                .ingest_batch(
+                    &[a1.clone(), a1.clone(), a1b.clone(), a3.clone()],
+                    1,
+                    Mode::Received,
+                )
+                .unwrap();
+            assert_eq!(
+                got,
+                vec![
+                    Ok(Ingest::Stored),
+                    Ok(Ingest::Duplicate),
+                    Ok(Ingest::Equivocation { existing: a1.id }),
+                    Ok(Ingest::Stored)
+                ]
+            );
+            assert!(s.may_hold(&a1.envelope.body) && s.may_hold(&a2.envelope.body));
+            s.flush_blocking().unwrap();
+        }
+        // Reopened: nothing is known in memory; a gap filler and replays are still told apart.
+        let s = Store::open(d.path()).unwrap();
+        assert!(s.may_hold(&a3.envelope.body));
+        assert!(!s.may_hold(&mk(4, "four").envelope.body));
+        let got = s
+            .ingest_batch(
+                &[a3.clone(), a2.clone(), a1b.clone(), a2.clone()],
+                1,
+                Mode::Received,
+            )
+            .unwrap();
         assert_eq!(
-            s.lookup(IndexKind::Tracking, "1Z999AA10123456784").unwrap(),
-            vec![a.id]
+            got,
+            vec![
+                Ok(Ingest::Duplicate),
+                Ok(Ingest::Stored),
+                Ok(Ingest::Equivocation { existing: a1.id }),
+                Ok(Ingest::Duplicate)
+            ]
         );
+        assert_eq!(s.log_len().unwrap(), 3);
+        assert_eq!(s.len(), 3);
+    }
+
+    #[test]
+    fn log_chunks_read_back_as_positions() {
+        let s = Store::temporary().unwrap();
+        let recs: Vec<SignedRecord> = (1..=7u64)
+            .map(|i| {
+                let mut a = alert(r#"{"countries": ["KR"]}"#);
+                a.title = crate::model::Title::parse(&format!("t {i}")).unwrap();
+                signed("TH/bkk", i, RecordKind::Alert(a))
+            })
+            .collect();
+        // Chunks of 3, 1 and 3 records.
+        s.ingest_batch(&recs[..3], 1, Mode::Received).unwrap();
+        s.ingest_batch(&recs[3..4], 1, Mode::Received).unwrap();
+        s.ingest_batch(&recs[4..], 1, Mode::Received).unwrap();
+        assert_eq!(s.log_len().unwrap(), 7);
+        let ids: Vec<RecordId> = recs.iter().map(|r| r.id).collect();
+        for from in 0..=7u64 {
+            for to in from..=9u64 {
+                let got: Vec<(u64, RecordId)> =
+                    s.log_range(from, to).collect::<Result<_, _>>().unwrap();
+                let want: Vec<(u64, RecordId)> =
+                    (from..to.min(7)).map(|p| (p, ids[p as usize])).collect();
+                assert_eq!(got, want, "{from}..{to}");
+            }
+        }
     }
 
     #[test]
