@@ -14,6 +14,10 @@ use super::InvalidValue;
 
 /// Upper-cases and removes spaces, dashes and dots: `"csqu 305438-3"` → `"CSQU3054383"`.
 pub fn compact_upper(raw: &str) -> String {
+    // Fast path (most values): ASCII with nothing to drop, upper-cased byte by byte.
+    if raw.is_ascii() && !raw.bytes().any(|b| matches!(b, b' ' | b'-' | b'.' | b'\t')) {
+        return raw.to_ascii_uppercase();
+    }
     raw.chars()
         .filter(|c| !matches!(c, ' ' | '-' | '.' | '\t'))
         .flat_map(char::to_uppercase)
@@ -94,6 +98,16 @@ impl CountryCode {
     /// # Errors
     /// When the value is not two letters or not an assigned ISO 3166-1 code.
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        // Fast path: exactly two ASCII letters, no allocation.
+        if let [a, b] = *raw.as_bytes() {
+            if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() {
+                let code = [a.to_ascii_uppercase(), b.to_ascii_uppercase()];
+                let s = std::str::from_utf8(&code).unwrap_or("");
+                if ISO_3166_ALPHA2.binary_search(&s).is_ok() {
+                    return Ok(Self(code));
+                }
+            }
+        }
         let v = compact_upper(raw);
         let bad = |rule: &str| InvalidValue::new(raw, "an ISO 3166-1 alpha-2 country code", rule);
         if v.len() != 2 || !v.bytes().all(|b| b.is_ascii_uppercase()) {

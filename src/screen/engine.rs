@@ -15,6 +15,7 @@
 //! Each match names the alert, a score 0-1000, and every field that matched with the reason.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::fold;
 use super::manifest::{CargoLine, Line, LineParty, PassengerLine, Subject as LineSubject};
@@ -106,7 +107,7 @@ struct Entry {
 /// Compact name index: blocking-key hash → postings (alert index, role).
 #[derive(Default)]
 struct NameIndex {
-    spans: HashMap<u64, (u32, u32)>,
+    spans: HashMap<u64, (u32, u32), BuildHasherDefault<PreHashed>>,
     postings: Vec<(u32, Role)>,
 }
 
@@ -114,7 +115,7 @@ impl NameIndex {
     fn build(mut pairs: Vec<(u64, u32, Role)>) -> Self {
         pairs.sort_unstable_by_key(|p| (p.0, p.1));
         pairs.dedup_by_key(|p| (p.0, p.1, p.2 as u8));
-        let mut spans = HashMap::new();
+        let mut spans = HashMap::default();
         let mut postings = Vec::with_capacity(pairs.len());
         let mut i = 0;
         while i < pairs.len() {
@@ -137,25 +138,35 @@ impl NameIndex {
     }
 }
 
-fn key_hash(k: &str) -> u64 {
-    // FNV-1a: keys are short; collisions only add candidates, which are then scored.
-    let mut h: u64 = 0xcbf29ce484222325;
-    for b in k.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x100000001b3);
+/// Hasher of the engine's tables: a `u64` key (the name index's keys are already hashes) is
+/// passed through; bytes (identifiers, tokens) are hashed with FNV-1a, which is much cheaper
+/// than the default SipHash for these short keys. Keys come from alerts, which partners sign.
+#[derive(Default)]
+struct PreHashed(u64);
+
+impl Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
     }
-    h
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100000001b3);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
 }
 
 /// The engine.
 pub struct Engine {
     entries: Vec<Entry>,
-    ids: HashMap<String, Vec<u32>>,
+    ids: HashMap<String, Vec<u32>, BuildHasherDefault<PreHashed>>,
     dob: HashMap<Date, Vec<u32>>,
     names: NameIndex,
     profiles: HashMap<(CargoRoute, Option<CountryCode>), Vec<u32>>,
     /// Names each token appears in, over every name the alerts give.
-    df: HashMap<String, u32>,
+    df: HashMap<String, u32, BuildHasherDefault<PreHashed>>,
     names_total: u32,
     options: Options,
     date: Date,
@@ -185,11 +196,11 @@ impl Engine {
     pub fn build(alerts: Vec<ScreenAlert>, date: Date, options: Options) -> Self {
         let mut e = Engine {
             entries: Vec::with_capacity(alerts.len()),
-            ids: HashMap::new(),
+            ids: HashMap::default(),
             dob: HashMap::new(),
             names: NameIndex::default(),
             profiles: HashMap::new(),
-            df: HashMap::new(),
+            df: HashMap::default(),
             names_total: 0,
             options,
             date,
@@ -217,8 +228,8 @@ impl Engine {
                 for s in blocking_units(p) {
                     keys.clear();
                     blocking_keys(&s.0, &mut keys);
-                    for k in &keys {
-                        name_pairs.push((key_hash(k), i, role));
+                    for &h in &keys {
+                        name_pairs.push((h, i, role));
                     }
                 }
             };
@@ -305,7 +316,7 @@ impl Engine {
         if options.names {
             e.names = NameIndex::build(name_pairs);
             // Token rarity over all alert names, then weigh every alert name by it.
-            let mut df: HashMap<String, u32> = HashMap::new();
+            let mut df: HashMap<String, u32, BuildHasherDefault<PreHashed>> = HashMap::default();
             let mut total = 0u32;
             for en in &e.entries {
                 for p in [&en.traveler, &en.shipper, &en.consignee]
@@ -496,7 +507,7 @@ impl Engine {
         for (s, cover) in units {
             keys.clear();
             blocking_keys(&s, &mut keys);
-            let hashes: Vec<u64> = keys.iter().map(|k| key_hash(k)).collect();
+            let hashes: Vec<u64> = keys.clone();
             let n: usize = hashes.iter().map(|&h| self.names.get(h).len()).sum();
             if n > 0 {
                 covered |= cover;
@@ -780,76 +791,111 @@ fn profile_fits(
     c: &CargoLine,
     desc: &mut Option<Vec<String>>,
 ) -> Option<Vec<(&'static str, String, String)>> {
-    let mut ev = Vec::with_capacity(6);
+    // Decide first, without allocating: most profiles looked at do not fit.
     if !p.routes.contains(&route) {
         return None;
     }
+    let origin = match p.origin_countries.is_empty() {
+        true => None,
+        false => Some(
+            [c.loading_country, c.shipper.country]
+                .into_iter()
+                .flatten()
+                .find(|cc| p.origin_countries.contains(cc))?,
+        ),
+    };
+    let hs = match p.hs_prefixes.is_empty() {
+        true => None,
+        false => {
+            let hs = c.hs_code.as_ref()?;
+            let pre = p
+                .hs_prefixes
+                .iter()
+                .find(|x| hs.as_str().starts_with(x.as_str()))?;
+            Some((hs, pre))
+        }
+    };
+    let port = match p.discharge_ports.is_empty() {
+        true => None,
+        false => Some(
+            c.discharge_port
+                .as_ref()
+                .filter(|d| p.discharge_ports.contains(d))?,
+        ),
+    };
+    let weight = match p.min_weight_kg.is_some() || p.max_weight_kg.is_some() {
+        false => None,
+        true => {
+            let w = c.weight_grams?;
+            if p.min_weight_kg.is_some_and(|m| w < m.grams())
+                || p.max_weight_kg.is_some_and(|m| w > m.grams())
+            {
+                return None;
+            }
+            Some(w)
+        }
+    };
+    let arrival = match p.arrival_from.is_some() || p.arrival_until.is_some() {
+        false => None,
+        true => {
+            let d = c.arrival_date?;
+            if p.arrival_from.is_some_and(|f| d < f) || p.arrival_until.is_some_and(|u| d > u) {
+                return None;
+            }
+            Some(d)
+        }
+    };
+    let keyword = match p.keywords.is_empty() {
+        true => None,
+        false => {
+            let text = c.goods_description.as_deref()?;
+            let tokens = desc.get_or_insert_with(|| fold::tokens(text));
+            Some(
+                p.keywords
+                    .iter()
+                    .find(|k| fold::contains_token(tokens, k.as_str()))?,
+            )
+        }
+    };
+    // It fits: the evidence, criterion by criterion.
+    let mut ev = Vec::with_capacity(7);
     ev.push((
         "profile.routes",
         route.as_str().to_owned(),
         "route in profile".to_owned(),
     ));
-    if !p.origin_countries.is_empty() {
-        let hit = [c.loading_country, c.shipper.country]
-            .into_iter()
-            .flatten()
-            .find(|cc| p.origin_countries.contains(cc))?;
+    if let Some(hit) = origin {
         ev.push((
             "profile.origin_countries",
             hit.to_string(),
             "origin country in profile".into(),
         ));
     }
-    if !p.hs_prefixes.is_empty() {
-        let hs = c.hs_code.as_ref()?;
-        let pre = p
-            .hs_prefixes
-            .iter()
-            .find(|x| hs.as_str().starts_with(x.as_str()))?;
+    if let Some((hs, pre)) = hs {
         ev.push((
             "profile.hs_prefixes",
             hs.to_string(),
             format!("HS code under {pre}"),
         ));
     }
-    if !p.discharge_ports.is_empty() {
-        let port = c
-            .discharge_port
-            .as_ref()
-            .filter(|d| p.discharge_ports.contains(d))?;
+    if let Some(port) = port {
         ev.push((
             "profile.discharge_ports",
             port.to_string(),
             "discharge port in profile".into(),
         ));
     }
-    if p.min_weight_kg.is_some() || p.max_weight_kg.is_some() {
-        let w = c.weight_grams?;
-        if p.min_weight_kg.is_some_and(|m| w < m.grams())
-            || p.max_weight_kg.is_some_and(|m| w > m.grams())
-        {
-            return None;
-        }
+    if let Some(w) = weight {
         ev.push((
             "profile.weight",
             format!("{} kg", w as f64 / 1000.0),
             "weight in range".into(),
         ));
     }
-    if p.arrival_from.is_some() || p.arrival_until.is_some() {
-        let d = c.arrival_date?;
-        if p.arrival_from.is_some_and(|f| d < f) || p.arrival_until.is_some_and(|u| d > u) {
-            return None;
-        }
+    if let Some(d) = arrival {
         ev.push(("profile.arrival", d.to_string(), "arrival in window".into()));
     }
-    if !p.keywords.is_empty() {
-        let text = c.goods_description.as_deref()?;
-        let tokens = desc.get_or_insert_with(|| fold::tokens(text));
-        let k = p
-            .keywords
-            .iter()
-            .find(|k| fold::contains_token(tokens, k.as_str()))?;
+    if let Some(k) = keyword {
         ev.push((
             "profile.keywords",
             k.to_string(),

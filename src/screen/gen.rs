@@ -102,7 +102,10 @@ const SYLLABLES: &[&str] = &[
     "wat", "tan", "hoa", "ngo", "bin", "dar", "mor", "vel", "sen", "kor", "ta", "ban", "pho",
     "rit", "sak", "gun", "jin", "min", "seo", "hyun", "dae", "tek", "lum", "zen", "qua", "rel",
     "fin", "gar", "hol", "ish", "jor", "kel", "mas", "nor", "ost", "pel", "quin", "ros", "sal",
-    "tor", "ur", "vik", "wen", "yar", "zol", "bel",
+    "tor", "ur", "vik", "wen", "yar", "zol", "bel", "ar", "bo", "cen", "di", "eng", "fa", "gil",
+    "hu", "im", "ju", "kam", "lo", "mun", "ni", "ok", "pu", "ram", "si", "tu", "um", "ve", "wo",
+    "xan", "yo", "zu", "bra", "cro", "dun", "fel", "gro", "han", "kin", "lor", "mak", "nel", "pan",
+    "rus", "sto", "tri",
 ];
 const VIET_WORDS: &[&str] = &[
     "Hoàng", "Phát", "Thịnh", "Đông", "Minh", "Long", "Việt", "Hưng", "Thành", "Phú", "Quang",
@@ -205,8 +208,10 @@ const OWNERS: &[&str] = &[
     "CSQU", "MSKU", "MSCU", "HLXU", "TGHU", "OOLU", "CMAU", "EGHU",
 ];
 
+/// A distinctive made-up word of 3 or 4 syllables (about 10^6 to 10^8 of them: company names
+/// differ as much as real ones do, so background lines do not collide with alerts by chance).
 fn word(rng: &mut Rng) -> String {
-    let n = 2 + rng.below(2);
+    let n = 3 + rng.below(2);
     let mut w = String::new();
     for _ in 0..n {
         let syl: &&str = rng.pick(SYLLABLES);

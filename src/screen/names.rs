@@ -251,21 +251,32 @@ fn length_weight(token: &str) -> f32 {
     (token.len().min(8) as f32).max(1.0)
 }
 
-/// Blocking keys of a token: the skeleton itself and, for skeletons of 5 or more letters,
-/// every skeleton with one letter deleted (so one typing error still meets its twin).
-pub fn blocking_keys(skeleton: &str, out: &mut Vec<String>) {
-    if skeleton.len() < 2 {
+/// Blocking keys of a token, as hashes: the skeleton itself and, for skeletons of 5 or more
+/// letters, every skeleton with one letter deleted (so one typing error still meets its twin).
+/// Hashed as they are formed (FNV-1a), with no string built.
+pub fn blocking_keys(skeleton: &str, out: &mut Vec<u64>) {
+    let b = skeleton.as_bytes();
+    if b.len() < 2 {
         return;
     }
-    out.push(skeleton.to_owned());
-    if skeleton.len() >= 5 {
-        for i in 0..skeleton.len() {
-            let mut k = String::with_capacity(skeleton.len());
-            k.push_str(&skeleton[..i]);
-            k.push_str(&skeleton[i + 1..]);
-            out.push(k);
+    out.push(fnv(FNV_OFFSET, b));
+    if b.len() >= 5 {
+        for i in 0..b.len() {
+            out.push(fnv(fnv(FNV_OFFSET, &b[..i]), &b[i + 1..]));
         }
     }
+}
+
+const FNV_OFFSET: u64 = 0xcbf29ce484222325;
+
+/// FNV-1a over `bytes`, continuing from `h`. Keys are short; a collision only adds candidates,
+/// which are then scored.
+fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
+    for &x in bytes {
+        h ^= u64::from(x);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
 }
 
 #[cfg(test)]
