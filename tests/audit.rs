@@ -6,8 +6,8 @@ mod common;
 use std::path::Path;
 
 use common::{example, init, outcome, run, s, write, Node};
-use ed25519_dalek::{Signer, SigningKey};
-use kdesk::audit::bundle::{self, BUNDLE_CONTEXT};
+use ed25519_dalek::Signer;
+use kdesk::audit::bundle;
 use kdesk::pb;
 use prost::Message;
 
@@ -138,19 +138,6 @@ fn any_single_changed_removed_or_duplicated_byte_is_detected() {
     }
 }
 
-/// Re-signs a modified bundle with the exporter's own key: the exporter itself cheating.
-fn resign(b: &pb::AuditBundle, key: &SigningKey) -> Vec<u8> {
-    let bundle = b.encode_to_vec();
-    let mut m = BUNDLE_CONTEXT.to_vec();
-    m.extend_from_slice(&bundle);
-    pb::AuditBundleFile {
-        signature: key.sign(&m).to_bytes().to_vec(),
-        key_id: kdesk::record::KeyId::of(&key.verifying_key()).0.to_vec(),
-        bundle,
-    }
-    .encode_to_vec()
-}
-
 #[test]
 fn a_dishonest_exporter_cannot_drop_reorder_or_rewrite() {
     let t = tempfile::tempdir().unwrap();
@@ -159,12 +146,14 @@ fn a_dishonest_exporter_cannot_drop_reorder_or_rewrite() {
     let file = pb::AuditBundleFile::decode(std::fs::read(&b).unwrap().as_slice()).unwrap();
     let orig = pb::AuditBundle::decode(file.bundle.as_slice()).unwrap();
     assert!(
-        verify(&resign(&orig, &key)).is_ok(),
+        verify(&common::resign(&orig, &key)).is_ok(),
         "re-signing alone changes nothing"
     );
 
     let expect_fail = |what: &str, b: pb::AuditBundle, needle: &str| {
-        let err = verify(&resign(&b, &key)).expect_err(what).to_string();
+        let err = verify(&common::resign(&b, &key))
+            .expect_err(what)
+            .to_string();
         assert!(err.contains(needle), "{what}: {err}");
     };
     let mut dropped = orig.clone();
@@ -204,7 +193,7 @@ fn a_dishonest_exporter_cannot_drop_reorder_or_rewrite() {
         .verifying_key()
         .as_bytes()
         .to_vec();
-    let err = verify(&resign(&swapped, &key))
+    let err = verify(&common::resign(&swapped, &key))
         .expect_err("swapped key")
         .to_string();
     assert!(err.contains("key"), "swapped key: {err}");

@@ -151,6 +151,21 @@ fn peer_add(me: &Desk, them: &Desk, endpoint: &str, extra: &[&str]) {
     assert_eq!(code, 0, "peer add {} on {}: {err}", them.cc, me.cc);
 }
 
+/// KR and TH desks on pinned ports (a restarted node comes back where its partner registered
+/// it), running, each registered at the other.
+fn linked_kr_th(root: &Path) -> (Desk, Desk, Node, Node) {
+    let kr = desk(root, "KR", "seoul", false);
+    let th = desk(root, "TH", "bangkok", false);
+    pin_port(&kr);
+    pin_port(&th);
+    let kr_node = Node::start(&kr.dir);
+    let th_node = Node::start(&th.dir);
+    let (kr_addr, th_addr) = (addr(&kr.dir), addr(&th.dir));
+    peer_add(&kr, &th, &format!("https://{th_addr}"), &[]);
+    peer_add(&th, &kr, &format!("https://{kr_addr}"), &[]);
+    (kr, th, kr_node, th_node)
+}
+
 fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(30) {
@@ -587,15 +602,7 @@ async fn forged_misdirected_duplicated_and_reordered_records_from_a_partner() {
 fn replication_resumes_after_either_side_restarts_with_nothing_lost() {
     let t = tempfile::tempdir().unwrap();
     let root = t.path();
-    let kr = desk(root, "KR", "seoul", false);
-    let th = desk(root, "TH", "bangkok", false);
-    pin_port(&kr);
-    pin_port(&th);
-    let mut kr_node = Node::start(&kr.dir);
-    let mut th_node = Node::start(&th.dir);
-    let (kr_addr, th_addr) = (addr(&kr.dir), addr(&th.dir));
-    peer_add(&kr, &th, &format!("https://{th_addr}"), &[]);
-    peer_add(&th, &kr, &format!("https://{kr_addr}"), &[]);
+    let (kr, th, mut kr_node, mut th_node) = linked_kr_th(root);
 
     let mut to_kr = vec![];
     let mut not_kr = vec![];
@@ -758,20 +765,6 @@ fn copy_dir(from: &Path, to: &Path) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
-fn resign(b: &kdesk::pb::AuditBundle, key: &ed25519_dalek::SigningKey) -> Vec<u8> {
-    use ed25519_dalek::Signer;
-    use prost::Message;
-    let bundle = b.encode_to_vec();
-    let mut m = kdesk::audit::bundle::BUNDLE_CONTEXT.to_vec();
-    m.extend_from_slice(&bundle);
-    kdesk::pb::AuditBundleFile {
-        signature: key.sign(&m).to_bytes().to_vec(),
-        key_id: kdesk::record::KeyId::of(&key.verifying_key()).0.to_vec(),
-        bundle,
-    }
-    .encode_to_vec()
-}
-
 /// Checks the cosignatures TH's bundle carries, then plays TH as a dishonest exporter.
 fn bundle_carries_checked_cosignatures(th: &Desk, root: &Path, cosigned: u64) {
     use ed25519_dalek::Signer;
@@ -796,7 +789,7 @@ fn bundle_carries_checked_cosignatures(th: &Desk, root: &Path, cosigned: u64) {
     let orig = kdesk::pb::AuditBundle::decode(file.bundle.as_slice()).unwrap();
     assert_eq!(orig.witnessed_heads.len(), 1);
     let expect_fail = |what: &str, b: kdesk::pb::AuditBundle, needle: &str| {
-        let err = verify(&resign(&b, &key), None, &|_, _| {})
+        let err = verify(&common::resign(&b, &key), None, &|_, _| {})
             .expect_err(what)
             .to_string();
         assert!(err.contains(needle), "{what}: {err}");
@@ -854,15 +847,7 @@ fn bundle_carries_checked_cosignatures(th: &Desk, root: &Path, cosigned: u64) {
 fn partners_cosign_each_others_logs_and_catch_rollback_and_split_view() {
     let t = tempfile::tempdir().unwrap();
     let root = t.path();
-    let kr = desk(root, "KR", "seoul", false);
-    let th = desk(root, "TH", "bangkok", false);
-    pin_port(&kr);
-    pin_port(&th);
-    let mut kr_node = Node::start(&kr.dir);
-    let mut th_node = Node::start(&th.dir);
-    let (kr_addr, th_addr) = (addr(&kr.dir), addr(&th.dir));
-    peer_add(&kr, &th, &format!("https://{th_addr}"), &[]);
-    peer_add(&th, &kr, &format!("https://{kr_addr}"), &[]);
+    let (kr, th, mut kr_node, mut th_node) = linked_kr_th(root);
     let alert = |tag: String| {
         example("cargo-express-methamphetamine.json", move |v| {
             v["title"] = tag.into()

@@ -52,20 +52,8 @@ impl pb::exchange_server::Exchange for ExchangeService {
         &self,
         req: Request<pb::SubscribeRequest>,
     ) -> Result<Response<Self::SubscribeStream>, Status> {
-        let who = caller(&req)?;
+        let who = self.registered_caller(&req)?;
         let fed = &self.node.fed;
-        let registered = fed
-            .registry
-            .read()
-            .map(|r| r.peer(who.country).is_some())
-            .unwrap_or(false);
-        if !registered {
-            // The handshake already requires a registered CA; a peer removed since then ends here.
-            return Err(Status::permission_denied(format!(
-                "{} is not a registered partner",
-                who.country
-            )));
-        }
         if !fed.admit(who.country) {
             warn!(peer = %who, "subscribe rate limit exceeded");
             return Err(Status::resource_exhausted(
@@ -142,11 +130,13 @@ impl pb::exchange_server::Exchange for ExchangeService {
 }
 
 impl ExchangeService {
-    /// A registered partner within its transparency-log call budget.
-    fn audit_caller<T>(&self, req: &Request<T>) -> Result<Origin, Status> {
+    /// The caller, which must (still) be a registered partner: the handshake already requires
+    /// a registered CA; a partner removed since then ends here.
+    fn registered_caller<T>(&self, req: &Request<T>) -> Result<Origin, Status> {
         let who = caller(req)?;
-        let fed = &self.node.fed;
-        let registered = fed
+        let registered = self
+            .node
+            .fed
             .registry
             .read()
             .map(|r| r.peer(who.country).is_some())
@@ -157,7 +147,13 @@ impl ExchangeService {
                 who.country
             )));
         }
-        if !fed.admit_audit(who.country) {
+        Ok(who)
+    }
+
+    /// A registered partner within its transparency-log call budget.
+    fn audit_caller<T>(&self, req: &Request<T>) -> Result<Origin, Status> {
+        let who = self.registered_caller(req)?;
+        if !self.node.fed.admit_audit(who.country) {
             warn!(peer = %who, "transparency-log call rate limit exceeded");
             return Err(Status::resource_exhausted(
                 "too many transparency-log calls; slow down",
