@@ -311,7 +311,8 @@ struct BodyHead {
 const W_OWN_HEAD: u8 = 1; // 1 ‖ size (8) → this node's SignedTreeHead for that size
 const W_SEEN: u8 = 2; // 2 ‖ country (2) → a partner's last verified, consistent SignedTreeHead
 const W_MADE: u8 = 3; // 3 ‖ country ‖ size → Cosignature this node made of a partner's head
-const W_GOT: u8 = 4; // 4 ‖ size ‖ country → Cosignature a partner made of this node's head
+                      // (4 held an earlier layout of received cosignatures and is not read.)
+const W_GOT: u8 = 6; // 6 ‖ country ‖ size → Cosignature a partner made of this node's head
 const W_EVIDENCE: u8 = 5; // 5 ‖ country ‖ SHA-256(presented head) → WitnessEvidence
 
 fn wkey(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
@@ -486,30 +487,64 @@ impl Store {
         c: &pb::Cosignature,
     ) -> Result<(), StoreError> {
         self.witness.insert(
-            wkey(W_GOT, &[&size.to_be_bytes(), &witness.bytes()]),
+            wkey(W_GOT, &[&witness.bytes(), &size.to_be_bytes()]),
             c.encode_to_vec(),
         )?;
         Ok(())
     }
 
-    /// Partners' cosignatures of this node's heads: (size, witness country, cosignature), in
-    /// size order.
+    /// The largest size (at most `max_size`) of this node's heads that `witness` cosigned.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn latest_cosigned(
+        &self,
+        witness: CountryCode,
+        max_size: u64,
+    ) -> Result<Option<u64>, StoreError> {
+        let from = wkey(W_GOT, &[&witness.bytes(), &0u64.to_be_bytes()]);
+        let to = wkey(W_GOT, &[&witness.bytes(), &max_size.to_be_bytes()]);
+        match self.witness.range(from..=to).next_back() {
+            None => Ok(None),
+            Some(kv) => Ok(Some(size_of_key(&kv?.0, 3))),
+        }
+    }
+
+    /// The cosignature `witness` made of this node's head of `size`, if any.
     ///
     /// # Errors
     /// Storage failure or damaged entry.
-    pub fn cosignatures_received(
+    pub fn cosignature_received(
         &self,
-    ) -> Result<Vec<(u64, CountryCode, pb::Cosignature)>, StoreError> {
+        witness: CountryCode,
+        size: u64,
+    ) -> Result<Option<pb::Cosignature>, StoreError> {
+        self.witness
+            .get(wkey(W_GOT, &[&witness.bytes(), &size.to_be_bytes()]))?
+            .map(|v| decode_pb(&v, "cosignature"))
+            .transpose()
+    }
+
+    /// The partners that cosigned any of this node's heads, in country order (one seek each).
+    ///
+    /// # Errors
+    /// Storage failure or damaged entry.
+    pub fn cosigning_witnesses(&self) -> Result<Vec<CountryCode>, StoreError> {
         let mut out = vec![];
-        for kv in self.witness.scan_prefix([W_GOT]) {
-            let (k, v) = kv?;
-            let size = size_of_key(&k, 1);
+        let mut from = vec![W_GOT];
+        while let Some(kv) = self.witness.range(from.clone()..).next() {
+            let (k, _) = kv?;
+            if k.first() != Some(&W_GOT) {
+                break;
+            }
             let cc = k
-                .get(9..11)
+                .get(1..3)
                 .and_then(|b| std::str::from_utf8(b).ok())
                 .and_then(|c| CountryCode::parse(c).ok())
                 .ok_or_else(|| StoreError::Corrupt("cosignature key".into()))?;
-            out.push((size, cc, decode_pb(&v, "cosignature")?));
+            out.push(cc);
+            // Just past this country's last possible key.
+            from = wkey(W_GOT, &[&cc.bytes(), &u64::MAX.to_be_bytes(), &[0]]);
         }
         Ok(out)
     }
@@ -1586,6 +1621,28 @@ mod tests {
         );
         assert_eq!(s.log_len().unwrap(), 3);
         assert_eq!(s.len(), 3);
+    }
+
+    #[test]
+    fn received_cosignatures_by_witness_and_size() {
+        let s = Store::temporary().unwrap();
+        let cc = |c: &str| CountryCode::parse(c).unwrap();
+        let cos = |b: u8| pb::Cosignature {
+            body: vec![b],
+            ..Default::default()
+        };
+        assert!(s.cosigning_witnesses().unwrap().is_empty());
+        for (w, size) in [("TH", 3), ("NL", 5), ("TH", 9), ("NL", 0), ("TH", 256)] {
+            s.put_cosignature_received(size, cc(w), &cos(size as u8))
+                .unwrap();
+        }
+        assert_eq!(s.cosigning_witnesses().unwrap(), vec![cc("NL"), cc("TH")]);
+        assert_eq!(s.latest_cosigned(cc("TH"), u64::MAX).unwrap(), Some(256));
+        assert_eq!(s.latest_cosigned(cc("TH"), 255).unwrap(), Some(9));
+        assert_eq!(s.latest_cosigned(cc("NL"), 4).unwrap(), Some(0));
+        assert_eq!(s.latest_cosigned(cc("MY"), u64::MAX).unwrap(), None);
+        assert_eq!(s.cosignature_received(cc("NL"), 5).unwrap(), Some(cos(5)));
+        assert_eq!(s.cosignature_received(cc("NL"), 3).unwrap(), None);
     }
 
     #[test]

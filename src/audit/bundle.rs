@@ -190,15 +190,13 @@ fn witnessed_heads(
     ids: &[RecordId],
     size: u64,
 ) -> Result<Vec<pb::WitnessedHead>, StoreError> {
-    let received = store.cosignatures_received()?;
-    let mut latest: HashMap<CountryCode, u64> = HashMap::new();
-    for (s, w, _) in &received {
-        if *s >= 1 && *s <= size {
-            let e = latest.entry(*w).or_insert(*s);
-            *e = (*e).max(*s);
+    let witnesses = store.cosigning_witnesses()?;
+    let mut sizes = vec![];
+    for w in &witnesses {
+        if let Some(s) = store.latest_cosigned(*w, size)?.filter(|s| *s >= 1) {
+            sizes.push(s);
         }
     }
-    let mut sizes: Vec<u64> = latest.into_values().collect();
     sizes.sort_unstable();
     sizes.dedup();
     if sizes.is_empty() {
@@ -212,13 +210,13 @@ fn witnessed_heads(
         };
         let proof = merkle::consistency_proof(usize::try_from(s).unwrap_or(usize::MAX), &leaves)
             .unwrap_or_default();
+        let mut cosignatures = vec![];
+        for w in &witnesses {
+            cosignatures.extend(store.cosignature_received(*w, s)?);
+        }
         out.push(pb::WitnessedHead {
             tree_head: Some(head),
-            cosignatures: received
-                .iter()
-                .filter(|(cs, _, _)| *cs == s)
-                .map(|(_, _, c)| c.clone())
-                .collect(),
+            cosignatures,
             consistency_proof: proof.iter().map(|h| h.to_vec()).collect(),
         });
     }

@@ -201,12 +201,8 @@ async fn collect_cosignatures(
     let country = peer.entry.country;
     let have = node
         .store
-        .cosignatures_received()
-        .map_err(|e| e.to_string())?
-        .iter()
-        .filter(|(_, w, _)| *w == country)
-        .map(|(s, _, _)| *s)
-        .max();
+        .latest_cosigned(country, u64::MAX)
+        .map_err(|e| e.to_string())?;
     let got = client
         .get_cosignatures(pb::CosignaturesRequest {
             min_size: have.map_or(0, |s| s + 1),

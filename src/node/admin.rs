@@ -83,7 +83,6 @@ impl AdminService {
     fn witness_infos(&self) -> Result<Vec<pb::WitnessInfo>, Status> {
         let s = &self.node.store;
         let evidence = s.evidence().map_err(internal)?;
-        let received = s.cosignatures_received().map_err(internal)?;
         let mut out = vec![];
         for p in self.registry_read()?.peers() {
             let c = p.entry.country;
@@ -112,11 +111,9 @@ impl AdminService {
                     .unwrap_or_default(),
                 seen_at_ms: seen.as_ref().map_or(0, |h| h.timestamp_ms),
                 state,
-                cosigned_size: received
-                    .iter()
-                    .filter(|(_, w, _)| *w == c)
-                    .map(|(size, _, _)| *size)
-                    .max()
+                cosigned_size: s
+                    .latest_cosigned(c, u64::MAX)
+                    .map_err(internal)?
                     .unwrap_or(0),
                 evidence: n_evidence,
             });
