@@ -6,12 +6,12 @@
 //! | tree       | key                                   | value                               |
 //! |------------|---------------------------------------|-------------------------------------|
 //! | `records`  | record id (32)                        | stored-at ms (8, BE) ‖ Envelope     |
-//! | `seq`      | origin prefix ‖ seq (8, BE)           | record id                           |
-//! | `state`    | alert/amendment record id             | status (1) ‖ superseded_by ‖ retracted_by ‖ supersedes |
+//! | `seq`      | origin prefix ‖ first seq (8, BE)     | record ids (32 each) of consecutive seqs (a run) |
+//! | `state`    | alert/amendment record id             | status (1) ‖ superseded_by ‖ retracted_by ‖ supersedes; none for an active plain alert never changed |
 //! | `evidence` | origin prefix ‖ seq ‖ record id       | conflicting Envelope (equivocation) |
 //! | `idx`      | index kind (1) ‖ value ‖ 0x00 ‖ id    | empty (hit and outcome links)       |
 //! | `log`      | first position (8, BE)                | record ids (32 each) of one stored batch |
-//! | `meta`     | `log_len`                             | log length (8, BE)                  |
+//! | `meta`     | `log_len`, `derived_active`           | log length; active plain alerts without a `state` entry (8, BE) |
 //! | `pending`  | target id ‖ kind (1)                  | amendment/retraction that arrived before its target |
 //! | `peers`, `cursors` | partner country               | registration JSON / next log position |
 //! | `witness`  | tag (1) ‖ …                           | own tree heads, partners' heads seen, cosignatures, evidence |
@@ -344,6 +344,69 @@ pub enum Mode {
 }
 
 const LOG_LEN: &[u8] = b"log_len";
+/// Number of active plain alerts stored without a `state` entry (see `load_state`).
+const DERIVED_ACTIVE: &[u8] = b"derived_active";
+/// Longest run of ids written as one `seq` entry.
+const MAX_SEQ_RUN: usize = 4096;
+
+/// A big-endian counter in `meta` read inside a transaction (0 when absent).
+fn meta_u64(meta: &TransactionalTree, key: &[u8]) -> Result<u64, Abort> {
+    match meta.get(key)? {
+        None => Ok(0),
+        Some(v) => <[u8; 8]>::try_from(v.as_ref())
+            .map(u64::from_be_bytes)
+            .map_err(|_| abort(StoreError::Corrupt(format!("meta entry {key:?}")))),
+    }
+}
+
+/// Groups new (origin ‖ seq → id) entries into `seq` runs: key = origin ‖ first seq, value =
+/// the ids of consecutive sequence numbers, 32 bytes each.
+fn seq_runs(new: std::collections::HashMap<Vec<u8>, RecordId>) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut entries: Vec<(Vec<u8>, RecordId)> = new.into_iter().collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut runs: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut last: Option<(usize, u64)> = None; // (prefix length, seq) of the run's last entry
+    for (key, id) in entries {
+        let Some((plen, seq)) = split_seq_key(&key) else {
+            continue;
+        };
+        let extends = match (last, runs.last()) {
+            (Some((lp, ls)), Some((rk, rv))) => {
+                lp == plen
+                    && rk[..lp] == key[..plen]
+                    && ls.checked_add(1) == Some(seq)
+                    && rv.len() < 32 * MAX_SEQ_RUN
+            }
+            _ => false,
+        };
+        match runs.last_mut() {
+            Some((_, rv)) if extends => rv.extend_from_slice(&id.0),
+            _ => runs.push((key, id.0.to_vec())),
+        }
+        last = Some((plen, seq));
+    }
+    runs
+}
+
+/// (origin prefix length, seq) of a `seq` key.
+fn split_seq_key(key: &[u8]) -> Option<(usize, u64)> {
+    let plen = key.len().checked_sub(8)?;
+    let tail = <[u8; 8]>::try_from(key.get(plen..)?).ok()?;
+    Some((plen, u64::from_be_bytes(tail)))
+}
+
+/// The first seq and the ids of a `seq` run entry.
+fn seq_run(prefix_len: usize, k: &[u8], v: &[u8]) -> Result<(u64, usize), StoreError> {
+    let first = k
+        .get(prefix_len..)
+        .and_then(|t| <[u8; 8]>::try_from(t).ok())
+        .map(u64::from_be_bytes)
+        .ok_or_else(|| StoreError::Corrupt("seq key length".into()))?;
+    if v.is_empty() || v.len() % 32 != 0 {
+        return Err(StoreError::Corrupt(format!("seq run of {} bytes", v.len())));
+    }
+    Ok((first, v.len() / 32))
+}
 
 impl Store {
     /// Opens (or creates) the database in `dir`. Fails if another process has it open.
@@ -638,7 +701,13 @@ impl Store {
                 Some(h) => *h,
                 None => self.last_seq_of(&prefix)?,
             };
-            let fresh = rec.record.seq > h;
+            let stored = if rec.record.seq > h {
+                None
+            } else {
+                // Read outside the transaction (sled transactions cannot seek); no other
+                // writer can change `seq` while this one holds the writer lock.
+                self.seq_at(&prefix, rec.record.seq)?
+            };
             high.insert(prefix, h.max(rec.record.seq));
             prepared.push(Prepared {
                 rec,
@@ -648,7 +717,7 @@ impl Store {
                     .into_iter()
                     .map(|(k, v)| index_key(k, &v, &rec.id))
                     .collect(),
-                fresh,
+                stored,
             });
         }
         let trees = (
@@ -663,14 +732,7 @@ impl Store {
         );
         let result =
             trees.transaction(|(records, seq, state, evidence, idx, log, meta, pending)| {
-                let log_base = match meta.get(LOG_LEN)? {
-                    Some(v) => u64::from_be_bytes(
-                        v.as_ref()
-                            .try_into()
-                            .map_err(|_| abort(StoreError::Corrupt("log length".into())))?,
-                    ),
-                    None => 0,
-                };
+                let log_base = meta_u64(meta, LOG_LEN)?;
                 let tx = Tx {
                     records,
                     seq,
@@ -685,6 +747,8 @@ impl Store {
                     },
                     log_base,
                     log_ids: std::cell::RefCell::new(Vec::new()),
+                    new_seq: std::cell::RefCell::new(std::collections::HashMap::new()),
+                    derived_delta: std::cell::Cell::new(0),
                 };
                 let mut out = Vec::with_capacity(prepared.len());
                 for p in &prepared {
@@ -703,6 +767,15 @@ impl Store {
                     let n = (ids.len() / 32) as u64;
                     tx.log.insert(&tx.log_base.to_be_bytes(), ids)?;
                     tx.meta.insert(LOG_LEN, &(tx.log_base + n).to_be_bytes())?;
+                }
+                // Their (origin, seq) entries as runs of consecutive sequence numbers.
+                for (key, run) in seq_runs(tx.new_seq.take()) {
+                    tx.seq.insert(key, run)?;
+                }
+                let delta = tx.derived_delta.get();
+                if delta != 0 {
+                    let n = meta_u64(tx.meta, DERIVED_ACTIVE)?.saturating_add_signed(delta);
+                    tx.meta.insert(DERIVED_ACTIVE, &n.to_be_bytes())?;
                 }
                 Ok(out)
             });
@@ -754,13 +827,32 @@ impl Store {
         match self.seq.scan_prefix(prefix).next_back() {
             None => Ok(0),
             Some(kv) => {
-                let (k, _) = kv?;
-                k.get(prefix.len()..)
-                    .and_then(|t| <[u8; 8]>::try_from(t).ok())
-                    .map(u64::from_be_bytes)
-                    .ok_or_else(|| StoreError::Corrupt("seq key length".into()))
+                // Runs never overlap: the last one holds the highest sequence number.
+                let (k, v) = kv?;
+                let (first, n) = seq_run(prefix.len(), &k, &v)?;
+                Ok(first + n as u64 - 1)
             }
         }
+    }
+
+    /// The record stored under (origin key prefix, seq), if any.
+    fn seq_at(&self, prefix: &[u8], seq: u64) -> Result<Option<RecordId>, StoreError> {
+        let mut key = prefix.to_vec();
+        key.extend_from_slice(&seq.to_be_bytes());
+        // The run starting at or before `seq`; keys in this range all start with the prefix
+        // (no origin's prefix is a prefix of another's).
+        let Some(kv) = self.seq.range(prefix.to_vec()..=key).next_back() else {
+            return Ok(None);
+        };
+        let (k, v) = kv?;
+        let (first, n) = seq_run(prefix.len(), &k, &v)?;
+        let i = (seq - first) as usize;
+        if i >= n {
+            return Ok(None);
+        }
+        RecordId::from_slice(&v[32 * i..32 * i + 32], "seq")
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))
     }
 
     /// Raises the known highest sequence numbers after a commit (never lowers them: a value
@@ -956,12 +1048,19 @@ impl Store {
         let (ts, env) = v.split_at(8);
         let stored_at_ms = i64::from_be_bytes(ts.try_into().unwrap_or([0; 8]));
         let envelope = pb::Envelope::decode(env).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let state = self
-            .state
-            .get(id.0)?
-            .map(|s| AlertState::decode(&s))
-            .transpose()?;
-        let equivocation = match pb::RecordBody::decode(envelope.body.as_slice()) {
+        let body = pb::RecordBody::decode(envelope.body.as_slice());
+        let state = match self.state.get(id.0)? {
+            Some(s) => Some(AlertState::decode(&s)?),
+            // A plain alert stored active and never changed has no entry.
+            None => match &body {
+                Ok(pb::RecordBody {
+                    kind: Some(pb::record_body::Kind::Alert(_)),
+                    ..
+                }) => Some(AlertState::active(None)),
+                _ => None,
+            },
+        };
+        let equivocation = match body {
             Ok(b) => match b.origin {
                 Some(o) => {
                     let mut k = origin_key_prefix(&o.country, &o.node);
@@ -983,16 +1082,31 @@ impl Store {
 
     /// All records in (origin, seq) order.
     pub fn iter(&self) -> impl Iterator<Item = Result<StoredEntry, StoreError>> + '_ {
-        self.seq.iter().map(move |kv| {
-            let (_, id) = kv?;
-            let id =
-                RecordId::from_slice(&id, "seq").map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let v = self
-                .records
-                .get(id.0)?
-                .ok_or_else(|| StoreError::Corrupt(format!("seq points to missing record {id}")))?;
-            self.entry(id, &v)
-        })
+        self.seq
+            .iter()
+            .flat_map(|kv| {
+                let ids: Vec<Result<RecordId, StoreError>> = match kv {
+                    Err(e) => vec![Err(e.into())],
+                    Ok((_, v)) if v.is_empty() || v.len() % 32 != 0 => vec![Err(
+                        StoreError::Corrupt(format!("seq run of {} bytes", v.len())),
+                    )],
+                    Ok((_, v)) => v
+                        .chunks_exact(32)
+                        .map(|id| {
+                            RecordId::from_slice(id, "seq")
+                                .map_err(|e| StoreError::Corrupt(e.to_string()))
+                        })
+                        .collect(),
+                };
+                ids
+            })
+            .map(move |id| {
+                let id = id?;
+                let v = self.records.get(id.0)?.ok_or_else(|| {
+                    StoreError::Corrupt(format!("seq points to missing record {id}"))
+                })?;
+                self.entry(id, &v)
+            })
     }
 
     /// Highest sequence number stored for an origin (0 when none).
@@ -1000,22 +1114,16 @@ impl Store {
     /// # Errors
     /// Storage failure.
     pub fn last_seq(&self, origin: &Origin) -> Result<u64, StoreError> {
-        let prefix = origin.key_prefix();
-        match self.seq.scan_prefix(&prefix).next_back() {
-            None => Ok(0),
-            Some(kv) => {
-                let (k, _) = kv?;
-                let tail: [u8; 8] = k[prefix.len()..]
-                    .try_into()
-                    .map_err(|_| StoreError::Corrupt("seq key length".into()))?;
-                Ok(u64::from_be_bytes(tail))
-            }
-        }
+        self.last_seq_of(&origin.key_prefix())
     }
 
     /// Number of records from an origin.
     pub fn count_origin(&self, origin: &Origin) -> usize {
-        self.seq.scan_prefix(origin.key_prefix()).count()
+        self.seq
+            .scan_prefix(origin.key_prefix())
+            .values()
+            .map(|v| v.map_or(0, |v| v.len() / 32))
+            .sum()
     }
 
     /// Number of stored records.
@@ -1035,11 +1143,17 @@ impl Store {
 
     /// Number of alert versions that are current and not withdrawn (expiry not considered).
     pub fn active_alerts(&self) -> usize {
-        self.state
+        let with_entry = self
+            .state
             .iter()
             .values()
             .filter(|v| v.as_ref().is_ok_and(|v| v.first() == Some(&1)))
-            .count()
+            .count();
+        let derived = match self.meta.get(DERIVED_ACTIVE) {
+            Ok(Some(v)) => <[u8; 8]>::try_from(v.as_ref()).map_or(0, u64::from_be_bytes),
+            _ => 0,
+        };
+        with_entry + derived as usize
     }
 
     /// Record ids indexed under an identifier.
@@ -1068,21 +1182,44 @@ impl Store {
     pub fn active_alert_versions(
         &self,
     ) -> Result<Vec<(RecordId, Origin, crate::model::Alert)>, StoreError> {
+        // Plain alerts stored active and never changed have no `state` entry: walk the
+        // records (id order) and the state entries (id order) together.
         let mut out = Vec::new();
-        for kv in self.state.iter() {
+        let mut states = self.state.iter().peekable();
+        for kv in self.records.iter() {
             let (k, v) = kv?;
-            if AlertState::decode(&v)?.status != Status::Active {
+            let id = RecordId::from_slice(&k, "records")
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let mut st = None;
+            while let Some(Ok((sk, _))) = states.peek() {
+                match sk.as_ref().cmp(&k[..]) {
+                    std::cmp::Ordering::Less => {
+                        states.next();
+                    }
+                    std::cmp::Ordering::Equal => {
+                        if let Some(Ok((_, sv))) = states.next() {
+                            st = Some(AlertState::decode(&sv)?);
+                        }
+                        break;
+                    }
+                    std::cmp::Ordering::Greater => break,
+                }
+            }
+            if let Some(Err(_)) = states.peek() {
+                if let Some(Err(e)) = states.next() {
+                    return Err(e.into());
+                }
+            }
+            if st.is_some_and(|s| s.status != Status::Active) {
                 continue;
             }
-            let id = RecordId::from_slice(&k, "state")
+            let env = pb::Envelope::decode(v.get(8..).unwrap_or_default())
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let Some(entry) = self.get(&id)? else {
-                continue;
-            };
-            let rec = entry.record()?;
+            let rec = decode_record(&env.body)?;
             match rec.kind {
                 RecordKind::Alert(a) => out.push((id, rec.origin, a)),
-                RecordKind::Amendment(m) => out.push((id, rec.origin, m.alert)),
+                // An amendment always has a `state` entry.
+                RecordKind::Amendment(m) if st.is_some() => out.push((id, rec.origin, m.alert)),
                 _ => {}
             }
         }
@@ -1109,6 +1246,10 @@ struct Tx<'a> {
     log_base: u64,
     /// Ids of the batch's new records, in log order (written as one log chunk).
     log_ids: std::cell::RefCell<Vec<u8>>,
+    /// The batch's new records by (origin, seq) key (written as runs at the end).
+    new_seq: std::cell::RefCell<std::collections::HashMap<Vec<u8>, RecordId>>,
+    /// Change to the number of active plain alerts without a `state` entry.
+    derived_delta: std::cell::Cell<i64>,
 }
 
 /// The `pending` tree inside a transaction. Most databases hold nothing pending; when the tree
@@ -1142,8 +1283,8 @@ struct Prepared<'a> {
     value: Vec<u8>,
     seq_key: Vec<u8>,
     index: Vec<Vec<u8>>,
-    /// Its sequence number is beyond any stored for its origin.
-    fresh: bool,
+    /// The record stored under its (origin, seq) before this batch, if any.
+    stored: Option<RecordId>,
 }
 
 /// Stores one record inside a transaction. Lifecycle refusals are returned before anything of
@@ -1151,14 +1292,11 @@ struct Prepared<'a> {
 fn apply_one(tx: &Tx<'_>, p: &Prepared<'_>, mode: Mode) -> Result<Ingest, Abort> {
     // The id is the hash of a body that names its origin and seq, so one lookup of
     // (origin, seq) tells a duplicate (same id) from an equivocation (another id).
-    let existing = if p.fresh {
-        None
-    } else {
-        tx.seq.get(&p.seq_key)?
+    let existing = match tx.new_seq.borrow().get(&p.seq_key) {
+        Some(id) => Some(*id),
+        None => p.stored,
     };
     if let Some(existing) = existing {
-        let existing = RecordId::from_slice(&existing, "seq")
-            .map_err(|e| abort(StoreError::Corrupt(e.to_string())))?;
         if existing == p.rec.id {
             return Ok(Ingest::Duplicate);
         }
@@ -1171,18 +1309,23 @@ fn apply_one(tx: &Tx<'_>, p: &Prepared<'_>, mode: Mode) -> Result<Ingest, Abort>
     match &p.rec.record.kind {
         RecordKind::Alert(_) => {
             let st = take_pending(&tx.pending, &p.rec.id, AlertState::active(None))?;
-            tx.state.insert(&p.rec.id.0, &st.encode()[..])?;
+            if st == AlertState::active(None) {
+                // The common case: an active alert needs no `state` entry (see `load_state`).
+                tx.derived_delta.set(tx.derived_delta.get() + 1);
+            } else {
+                tx.state.insert(&p.rec.id.0, &st.encode()[..])?;
+            }
         }
         RecordKind::Amendment(a) => {
             let mut mine = AlertState::active(Some(a.supersedes));
-            match load_target(tx.records, tx.state, &a.supersedes, origin)? {
+            match load_target(tx, &a.supersedes, origin)? {
                 None if mode == Mode::Own => return Err(unknown_target(&a.supersedes)),
                 None => {
                     // The version it replaces has not arrived yet.
                     tx.pending
                         .insert(pending_key(&a.supersedes, PENDING_AMENDMENT), &p.rec.id.0)?;
                 }
-                Some((mut st, target)) => {
+                Some((Lifecycle { mut st, derived }, target)) => {
                     if let Some(old) = target.kind.alert().map(|t| &t.distribution) {
                         if !a.alert.distribution.covers(old) {
                             return Err(abort(StoreError::Rejected(
@@ -1197,7 +1340,7 @@ fn apply_one(tx: &Tx<'_>, p: &Prepared<'_>, mode: Mode) -> Result<Ingest, Abort>
                         (Status::Active, _) => {
                             st.status = Status::Superseded;
                             st.superseded_by = Some(p.rec.id);
-                            tx.state.insert(&a.supersedes.0, &st.encode()[..])?;
+                            write_state(tx, &a.supersedes, &st, derived)?;
                         }
                         (_, Mode::Own) => return Err(not_current(&a.supersedes, &st)),
                         (Status::Retracted, Mode::Received) => {
@@ -1214,11 +1357,10 @@ fn apply_one(tx: &Tx<'_>, p: &Prepared<'_>, mode: Mode) -> Result<Ingest, Abort>
             // Retracted on arrival (its retraction came first): withdraw the
             // versions it replaced too.
             if let (Status::Retracted, Some(by)) = (mine.status, mine.retracted_by) {
-                match tx.state.get(a.supersedes.0)? {
-                    Some(raw) => {
-                        let prev = AlertState::decode(&raw).map_err(abort)?;
-                        if prev.status != Status::Retracted {
-                            retract_chain(tx.state, &tx.pending, a.supersedes, prev, by)?;
+                match load_state(tx, &a.supersedes)? {
+                    Some(prev) => {
+                        if prev.st.status != Status::Retracted {
+                            retract_chain(tx, a.supersedes, prev, by)?;
                         }
                     }
                     None => {
@@ -1228,17 +1370,17 @@ fn apply_one(tx: &Tx<'_>, p: &Prepared<'_>, mode: Mode) -> Result<Ingest, Abort>
                 }
             }
         }
-        RecordKind::Retraction(r) => match load_target(tx.records, tx.state, &r.target, origin)? {
+        RecordKind::Retraction(r) => match load_target(tx, &r.target, origin)? {
             None if mode == Mode::Own => return Err(unknown_target(&r.target)),
             None => {
                 tx.pending
                     .insert(pending_key(&r.target, PENDING_RETRACTION), &p.rec.id.0)?;
             }
-            Some((st, _)) => {
-                if mode == Mode::Own && st.status != Status::Active {
-                    return Err(not_current(&r.target, &st));
+            Some((l, _)) => {
+                if mode == Mode::Own && l.st.status != Status::Active {
+                    return Err(not_current(&r.target, &l.st));
                 }
-                retract_chain(tx.state, &tx.pending, r.target, st, p.rec.id)?;
+                retract_chain(tx, r.target, l, p.rec.id)?;
             }
         },
         RecordKind::Hit(h) => {
@@ -1291,7 +1433,7 @@ fn apply_one(tx: &Tx<'_>, p: &Prepared<'_>, mode: Mode) -> Result<Ingest, Abort>
     }
     tx.log_ids.borrow_mut().extend_from_slice(&p.rec.id.0);
     tx.records.insert(&p.rec.id.0, p.value.as_slice())?;
-    tx.seq.insert(p.seq_key.as_slice(), &p.rec.id.0)?;
+    tx.new_seq.borrow_mut().insert(p.seq_key.clone(), p.rec.id);
     for k in &p.index {
         tx.idx.insert(k.as_slice(), &[])?;
     }
@@ -1362,22 +1504,16 @@ fn take_pending(
 /// Marks every version of an alert retracted: back through `supersedes` and forward through
 /// `superseded_by`. A predecessor not yet received gets a pending retraction.
 fn retract_chain(
-    state: &TransactionalTree,
-    pending: &Pending<'_>,
+    tx: &Tx<'_>,
     start: RecordId,
-    start_state: AlertState,
+    start_state: Lifecycle,
     by: RecordId,
 ) -> Result<(), Abort> {
-    let load = |id: &RecordId| -> Result<Option<AlertState>, Abort> {
-        match state.get(id.0)? {
-            Some(raw) => Ok(Some(AlertState::decode(&raw).map_err(abort)?)),
-            None => Ok(None),
-        }
-    };
-    let mark = |id: RecordId, mut st: AlertState| -> Result<AlertState, Abort> {
+    let mark = |id: RecordId, l: Lifecycle| -> Result<AlertState, Abort> {
+        let mut st = l.st;
         st.status = Status::Retracted;
         st.retracted_by = Some(by);
-        state.insert(&id.0, &st.encode()[..])?;
+        write_state(tx, &id, &st, l.derived)?;
         Ok(st)
     };
     let first = mark(start, start_state)?;
@@ -1389,10 +1525,11 @@ fn retract_chain(
         if guard > 100_000 {
             return Err(abort(StoreError::Corrupt("amendment chain loops".into())));
         }
-        match load(&id)? {
-            Some(st) => prev = mark(id, st)?.supersedes,
+        match load_state(tx, &id)? {
+            Some(l) => prev = mark(id, l)?.supersedes,
             None => {
-                pending.insert(pending_key(&id, PENDING_RETRACTION), &by.0)?;
+                tx.pending
+                    .insert(pending_key(&id, PENDING_RETRACTION), &by.0)?;
                 break;
             }
         }
@@ -1404,12 +1541,52 @@ fn retract_chain(
         if guard > 100_000 {
             return Err(abort(StoreError::Corrupt("amendment chain loops".into())));
         }
-        match load(&id)? {
-            Some(st) => next = mark(id, st)?.superseded_by,
+        match load_state(tx, &id)? {
+            Some(l) => next = mark(id, l)?.superseded_by,
             None => break,
         }
     }
     Ok(())
+}
+
+/// The lifecycle state of an alert version inside a transaction.
+#[derive(Debug, Clone, Copy)]
+struct Lifecycle {
+    st: AlertState,
+    /// A plain alert, active, with no `state` entry: writing one takes it off the count of
+    /// such alerts.
+    derived: bool,
+}
+
+/// Writes the `state` entry of an alert version.
+fn write_state(tx: &Tx<'_>, id: &RecordId, st: &AlertState, derived: bool) -> Result<(), Abort> {
+    if derived {
+        tx.derived_delta.set(tx.derived_delta.get() - 1);
+    }
+    tx.state.insert(&id.0, &st.encode()[..])?;
+    Ok(())
+}
+
+/// The lifecycle state of a stored alert or amendment: its `state` entry, or active for a
+/// plain alert that has none (stored active with nothing pending, never changed since).
+/// `None` when the record is not stored.
+fn load_state(tx: &Tx<'_>, id: &RecordId) -> Result<Option<Lifecycle>, Abort> {
+    if let Some(raw) = tx.state.get(id.0)? {
+        let st = AlertState::decode(&raw).map_err(abort)?;
+        return Ok(Some(Lifecycle { st, derived: false }));
+    }
+    match load_record(tx.records, id)? {
+        Some(r) if matches!(r.kind, RecordKind::Alert(_)) => Ok(Some(Lifecycle {
+            st: AlertState::active(None),
+            derived: true,
+        })),
+        Some(r) => Err(abort(StoreError::Corrupt(format!(
+            "{} (a {}) has no lifecycle state",
+            id.to_hex(),
+            r.kind.name()
+        )))),
+        None => Ok(None),
+    }
 }
 
 /// Loads a stored record inside a transaction.
@@ -1425,17 +1602,13 @@ fn load_record(records: &TransactionalTree, id: &RecordId) -> Result<Option<Reco
 /// Loads the target of an amendment or retraction, refusing one owned by another origin.
 /// `None` when the target is not stored.
 fn load_target(
-    records: &TransactionalTree,
-    state: &TransactionalTree,
+    tx: &Tx<'_>,
     target: &RecordId,
     origin: &Origin,
-) -> Result<Option<(AlertState, Record)>, Abort> {
-    let Some(raw) = records.get(target.0)? else {
+) -> Result<Option<(Lifecycle, Record)>, Abort> {
+    let Some(rec) = load_record(tx.records, target)? else {
         return Ok(None);
     };
-    let env = pb::Envelope::decode(raw.get(8..).unwrap_or_default())
-        .map_err(|e| abort(StoreError::Corrupt(e.to_string())))?;
-    let rec = decode_record(&env.body).map_err(abort)?;
     if rec.origin != *origin {
         return Err(abort(StoreError::Rejected(Rejection::NotOwner {
             target: target.to_hex(),
@@ -1443,14 +1616,22 @@ fn load_target(
             origin: origin.to_string(),
         })));
     }
-    let st = state.get(target.0)?.ok_or_else(|| {
-        abort(StoreError::Rejected(Rejection::UnknownTarget(format!(
-            "{} (a {}, not an alert)",
-            target.to_hex(),
-            rec.kind.name()
-        ))))
-    })?;
-    Ok(Some((AlertState::decode(&st).map_err(abort)?, rec)))
+    let l = match tx.state.get(target.0)? {
+        Some(raw) => Lifecycle {
+            st: AlertState::decode(&raw).map_err(abort)?,
+            derived: false,
+        },
+        None if matches!(rec.kind, RecordKind::Alert(_)) => Lifecycle {
+            st: AlertState::active(None),
+            derived: true,
+        },
+        None => {
+            return Err(abort(StoreError::Rejected(Rejection::UnknownTarget(
+                format!("{} (a {}, not an alert)", target.to_hex(), rec.kind.name()),
+            ))))
+        }
+    };
+    Ok(Some((l, rec)))
 }
 
 /// Status shown for a stored entry: lifecycle, with `expired` for active alerts whose
@@ -1699,6 +1880,7 @@ mod tests {
             s.get(&a.id).unwrap().unwrap().state.unwrap().status,
             Status::Superseded
         );
+        assert_eq!(check_active(&s), vec![m.id]);
         let narrow = amend(3, m.id, r#"{"countries":["KR"]}"#);
         assert!(matches!(
             s.ingest(&narrow, 3, Mode::Own),
@@ -1740,7 +1922,7 @@ mod tests {
             assert_eq!(st.status, Status::Retracted);
             assert_eq!(st.retracted_by, Some(r.id));
         }
-        assert_eq!(s.active_alerts(), 0);
+        assert!(check_active(&s).is_empty());
     }
 
     #[test]
@@ -1799,7 +1981,7 @@ mod tests {
                 );
                 assert_eq!(st.retracted_by, Some(r.id));
             }
-            assert_eq!(s.active_alerts(), 0);
+            assert!(check_active(&s).is_empty());
             assert_eq!(s.log_len().unwrap(), 3);
         }
         // Amendment before its alert, no retraction: the alert ends superseded.
@@ -1815,6 +1997,204 @@ mod tests {
             s.get(&m.id).unwrap().unwrap().state.unwrap().status,
             Status::Active
         );
+    }
+
+    /// Active alert versions by walking every stored entry (derived states included); the
+    /// count and list the store answers from its counter and `state` entries must agree.
+    fn check_active(s: &Store) -> Vec<RecordId> {
+        let mut walked = vec![];
+        for e in s.iter() {
+            let e = e.unwrap();
+            let rec = e.record().unwrap();
+            let lifecycle = matches!(rec.kind, RecordKind::Alert(_) | RecordKind::Amendment(_));
+            assert_eq!(e.state.is_some(), lifecycle, "{:?}", rec.kind.name());
+            if e.state.is_some_and(|st| st.status == Status::Active) {
+                walked.push(e.id);
+            }
+        }
+        walked.sort();
+        let mut listed: Vec<RecordId> = s
+            .active_alert_versions()
+            .unwrap()
+            .into_iter()
+            .map(|(id, _, _)| id)
+            .collect();
+        listed.sort();
+        assert_eq!(listed, walked);
+        assert_eq!(s.active_alerts(), walked.len());
+        walked
+    }
+
+    #[test]
+    fn lifecycle_settles_whatever_the_order_and_batching() {
+        let note = |t: &str| crate::model::Note::parse(t).unwrap();
+        let mut seq = 0;
+        let mut next = |kind| {
+            seq += 1;
+            signed("TH/bkk", seq, kind)
+        };
+        let al = |t: &str| {
+            let mut a = alert(r#"{"countries":["KR"]}"#);
+            a.title = crate::model::Title::parse(t).unwrap();
+            RecordKind::Alert(a)
+        };
+        let amend = |target| {
+            RecordKind::Amendment(Amendment {
+                supersedes: target,
+                alert: alert(r#"{"countries":["KR"]}"#),
+                reason: note("update"),
+            })
+        };
+        let retract = |target| {
+            RecordKind::Retraction(Retraction {
+                target,
+                reason: note("withdrawn"),
+                distribution: crate::model::Distribution::AllPartners,
+            })
+        };
+        // A1 → M1 → M2, then M2 retracted; A2 retracted; A3 → M3; A4 untouched.
+        let a1 = next(al("one"));
+        let m1 = next(amend(a1.id));
+        let m2 = next(amend(m1.id));
+        let r1 = next(retract(m2.id));
+        let a2 = next(al("two"));
+        let r2 = next(retract(a2.id));
+        let a3 = next(al("three"));
+        let m3 = next(amend(a3.id));
+        let a4 = next(al("four"));
+        let all = [&a1, &m1, &m2, &r1, &a2, &r2, &a3, &m3, &a4];
+        let mut want_active = vec![m3.id, a4.id];
+        want_active.sort();
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rand = move |n: usize| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            (rng % n as u64) as usize
+        };
+        for round in 0..150 {
+            let mut order: Vec<SignedRecord> = all.iter().map(|r| (*r).clone()).collect();
+            if round > 0 {
+                for i in (1..order.len()).rev() {
+                    order.swap(i, rand(i + 1));
+                }
+            }
+            // Some records delivered twice.
+            let dup = order[rand(order.len())].clone();
+            order.insert(rand(order.len() + 1), dup);
+            let s = Store::temporary().unwrap();
+            let mut rest = &order[..];
+            while !rest.is_empty() {
+                let n = 1 + rand(rest.len());
+                let (batch, tail) = rest.split_at(n);
+                for r in s.ingest_batch(batch, 1, Mode::Received).unwrap() {
+                    assert!(r.is_ok(), "round {round}: {r:?}");
+                }
+                check_active(&s);
+                rest = tail;
+            }
+            let order_seqs: Vec<u64> = order.iter().map(|r| r.record.seq).collect();
+            assert_eq!(check_active(&s), want_active, "order {order_seqs:?}");
+            for (id, status) in [
+                (a1.id, Status::Retracted),
+                (m1.id, Status::Retracted),
+                (m2.id, Status::Retracted),
+                (a2.id, Status::Retracted),
+                (a3.id, Status::Superseded),
+                (m3.id, Status::Active),
+                (a4.id, Status::Active),
+            ] {
+                let st = s.get(&id).unwrap().unwrap().state.unwrap();
+                assert_eq!(st.status, status, "order {order_seqs:?}");
+            }
+            assert_eq!(s.log_len().unwrap(), 9);
+            assert_eq!(s.count_origin(&a1.record.origin), 9);
+            assert_eq!(s.last_seq(&a1.record.origin).unwrap(), 9);
+            // Iteration is in sequence order whatever the arrival order.
+            let seqs: Vec<u64> = s.iter().map(|e| e.unwrap().record().unwrap().seq).collect();
+            assert_eq!(seqs, (1..=9).collect::<Vec<_>>());
+            assert!(s.pending.is_empty(), "order {order_seqs:?}");
+        }
+    }
+
+    #[test]
+    fn databases_written_before_runs_and_derived_states_still_read() {
+        // Earlier layouts: one `seq` entry per record, a `state` entry for every alert.
+        let s = Store::temporary().unwrap();
+        let mk = |seq: u64, t: &str| {
+            let mut a = alert(r#"{"countries":["KR"]}"#);
+            a.title = crate::model::Title::parse(t).unwrap();
+            signed("TH/bkk", seq, RecordKind::Alert(a))
+        };
+        let (a1, a2) = (mk(1, "one"), mk(2, "two"));
+        for a in [&a1, &a2] {
+            let mut v = 7i64.to_be_bytes().to_vec();
+            a.envelope.encode(&mut v).unwrap();
+            s.records.insert(a.id.0, v).unwrap();
+            s.seq
+                .insert(seq_key(&a.record.origin, a.record.seq), &a.id.0)
+                .unwrap();
+            s.state
+                .insert(a.id.0, &AlertState::active(None).encode()[..])
+                .unwrap();
+        }
+        assert_eq!(check_active(&s).len(), 2);
+        // A replay and an equivocation of the old entries are recognised; new records join.
+        let a1b = mk(1, "other one");
+        let a3 = mk(3, "three");
+        let retract = signed(
+            "TH/bkk",
+            4,
+            RecordKind::Retraction(Retraction {
+                target: a1.id,
+                reason: crate::model::Note::parse("x").unwrap(),
+                distribution: crate::model::Distribution::AllPartners,
+            }),
+        );
+        let got = s
+            .ingest_batch(&[a2.clone(), a1b, a3.clone(), retract], 1, Mode::Received)
+            .unwrap();
+        assert_eq!(
+            got,
+            vec![
+                Ok(Ingest::Duplicate),
+                Ok(Ingest::Equivocation { existing: a1.id }),
+                Ok(Ingest::Stored),
+                Ok(Ingest::Stored)
+            ]
+        );
+        let mut want = vec![a2.id, a3.id];
+        want.sort();
+        assert_eq!(check_active(&s), want);
+        assert_eq!(s.count_origin(&a1.record.origin), 4);
+        assert_eq!(s.last_seq(&a1.record.origin).unwrap(), 4);
+    }
+
+    #[test]
+    fn seq_runs_group_consecutive_numbers_of_one_origin() {
+        let id = |b: u8| RecordId([b; 32]);
+        let mut new = std::collections::HashMap::new();
+        let th = Origin::parse("TH/bkk").unwrap();
+        let nl = Origin::parse("NL/rtm").unwrap();
+        for (o, sq, b) in [
+            (&th, 3, 3),
+            (&th, 1, 1),
+            (&th, 2, 2),
+            (&th, 5, 5),
+            (&nl, 6, 6),
+        ] {
+            new.insert(seq_key(o, sq), id(b));
+        }
+        let runs = seq_runs(new);
+        let ids = |v: &[u8]| v.chunks(32).map(|c| c[0]).collect::<Vec<_>>();
+        let got: Vec<(Vec<u8>, Vec<u8>)> = runs.iter().map(|(k, v)| (k.clone(), ids(v))).collect();
+        let mut want = vec![
+            (seq_key(&th, 1), vec![1, 2, 3]),
+            (seq_key(&th, 5), vec![5]),
+            (seq_key(&nl, 6), vec![6]),
+        ];
+        want.sort();
+        assert_eq!(got, want);
     }
 
     #[test]
