@@ -43,6 +43,10 @@ pub enum StoreError {
     /// The record breaks a lifecycle rule; nothing was stored.
     #[error("{0}")]
     Rejected(Rejection),
+    /// An all-or-nothing batch met a record whose (origin, seq) is already stored; nothing
+    /// was stored.
+    #[error("sequence {0} is already taken in the store")]
+    SeqTaken(u64),
 }
 
 /// Lifecycle rules an amendment or retraction can break.
@@ -676,6 +680,32 @@ impl Store {
         now_ms: i64,
         mode: Mode,
     ) -> Result<Vec<Result<Ingest, Rejection>>, StoreError> {
+        self.write_batch(recs, now_ms, mode, false)
+    }
+
+    /// Stores every record of a batch in one transaction, or none: the first record that
+    /// breaks a lifecycle rule ([`StoreError::Rejected`]) or whose (origin, seq) is taken
+    /// ([`StoreError::SeqTaken`]) aborts it. For a node's own records, whose sequence numbers
+    /// must have no gaps. Does not flush.
+    ///
+    /// # Errors
+    /// As said, or a storage failure: nothing of the batch was stored.
+    pub fn ingest_all(
+        &self,
+        recs: &[SignedRecord],
+        now_ms: i64,
+        mode: Mode,
+    ) -> Result<(), StoreError> {
+        self.write_batch(recs, now_ms, mode, true).map(|_| ())
+    }
+
+    fn write_batch(
+        &self,
+        recs: &[SignedRecord],
+        now_ms: i64,
+        mode: Mode,
+        all_or_nothing: bool,
+    ) -> Result<Vec<Result<Ingest, Rejection>>, StoreError> {
         // One writer at a time: lifecycle checks read what earlier batches wrote, and the
         // pending shortcut below relies on no other batch adding to `pending` meanwhile.
         let _writer = self
@@ -754,7 +784,16 @@ impl Store {
                 for p in &prepared {
                     // Every lifecycle refusal happens before the record writes anything.
                     match apply_one(&tx, p, mode) {
+                        Ok(Ingest::Stored) => out.push(Ok(Ingest::Stored)),
+                        Ok(_) if all_or_nothing => {
+                            return Err(abort(StoreError::SeqTaken(p.rec.record.seq)))
+                        }
                         Ok(i) => out.push(Ok(i)),
+                        Err(e @ ConflictableTransactionError::Abort(StoreError::Rejected(_)))
+                            if all_or_nothing =>
+                        {
+                            return Err(e)
+                        }
                         Err(ConflictableTransactionError::Abort(StoreError::Rejected(r))) => {
                             out.push(Err(r))
                         }
@@ -2168,6 +2207,47 @@ mod tests {
         assert_eq!(check_active(&s), want);
         assert_eq!(s.count_origin(&a1.record.origin), 4);
         assert_eq!(s.last_seq(&a1.record.origin).unwrap(), 4);
+    }
+
+    #[test]
+    fn all_or_nothing_batches_store_nothing_on_a_refusal() {
+        let s = Store::temporary().unwrap();
+        let mk = |seq: u64, t: &str| {
+            let mut a = alert(r#"{"countries":["KR"]}"#);
+            a.title = crate::model::Title::parse(t).unwrap();
+            signed("TH/bkk", seq, RecordKind::Alert(a))
+        };
+        let orphan = signed(
+            "TH/bkk",
+            3,
+            RecordKind::Retraction(Retraction {
+                target: RecordId([9; 32]),
+                reason: crate::model::Note::parse("x").unwrap(),
+                distribution: crate::model::Distribution::AllPartners,
+            }),
+        );
+        let (a1, a2) = (mk(1, "one"), mk(2, "two"));
+        assert!(matches!(
+            s.ingest_all(&[a1.clone(), a2.clone(), orphan], 1, Mode::Own),
+            Err(StoreError::Rejected(Rejection::UnknownTarget(_)))
+        ));
+        assert_eq!(
+            (s.len(), s.log_len().unwrap(), s.active_alerts()),
+            (0, 0, 0)
+        );
+        s.ingest_all(std::slice::from_ref(&a1), 1, Mode::Own)
+            .unwrap();
+        // A batch reusing a taken sequence number stores nothing either.
+        assert!(matches!(
+            s.ingest_all(&[a2.clone(), mk(1, "again")], 1, Mode::Own),
+            Err(StoreError::SeqTaken(1))
+        ));
+        assert_eq!(
+            (s.len(), s.log_len().unwrap(), s.active_alerts()),
+            (1, 1, 1)
+        );
+        s.ingest_all(&[a2], 1, Mode::Own).unwrap();
+        assert_eq!(check_active(&s).len(), 2);
     }
 
     #[test]

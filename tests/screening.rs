@@ -192,7 +192,6 @@ fn screening_end_to_end() {
         .filter(|e| e["type"] == "hit")
         .all(|e| e["already_shared"] == true
             && shared.contains(&e["hit_id"].as_str().unwrap().to_owned())));
-
     // Outcome: a seizure needs substance and quantity; then it is recorded and listed.
     let hit = &ev
         .iter()
@@ -267,4 +266,33 @@ fn screening_end_to_end() {
     assert_eq!(r["sources"][0]["with_outcome"], 1);
     let svg = std::fs::read_to_string(&svg).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("KR") && svg.trim_end().ends_with("</svg>"));
+
+    // The same subject twice in one manifest: one hit record, found again for the second line.
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let line = lines
+        .find(|l| l.contains("EXP-2026-550017"))
+        .unwrap()
+        .replace("EXP-2026-550017", "EXP-2026-550017-B");
+    let twice = write(
+        tmp.path(),
+        "twice.csv",
+        &format!("{header}\n{line}\n{line}\n"),
+    );
+    let (code, ev3, err) = screen(&dir, &twice, &["--share"]);
+    assert_eq!(code, 0, "{err}");
+    let again = hits_of(&ev3, "EXP-2026-550017-B");
+    assert_eq!(again.len(), 2, "{ev3:?}");
+    assert_eq!(again[0]["hit_id"], again[1]["hit_id"]);
+    assert_eq!(
+        (&again[0]["already_shared"], &again[1]["already_shared"]),
+        (&Value::Bool(false), &Value::Bool(true))
+    );
+    assert!(!shared.contains(&again[0]["hit_id"].as_str().unwrap().to_owned()));
+    // Hits shared a chunk at a time still leave no gap in this node's sequence numbers.
+    let (code, out, err) = outcome(&run(&["status", "--data-dir", s(&dir), "--json"]));
+    assert_eq!(code, 0, "{err}");
+    let st: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(st["last_seq"], st["records_own"], "{st}");
 }

@@ -448,6 +448,47 @@ impl Node {
         info!(id = %signed.id, seq = signed.record.seq, kind = signed.record.kind.name(), "issued");
         Ok(signed)
     }
+
+    /// Signs and stores several records with consecutive sequence numbers in one transaction,
+    /// all or none, then flushes once: for many records at a time (the hits of a screening
+    /// run), where one flush per record would dominate.
+    ///
+    /// # Errors
+    /// As [`Node::issue`]; on any error nothing of the batch is stored.
+    pub async fn issue_all(&self, kinds: Vec<RecordKind>) -> Result<Vec<SignedRecord>, IssueError> {
+        if kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        let signed = {
+            let _one_at_a_time = self.issue_lock.lock().await;
+            let first = self.store.last_seq(self.origin())? + 1;
+            let now = now_ms();
+            let signed: Vec<SignedRecord> = kinds
+                .into_iter()
+                .zip(first..)
+                .map(|(kind, seq)| {
+                    Record {
+                        origin: self.origin().clone(),
+                        seq,
+                        created_at_ms: now,
+                        kind,
+                    }
+                    .sign(&self.key)
+                })
+                .collect();
+            match self.store.ingest_all(&signed, now, Mode::Own) {
+                Ok(()) => {}
+                Err(StoreError::SeqTaken(seq)) => return Err(IssueError::SeqConflict(seq)),
+                Err(e) => return Err(e.into()),
+            }
+            signed
+        };
+        self.flush_and_publish().await?;
+        for s in &signed {
+            info!(id = %s.id, seq = s.record.seq, kind = s.record.kind.name(), "issued");
+        }
+        Ok(signed)
+    }
 }
 
 /// Runs the node until `shutdown` resolves.

@@ -64,21 +64,69 @@ fn matched_fields(m: &[screen::Evidence]) -> Vec<pb::MatchedField> {
         .collect()
 }
 
-/// Signs and stores one hit (or finds the one already shared for this line and alert).
-async fn share(node: &Node, engine: &Engine, h: &LineHit) -> Result<(RecordId, bool), Status> {
-    let a = engine.alert(h.hit.alert);
-    let key = format!("{}/{}", a.id.to_hex(), h.reference);
+/// Shares the hits of one screened chunk: each hit (alert, subject reference) already shared
+/// by this node, earlier or earlier in the chunk, is found and not signed again; the others
+/// are signed with consecutive sequence numbers, stored in one transaction and flushed once.
+/// Returns each hit's record id and whether it had been shared before.
+async fn share_chunk(
+    node: &Node,
+    engine: &Engine,
+    hits: &[LineHit],
+) -> Result<Vec<(RecordId, bool)>, Status> {
+    enum Slot {
+        Known(RecordId),
+        New(usize),
+    }
+    let mut slots = Vec::with_capacity(hits.len());
+    let mut kinds = Vec::new();
+    let mut in_chunk: std::collections::HashMap<String, usize> = Default::default();
+    for h in hits {
+        let a = engine.alert(h.hit.alert);
+        let key = format!("{}/{}", a.id.to_hex(), h.reference);
+        if let Some(&i) = in_chunk.get(&key) {
+            slots.push((Slot::New(i), true));
+            continue;
+        }
+        if let Some(id) = shared_before(node, &key)? {
+            slots.push((Slot::Known(id), true));
+            continue;
+        }
+        in_chunk.insert(key, kinds.len());
+        slots.push((Slot::New(kinds.len()), false));
+        kinds.push(hit_record(engine, h)?);
+    }
+    let signed = node.issue_all(kinds).await.map_err(issue_status)?;
+    slots
+        .into_iter()
+        .map(|(slot, already)| match slot {
+            Slot::Known(id) => Ok((id, already)),
+            Slot::New(i) => signed
+                .get(i)
+                .map(|s| (s.id, already))
+                .ok_or_else(|| internal("issued fewer hits than asked")),
+        })
+        .collect()
+}
+
+/// This node's hit already shared for an alert and subject reference (`alert id/reference`).
+fn shared_before(node: &Node, key: &str) -> Result<Option<RecordId>, Status> {
     for id in node
         .store
-        .lookup(IndexKind::HitReference, &key)
+        .lookup(IndexKind::HitReference, key)
         .map_err(internal)?
     {
         if let Some(e) = node.store.get(&id).map_err(internal)? {
             if e.record().map_err(internal)?.origin == *node.origin() {
-                return Ok((id, true));
+                return Ok(Some(id));
             }
         }
     }
+    Ok(None)
+}
+
+/// The hit record for one screened line.
+fn hit_record(engine: &Engine, h: &LineHit) -> Result<RecordKind, Status> {
+    let a = engine.alert(h.hit.alert);
     let matched = h
         .hit
         .matched
@@ -91,7 +139,7 @@ async fn share(node: &Node, engine: &Engine, h: &LineHit) -> Result<(RecordId, b
             })
         })
         .collect();
-    let hit = Hit {
+    Ok(RecordKind::Hit(Hit {
         alert_id: a.id,
         alert_origin: a.origin.clone(),
         score: h.hit.score.min(1000),
@@ -99,12 +147,7 @@ async fn share(node: &Node, engine: &Engine, h: &LineHit) -> Result<(RecordId, b
         subject_reference: ShortText::parse(&cut(&h.reference, 64))
             .map_err(|e| Status::invalid_argument(format!("reference: {e}")))?,
         screened_on: engine.date(),
-    };
-    let signed = node
-        .issue(RecordKind::Hit(hit))
-        .await
-        .map_err(issue_status)?;
-    Ok((signed.id, false))
+    }))
 }
 
 fn issue_status(e: IssueError) -> Status {
@@ -197,23 +240,27 @@ pub async fn run(
                 return;
             }
         }
-        for h in &r.hits {
+        let shared_ids = if opts.share && !r.hits.is_empty() {
+            match share_chunk(&node, &engine, &r.hits).await {
+                Ok(ids) => ids,
+                Err(e) => {
+                    warn!(error = %e, first_line = r.hits[0].line, "hits not shared");
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+            }
+        } else {
+            Vec::new()
+        };
+        for (i, h) in r.hits.iter().enumerate() {
             hits += 1;
             let a = engine.alert(h.hit.alert);
-            let (hit_id, already) = if opts.share {
-                match share(&node, &engine, h).await {
-                    Ok((id, already)) => {
-                        shared += u64::from(!already);
-                        (id.to_hex(), already)
-                    }
-                    Err(e) => {
-                        warn!(error = %e, line = h.line, "hit not shared");
-                        let _ = tx.send(Err(e)).await;
-                        return;
-                    }
+            let (hit_id, already) = match shared_ids.get(i) {
+                Some((id, already)) => {
+                    shared += u64::from(!already);
+                    (id.to_hex(), *already)
                 }
-            } else {
-                (String::new(), false)
+                None => (String::new(), false),
             };
             let item = pb::screen_response::Item::Hit(pb::ScreenHit {
                 line: h.line,
