@@ -265,6 +265,25 @@ pub struct AuditReport {
     pub ratio: f64,
     /// Cores available (the verifier uses all of them).
     pub cores: usize,
+    /// Witness answers of the exporting node at this size (tree heads and proofs partners ask
+    /// for), from its incremental log tree.
+    pub witness: WitnessCost,
+}
+
+/// What a node's answers to its witnesses cost at one log size.
+#[derive(Debug, Serialize)]
+pub struct WitnessCost {
+    /// Seconds to hash the whole log into the node's tree (once per process start).
+    pub tree_build_seconds: f64,
+    /// Microseconds per root of a size not asked before.
+    pub root_us: f64,
+    /// Microseconds per consistency proof (random first size to the full size).
+    pub consistency_us: f64,
+    /// Microseconds per inclusion proof (random leaf, full size).
+    pub inclusion_us: f64,
+    /// Microseconds for one consistency proof computed from all the leaves (the primitive the
+    /// tree avoids).
+    pub consistency_from_leaves_us: f64,
 }
 
 /// Exports a complete bundle of `n` records from a node and verifies it offline.
@@ -328,6 +347,7 @@ pub async fn audit(n: u64) -> Result<AuditReport, String> {
     if report.records != n || !report.complete {
         return Err("bundle verified incompletely".into());
     }
+    let witness = witness_cost(&node, n, &report.root)?;
     let nf = n as f64;
     Ok(AuditReport {
         records: n,
@@ -338,6 +358,68 @@ pub async fn audit(n: u64) -> Result<AuditReport, String> {
         bare_verify_per_second: nf / bare_verify_seconds,
         ratio: bare_verify_seconds / verify_seconds,
         cores: std::thread::available_parallelism().map_or(1, |p| p.get()),
+        witness,
+    })
+}
+
+/// Measures the node's witness answers at log size `n` (`n` ≥ 1), checking them against the
+/// root the offline verifier computed and against proofs built from all the leaves.
+fn witness_cost(node: &Node, n: u64, bundle_root_hex: &str) -> Result<WitnessCost, String> {
+    use crate::audit::merkle;
+    let size = usize::try_from(n).map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    let root = node
+        .with_tree(n, |t, s| t.root(s))
+        .map_err(|e| e.to_string())?
+        .ok_or("no root")?;
+    let tree_build_seconds = start.elapsed().as_secs_f64();
+    if hex::encode(root) != bundle_root_hex {
+        return Err("the node's tree and the bundle disagree on the root".into());
+    }
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let mut pick = move |below: usize| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        1 + (rng % below as u64) as usize
+    };
+    let calls = 2000;
+    let per_call = |f: &mut dyn FnMut(&merkle::Incremental, usize) -> Option<()>| {
+        node.with_tree(n, |t, s| {
+            let start = Instant::now();
+            for _ in 0..calls {
+                f(t, s).ok_or("no answer")?;
+            }
+            Ok::<f64, String>(start.elapsed().as_secs_f64() * 1e6 / f64::from(calls))
+        })
+        .map_err(|e| e.to_string())?
+    };
+    let root_us = per_call(&mut |t, s| t.root(pick(s)).map(|_| ()))?;
+    let consistency_us = per_call(&mut |t, s| t.consistency_proof(pick(s), s).map(|_| ()))?;
+    let inclusion_us = per_call(&mut |t, s| t.inclusion_proof(pick(s) - 1, s).map(|_| ()))?;
+    // The primitive: one proof from all the leaves, and the same answer from the tree.
+    let leaves: Vec<merkle::Hash> = node
+        .store
+        .log_range(0, n)
+        .map(|i| i.map(|(_, id)| crate::audit::bundle::record_leaf(&id)))
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    let m = size / 2 + 1;
+    let start = Instant::now();
+    let reference = merkle::consistency_proof(m, &leaves);
+    let consistency_from_leaves_us = start.elapsed().as_secs_f64() * 1e6;
+    let from_tree = node
+        .with_tree(n, |t, s| t.consistency_proof(m, s))
+        .map_err(|e| e.to_string())?;
+    if reference != from_tree {
+        return Err("the tree's consistency proof differs from the reference".into());
+    }
+    Ok(WitnessCost {
+        tree_build_seconds,
+        root_us,
+        consistency_us,
+        inclusion_us,
+        consistency_from_leaves_us,
     })
 }
 

@@ -7,8 +7,9 @@
 //!   cases of the transparency-dev test vectors (`tests/fixtures/merkle/`): a consistency proof
 //!   from the empty tree is refused, and so is a proof where none is needed but one is given.
 //!
-//! Generation here works on the leaf hashes in memory (O(n) per proof); the node's stored log
-//! builds on it.
+//! Generation works either on a slice of leaf hashes (O(n) per proof: the reference, checked
+//! against the published vectors) or on an [`Incremental`] tree that keeps every complete
+//! subtree (O(log n) per root, O(log² n) per proof), which the node grows with its log.
 
 use sha2::{Digest, Sha256};
 
@@ -61,53 +62,166 @@ pub fn root(leaves: &[Hash]) -> Hash {
 /// Inclusion proof (audit path) of leaf `index` in the tree of `leaves`. `None` when `index`
 /// is out of range.
 pub fn inclusion_proof(index: usize, leaves: &[Hash]) -> Option<Vec<Hash>> {
-    if index >= leaves.len() {
-        return None;
-    }
-    fn path(m: usize, d: &[Hash], out: &mut Vec<Hash>) {
-        if d.len() <= 1 {
-            return;
-        }
-        let k = split(d.len());
-        if m < k {
-            path(m, &d[..k], out);
-            out.push(root(&d[k..]));
-        } else {
-            path(m - k, &d[k..], out);
-            out.push(root(&d[..k]));
-        }
-    }
-    let mut out = vec![];
-    path(index, leaves, &mut out);
-    Some(out)
+    path_of(index, leaves.len(), &|lo, hi| root(&leaves[lo..hi]))
 }
 
 /// Consistency proof between the tree of the first `size1` leaves and the tree of all
 /// `leaves`. `None` when `size1` is 0 or larger than the tree.
 pub fn consistency_proof(size1: usize, leaves: &[Hash]) -> Option<Vec<Hash>> {
-    if size1 == 0 || size1 > leaves.len() {
+    subproof_of(size1, leaves.len(), &|lo, hi| root(&leaves[lo..hi]))
+}
+
+/// RFC 6962 §2.1.1 PATH(index, D[0:n]), with `sub(lo, hi)` the hash of the subtree of leaves
+/// `lo..hi` (only ever asked for subtrees of the RFC's recursion).
+fn path_of(index: usize, n: usize, sub: &dyn Fn(usize, usize) -> Hash) -> Option<Vec<Hash>> {
+    if index >= n {
         return None;
     }
-    fn subproof(m: usize, d: &[Hash], complete: bool, out: &mut Vec<Hash>) {
-        let n = d.len();
-        if m == n {
-            if !complete {
-                out.push(root(d));
-            }
+    fn path(
+        m: usize,
+        lo: usize,
+        hi: usize,
+        sub: &dyn Fn(usize, usize) -> Hash,
+        out: &mut Vec<Hash>,
+    ) {
+        if hi - lo <= 1 {
             return;
         }
-        let k = split(n);
-        if m <= k {
-            subproof(m, &d[..k], complete, out);
-            out.push(root(&d[k..]));
+        let k = split(hi - lo);
+        if m < k {
+            path(m, lo, lo + k, sub, out);
+            out.push(sub(lo + k, hi));
         } else {
-            subproof(m - k, &d[k..], false, out);
-            out.push(root(&d[..k]));
+            path(m - k, lo + k, hi, sub, out);
+            out.push(sub(lo, lo + k));
         }
     }
     let mut out = vec![];
-    subproof(size1, leaves, true, &mut out);
+    path(index, 0, n, sub, &mut out);
     Some(out)
+}
+
+/// RFC 6962 §2.1.2 PROOF(m, D[0:n]), with `sub` as for [`path_of`].
+fn subproof_of(m: usize, n: usize, sub: &dyn Fn(usize, usize) -> Hash) -> Option<Vec<Hash>> {
+    if m == 0 || m > n {
+        return None;
+    }
+    fn subproof(
+        m: usize,
+        lo: usize,
+        hi: usize,
+        complete: bool,
+        sub: &dyn Fn(usize, usize) -> Hash,
+        out: &mut Vec<Hash>,
+    ) {
+        if m == hi - lo {
+            if !complete {
+                out.push(sub(lo, hi));
+            }
+            return;
+        }
+        let k = split(hi - lo);
+        if m <= k {
+            subproof(m, lo, lo + k, complete, sub, out);
+            out.push(sub(lo + k, hi));
+        } else {
+            subproof(m - k, lo + k, hi, false, sub, out);
+            out.push(sub(lo, lo + k));
+        }
+    }
+    let mut out = vec![];
+    subproof(m, 0, n, true, sub, &mut out);
+    Some(out)
+}
+
+/// An append-only log's tree, grown one leaf at a time, answering the root and proofs of any
+/// size up to its own in O(log n) hashes (O(log² n) for proofs) instead of O(n).
+///
+/// It keeps every complete subtree: `levels[l][i]` is the hash of leaves
+/// `i·2^l .. (i+1)·2^l`. Every subtree in RFC 6962's recursion over a tree of `n` leaves is
+/// such a block or a block cut short by `n` (on the tree's right edge), and only the latter
+/// are hashed on demand. Memory: about two hashes (64 bytes) per leaf.
+#[derive(Debug, Default, Clone)]
+pub struct Incremental {
+    levels: Vec<Vec<Hash>>,
+}
+
+impl Incremental {
+    /// An empty tree.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of leaves.
+    pub fn len(&self) -> usize {
+        self.levels.first().map_or(0, Vec::len)
+    }
+
+    /// Whether no leaf was added.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Appends a leaf hash, completing the subtrees it closes.
+    pub fn push(&mut self, leaf: Hash) {
+        let mut h = leaf;
+        let mut l = 0;
+        loop {
+            if self.levels.len() == l {
+                self.levels.push(Vec::new());
+            }
+            let level = &mut self.levels[l];
+            level.push(h);
+            if level.len() % 2 == 1 {
+                return;
+            }
+            h = node_hash(&level[level.len() - 2], &level[level.len() - 1]);
+            l += 1;
+        }
+    }
+
+    /// Hash of leaves `lo..hi` (a subtree of the RFC recursion within the first `len()`).
+    fn sub(&self, lo: usize, hi: usize) -> Hash {
+        let n = hi - lo;
+        if n == 1 {
+            return self.levels[0][lo];
+        }
+        if n.is_power_of_two() && lo % n == 0 {
+            let l = n.trailing_zeros() as usize;
+            if let Some(h) = self.levels.get(l).and_then(|v| v.get(lo >> l)) {
+                return *h;
+            }
+        }
+        let k = split(n);
+        node_hash(&self.sub(lo, lo + k), &self.sub(lo + k, hi))
+    }
+
+    /// Root of the tree of the first `size` leaves; `None` beyond [`Incremental::len`].
+    pub fn root(&self, size: usize) -> Option<Hash> {
+        match size {
+            0 => Some(empty_root()),
+            s if s > self.len() => None,
+            s => Some(self.sub(0, s)),
+        }
+    }
+
+    /// Inclusion proof of leaf `index` in the tree of the first `size` leaves; `None` when
+    /// `index >= size` or `size` is beyond [`Incremental::len`].
+    pub fn inclusion_proof(&self, index: usize, size: usize) -> Option<Vec<Hash>> {
+        if size > self.len() {
+            return None;
+        }
+        path_of(index, size, &|lo, hi| self.sub(lo, hi))
+    }
+
+    /// Consistency proof from the first `size1` leaves to the first `size2`; `None` when
+    /// `size1` is 0 or above `size2`, or `size2` is beyond [`Incremental::len`].
+    pub fn consistency_proof(&self, size1: usize, size2: usize) -> Option<Vec<Hash>> {
+        if size2 > self.len() {
+            return None;
+        }
+        subproof_of(size1, size2, &|lo, hi| self.sub(lo, hi))
+    }
 }
 
 /// A whole tree held in memory by levels, for many proofs at O(log n) each. Level 0 holds the
@@ -354,6 +468,40 @@ mod tests {
                 );
             }
             assert_eq!(t.inclusion(n), None);
+        }
+    }
+
+    #[test]
+    fn incremental_tree_answers_as_the_rfc_definition_at_every_size() {
+        let all: Vec<Hash> = (0..70u32).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        let mut t = Incremental::new();
+        assert_eq!(t.root(0), Some(empty_root()));
+        for (k, leaf) in all.iter().enumerate() {
+            t.push(*leaf);
+            assert_eq!(t.len(), k + 1);
+            assert_eq!(t.root(k + 1), Some(root(&all[..=k])), "root while growing");
+            assert_eq!(t.root(k + 2), None);
+            assert_eq!(t.inclusion_proof(0, k + 2), None);
+            assert_eq!(t.consistency_proof(1, k + 2), None);
+        }
+        // Every size up to the current one, not just the latest.
+        for n in 0..=t.len() {
+            let leaves = &all[..n];
+            assert_eq!(t.root(n), Some(root(leaves)), "root n={n}");
+            for i in 0..=n {
+                assert_eq!(
+                    t.inclusion_proof(i, n),
+                    inclusion_proof(i, leaves),
+                    "path n={n} i={i}"
+                );
+            }
+            for m in 0..=n + 1 {
+                assert_eq!(
+                    t.consistency_proof(m, n),
+                    consistency_proof(m, leaves),
+                    "proof m={m} n={n}"
+                );
+            }
         }
     }
 

@@ -139,8 +139,9 @@ pub struct Node {
     stopping: watch::Sender<bool>,
     /// The screening engine last built: (log length, date, names on) it reflects.
     screen_cache: std::sync::Mutex<Option<ScreenCache>>,
-    /// Leaf hashes of the log prefix hashed so far (the log only grows).
-    leaves: std::sync::Mutex<Vec<crate::audit::merkle::Hash>>,
+    /// Merkle tree of the log prefix hashed so far (the log only grows): roots and proofs
+    /// of any size in O(log n).
+    tree: std::sync::Mutex<crate::audit::merkle::Incremental>,
     /// One tree head is signed per size, one at a time.
     head_lock: std::sync::Mutex<()>,
 }
@@ -198,36 +199,37 @@ impl Node {
             durable,
             stopping,
             screen_cache: std::sync::Mutex::new(None),
-            leaves: std::sync::Mutex::new(vec![]),
+            tree: std::sync::Mutex::new(crate::audit::merkle::Incremental::new()),
             head_lock: std::sync::Mutex::new(()),
         })
     }
 
-    /// Runs `f` over the leaf hashes of the log prefix `0..size` (blocking: hashes what was
-    /// not hashed before).
+    /// Runs `f` over the Merkle tree of the log, grown to at least `size` leaves (blocking:
+    /// hashes only what was appended since).
     ///
     /// # Errors
     /// Storage failure, or a log shorter than `size`.
-    pub fn with_leaves<T>(
+    pub fn with_tree<T>(
         &self,
         size: u64,
-        f: impl FnOnce(&[crate::audit::merkle::Hash]) -> T,
+        f: impl FnOnce(&crate::audit::merkle::Incremental, usize) -> T,
     ) -> Result<T, StoreError> {
-        let mut leaves = self
-            .leaves
+        let mut tree = self
+            .tree
             .lock()
-            .map_err(|_| StoreError::Corrupt("leaf cache poisoned".into()))?;
-        let have = leaves.len() as u64;
+            .map_err(|_| StoreError::Corrupt("log tree poisoned".into()))?;
+        let have = tree.len() as u64;
         if have < size {
             for item in self.store.log_range(have, size) {
-                leaves.push(crate::audit::bundle::record_leaf(&item?.1));
+                tree.push(crate::audit::bundle::record_leaf(&item?.1));
             }
         }
-        let part = usize::try_from(size)
-            .ok()
-            .and_then(|n| leaves.get(..n))
-            .ok_or_else(|| StoreError::Corrupt(format!("log has fewer than {size} entries")))?;
-        Ok(f(part))
+        match usize::try_from(size) {
+            Ok(n) if n <= tree.len() => Ok(f(&tree, n)),
+            _ => Err(StoreError::Corrupt(format!(
+                "log has fewer than {size} entries"
+            ))),
+        }
     }
 
     /// This node's signed head of its durable log (blocking). One head is signed per tree
@@ -244,7 +246,9 @@ impl Node {
         if let Some(sth) = self.store.own_head(size)? {
             return Ok(sth);
         }
-        let root = self.with_leaves(size, crate::audit::merkle::root)?;
+        let root = self
+            .with_tree(size, |t, n| t.root(n))?
+            .ok_or_else(|| StoreError::Corrupt(format!("no tree of size {size}")))?;
         let sth =
             crate::audit::bundle::sign_tree_head(&self.key, self.origin(), size, root, now_ms());
         self.store.put_own_head(size, &sth)?;
@@ -274,8 +278,8 @@ impl Node {
             )));
         }
         let first = usize::try_from(first).unwrap_or(usize::MAX);
-        self.with_leaves(second, |l| {
-            crate::audit::merkle::consistency_proof(first, l)
+        self.with_tree(second, |t, n| {
+            t.consistency_proof(first, n)
                 .map(|p| p.iter().map(|h| h.to_vec()).collect())
                 .ok_or_else(|| "no such proof".to_string())
         })
@@ -302,8 +306,8 @@ impl Node {
             )));
         }
         let index = usize::try_from(index).unwrap_or(usize::MAX);
-        self.with_leaves(size, |l| {
-            crate::audit::merkle::inclusion_proof(index, l)
+        self.with_tree(size, |t, n| {
+            t.inclusion_proof(index, n)
                 .map(|p| p.iter().map(|h| h.to_vec()).collect())
                 .ok_or_else(|| "no such proof".to_string())
         })
