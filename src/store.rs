@@ -1719,6 +1719,27 @@ mod tests {
         .sign(&SigningKey::from_bytes(&[3; 32]))
     }
 
+    /// An alert of TH/bkk to KR with its own title (distinct bodies, distinct ids).
+    fn titled_alert(title: &str) -> RecordKind {
+        let mut a = alert(r#"{"countries":["KR"]}"#);
+        a.title = crate::model::Title::parse(title).unwrap();
+        RecordKind::Alert(a)
+    }
+
+    /// [`titled_alert`] signed by TH/bkk at `seq`.
+    fn th_alert(seq: u64, title: &str) -> SignedRecord {
+        signed("TH/bkk", seq, titled_alert(title))
+    }
+
+    /// A retraction of `target` (reason "x", to all partners).
+    fn retraction(target: RecordId) -> RecordKind {
+        RecordKind::Retraction(Retraction {
+            target,
+            reason: crate::model::Note::parse("x").unwrap(),
+            distribution: crate::model::Distribution::AllPartners,
+        })
+    }
+
     /// Cost of the receiver's store path alone, per record (not a test: a measurement, see
     /// docs/PERFORMANCE.md). `cargo test --release --lib store_write_cost -- --ignored --nocapture`
     #[test]
@@ -1727,11 +1748,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let st = Store::open(d.path()).unwrap();
         let recs: Vec<SignedRecord> = (1..=30_720u64)
-            .map(|i| {
-                let mut a = alert(r#"{"countries": ["KR"]}"#);
-                a.title = crate::model::Title::parse(&format!("t {i}")).unwrap();
-                signed("TH/bkk", i, RecordKind::Alert(a))
-            })
+            .map(|i| th_alert(i, &format!("t {i}")))
             .collect();
         let (mut ti, mut tf) = (0.0, 0.0);
         for c in recs.chunks(1024) {
@@ -1787,11 +1804,7 @@ mod tests {
     #[test]
     fn duplicates_and_equivocations_within_a_batch_and_after_reopening() {
         let d = tempfile::tempdir().unwrap();
-        let mk = |seq: u64, title: &str| {
-            let mut a = alert(r#"{"countries": ["KR"]}"#);
-            a.title = crate::model::Title::parse(title).unwrap();
-            signed("TH/bkk", seq, RecordKind::Alert(a))
-        };
+        let mk = th_alert;
         let (a1, a1b, a2, a3) = (
             mk(1, "one"),
             mk(1, "other one"),
@@ -1868,13 +1881,7 @@ mod tests {
     #[test]
     fn log_chunks_read_back_as_positions() {
         let s = Store::temporary().unwrap();
-        let recs: Vec<SignedRecord> = (1..=7u64)
-            .map(|i| {
-                let mut a = alert(r#"{"countries": ["KR"]}"#);
-                a.title = crate::model::Title::parse(&format!("t {i}")).unwrap();
-                signed("TH/bkk", i, RecordKind::Alert(a))
-            })
-            .collect();
+        let recs: Vec<SignedRecord> = (1..=7u64).map(|i| th_alert(i, &format!("t {i}"))).collect();
         // Chunks of 3, 1 and 3 records.
         s.ingest_batch(&recs[..3], 1, Mode::Received).unwrap();
         s.ingest_batch(&recs[3..4], 1, Mode::Received).unwrap();
@@ -1933,15 +1940,7 @@ mod tests {
         ));
         assert_eq!(s.len(), 2);
         // Another origin cannot retract it.
-        let foreign = signed(
-            "NL/rtm",
-            1,
-            RecordKind::Retraction(Retraction {
-                target: m.id,
-                reason: crate::model::Note::parse("x").unwrap(),
-                distribution: crate::model::Distribution::AllPartners,
-            }),
-        );
+        let foreign = signed("NL/rtm", 1, retraction(m.id));
         assert!(matches!(
             s.ingest(&foreign, 4, Mode::Own),
             Err(StoreError::Rejected(Rejection::NotOwner { .. }))
@@ -2072,11 +2071,7 @@ mod tests {
             seq += 1;
             signed("TH/bkk", seq, kind)
         };
-        let al = |t: &str| {
-            let mut a = alert(r#"{"countries":["KR"]}"#);
-            a.title = crate::model::Title::parse(t).unwrap();
-            RecordKind::Alert(a)
-        };
+        let al = titled_alert;
         let amend = |target| {
             RecordKind::Amendment(Amendment {
                 supersedes: target,
@@ -2160,11 +2155,7 @@ mod tests {
     fn databases_written_before_runs_and_derived_states_still_read() {
         // Earlier layouts: one `seq` entry per record, a `state` entry for every alert.
         let s = Store::temporary().unwrap();
-        let mk = |seq: u64, t: &str| {
-            let mut a = alert(r#"{"countries":["KR"]}"#);
-            a.title = crate::model::Title::parse(t).unwrap();
-            signed("TH/bkk", seq, RecordKind::Alert(a))
-        };
+        let mk = th_alert;
         let (a1, a2) = (mk(1, "one"), mk(2, "two"));
         for a in [&a1, &a2] {
             let mut v = 7i64.to_be_bytes().to_vec();
@@ -2181,15 +2172,7 @@ mod tests {
         // A replay and an equivocation of the old entries are recognised; new records join.
         let a1b = mk(1, "other one");
         let a3 = mk(3, "three");
-        let retract = signed(
-            "TH/bkk",
-            4,
-            RecordKind::Retraction(Retraction {
-                target: a1.id,
-                reason: crate::model::Note::parse("x").unwrap(),
-                distribution: crate::model::Distribution::AllPartners,
-            }),
-        );
+        let retract = signed("TH/bkk", 4, retraction(a1.id));
         let got = s
             .ingest_batch(&[a2.clone(), a1b, a3.clone(), retract], 1, Mode::Received)
             .unwrap();
@@ -2212,20 +2195,8 @@ mod tests {
     #[test]
     fn all_or_nothing_batches_store_nothing_on_a_refusal() {
         let s = Store::temporary().unwrap();
-        let mk = |seq: u64, t: &str| {
-            let mut a = alert(r#"{"countries":["KR"]}"#);
-            a.title = crate::model::Title::parse(t).unwrap();
-            signed("TH/bkk", seq, RecordKind::Alert(a))
-        };
-        let orphan = signed(
-            "TH/bkk",
-            3,
-            RecordKind::Retraction(Retraction {
-                target: RecordId([9; 32]),
-                reason: crate::model::Note::parse("x").unwrap(),
-                distribution: crate::model::Distribution::AllPartners,
-            }),
-        );
+        let mk = th_alert;
+        let orphan = signed("TH/bkk", 3, retraction(RecordId([9; 32])));
         let (a1, a2) = (mk(1, "one"), mk(2, "two"));
         assert!(matches!(
             s.ingest_all(&[a1.clone(), a2.clone(), orphan], 1, Mode::Own),
