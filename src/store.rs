@@ -1608,7 +1608,7 @@ fn write_state(tx: &Tx<'_>, id: &RecordId, st: &AlertState, derived: bool) -> Re
 
 /// The lifecycle state of a stored alert or amendment: its `state` entry, or active for a
 /// plain alert that has none (stored active with nothing pending, never changed since).
-/// `None` when the record is not stored.
+/// `None` when no alert version is stored under `id`.
 fn load_state(tx: &Tx<'_>, id: &RecordId) -> Result<Option<Lifecycle>, Abort> {
     if let Some(raw) = tx.state.get(id.0)? {
         let st = AlertState::decode(&raw).map_err(abort)?;
@@ -1619,12 +1619,10 @@ fn load_state(tx: &Tx<'_>, id: &RecordId) -> Result<Option<Lifecycle>, Abort> {
             st: AlertState::active(None),
             derived: true,
         })),
-        Some(r) => Err(abort(StoreError::Corrupt(format!(
-            "{} (a {}) has no lifecycle state",
-            id.to_hex(),
-            r.kind.name()
-        )))),
-        None => Ok(None),
+        // A signed chain can name a record without a lifecycle (an amendment whose
+        // `supersedes` is a hit, say): treated as not held, as it always was, never as an
+        // error that would abort every batch carrying the chain.
+        Some(_) | None => Ok(None),
     }
 }
 
@@ -2149,6 +2147,46 @@ mod tests {
             assert_eq!(seqs, (1..=9).collect::<Vec<_>>());
             assert!(s.pending.is_empty(), "order {order_seqs:?}");
         }
+    }
+
+    #[test]
+    fn a_chain_naming_a_record_without_lifecycle_is_stored_not_an_error() {
+        // TH signs an amendment "superseding" its own hit, then retracts the amendment; the
+        // hit arrives in between. Nothing here may abort the batch (a partner could otherwise
+        // wedge replication with it).
+        let s = Store::temporary().unwrap();
+        let a = th_alert(1, "one");
+        let hit = signed(
+            "TH/bkk",
+            2,
+            RecordKind::Hit(crate::record::Hit {
+                alert_id: a.id,
+                alert_origin: a.record.origin.clone(),
+                score: 900,
+                matched: vec![],
+                subject_reference: crate::model::ShortText::parse("EXP-1").unwrap(),
+                screened_on: crate::model::Date::parse("2026-11-24").unwrap(),
+            }),
+        );
+        let m = signed(
+            "TH/bkk",
+            3,
+            RecordKind::Amendment(Amendment {
+                supersedes: hit.id,
+                alert: alert(r#"{"countries":["KR"]}"#),
+                reason: crate::model::Note::parse("odd").unwrap(),
+            }),
+        );
+        let r = signed("TH/bkk", 4, retraction(m.id));
+        let got = s
+            .ingest_batch(&[a, m.clone(), hit, r], 1, Mode::Received)
+            .unwrap();
+        assert!(got.iter().all(|g| g == &Ok(Ingest::Stored)), "{got:?}");
+        assert_eq!(
+            s.get(&m.id).unwrap().unwrap().state.unwrap().status,
+            Status::Retracted
+        );
+        check_active(&s);
     }
 
     #[test]
