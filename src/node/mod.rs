@@ -25,7 +25,7 @@ use crate::federation::{self, tls, Federation};
 use crate::keys::{self, KeyError};
 use crate::pb;
 use crate::record::{Origin, Record, RecordKind, SignedRecord};
-use crate::store::{Ingest, Mode, Store, StoreError};
+use crate::store::{Mode, Store, StoreError};
 
 pub use admin::AdminService;
 
@@ -428,29 +428,11 @@ impl Node {
     /// # Errors
     /// A lifecycle rule (nothing stored, sequence number not consumed) or a storage failure.
     pub async fn issue(&self, kind: RecordKind) -> Result<SignedRecord, IssueError> {
-        let signed = {
-            let _one_at_a_time = self.issue_lock.lock().await;
-            let seq = self.store.last_seq(self.origin())? + 1;
-            let record = Record {
-                origin: self.origin().clone(),
-                seq,
-                created_at_ms: now_ms(),
-                kind,
-            };
-            let signed = record.sign(&self.key);
-            match self.store.ingest(&signed, now_ms(), Mode::Own)? {
-                Ingest::Stored => {}
-                Ingest::Duplicate | Ingest::Equivocation { .. } => {
-                    return Err(IssueError::SeqConflict(seq))
-                }
-            }
-            signed
-        };
-        // Durability point. A later flush by another request also covers this record, so
-        // holding the lock through the flush is not needed for correctness.
-        self.flush_and_publish().await?;
-        info!(id = %signed.id, seq = signed.record.seq, kind = signed.record.kind.name(), "issued");
-        Ok(signed)
+        // One record is a batch of one: same sequence assignment, checks and durability point.
+        self.issue_all(vec![kind])
+            .await?
+            .pop()
+            .ok_or_else(|| IssueError::Store(StoreError::Corrupt("nothing issued".into())))
     }
 
     /// Signs and stores several records with consecutive sequence numbers in one transaction,
@@ -458,7 +440,9 @@ impl Node {
     /// run), where one flush per record would dominate.
     ///
     /// # Errors
-    /// As [`Node::issue`]; on any error nothing of the batch is stored.
+    /// A lifecycle rule, a sequence number already taken ([`IssueError::SeqConflict`]) or a
+    /// storage failure; on any error nothing of the batch is stored and no sequence number
+    /// is consumed.
     pub async fn issue_all(&self, kinds: Vec<RecordKind>) -> Result<Vec<SignedRecord>, IssueError> {
         if kinds.is_empty() {
             return Ok(Vec::new());
@@ -487,6 +471,8 @@ impl Node {
             }
             signed
         };
+        // Durability point. A later flush by another request also covers these records, so
+        // holding the lock through the flush is not needed for correctness.
         self.flush_and_publish().await?;
         for s in &signed {
             info!(id = %s.id, seq = s.record.seq, kind = s.record.kind.name(), "issued");
