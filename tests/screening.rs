@@ -90,14 +90,14 @@ fn screening_end_to_end() {
     assert_eq!(code, 0, "{err}");
     // Not valid today (its window starts tomorrow; an expired window takes the same check,
     // see the engine's unit test): the container alert must not match.
+    let d = |n: i64| {
+        let t = time::OffsetDateTime::now_utc().date() + time::Duration::days(n);
+        format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
+    };
     issue(
         &dir,
         tmp.path(),
         &example("cargo-sea-container-cocaine.json", |v| {
-            let d = |n: i64| {
-                let t = time::OffsetDateTime::now_utc().date() + time::Duration::days(n);
-                format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
-            };
             v["validity"] = serde_json::json!({"valid_from": d(1), "valid_until": d(60)});
         }),
     );
@@ -139,6 +139,26 @@ fn screening_end_to_end() {
     assert_eq!(summary["type"], "summary");
     assert_eq!(summary["lines"], 6);
     assert_eq!(summary["hits"], 3);
+
+    // --date: a manifest arriving tomorrow is screened against the alerts valid tomorrow, so
+    // the container alert matches; the retracted one still does not.
+    let (code, ev, err) = screen(&dir, &manifest, &["--date", &d(1)]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(hits_of(&ev, "IMP-2026-118202").len(), 1, "{ev:?}");
+    assert!(hits_of(&ev, "POST-2026-0091").is_empty());
+    let summary = ev.last().unwrap();
+    assert_eq!(summary["date"], d(1).as_str());
+    assert_eq!(summary["hits"], 4);
+    // ... and a date no alert can reach, or no date at all, is refused naming the option.
+    let (code, _, err) = screen(&dir, &manifest, &["--date", &d(800)]);
+    assert_eq!(code, 65, "{err}");
+    assert!(
+        err.contains("options.date") && err.contains("within 731 days"),
+        "{err}"
+    );
+    let (code, _, err) = screen(&dir, &manifest, &["--date", "2026-02-30"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--date") && err.contains("real date"), "{err}");
 
     // --on-bad-line fail: stops at line 8, exit 65.
     let (code, ev, _) = screen(&dir, &manifest, &["--on-bad-line", "fail"]);

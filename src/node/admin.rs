@@ -721,9 +721,11 @@ impl pb::admin_server::Admin for AdminService {
                 opts.format
             ))
         })?;
+        let date = super::screening::screening_date(&opts.date, Date::today_utc())
+            .map_err(Status::invalid_argument)?;
         let engine = self
             .node
-            .screen_engine(!opts.no_names)
+            .screen_engine(!opts.no_names, date)
             .await
             .map_err(internal)?;
         let (tx, rx) = tokio::sync::mpsc::channel(64);

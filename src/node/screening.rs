@@ -8,24 +8,23 @@ use tonic::Status;
 use tracing::{info, warn};
 
 use super::{IssueError, Node};
-use crate::model::{Date, Note, OutcomeResult, ShortText, Substance, Text};
+use crate::model::{Date, Note, OutcomeResult, ShortText, Substance, Text, MAX_VALIDITY_DAYS};
 use crate::pb;
 use crate::record::{Hit, MatchedField, Outcome, Record, RecordId, RecordKind};
 use crate::screen::{self, report, BlockResult, Engine, Format, LineHit, Options, ScreenAlert};
 use crate::store::{IndexKind, StoreError};
 
 impl Node {
-    /// The screening engine over every active alert valid today, rebuilt when the log has
-    /// grown, the day has changed or name matching is switched.
+    /// The screening engine over every active alert valid on `date`, rebuilt when the log
+    /// has grown, the date is another or name matching is switched.
     ///
     /// # Errors
     /// Storage failure.
-    pub async fn screen_engine(&self, names: bool) -> Result<Arc<Engine>, StoreError> {
+    pub async fn screen_engine(&self, names: bool, date: Date) -> Result<Arc<Engine>, StoreError> {
         let len = self.store.log_len()?;
-        let today = Date::today_utc();
         if let Ok(c) = self.screen_cache.lock() {
             if let Some((l, d, n, e)) = c.as_ref() {
-                if *l == len && *d == today && *n == names {
+                if *l == len && *d == date && *n == names {
                     return Ok(e.clone());
                 }
             }
@@ -37,16 +36,38 @@ impl Node {
                 .into_iter()
                 .map(|(id, origin, alert)| ScreenAlert { id, origin, alert })
                 .collect();
-            Ok(Engine::build(alerts, today, Options { names }))
+            Ok(Engine::build(alerts, date, Options { names }))
         })
         .await
         .map_err(|e| StoreError::Corrupt(format!("engine build task: {e}")))??;
         let engine = Arc::new(engine);
         if let Ok(mut c) = self.screen_cache.lock() {
-            *c = Some((len, today, names, engine.clone()));
+            *c = Some((len, date, names, engine.clone()));
         }
         Ok(engine)
     }
+}
+
+/// The screening date of a `Screen` request: today (UTC) when empty, else a real date within
+/// [`MAX_VALIDITY_DAYS`] of today (no alert can be valid further away than that, so a date
+/// outside is a typo that would screen against nothing).
+///
+/// # Errors
+/// Names the field and the rule.
+pub fn screening_date(raw: &str, today: Date) -> Result<Date, String> {
+    if raw.is_empty() {
+        return Ok(today);
+    }
+    let date = Date::parse(raw).map_err(|e| format!("options.date: {e}"))?;
+    let days = today.days_until(&date);
+    if days.abs() > MAX_VALIDITY_DAYS {
+        return Err(format!(
+            "options.date: {date} is {} days from today ({today}); a screening date must be \
+             within {MAX_VALIDITY_DAYS} days of today, the longest an alert can be valid",
+            days.abs()
+        ));
+    }
+    Ok(date)
 }
 
 /// Truncates to at most `max` characters.
@@ -528,5 +549,31 @@ pub fn report_from_pb(r: &pb::ReportResponse) -> report::Report {
                 seizures: s.seizures,
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn screening_date_is_today_or_a_real_date_an_alert_can_reach() {
+        let today = Date::parse("2026-11-24").unwrap();
+        assert_eq!(screening_date("", today), Ok(today));
+        let near = today.plus_days(MAX_VALIDITY_DAYS);
+        assert_eq!(screening_date(&near.to_string(), today), Ok(near));
+        let past = today.plus_days(-MAX_VALIDITY_DAYS);
+        assert_eq!(screening_date(&past.to_string(), today), Ok(past));
+        for far in [MAX_VALIDITY_DAYS + 1, -MAX_VALIDITY_DAYS - 1] {
+            let e = screening_date(&today.plus_days(far).to_string(), today).unwrap_err();
+            assert!(
+                e.starts_with("options.date:") && e.contains("within"),
+                "{e}"
+            );
+        }
+        for bad in ["2026-02-30", "24.11.2026", "tomorrow"] {
+            let e = screening_date(bad, today).unwrap_err();
+            assert!(e.starts_with("options.date:"), "{e}");
+        }
     }
 }
