@@ -792,5 +792,56 @@ mod tests {
             target[i] ^= flip;
             prop_assert!(verify_envelope(&e, lookup(&key().verifying_key())).is_err());
         }
+
+        /// A registered partner signing a mangled body (a byte changed, cut short, bytes
+        /// spliced in) gets an error or a record that survives its own round trip; never a
+        /// panic. The signature is valid, so this reaches decoding and every field check.
+        #[test]
+        fn mangled_bodies_signed_by_a_registered_key_never_panic(
+            pos in any::<prop::sample::Index>(), flip in 1u8..=255, how in 0u8..3,
+            splice in prop::collection::vec(any::<u8>(), 0..24), cargo in any::<bool>())
+        {
+            let r = if cargo { cargo_record() } else { record(alert("Courier", "Tran", "C1234567", 1), 9) };
+            let mut body = r.sign(&key()).envelope.body;
+            let i = pos.index(body.len());
+            match how {
+                0 => body[i] ^= flip,
+                1 => body.truncate(i),
+                _ => { body.splice(i..i, splice); }
+            }
+            let e = signed_body(body);
+            if let Ok(v) = verify_envelope(&e, lookup(&key().verifying_key())) {
+                let again = v.record.sign(&key());
+                let back = verify_envelope(&again.envelope, lookup(&key().verifying_key()));
+                prop_assert_eq!(back.map(|b| b.record).ok(), Some(v.record));
+            }
+        }
+
+        /// Random bytes signed by a registered key: an error, never a panic.
+        #[test]
+        fn random_bodies_signed_by_a_registered_key_never_panic(
+            body in prop::collection::vec(any::<u8>(), 0..512))
+        {
+            let _ = verify_envelope(&signed_body(body), lookup(&key().verifying_key()));
+        }
+    }
+
+    /// An envelope over arbitrary body bytes with a valid signature from [`key`].
+    fn signed_body(body: Vec<u8>) -> pb::Envelope {
+        let signature = key().sign(&signing_message(&body)).to_bytes().to_vec();
+        pb::Envelope {
+            body,
+            signature,
+            key_id: KeyId::of(&key().verifying_key()).0.to_vec(),
+        }
+    }
+
+    /// A cargo alert with containers, parties, HS codes, weight and ports: many checked fields.
+    fn cargo_record() -> Record {
+        let a = Alert::from_json(include_str!(
+            "../examples/alerts/cargo-sea-container-cocaine.json"
+        ))
+        .unwrap();
+        record(a, 4)
     }
 }
