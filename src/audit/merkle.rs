@@ -527,5 +527,21 @@ mod tests {
                 prop_assert!(verify_consistency(m as u64, n as u64, &bad, &r, &p).is_err());
             }
         }
+
+        /// Whatever sizes, indices and proof hashes a partner sends (huge, zero, equal, hashes
+        /// of the wrong length, too many or too few), checking gives an answer, never a panic.
+        #[test]
+        fn any_proof_from_a_partner_is_answered_without_panic(
+            a in prop_oneof![Just(0u64), Just(1), Just(u64::MAX), Just(u64::MAX - 1), any::<u64>(), 0u64..80],
+            b in prop_oneof![Just(0u64), Just(1), Just(u64::MAX), any::<u64>(), 0u64..80],
+            proof in prop::collection::vec(
+                prop_oneof![prop::collection::vec(any::<u8>(), 32), prop::collection::vec(any::<u8>(), 0..40)],
+                0..70),
+            r1 in prop::collection::vec(any::<u8>(), 30..34),
+            r2 in prop::collection::vec(any::<u8>(), 32))
+        {
+            let _ = verify_consistency(a, b, &r1, &r2, &proof);
+            let _ = verify_inclusion(a, b, &r2, &proof, &r1);
+        }
     }
 }
