@@ -166,7 +166,7 @@ Federation (each desk):
   kdesk certs ca   --country KR --out ./kr-ca                   national CA (keep ca.key offline)
   kdesk certs node --ca ./kr-ca --country KR --node-name seoul --host kr.example --out ./kr/tls
   kdesk init --data-dir ./kr --country KR --node-name seoul --listen 0.0.0.0:7443
-  kdesk peer add --data-dir ./kr --country TH --endpoint https://th.example:7443 \
+  kdesk peer add --data-dir ./kr --country TH --endpoint https://th.example:7443 \\
                  --ca th-ca.pem --signing-key <TH public key>
 
 Exit codes: 0 ok, 1 check failed, 2 usage, 65 invalid input (nothing stored), 66 not found,
