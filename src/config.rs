@@ -65,7 +65,32 @@ struct ConfigFile {
     paths: PathsSection,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     exchange: Option<ExchangeSection>,
+    #[serde(default)]
+    storage: StorageSection,
 }
+
+/// Storage limits.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct StorageSection {
+    /// Free disk space (MiB) the node keeps in reserve: below it, nothing new is signed or
+    /// stored, so a filling disk stops writes cleanly instead of failing inside the database.
+    min_free_mb: u64,
+}
+
+impl Default for StorageSection {
+    fn default() -> Self {
+        Self {
+            min_free_mb: DEFAULT_MIN_FREE_MB,
+        }
+    }
+}
+
+/// Default disk reserve (MiB): see `[storage] min_free_mb`.
+pub const DEFAULT_MIN_FREE_MB: u64 = 128;
+
+/// Largest accepted `[storage] min_free_mb` (4 PiB; 0 turns the reserve off).
+pub const MAX_MIN_FREE_MB: u64 = 1 << 32;
 
 /// Federation: where the exchange service listens and which certificate it presents.
 #[derive(Clone, Serialize, Deserialize)]
@@ -157,6 +182,9 @@ pub struct Config {
     pub admin_socket: PathBuf,
     /// Federation settings; `None` for a node that does not exchange with partners.
     pub exchange: Option<ExchangeConfig>,
+    /// Free disk space (bytes) kept in reserve: below it the node refuses to sign or store
+    /// anything new (`[storage] min_free_mb`).
+    pub min_free_bytes: u64,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ConfigError + '_ {
@@ -198,6 +226,15 @@ impl Config {
                 message: format!("exchange.witness_interval_seconds must be 1-3600, got {w}"),
             });
         }
+        if file.storage.min_free_mb > MAX_MIN_FREE_MB {
+            return Err(ConfigError::Invalid {
+                path,
+                message: format!(
+                    "storage.min_free_mb must be 0-{MAX_MIN_FREE_MB}, got {}",
+                    file.storage.min_free_mb
+                ),
+            });
+        }
         Ok(Self::resolve(data_dir, file))
     }
 
@@ -225,6 +262,7 @@ impl Config {
                 key: r(&e.key),
                 witness_interval: std::time::Duration::from_secs(e.witness_interval_seconds),
             }),
+            min_free_bytes: f.storage.min_free_mb << 20,
         }
     }
 
@@ -260,6 +298,7 @@ impl Config {
                 key: default_key(),
                 witness_interval_seconds,
             }),
+            storage: StorageSection::default(),
         };
         let cfg = Self::resolve(data_dir, file.clone());
         if let Some(dir) = cfg.signing_key.parent() {
@@ -278,7 +317,9 @@ impl Config {
         )
         .map_err(io(&cfg.public_key))?;
         let text = format!(
-            "# kdesk node configuration. Paths are relative to this directory.\n{}",
+            "# kdesk node configuration. Paths are relative to this directory.\n\
+             # [storage] min_free_mb: free disk space (MiB) kept in reserve; below it the node\n\
+             # signs and stores nothing new (0: no reserve).\n{}",
             toml::to_string(&file).map_err(|e| ConfigError::Invalid {
                 path: path.clone(),
                 message: e.to_string(),
@@ -353,5 +394,45 @@ mod tests {
             Config::load(&d.path().join("nope")),
             Err(ConfigError::NotInitialised(_))
         ));
+    }
+
+    #[test]
+    fn disk_reserve_default_is_written_by_init_and_has_a_range() {
+        let d = tempfile::tempdir().unwrap();
+        let node = "[node]\ncountry = \"KR\"\nname = \"seoul\"\n";
+        let path = d.path().join(CONFIG_FILE);
+        // Configurations written before the setting existed get the default.
+        fs::write(&path, node).unwrap();
+        let c = Config::load(d.path()).unwrap();
+        assert_eq!(c.min_free_bytes, DEFAULT_MIN_FREE_MB << 20);
+        fs::write(&path, format!("{node}[storage]\nmin_free_mb = 0\n")).unwrap();
+        assert_eq!(Config::load(d.path()).unwrap().min_free_bytes, 0);
+        fs::write(
+            &path,
+            format!("{node}[storage]\nmin_free_mb = {}\n", MAX_MIN_FREE_MB + 1),
+        )
+        .unwrap();
+        let e = Config::load(d.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("storage.min_free_mb must be 0-4294967296"),
+            "{e}"
+        );
+        fs::write(&path, format!("{node}[storage]\nmin_free_mb = -1\n")).unwrap();
+        assert!(Config::load(d.path()).is_err());
+        // `kdesk init` writes the setting, so admins see it.
+        let dir = d.path().join("th");
+        Config::init(
+            &dir,
+            CountryCode::parse("TH").unwrap(),
+            NodeName::parse("bangkok").unwrap(),
+            None,
+            30,
+        )
+        .unwrap();
+        let text = fs::read_to_string(dir.join(CONFIG_FILE)).unwrap();
+        assert!(
+            text.contains(&format!("[storage]\nmin_free_mb = {DEFAULT_MIN_FREE_MB}")),
+            "{text}"
+        );
     }
 }

@@ -741,6 +741,107 @@ fn replication_resumes_after_either_side_restarts_with_nothing_lost() {
     drop(th_node2);
 }
 
+/// Sets `[storage] min_free_mb` in a desk's configuration.
+fn set_reserve(d: &Desk, mb: u64) {
+    let cfg = d.dir.join("kdesk.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("min_free_mb"))
+        .expect("kdesk init writes [storage] min_free_mb")
+        .to_owned();
+    std::fs::write(&cfg, text.replace(&line, &format!("min_free_mb = {mb}"))).unwrap();
+}
+
+#[test]
+fn a_node_whose_disk_is_in_its_reserve_signs_and_stores_nothing_then_catches_up() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    let (kr, th, mut kr_node, th_node) = linked_kr_th(root);
+    let alert = |title: &str| {
+        example("cargo-express-methamphetamine.json", |v| {
+            v["title"] = title.into()
+        })
+    };
+    issue(&th.dir, root, &alert("before the disk filled"));
+    wait_until("first alert at KR", || ids(&kr.dir, "TH").len() == 1);
+
+    // KR restarts with a reserve larger than any disk: as if its disk had filled up.
+    kr_node.signal_and_wait(libc::SIGTERM);
+    drop(kr_node);
+    set_reserve(&kr, 1 << 32);
+    let kr_node = Node::start(&kr.dir);
+    let st = status(&kr.dir);
+    assert_eq!(st["disk_low"], true, "{st}");
+    assert!(st["disk_free_bytes"].as_u64().unwrap() > 0, "{st}");
+    let own_before = st["records_own"].as_u64().unwrap();
+
+    // Its officers' alerts are refused with exit 75 and a reason; nothing is signed.
+    let f = write(root, "kr-alert.json", &alert("while full"));
+    let (code, _, err) = outcome(&run(&[
+        "alert",
+        "issue",
+        "--data-dir",
+        s(&kr.dir),
+        "--file",
+        s(&f),
+    ]));
+    assert_eq!(code, 75, "{err}");
+    assert!(
+        err.contains("min_free_mb") && err.contains("nothing was signed"),
+        "{err}"
+    );
+    // A new partner is refused too (it would bring records to store).
+    let nl = desk(root, "NL", "rotterdam", false);
+    let (code, _, err) = outcome(&run(&[
+        "peer",
+        "add",
+        "--data-dir",
+        s(&kr.dir),
+        "--country",
+        "NL",
+        "--endpoint",
+        "https://127.0.0.1:9",
+        "--ca",
+        s(&nl.ca.join("ca.pem")),
+        "--signing-key",
+        &public_key(&nl),
+    ]));
+    assert_eq!(code, 75, "{err}");
+
+    // TH's new alerts are not stored and the cursor does not move past them.
+    issue(&th.dir, root, &alert("sent while KR was full 1"));
+    issue(&th.dir, root, &alert("sent while KR was full 2"));
+    wait_until("KR's link to TH reports the reserve", || {
+        status(&kr.dir)["peers"][0]["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("not stored") && e.contains("min_free_mb"))
+    });
+    let st = status(&kr.dir);
+    assert_eq!(ids(&kr.dir, "TH").len(), 1, "stored while in the reserve");
+    assert_eq!(st["records_own"].as_u64().unwrap(), own_before, "{st}");
+    assert_eq!(st["rejections"], serde_json::json!({}), "{st}");
+
+    // Space freed (the reserve back to normal): KR catches up with everything it missed.
+    let mut kr_node = kr_node;
+    kr_node.signal_and_wait(libc::SIGTERM);
+    drop(kr_node);
+    set_reserve(&kr, 1);
+    let _kr_node = Node::start(&kr.dir);
+    assert_eq!(status(&kr.dir)["disk_low"], false);
+    wait_until("KR caught up", || ids(&kr.dir, "TH").len() == 3);
+    let (code, _, err) = outcome(&run(&[
+        "alert",
+        "issue",
+        "--data-dir",
+        s(&kr.dir),
+        "--file",
+        s(&f),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    drop(th_node);
+}
+
 // ------------------------------------------------------------------------------------------
 // Transparency log witnessing
 

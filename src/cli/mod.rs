@@ -13,6 +13,7 @@
 //! | 70   | internal error |
 //! | 73   | `init` on a directory that already holds a node |
 //! | 74   | I/O error |
+//! | 75   | temporarily refused: free disk space below the node's reserve; retry once freed |
 //! | 77   | key file permissions refused |
 //! | 78   | configuration missing or invalid |
 
@@ -53,6 +54,8 @@ pub mod exit {
     pub const CANTCREAT: u8 = 73;
     /// I/O error.
     pub const IOERR: u8 = 74;
+    /// Temporarily refused (disk in its reserve); retry later.
+    pub const TEMPFAIL: u8 = 75;
     /// Permission refused.
     pub const NOPERM: u8 = 77;
     /// Configuration error.
@@ -137,6 +140,7 @@ impl From<tonic::Status> for CliError {
             Code::NotFound => (exit::NOINPUT, ""),
             Code::AlreadyExists => (exit::CANTCREAT, ""),
             Code::Unavailable => (exit::UNAVAILABLE, "node unavailable: "),
+            Code::ResourceExhausted => (exit::TEMPFAIL, "refused for now: "),
             _ => (exit::SOFTWARE, "node error: "),
         };
         Self::new(code, format!("{prefix}{}", s.message()))
@@ -170,7 +174,8 @@ Federation (each desk):
                  --ca th-ca.pem --signing-key <TH public key>
 
 Exit codes: 0 ok, 1 check failed, 2 usage, 65 invalid input (nothing stored), 66 not found,
-69 node not running, 70 internal, 73 already exists, 74 I/O, 77 key permissions, 78 config.";
+69 node not running, 70 internal, 73 already exists, 74 I/O, 75 disk in reserve (retry later),
+77 key permissions, 78 config.";
 
 /// Command line of `kdesk`.
 #[derive(Parser, Debug)]

@@ -108,6 +108,10 @@ pub(super) async fn status(dir: &Path, json: bool) -> CliResult {
                 "peers": s.peers.iter().map(super::fed::peer_json).collect::<Vec<_>>(),
                 "witness": s.witness.iter().map(witness_json).collect::<Vec<_>>(),
                 "witness_evidence": s.witness_evidence,
+                "disk_free_bytes": s.disk_free_bytes,
+                "disk_total_bytes": s.disk_total_bytes,
+                "disk_reserve_bytes": s.disk_reserve_bytes,
+                "disk_low": disk_low(&s),
             })
         );
         return Ok(());
@@ -130,7 +134,23 @@ pub(super) async fn status(dir: &Path, json: bool) -> CliResult {
     } else {
         println!("equivocation  none seen");
     }
-    println!("disk          {} bytes", s.size_on_disk_bytes);
+    println!(
+        "disk          database {}; {} free of {} (reserve {})",
+        size(s.size_on_disk_bytes),
+        size(s.disk_free_bytes),
+        size(s.disk_total_bytes),
+        if s.disk_reserve_bytes == 0 {
+            "off".to_owned()
+        } else {
+            size(s.disk_reserve_bytes)
+        }
+    );
+    if disk_low(&s) {
+        println!(
+            "DISK LOW      free space is within the reserve: new records (own and partners') are \
+             refused until space is freed"
+        );
+    }
     if s.exchange_address.is_empty() {
         println!("exchange      off (no [exchange] section)");
     } else {
@@ -170,6 +190,26 @@ pub(super) async fn status(dir: &Path, json: bool) -> CliResult {
         }
     }
     Ok(())
+}
+
+/// Free space at or below the node's reserve (new records refused).
+fn disk_low(s: &crate::pb::StatusResponse) -> bool {
+    s.disk_reserve_bytes > 0 && s.disk_free_bytes <= s.disk_reserve_bytes
+}
+
+/// Bytes for people: "812 B", "3.4 MiB", "77.0 GiB".
+fn size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut v = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    format!("{v:.1} {}", UNITS[unit])
 }
 
 /// One partner's witnessing state, as JSON.

@@ -62,7 +62,15 @@ async fn run(node: Arc<Node>, country: CountryCode) {
         let peer = node.fed.registry.read().ok().and_then(|r| r.peer(country));
         let Some(peer) = peer else { return };
         node.fed.link(country, |l| l.state = "connecting".into());
-        let result = session(&node, &peer, &mut backoff).await;
+        let stored_before = node.fed.link_stats(country).stored;
+        let began = std::time::Instant::now();
+        let result = session(&node, &peer).await;
+        // A session that stored records or stayed up a while was healthy: reconnect soon. One
+        // that failed at once (partner down or refusing, our disk in its reserve, a batch we
+        // could not store) waits longer each time instead of reconnecting in a tight loop.
+        if node.fed.link_stats(country).stored > stored_before || began.elapsed() >= BACKOFF_MAX {
+            backoff = BACKOFF_MIN;
+        }
         let wait = jitter(backoff);
         match result {
             Ok(()) => return, // shutting down
@@ -148,11 +156,7 @@ pub async fn connect(peer: &CompiledPeer, identity: &tls::Identity) -> Result<Ch
 }
 
 /// One subscription, until it fails (`Err`) or the node stops (`Ok`).
-async fn session(
-    node: &Arc<Node>,
-    peer: &CompiledPeer,
-    backoff: &mut Duration,
-) -> Result<(), String> {
+async fn session(node: &Arc<Node>, peer: &CompiledPeer) -> Result<(), String> {
     let country = peer.entry.country;
     let identity = node
         .fed
@@ -173,7 +177,6 @@ async fn session(
         .into_inner();
     info!(peer = %country, from, "subscribed");
     node.fed.link(country, |l| l.state = "connected".into());
-    *backoff = BACKOFF_MIN;
     let mut stopping = node.stopping_watch();
     // Pipeline: this loop receives and verifies batch N+1 while the store task stores and
     // flushes batch N; the cursor advances only in the store task, after the flush.
@@ -321,6 +324,16 @@ async fn store_batch(
     verdicts: Vec<Verdict>,
     scanned_to: Option<u64>,
 ) -> Result<u64, String> {
+    // Disk in its reserve: store nothing and drop the link without advancing the cursor; the
+    // partner sends the batch again after the backoff, once there is room.
+    let to_store = verdicts
+        .iter()
+        .filter(|v| matches!(v, Verdict::Accepted(_)))
+        .count();
+    if to_store > 0 {
+        node.check_disk_reserve()
+            .map_err(|e| format!("{to_store} record(s) not stored: {e}"))?;
+    }
     let (mut stored, mut dup, mut refused) = (0u64, 0u64, 0u64);
     let mut accepted = vec![];
     for v in verdicts {

@@ -8,7 +8,7 @@ use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 use tracing::{error, info, warn};
 
-use super::{IssueError, Node};
+use super::Node;
 use crate::federation::registry::{CompiledPeer, PeerEntry, PeerKey, Registry};
 use crate::federation::tls;
 use crate::keys;
@@ -40,12 +40,7 @@ impl AdminService {
     }
 
     async fn issue(&self, kind: RecordKind) -> Result<Response<pb::IssueResponse>, Status> {
-        let signed = self.node.issue(kind).await.map_err(|e| match e {
-            IssueError::Store(StoreError::Rejected(r)) => {
-                Status::failed_precondition(r.to_string())
-            }
-            e => internal(e),
-        })?;
+        let signed = self.node.issue(kind).await.map_err(Status::from)?;
         Ok(Response::new(pb::IssueResponse {
             record: Some(self.view_signed(&signed)?),
         }))
@@ -63,7 +58,7 @@ impl AdminService {
         let detail: String = detail.chars().take(512).collect();
         let detail = Note::parse(&detail).map_err(|e| internal(e.at("detail")))?;
         self.node
-            .issue(RecordKind::AdminEvent(AdminEvent {
+            .issue_trust_change(RecordKind::AdminEvent(AdminEvent {
                 action,
                 country,
                 key_ids,
@@ -361,6 +356,8 @@ impl pb::admin_server::Admin for AdminService {
         let s = &n.store;
         let own = s.count_origin(n.origin()) as u64;
         let total = s.len() as u64;
+        let disk = super::disk::space(&n.config.database)
+            .unwrap_or(super::disk::DiskSpace { free: 0, total: 0 });
         Ok(Response::new(pb::StatusResponse {
             origin: Some(pb::Origin {
                 country: n.origin().country.to_string(),
@@ -398,6 +395,9 @@ impl pb::admin_server::Admin for AdminService {
                 .load(std::sync::atomic::Ordering::Relaxed),
             witness: self.witness_infos()?,
             witness_evidence: s.evidence().map_err(internal)?.len() as u64,
+            disk_free_bytes: disk.free,
+            disk_total_bytes: disk.total,
+            disk_reserve_bytes: n.config.min_free_bytes,
         }))
     }
 
@@ -550,6 +550,10 @@ impl pb::admin_server::Admin for AdminService {
                 "{country} is already registered; remove it first to change its registration"
             )));
         }
+        // A new partner brings records to store: not while the disk is in its reserve.
+        self.node
+            .check_disk_reserve()
+            .map_err(|e| Status::resource_exhausted(e.to_string()))?;
         let now = super::now_ms();
         let key = keys::parse_public_key(&r.signing_key)
             .map_err(|e| Status::invalid_argument(format!("signing-key: {e}")))?;

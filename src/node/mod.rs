@@ -6,6 +6,7 @@
 //! requests finish, flushes the store and removes the socket.
 
 mod admin;
+pub mod disk;
 pub mod screening;
 
 use std::future::Future;
@@ -158,6 +159,19 @@ pub enum IssueError {
     /// out of step (e.g. a restored backup). Nothing was acknowledged.
     #[error("sequence {0} is already taken in the store; refusing to sign a conflicting record")]
     SeqConflict(u64),
+    /// Free disk space is below the node's reserve (or unknown): nothing was signed.
+    #[error(transparent)]
+    DiskReserve(#[from] disk::ReserveError),
+}
+
+impl From<IssueError> for tonic::Status {
+    fn from(e: IssueError) -> Self {
+        match e {
+            IssueError::Store(StoreError::Rejected(r)) => Self::failed_precondition(r.to_string()),
+            IssueError::DiskReserve(r) => Self::resource_exhausted(r.to_string()),
+            e => Self::internal(e.to_string()),
+        }
+    }
 }
 
 impl Node {
@@ -422,14 +436,37 @@ impl Node {
         self.started.elapsed().as_secs()
     }
 
+    /// Refuses new writes (own records, records from partners) when free space on the
+    /// database's disk is at or below the configured reserve.
+    ///
+    /// # Errors
+    /// [`disk::ReserveError`].
+    pub fn check_disk_reserve(&self) -> Result<(), disk::ReserveError> {
+        disk::check_reserve(&self.config.database, self.config.min_free_bytes)
+    }
+
     /// Assigns the next sequence number, signs, stores and flushes a record of this node.
     /// Returns only once the record is durable.
     ///
     /// # Errors
-    /// A lifecycle rule (nothing stored, sequence number not consumed) or a storage failure.
+    /// Free disk space below the reserve, a lifecycle rule (nothing stored, sequence number
+    /// not consumed) or a storage failure.
     pub async fn issue(&self, kind: RecordKind) -> Result<SignedRecord, IssueError> {
         // One record is a batch of one: same sequence assignment, checks and durability point.
         self.issue_all(vec![kind])
+            .await?
+            .pop()
+            .ok_or_else(|| IssueError::Store(StoreError::Corrupt("nothing issued".into())))
+    }
+
+    /// [`Node::issue`] for a change of this node's trust configuration (a partner removed, a
+    /// key revoked): recorded even when free space is below the reserve, which exists so that
+    /// such small, urgent records still fit.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn issue_trust_change(&self, kind: RecordKind) -> Result<SignedRecord, IssueError> {
+        self.sign_store_flush(vec![kind])
             .await?
             .pop()
             .ok_or_else(|| IssueError::Store(StoreError::Corrupt("nothing issued".into())))
@@ -440,13 +477,22 @@ impl Node {
     /// run), where one flush per record would dominate.
     ///
     /// # Errors
-    /// A lifecycle rule, a sequence number already taken ([`IssueError::SeqConflict`]) or a
-    /// storage failure; on any error nothing of the batch is stored and no sequence number
-    /// is consumed.
+    /// Free disk space below the reserve ([`IssueError::DiskReserve`]), a lifecycle rule, a
+    /// sequence number already taken ([`IssueError::SeqConflict`]) or a storage failure; on
+    /// any error nothing of the batch is stored and no sequence number is consumed.
     pub async fn issue_all(&self, kinds: Vec<RecordKind>) -> Result<Vec<SignedRecord>, IssueError> {
         if kinds.is_empty() {
             return Ok(Vec::new());
         }
+        self.check_disk_reserve()?;
+        self.sign_store_flush(kinds).await
+    }
+
+    /// Numbers, signs and stores `kinds` (non-empty) all or none, then flushes.
+    async fn sign_store_flush(
+        &self,
+        kinds: Vec<RecordKind>,
+    ) -> Result<Vec<SignedRecord>, IssueError> {
         let signed = {
             let _one_at_a_time = self.issue_lock.lock().await;
             let first = self.store.last_seq(self.origin())? + 1;
@@ -538,6 +584,9 @@ pub async fn run(
         exchange = %node.fed.exchange_addr.get().map(|a| a.to_string()).unwrap_or_else(|| "off".into()),
         "kdesk node serving"
     );
+    if let Err(e) = node.check_disk_reserve() {
+        warn!(cause = %e, "disk in its reserve: new records are refused until space is freed");
+    }
     let admin = pb::admin_server::AdminServer::new(AdminService::new(node.clone()))
         .max_decoding_message_size(MAX_ADMIN_MESSAGE_BYTES);
     let mut stopping = node.stopping_watch();

@@ -7,7 +7,7 @@ use tokio::sync::mpsc;
 use tonic::Status;
 use tracing::{info, warn};
 
-use super::{IssueError, Node};
+use super::Node;
 use crate::model::{Date, Note, OutcomeResult, ShortText, Substance, Text, MAX_VALIDITY_DAYS};
 use crate::pb;
 use crate::record::{Hit, MatchedField, Outcome, Record, RecordId, RecordKind};
@@ -116,7 +116,7 @@ async fn share_chunk(
         slots.push((Slot::New(kinds.len()), false));
         kinds.push(hit_record(engine, h)?);
     }
-    let signed = node.issue_all(kinds).await.map_err(issue_status)?;
+    let signed = node.issue_all(kinds).await.map_err(Status::from)?;
     slots
         .into_iter()
         .map(|(slot, already)| match slot {
@@ -169,13 +169,6 @@ fn hit_record(engine: &Engine, h: &LineHit) -> Result<RecordKind, Status> {
             .map_err(|e| Status::invalid_argument(format!("reference: {e}")))?,
         screened_on: engine.date(),
     }))
-}
-
-fn issue_status(e: IssueError) -> Status {
-    match e {
-        IssueError::Store(StoreError::Rejected(r)) => Status::failed_precondition(r.to_string()),
-        e => internal(e),
-    }
 }
 
 fn internal(e: impl std::fmt::Display) -> Status {
@@ -411,7 +404,7 @@ pub async fn record_outcome(
         note,
     }))
     .await
-    .map_err(issue_status)
+    .map_err(Status::from)
 }
 
 /// Hits on this node's alerts and hits it raised, newest first, with outcomes.
