@@ -741,8 +741,10 @@ fn replication_resumes_after_either_side_restarts_with_nothing_lost() {
     drop(th_node2);
 }
 
-/// Sets `[storage] min_free_mb` in a desk's configuration.
-fn set_reserve(d: &Desk, mb: u64) {
+/// Stops a desk's node, sets `[storage] min_free_mb` in its configuration, starts it again.
+fn restart_with_reserve(mut node: Node, d: &Desk, mb: u64) -> Node {
+    node.signal_and_wait(libc::SIGTERM);
+    drop(node);
     let cfg = d.dir.join("kdesk.toml");
     let text = std::fs::read_to_string(&cfg).unwrap();
     let line = text
@@ -751,13 +753,14 @@ fn set_reserve(d: &Desk, mb: u64) {
         .expect("kdesk init writes [storage] min_free_mb")
         .to_owned();
     std::fs::write(&cfg, text.replace(&line, &format!("min_free_mb = {mb}"))).unwrap();
+    Node::start(&d.dir)
 }
 
 #[test]
 fn a_node_whose_disk_is_in_its_reserve_signs_and_stores_nothing_then_catches_up() {
     let t = tempfile::tempdir().unwrap();
     let root = t.path();
-    let (kr, th, mut kr_node, th_node) = linked_kr_th(root);
+    let (kr, th, kr_node, th_node) = linked_kr_th(root);
     let alert = |title: &str| {
         example("cargo-express-methamphetamine.json", |v| {
             v["title"] = title.into()
@@ -767,10 +770,7 @@ fn a_node_whose_disk_is_in_its_reserve_signs_and_stores_nothing_then_catches_up(
     wait_until("first alert at KR", || ids(&kr.dir, "TH").len() == 1);
 
     // KR restarts with a reserve larger than any disk: as if its disk had filled up.
-    kr_node.signal_and_wait(libc::SIGTERM);
-    drop(kr_node);
-    set_reserve(&kr, 1 << 32);
-    let kr_node = Node::start(&kr.dir);
+    let kr_node = restart_with_reserve(kr_node, &kr, 1 << 32);
     let st = status(&kr.dir);
     assert_eq!(st["disk_low"], true, "{st}");
     assert!(st["disk_free_bytes"].as_u64().unwrap() > 0, "{st}");
@@ -778,14 +778,17 @@ fn a_node_whose_disk_is_in_its_reserve_signs_and_stores_nothing_then_catches_up(
 
     // Its officers' alerts are refused with exit 75 and a reason; nothing is signed.
     let f = write(root, "kr-alert.json", &alert("while full"));
-    let (code, _, err) = outcome(&run(&[
-        "alert",
-        "issue",
-        "--data-dir",
-        s(&kr.dir),
-        "--file",
-        s(&f),
-    ]));
+    let kr_issue = || {
+        outcome(&run(&[
+            "alert",
+            "issue",
+            "--data-dir",
+            s(&kr.dir),
+            "--file",
+            s(&f),
+        ]))
+    };
+    let (code, _, err) = kr_issue();
     assert_eq!(code, 75, "{err}");
     assert!(
         err.contains("min_free_mb") && err.contains("nothing was signed"),
@@ -823,21 +826,10 @@ fn a_node_whose_disk_is_in_its_reserve_signs_and_stores_nothing_then_catches_up(
     assert_eq!(st["rejections"], serde_json::json!({}), "{st}");
 
     // Space freed (the reserve back to normal): KR catches up with everything it missed.
-    let mut kr_node = kr_node;
-    kr_node.signal_and_wait(libc::SIGTERM);
-    drop(kr_node);
-    set_reserve(&kr, 1);
-    let _kr_node = Node::start(&kr.dir);
+    let _kr_node = restart_with_reserve(kr_node, &kr, 1);
     assert_eq!(status(&kr.dir)["disk_low"], false);
     wait_until("KR caught up", || ids(&kr.dir, "TH").len() == 3);
-    let (code, _, err) = outcome(&run(&[
-        "alert",
-        "issue",
-        "--data-dir",
-        s(&kr.dir),
-        "--file",
-        s(&f),
-    ]));
+    let (code, _, err) = kr_issue();
     assert_eq!(code, 0, "{err}");
     drop(th_node);
 }
