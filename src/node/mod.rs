@@ -453,10 +453,7 @@ impl Node {
     /// not consumed) or a storage failure.
     pub async fn issue(&self, kind: RecordKind) -> Result<SignedRecord, IssueError> {
         // One record is a batch of one: same sequence assignment, checks and durability point.
-        self.issue_all(vec![kind])
-            .await?
-            .pop()
-            .ok_or_else(|| IssueError::Store(StoreError::Corrupt("nothing issued".into())))
+        only(self.issue_all(vec![kind]).await?)
     }
 
     /// [`Node::issue`] for a change of this node's trust configuration (a partner removed, a
@@ -466,10 +463,7 @@ impl Node {
     /// # Errors
     /// A storage failure.
     pub async fn issue_trust_change(&self, kind: RecordKind) -> Result<SignedRecord, IssueError> {
-        self.sign_store_flush(vec![kind])
-            .await?
-            .pop()
-            .ok_or_else(|| IssueError::Store(StoreError::Corrupt("nothing issued".into())))
+        only(self.sign_store_flush(vec![kind]).await?)
     }
 
     /// Signs and stores several records with consecutive sequence numbers in one transaction,
@@ -525,6 +519,13 @@ impl Node {
         }
         Ok(signed)
     }
+}
+
+/// The one record of a batch of one.
+fn only(mut signed: Vec<SignedRecord>) -> Result<SignedRecord, IssueError> {
+    signed
+        .pop()
+        .ok_or_else(|| IssueError::Store(StoreError::Corrupt("nothing issued".into())))
 }
 
 /// Runs the node until `shutdown` resolves.
