@@ -270,6 +270,17 @@ impl Node {
         Ok(sth)
     }
 
+    /// A tree size a partner or auditor asked for (`field`) that the durable log has reached.
+    fn within_durable(&self, field: &str, size: u64) -> Result<(), String> {
+        let durable = self.durable_len();
+        if size > durable {
+            return Err(format!(
+                "{field} {size} is beyond the durable log ({durable})"
+            ));
+        }
+        Ok(())
+    }
+
     /// RFC 9162 consistency proof between two sizes of the durable log (blocking). The inner
     /// error names a request that cannot be served.
     ///
@@ -280,11 +291,8 @@ impl Node {
         first: u64,
         second: u64,
     ) -> Result<Result<Vec<Vec<u8>>, String>, StoreError> {
-        let durable = self.durable_len();
-        if second > durable {
-            return Ok(Err(format!(
-                "second_size {second} is beyond the durable log ({durable})"
-            )));
+        if let Err(why) = self.within_durable("second_size", second) {
+            return Ok(Err(why));
         }
         if first == 0 || first > second {
             return Ok(Err(format!(
@@ -308,11 +316,8 @@ impl Node {
         index: u64,
         size: u64,
     ) -> Result<Result<Vec<Vec<u8>>, String>, StoreError> {
-        let durable = self.durable_len();
-        if size > durable {
-            return Ok(Err(format!(
-                "tree_size {size} is beyond the durable log ({durable})"
-            )));
+        if let Err(why) = self.within_durable("tree_size", size) {
+            return Ok(Err(why));
         }
         if index >= size {
             return Ok(Err(format!(
