@@ -67,7 +67,33 @@ struct ConfigFile {
     exchange: Option<ExchangeSection>,
     #[serde(default)]
     storage: StorageSection,
+    #[serde(default)]
+    shutdown: ShutdownSection,
 }
+
+/// Stopping on SIGTERM/SIGINT.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ShutdownSection {
+    /// Longest time (seconds) the node waits for requests in flight and the final flush
+    /// after SIGTERM/SIGINT before it exits anyway (non-zero, with one log line).
+    drain_seconds: u64,
+}
+
+impl Default for ShutdownSection {
+    fn default() -> Self {
+        Self {
+            drain_seconds: DEFAULT_DRAIN_SECONDS,
+        }
+    }
+}
+
+/// Default `[shutdown] drain_seconds`.
+pub const DEFAULT_DRAIN_SECONDS: u64 = 10;
+/// Default `[storage] stall_seconds`.
+pub const DEFAULT_STALL_SECONDS: u64 = 30;
+/// Default `[storage] cache_mb`.
+pub const DEFAULT_CACHE_MB: u64 = 128;
 
 /// Storage limits.
 #[derive(Clone, Serialize, Deserialize)]
@@ -76,12 +102,19 @@ struct StorageSection {
     /// Free disk space (MiB) the node keeps in reserve: below it, nothing new is signed or
     /// stored, so a filling disk stops writes cleanly instead of failing inside the database.
     min_free_mb: u64,
+    /// A flush or store transaction running longer than this (seconds) is a stall: logged,
+    /// shown in `kdesk status`, and the exchange health set to NOT_SERVING until it clears.
+    stall_seconds: u64,
+    /// sled's page cache (MiB).
+    cache_mb: u64,
 }
 
 impl Default for StorageSection {
     fn default() -> Self {
         Self {
             min_free_mb: DEFAULT_MIN_FREE_MB,
+            stall_seconds: DEFAULT_STALL_SECONDS,
+            cache_mb: DEFAULT_CACHE_MB,
         }
     }
 }
@@ -185,6 +218,12 @@ pub struct Config {
     /// Free disk space (bytes) kept in reserve: below it the node refuses to sign or store
     /// anything new (`[storage] min_free_mb`).
     pub min_free_bytes: u64,
+    /// A flush or transaction running longer than this is a stall (`[storage] stall_seconds`).
+    pub stall: std::time::Duration,
+    /// sled page cache in bytes (`[storage] cache_mb`).
+    pub cache_bytes: u64,
+    /// Longest drain after SIGTERM/SIGINT (`[shutdown] drain_seconds`).
+    pub drain: std::time::Duration,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ConfigError + '_ {
@@ -235,6 +274,27 @@ impl Config {
                 ),
             });
         }
+        let ranges: [(&str, u64, std::ops::RangeInclusive<u64>); 3] = [
+            (
+                "storage.stall_seconds",
+                file.storage.stall_seconds,
+                1..=3600,
+            ),
+            ("storage.cache_mb", file.storage.cache_mb, 8..=65536),
+            (
+                "shutdown.drain_seconds",
+                file.shutdown.drain_seconds,
+                1..=600,
+            ),
+        ];
+        for (name, v, range) in ranges {
+            if !range.contains(&v) {
+                return Err(ConfigError::Invalid {
+                    path,
+                    message: format!("{name} must be {}-{}, got {v}", range.start(), range.end()),
+                });
+            }
+        }
         Ok(Self::resolve(data_dir, file))
     }
 
@@ -263,6 +323,9 @@ impl Config {
                 witness_interval: std::time::Duration::from_secs(e.witness_interval_seconds),
             }),
             min_free_bytes: f.storage.min_free_mb << 20,
+            stall: std::time::Duration::from_secs(f.storage.stall_seconds),
+            cache_bytes: f.storage.cache_mb << 20,
+            drain: std::time::Duration::from_secs(f.shutdown.drain_seconds),
         }
     }
 
@@ -299,6 +362,7 @@ impl Config {
                 witness_interval_seconds,
             }),
             storage: StorageSection::default(),
+            shutdown: ShutdownSection::default(),
         };
         let cfg = Self::resolve(data_dir, file.clone());
         if let Some(dir) = cfg.signing_key.parent() {
@@ -319,7 +383,10 @@ impl Config {
         let text = format!(
             "# kdesk node configuration. Paths are relative to this directory.\n\
              # [storage] min_free_mb: free disk space (MiB) kept in reserve; below it the node\n\
-             # signs and stores nothing new (0: no reserve).\n{}",
+             # signs and stores nothing new (0: no reserve). stall_seconds: a flush or store\n\
+             # transaction running longer is reported as a stall (status, health, log).\n\
+             # cache_mb: the database's page cache. [shutdown] drain_seconds: how long a\n\
+             # stopping node waits for requests in flight and its last flush.\n{}",
             toml::to_string(&file).map_err(|e| ConfigError::Invalid {
                 path: path.clone(),
                 message: e.to_string(),
@@ -419,6 +486,22 @@ mod tests {
         );
         fs::write(&path, format!("{node}[storage]\nmin_free_mb = -1\n")).unwrap();
         assert!(Config::load(d.path()).is_err());
+        for (section, key, bad) in [
+            ("storage", "stall_seconds", "0"),
+            ("storage", "cache_mb", "1"),
+            ("shutdown", "drain_seconds", "601"),
+        ] {
+            fs::write(&path, format!("{node}[{section}]\n{key} = {bad}\n")).unwrap();
+            let e = Config::load(d.path()).unwrap_err().to_string();
+            assert!(e.contains(&format!("{section}.{key} must be")), "{e}");
+        }
+        let c = {
+            fs::write(&path, node).unwrap();
+            Config::load(d.path()).unwrap()
+        };
+        assert_eq!(c.stall.as_secs(), DEFAULT_STALL_SECONDS);
+        assert_eq!(c.drain.as_secs(), DEFAULT_DRAIN_SECONDS);
+        assert_eq!(c.cache_bytes, DEFAULT_CACHE_MB << 20);
         // `kdesk init` writes the setting, so admins see it.
         let dir = d.path().join("th");
         Config::init(

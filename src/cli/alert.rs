@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 
+use super::import::import;
 use super::view::{header, KnownKeys, Shown};
 use super::{exit, CliError, CliResult, DataDir};
 use crate::model::Alert;
@@ -21,7 +22,41 @@ pub(super) enum AlertCommand {
         /// Alert JSON file, or - for standard input.
         #[arg(long, value_name = "FILE")]
         file: PathBuf,
+        /// Idempotency key (1-128 of A-Z a-z 0-9 . _ : -): a request repeated with the same
+        /// id returns the record stored the first time instead of signing another. Default:
+        /// a fresh random id; the command itself retries with it when the answer is lost.
+        #[arg(long, value_name = "ID", value_parser = parse_request_id)]
+        request_id: Option<String>,
         /// Print the stored record as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Issue many alerts from a JSON Lines file (one alert object per line, as in
+    /// examples/alerts/ or the alerts.jsonl `kdesk gen` writes), for national systems that
+    /// push in bulk. Every line is checked first, naming its line number and field; by
+    /// default one bad line refuses the whole file and nothing is stored (--skip-bad
+    /// imports the others and lists each skipped line). Alerts are signed and stored in
+    /// batches (each all or nothing, one flush), with request ids derived from --request-id,
+    /// so re-running an interrupted import with the same id stores nothing twice.
+    Import {
+        #[command(flatten)]
+        dir: DataDir,
+        /// JSON Lines file of alerts, or - for standard input.
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        /// Import the valid lines and report each bad one, instead of refusing the file.
+        #[arg(long)]
+        skip_bad: bool,
+        /// Alerts per batch (one transaction and one flush each).
+        #[arg(long, value_name = "N", default_value_t = 1000,
+              value_parser = clap::value_parser!(u64).range(1..=5000))]
+        batch: u64,
+        /// Idempotency key of the import (at most 110 characters of A-Z a-z 0-9 . _ : -);
+        /// batch i is sent as ID.i. Default: a fresh random id, printed on failure so the
+        /// import can be resumed.
+        #[arg(long, value_name = "ID", value_parser = parse_import_id)]
+        request_id: Option<String>,
+        /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -70,6 +105,11 @@ pub(super) enum AlertCommand {
         /// Why the alert changed.
         #[arg(long)]
         reason: String,
+        /// Idempotency key (1-128 of A-Z a-z 0-9 . _ : -): a request repeated with the same
+        /// id returns the record stored the first time instead of signing another. Default:
+        /// a fresh random id; the command itself retries with it when the answer is lost.
+        #[arg(long, value_name = "ID", value_parser = parse_request_id)]
+        request_id: Option<String>,
         /// Print the stored amendment as JSON.
         #[arg(long)]
         json: bool,
@@ -84,6 +124,11 @@ pub(super) enum AlertCommand {
         /// Why it is withdrawn.
         #[arg(long)]
         reason: String,
+        /// Idempotency key (1-128 of A-Z a-z 0-9 . _ : -): a request repeated with the same
+        /// id returns the record stored the first time instead of signing another. Default:
+        /// a fresh random id; the command itself retries with it when the answer is lost.
+        #[arg(long, value_name = "ID", value_parser = parse_request_id)]
+        request_id: Option<String>,
         /// Print the stored retraction as JSON.
         #[arg(long)]
         json: bool,
@@ -116,6 +161,31 @@ fn read_alert(file: &Path) -> Result<Alert, CliError> {
     })
 }
 
+fn parse_request_id(s: &str) -> Result<String, String> {
+    crate::node::check_request_id(s).map(|()| s.to_owned())
+}
+
+fn parse_import_id(s: &str) -> Result<String, String> {
+    if s.len() > 110 {
+        return Err(format!(
+            "an import's request id has at most 110 characters (batch numbers are appended), got {}",
+            s.len()
+        ));
+    }
+    parse_request_id(s)
+}
+
+/// Prints the record an issuing request produced, saying so when it was stored earlier.
+fn print_response(verb: &str, r: pb::IssueResponse, key: &KnownKeys, json: bool) -> CliResult {
+    let rec = r
+        .record
+        .ok_or_else(|| CliError::new(exit::SOFTWARE, "empty answer"))?;
+    if r.replayed && !json {
+        eprintln!("note: this request id was already stored; showing the record it produced then");
+    }
+    print_issued(verb, rec, key, json)
+}
+
 fn show_record(r: pb::StoredRecord, key: &KnownKeys) -> Result<Shown, CliError> {
     Shown::new(r, key).map_err(|e| CliError::new(exit::SOFTWARE, e))
 }
@@ -144,60 +214,81 @@ pub(super) fn print_issued(
 
 pub(super) async fn run(cmd: AlertCommand) -> CliResult {
     match cmd {
-        AlertCommand::Issue { dir, file, json } => {
+        AlertCommand::Issue {
+            dir,
+            file,
+            request_id,
+            json,
+        } => {
             let alert = read_alert(&file)?;
             let mut c = crate::client::connect(&dir.data_dir).await?;
             let key = KnownKeys::load(&dir.data_dir, &mut c).await?;
-            let r = c
-                .issue_alert(pb::IssueAlertRequest {
-                    alert: Some(alert.to_pb()),
-                })
-                .await?
-                .into_inner();
-            let rec = r
-                .record
-                .ok_or_else(|| CliError::new(exit::SOFTWARE, "empty answer"))?;
-            print_issued("issued", rec, &key, json)
+            let req = pb::IssueAlertRequest {
+                alert: Some(alert.to_pb()),
+                request_id: request_id.map_or_else(super::retry::new_request_id, Ok)?,
+            };
+            let r = super::retry::issuing(&dir.data_dir, "alert issue", |mut c| {
+                let req = req.clone();
+                async move { c.issue_alert(req).await.map(tonic::Response::into_inner) }
+            })
+            .await?;
+            print_response("issued", r, &key, json)
+        }
+        AlertCommand::Import {
+            dir,
+            file,
+            skip_bad,
+            batch,
+            request_id,
+            json,
+        } => {
+            let request_id = request_id.map_or_else(super::retry::new_request_id, Ok)?;
+            import(&dir.data_dir, &file, skip_bad, batch, &request_id, json).await
         }
         AlertCommand::Amend {
             dir,
             id,
             file,
             reason,
+            request_id,
             json,
         } => {
             let alert = read_alert(&file)?;
             let mut c = crate::client::connect(&dir.data_dir).await?;
             let key = KnownKeys::load(&dir.data_dir, &mut c).await?;
-            let r = c
-                .amend_alert(pb::AmendAlertRequest {
-                    target: id,
-                    alert: Some(alert.to_pb()),
-                    reason,
-                })
-                .await?
-                .into_inner();
-            let rec = r
-                .record
-                .ok_or_else(|| CliError::new(exit::SOFTWARE, "empty answer"))?;
-            print_issued("issued", rec, &key, json)
+            let req = pb::AmendAlertRequest {
+                target: id,
+                alert: Some(alert.to_pb()),
+                reason,
+                request_id: request_id.map_or_else(super::retry::new_request_id, Ok)?,
+            };
+            let r = super::retry::issuing(&dir.data_dir, "alert amend", |mut c| {
+                let req = req.clone();
+                async move { c.amend_alert(req).await.map(tonic::Response::into_inner) }
+            })
+            .await?;
+            print_response("issued", r, &key, json)
         }
         AlertCommand::Retract {
             dir,
             id,
             reason,
+            request_id,
             json,
         } => {
             let mut c = crate::client::connect(&dir.data_dir).await?;
             let key = KnownKeys::load(&dir.data_dir, &mut c).await?;
-            let r = c
-                .retract_alert(pb::RetractAlertRequest { target: id, reason })
-                .await?
-                .into_inner();
-            let rec = r
-                .record
-                .ok_or_else(|| CliError::new(exit::SOFTWARE, "empty answer"))?;
-            print_issued("issued", rec, &key, json)
+            let req = pb::RetractAlertRequest {
+                target: id,
+                reason,
+                request_id: request_id.map_or_else(super::retry::new_request_id, Ok)?,
+            };
+            let r = super::retry::issuing(&dir.data_dir, "alert retract", |mut c| {
+                let req = req.clone();
+                async move { c.retract_alert(req).await.map(tonic::Response::into_inner) }
+            })
+            .await?;
+            print_response("issued", r, &key, json)
         }
         AlertCommand::List {
             dir,

@@ -12,8 +12,8 @@
 //! | 69   | no node is running for the data directory |
 //! | 70   | internal error |
 //! | 73   | `init` on a directory that already holds a node |
-//! | 74   | I/O error |
-//! | 75   | temporarily refused: free disk space below the node's reserve; retry once freed |
+//! | 74   | I/O error; for `serve`: the final flush failed or missed `[shutdown] drain_seconds` (or a second stop signal forced the exit) |
+//! | 75   | temporarily refused, retry later: free disk space below the node's reserve, or the node is stopping |
 //! | 77   | key file permissions refused |
 //! | 78   | configuration missing or invalid |
 
@@ -21,7 +21,9 @@ mod alert;
 mod audit;
 mod demo;
 mod fed;
+mod import;
 mod node;
+mod retry;
 mod screen;
 mod view;
 
@@ -54,7 +56,7 @@ pub mod exit {
     pub const CANTCREAT: u8 = 73;
     /// I/O error.
     pub const IOERR: u8 = 74;
-    /// Temporarily refused (disk in its reserve); retry later.
+    /// Temporarily refused (disk in its reserve, node stopping); retry later.
     pub const TEMPFAIL: u8 = 75;
     /// Permission refused.
     pub const NOPERM: u8 = 77;
@@ -139,7 +141,8 @@ impl From<tonic::Status> for CliError {
             Code::FailedPrecondition => (exit::DATAERR, "refused: "),
             Code::NotFound => (exit::NOINPUT, ""),
             Code::AlreadyExists => (exit::CANTCREAT, ""),
-            Code::Unavailable => (exit::UNAVAILABLE, "node unavailable: "),
+            // A running node saying "not now" (it is stopping): retry later.
+            Code::Unavailable => (exit::TEMPFAIL, "node unavailable, retry later: "),
             Code::ResourceExhausted => (exit::TEMPFAIL, "refused for now: "),
             _ => (exit::SOFTWARE, "node error: "),
         };
@@ -174,7 +177,8 @@ Federation (each desk):
                  --ca th-ca.pem --signing-key <TH public key>
 
 Exit codes: 0 ok, 1 check failed, 2 usage, 65 invalid input (nothing stored), 66 not found,
-69 node not running, 70 internal, 73 already exists, 74 I/O, 75 disk in reserve (retry later),
+69 node not running, 70 internal, 73 already exists, 74 I/O, 75 retry later (disk in reserve,
+node stopping),
 77 key permissions, 78 config.";
 
 /// Command line of `kdesk`.
@@ -377,7 +381,11 @@ pub fn main() -> ExitCode {
             return ExitCode::from(exit::SOFTWARE);
         }
     };
-    match runtime.block_on(run(cli)) {
+    let result = runtime.block_on(run(cli));
+    // Do not wait for blocking tasks still stuck (e.g. in a stalled store): the command has
+    // its answer, and a stopping node has already flushed or said why not.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", e.message);

@@ -51,25 +51,81 @@ pub(super) fn init(
 
 pub(super) async fn serve(dir: &Path) -> CliResult {
     let config = Config::load(dir)?;
-    crate::node::serve(config, shutdown_signal()).await?;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
+    watch_signals(config.drain, stop_tx).map_err(|e| {
+        CliError::new(
+            super::exit::SOFTWARE,
+            format!("cannot watch for SIGTERM/SIGINT: {e}"),
+        )
+    })?;
+    crate::node::serve(config, async move {
+        let _ = stop_rx.await;
+    })
+    .await
+    .map_err(|e| match e {
+        crate::node::ServeError::FinalFlush(_) => CliError::new(super::exit::IOERR, e.to_string()),
+        e => e.into(),
+    })?;
     Ok(())
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(cause = %e, "cannot listen for SIGTERM; stopping only on SIGINT");
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
-        _ = term.recv() => tracing::info!("SIGTERM received"),
-    }
+/// Extra time past `[shutdown] drain_seconds` before the last-resort exit.
+const LAST_RESORT_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Watches for SIGTERM/SIGINT on a thread and runtime of its own, so a stop signal is
+/// always seen even when every worker of the node's runtime is busy. The first signal
+/// starts the node's bounded shutdown; a second one, or the drain deadline passing with
+/// the process still alive, ends the process at once with one log line.
+fn watch_signals(
+    drain: std::time::Duration,
+    stop: tokio::sync::oneshot::Sender<()>,
+) -> std::io::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    // Handlers are registered on the thread's own runtime (whose driver polls them), before
+    // the node starts, so no signal is missed.
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("kdesk-signals".into())
+        .spawn(move || {
+            rt.block_on(async move {
+                use tokio::signal::unix::{signal, SignalKind};
+                let signals = signal(SignalKind::terminate())
+                    .and_then(|t| Ok((t, signal(SignalKind::interrupt())?)));
+                let (mut term, mut int) = match signals {
+                    Ok(s) => {
+                        let _ = ready_tx.send(Ok(()));
+                        s
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                let name = tokio::select! {
+                    _ = term.recv() => "SIGTERM",
+                    _ = int.recv() => "SIGINT",
+                };
+                tracing::info!("{name} received");
+                let _ = stop.send(());
+                let forced = "second stop signal: exiting now without draining or a final flush";
+                tokio::select! {
+                    () = tokio::time::sleep(drain + LAST_RESORT_GRACE) => {
+                        tracing::error!(
+                            seconds = (drain + LAST_RESORT_GRACE).as_secs(),
+                            "still running after the drain deadline; exiting now"
+                        );
+                    }
+                    _ = term.recv() => tracing::error!("{forced}"),
+                    _ = int.recv() => tracing::error!("{forced}"),
+                };
+                std::process::exit(i32::from(super::exit::IOERR));
+            });
+        })?;
+    ready_rx
+        .recv()
+        .map_err(|_| std::io::Error::other("signal thread ended"))?
 }
 
 pub(super) async fn status(dir: &Path, json: bool) -> CliResult {
@@ -112,6 +168,12 @@ pub(super) async fn status(dir: &Path, json: bool) -> CliResult {
                 "disk_total_bytes": s.disk_total_bytes,
                 "disk_reserve_bytes": s.disk_reserve_bytes,
                 "disk_low": disk_low(&s),
+                "stalled": s.stalled,
+                "stall_what": s.stall_what,
+                "stall_seconds": s.stall_seconds,
+                "counters_stale": s.counters_stale,
+                "flushes": s.flushes,
+                "stopping": s.stopping,
             })
         );
         return Ok(());
@@ -121,6 +183,23 @@ pub(super) async fn status(dir: &Path, json: bool) -> CliResult {
     println!("public key    {}", s.public_key_hex);
     println!("key id        {}", s.key_id_hex);
     println!("uptime        {} s", s.uptime_seconds);
+    if s.stopping {
+        println!("STOPPING      draining requests after a stop signal; new records are refused");
+    }
+    if s.stalled {
+        println!(
+            "STALLED       the store has been busy with {} for {} s (limit [storage] stall_seconds); \
+             partners see NOT_SERVING until it moves",
+            s.stall_what, s.stall_seconds
+        );
+    } else {
+        println!("store         moving ({} flushes since start)", s.flushes);
+    }
+    if s.counters_stale {
+        println!(
+            "              the store did not answer in time: the counters below are the last read"
+        );
+    }
     println!(
         "records       {} stored ({} own, last seq {}; {} received)",
         s.records_total, s.records_own, s.last_seq, s.records_received

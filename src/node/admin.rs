@@ -23,12 +23,17 @@ use crate::store::{display_status, StoreError, StoredEntry};
 /// Serves the Admin API for one node.
 pub struct AdminService {
     node: Arc<Node>,
+    /// The store counters `status` read last (shown, marked stale, when the store is slow).
+    counters: std::sync::Mutex<Option<StoreCounters>>,
 }
 
 impl AdminService {
     /// Wraps a node.
     pub fn new(node: Arc<Node>) -> Self {
-        Self { node }
+        Self {
+            node,
+            counters: std::sync::Mutex::new(None),
+        }
     }
 
     fn resolve(&self, text: &str, field: &str) -> Result<RecordId, Status> {
@@ -39,10 +44,34 @@ impl AdminService {
         }
     }
 
-    async fn issue(&self, kind: RecordKind) -> Result<Response<pb::IssueResponse>, Status> {
-        let signed = self.node.issue(kind).await.map_err(Status::from)?;
+    /// Issues one record for a client request; `request` is the request message, whose
+    /// `request_id` (if any) makes a retry return the original record.
+    async fn issue<M: prost::Message + Clone>(
+        &self,
+        kind: RecordKind,
+        method: &str,
+        request: &M,
+        request_id: &str,
+    ) -> Result<Response<pb::IssueResponse>, Status> {
+        let rid = request_key(method, request, request_id)?;
+        let issued = self
+            .node
+            .issue_request(vec![kind], rid)
+            .await
+            .map_err(Status::from)?;
+        let (id, _) = issued
+            .refs
+            .first()
+            .ok_or_else(|| Status::internal("nothing issued"))?;
+        let entry = self
+            .node
+            .store
+            .get(id)
+            .map_err(internal)?
+            .ok_or_else(|| Status::internal("record vanished after store"))?;
         Ok(Response::new(pb::IssueResponse {
-            record: Some(self.view_signed(&signed)?),
+            record: Some(view(&entry)?),
+            replayed: issued.replayed,
         }))
     }
 
@@ -234,6 +263,77 @@ fn view(entry: &StoredEntry) -> Result<pb::StoredRecord, Status> {
     })
 }
 
+/// How long `status` waits for the store's counters before showing the last ones read.
+const STATUS_STORE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The counters `status` reads from the store.
+#[derive(Debug, Clone, Default)]
+struct StoreCounters {
+    total: u64,
+    own: u64,
+    last_seq: u64,
+    equivocations: u64,
+    alerts_active: u64,
+    size_on_disk: u64,
+    log_length: u64,
+    witness_evidence: u64,
+}
+
+fn store_counters(n: &Node) -> Result<StoreCounters, StoreError> {
+    let s = &n.store;
+    Ok(StoreCounters {
+        total: s.len() as u64,
+        own: s.count_origin(n.origin()) as u64,
+        last_seq: s.last_seq(n.origin())?,
+        equivocations: s.equivocations() as u64,
+        alerts_active: s.active_alerts() as u64,
+        size_on_disk: s.size_on_disk(),
+        log_length: s.log_len()?,
+        witness_evidence: s.evidence()?.len() as u64,
+    })
+}
+
+/// Most alerts one `IssueAlerts` request may carry (one transaction, one flush).
+pub const MAX_ALERTS_PER_BATCH: usize = 5_000;
+
+/// The idempotency key of a request: its `request_id` (checked) and a fingerprint of the
+/// request without it. `None` when the client gave no id.
+fn request_key<M: prost::Message + Clone>(
+    method: &str,
+    request: &M,
+    request_id: &str,
+) -> Result<Option<super::RequestId>, Status> {
+    if request_id.is_empty() {
+        return Ok(None);
+    }
+    check_request_id(request_id).map_err(Status::invalid_argument)?;
+    // The request is hashed as sent, id included: the same id with other content differs.
+    let mut h = sha2::Sha256::new();
+    h.update(b"kdesk/v1/request\0");
+    h.update(method.as_bytes());
+    h.update([0]);
+    h.update(request.encode_to_vec());
+    Ok(Some(super::RequestId {
+        id: request_id.to_owned(),
+        fingerprint: h.finalize().into(),
+    }))
+}
+
+/// A request id: 1-128 characters of A-Z a-z 0-9 . _ : -.
+pub fn check_request_id(id: &str) -> Result<(), String> {
+    let ok = (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-_:".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "request_id {id:?} must be 1-128 characters of A-Z a-z 0-9 . _ : -"
+        ))
+    }
+}
+
 fn internal(e: impl std::fmt::Display) -> Status {
     error!(cause = %e, "admin request failed");
     Status::internal(e.to_string())
@@ -353,11 +453,35 @@ impl pb::admin_server::Admin for AdminService {
         _: Request<pb::StatusRequest>,
     ) -> Result<Response<pb::StatusResponse>, Status> {
         let n = &self.node;
-        let s = &n.store;
-        let own = s.count_origin(n.origin()) as u64;
-        let total = s.len() as u64;
+        // Counters read from the store, with a time limit: a stalled store must not make
+        // status hang. Past the limit, the last counters read are shown, marked stale.
+        let node = n.clone();
+        let read = tokio::time::timeout(
+            STATUS_STORE_WAIT,
+            tokio::task::spawn_blocking(move || store_counters(&node)),
+        )
+        .await;
+        let (counters, stale) = match read {
+            Ok(Ok(Ok(c))) => {
+                if let Ok(mut cache) = self.counters.lock() {
+                    *cache = Some(c.clone());
+                }
+                (c, false)
+            }
+            Ok(Ok(Err(e))) => return Err(internal(e)),
+            Ok(Err(e)) => return Err(internal(e)),
+            Err(_) => (
+                self.counters
+                    .lock()
+                    .ok()
+                    .and_then(|c| c.clone())
+                    .unwrap_or_default(),
+                true,
+            ),
+        };
         let disk = super::disk::space(&n.config.database)
             .unwrap_or(super::disk::DiskSpace { free: 0, total: 0 });
+        let stall = n.stalled();
         Ok(Response::new(pb::StatusResponse {
             origin: Some(pb::Origin {
                 country: n.origin().country.to_string(),
@@ -368,13 +492,13 @@ impl pb::admin_server::Admin for AdminService {
             version: env!("CARGO_PKG_VERSION").into(),
             uptime_seconds: n.uptime_seconds(),
             data_dir: n.config.data_dir.display().to_string(),
-            records_total: total,
-            records_own: own,
-            records_received: total.saturating_sub(own),
-            last_seq: s.last_seq(n.origin()).map_err(internal)?,
-            equivocations: s.equivocations() as u64,
-            alerts_active: s.active_alerts() as u64,
-            size_on_disk_bytes: s.size_on_disk(),
+            records_total: counters.total,
+            records_own: counters.own,
+            records_received: counters.total.saturating_sub(counters.own),
+            last_seq: counters.last_seq,
+            equivocations: counters.equivocations,
+            alerts_active: counters.alerts_active,
+            size_on_disk_bytes: counters.size_on_disk,
             exchange_address: n
                 .fed
                 .exchange_addr
@@ -387,17 +511,31 @@ impl pb::admin_server::Admin for AdminService {
                 .into_iter()
                 .map(|(name, count)| pb::Counter { name, count })
                 .collect(),
-            peers: self.peer_infos()?,
-            log_length: s.log_len().map_err(internal)?,
+            peers: if stale {
+                Vec::new()
+            } else {
+                self.peer_infos()?
+            },
+            log_length: counters.log_length,
             handshakes_refused: n
                 .fed
                 .handshakes_refused
                 .load(std::sync::atomic::Ordering::Relaxed),
-            witness: self.witness_infos()?,
-            witness_evidence: s.evidence().map_err(internal)?.len() as u64,
+            witness: if stale {
+                Vec::new()
+            } else {
+                self.witness_infos()?
+            },
+            witness_evidence: counters.witness_evidence,
             disk_free_bytes: disk.free,
             disk_total_bytes: disk.total,
             disk_reserve_bytes: n.config.min_free_bytes,
+            stalled: stall.is_some(),
+            stall_what: stall.as_ref().map(|s| s.what.clone()).unwrap_or_default(),
+            stall_seconds: stall.as_ref().map_or(0, |s| s.for_.as_secs()),
+            counters_stale: stale,
+            flushes: n.store.flushes(),
+            stopping: n.is_stopping(),
         }))
     }
 
@@ -437,10 +575,48 @@ impl pb::admin_server::Admin for AdminService {
         &self,
         req: Request<pb::IssueAlertRequest>,
     ) -> Result<Response<pb::IssueResponse>, Status> {
-        let alert = parse_new_alert(req.get_ref().alert.as_ref(), "alert").inspect_err(|e| {
+        let r = req.into_inner();
+        let alert = parse_new_alert(r.alert.as_ref(), "alert").inspect_err(|e| {
             warn!(reason = %e.message(), "alert refused");
         })?;
-        self.issue(RecordKind::Alert(alert)).await
+        self.issue(RecordKind::Alert(alert), "IssueAlert", &r, &r.request_id)
+            .await
+    }
+
+    async fn issue_alerts(
+        &self,
+        req: Request<pb::IssueAlertsRequest>,
+    ) -> Result<Response<pb::IssueAlertsResponse>, Status> {
+        let r = req.into_inner();
+        if r.alerts.len() > MAX_ALERTS_PER_BATCH {
+            return Err(Status::invalid_argument(format!(
+                "alerts: {} alerts in one batch; at most {MAX_ALERTS_PER_BATCH}",
+                r.alerts.len()
+            )));
+        }
+        let kinds = r
+            .alerts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| parse_new_alert(Some(a), &format!("alerts[{i}]")).map(RecordKind::Alert))
+            .collect::<Result<Vec<_>, _>>()?;
+        let rid = request_key("IssueAlerts", &r, &r.request_id)?;
+        let issued = self
+            .node
+            .issue_request(kinds, rid)
+            .await
+            .map_err(Status::from)?;
+        Ok(Response::new(pb::IssueAlertsResponse {
+            records: issued
+                .refs
+                .iter()
+                .map(|(id, seq)| pb::IssuedRef {
+                    id: id.0.to_vec(),
+                    seq: *seq,
+                })
+                .collect(),
+            replayed: issued.replayed,
+        }))
     }
 
     async fn amend_alert(
@@ -451,11 +627,16 @@ impl pb::admin_server::Admin for AdminService {
         let target = self.resolve(&r.target, "target")?;
         let alert = parse_new_alert(r.alert.as_ref(), "alert")?;
         let reason = parse_reason(&r.reason)?;
-        self.issue(RecordKind::Amendment(Amendment {
-            supersedes: target,
-            alert,
-            reason,
-        }))
+        self.issue(
+            RecordKind::Amendment(Amendment {
+                supersedes: target,
+                alert,
+                reason,
+            }),
+            "AmendAlert",
+            &r,
+            &r.request_id,
+        )
         .await
     }
 
@@ -483,11 +664,16 @@ impl pb::admin_server::Admin for AdminService {
                     rec.kind.name()
                 ))
             })?;
-        self.issue(RecordKind::Retraction(Retraction {
-            target,
-            reason,
-            distribution,
-        }))
+        self.issue(
+            RecordKind::Retraction(Retraction {
+                target,
+                reason,
+                distribution,
+            }),
+            "RetractAlert",
+            &r,
+            &r.request_id,
+        )
         .await
     }
 
@@ -755,6 +941,7 @@ impl pb::admin_server::Admin for AdminService {
         let signed = super::screening::record_outcome(&self.node, hit, &r).await?;
         Ok(Response::new(pb::IssueResponse {
             record: Some(self.view_signed(&signed)?),
+            replayed: false,
         }))
     }
 

@@ -7,6 +7,7 @@
 
 mod admin;
 pub mod disk;
+pub mod faults;
 pub mod screening;
 
 use std::future::Future;
@@ -26,9 +27,13 @@ use crate::federation::{self, tls, Federation};
 use crate::keys::{self, KeyError};
 use crate::pb;
 use crate::record::{Origin, Record, RecordKind, SignedRecord};
-use crate::store::{Mode, Store, StoreError};
+use crate::store::{Mode, RequestKey, Store, StoreError, StoreOptions};
 
-pub use admin::AdminService;
+pub use admin::{check_request_id, AdminService, MAX_ALERTS_PER_BATCH};
+
+/// Metadata key on a status that refuses a request definitely (nothing was done), so a
+/// client tells it from a lost answer.
+pub const REFUSAL_METADATA: &str = "kdesk-refusal";
 
 /// Largest Admin API message accepted (bytes).
 pub const MAX_ADMIN_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
@@ -72,6 +77,9 @@ pub enum ServeError {
     /// Exchange TLS identity problem.
     #[error("exchange certificate: {0}")]
     Tls(String),
+    /// The final flush at shutdown failed or missed its deadline.
+    #[error("final flush: {0}")]
+    FinalFlush(String),
     /// The exchange port could not be bound.
     #[error("exchange address {addr}: {source}")]
     Bind {
@@ -145,6 +153,35 @@ pub struct Node {
     tree: std::sync::Mutex<crate::audit::merkle::Incremental>,
     /// One tree head is signed per size, one at a time.
     head_lock: std::sync::Mutex<()>,
+    /// Test faults to play (normally none).
+    faults: faults::Faults,
+    /// Issuing requests made durable since start (for the kill-after-issue fault).
+    issued_requests: std::sync::atomic::AtomicU64,
+    /// Issuing requests running now (a stopping node waits for them).
+    issuing: std::sync::atomic::AtomicUsize,
+    /// The exchange port's grpc.health.v1 reporter, once the exchange runs.
+    health: std::sync::OnceLock<tonic_health::server::HealthReporter>,
+    /// What the store is stuck on, when the stall watchdog saw a stall.
+    stall: std::sync::Mutex<Option<crate::store::Running>>,
+}
+
+/// An issuing request's idempotency key, owned.
+#[derive(Debug, Clone)]
+pub struct RequestId {
+    /// The client's request id.
+    pub id: String,
+    /// SHA-256 of the request's content.
+    pub fingerprint: [u8; 32],
+}
+
+/// What an issuing request produced.
+#[derive(Debug)]
+pub struct Issued {
+    /// Ids and sequence numbers of the records, in order.
+    pub refs: Vec<(crate::record::RecordId, u64)>,
+    /// The request id was already stored: these are the records it produced then, and
+    /// nothing new was signed.
+    pub replayed: bool,
 }
 
 type ScreenCache = (u64, crate::model::Date, bool, Arc<crate::screen::Engine>);
@@ -162,6 +199,12 @@ pub enum IssueError {
     /// Free disk space is below the node's reserve (or unknown): nothing was signed.
     #[error(transparent)]
     DiskReserve(#[from] disk::ReserveError),
+    /// The node is stopping (SIGTERM/SIGINT): nothing was signed; retry later.
+    #[error("the node is stopping; nothing was signed; retry later")]
+    Stopping,
+    /// The request id was stored earlier for a request with other content.
+    #[error("request_id {0:?} was already used for a different request; nothing was signed")]
+    RequestReused(String),
 }
 
 impl From<IssueError> for tonic::Status {
@@ -169,6 +212,17 @@ impl From<IssueError> for tonic::Status {
         match e {
             IssueError::Store(StoreError::Rejected(r)) => Self::failed_precondition(r.to_string()),
             IssueError::DiskReserve(r) => Self::resource_exhausted(r.to_string()),
+            e @ IssueError::Stopping => {
+                let mut s = Self::unavailable(e.to_string());
+                // A definite refusal (nothing was stored), not a lost answer: clients should
+                // not retry at once.
+                s.metadata_mut().insert(
+                    REFUSAL_METADATA,
+                    tonic::metadata::MetadataValue::from_static("stopping"),
+                );
+                s
+            }
+            e @ IssueError::RequestReused(_) => Self::failed_precondition(e.to_string()),
             e => Self::internal(e.to_string()),
         }
     }
@@ -191,7 +245,12 @@ impl Node {
             None => None,
             Some(ex) => Some(load_identity(ex, &config.origin)?),
         };
-        let store = Store::open(&config.database).map_err(|e| match e {
+        let faults = faults::Faults::from_env();
+        let opts = StoreOptions {
+            cache_bytes: config.cache_bytes,
+            flush_delay: faults.flush_delay,
+        };
+        let store = Store::open_with(&config.database, &opts).map_err(|e| match e {
             StoreError::Sled(sled::Error::Io(ref io))
                 if io.kind() == std::io::ErrorKind::WouldBlock
                     || io.to_string().contains("lock") =>
@@ -215,7 +274,23 @@ impl Node {
             screen_cache: std::sync::Mutex::new(None),
             tree: std::sync::Mutex::new(crate::audit::merkle::Incremental::new()),
             head_lock: std::sync::Mutex::new(()),
+            faults,
+            issued_requests: std::sync::atomic::AtomicU64::new(0),
+            issuing: std::sync::atomic::AtomicUsize::new(0),
+            health: std::sync::OnceLock::new(),
+            stall: std::sync::Mutex::new(None),
         })
+    }
+
+    /// Whether the node is stopping (SIGTERM/SIGINT received).
+    pub fn is_stopping(&self) -> bool {
+        *self.stopping.borrow()
+    }
+
+    /// The stall the watchdog last saw and has not seen clear, if any. Never waits on the
+    /// store.
+    pub fn stalled(&self) -> Option<crate::store::Running> {
+        self.stall.lock().ok().and_then(|s| s.clone())
     }
 
     /// Runs `f` over the Merkle tree of the log, grown to at least `size` leaves (blocking:
@@ -455,7 +530,7 @@ impl Node {
     ///
     /// # Errors
     /// Free disk space below the reserve, a lifecycle rule (nothing stored, sequence number
-    /// not consumed) or a storage failure.
+    /// not consumed), the node stopping, or a storage failure.
     pub async fn issue(&self, kind: RecordKind) -> Result<SignedRecord, IssueError> {
         // One record is a batch of one: same sequence assignment, checks and durability point.
         only(self.issue_all(vec![kind]).await?)
@@ -468,7 +543,7 @@ impl Node {
     /// # Errors
     /// A storage failure.
     pub async fn issue_trust_change(&self, kind: RecordKind) -> Result<SignedRecord, IssueError> {
-        only(self.sign_store_flush(vec![kind]).await?)
+        only(self.sign_store_flush(vec![kind], None).await?.0)
     }
 
     /// Signs and stores several records with consecutive sequence numbers in one transaction,
@@ -477,52 +552,184 @@ impl Node {
     ///
     /// # Errors
     /// Free disk space below the reserve ([`IssueError::DiskReserve`]), a lifecycle rule, a
-    /// sequence number already taken ([`IssueError::SeqConflict`]) or a storage failure; on
-    /// any error nothing of the batch is stored and no sequence number is consumed.
+    /// sequence number already taken ([`IssueError::SeqConflict`]), the node stopping or a
+    /// storage failure; on any error nothing of the batch is stored and no sequence number is
+    /// consumed.
     pub async fn issue_all(&self, kinds: Vec<RecordKind>) -> Result<Vec<SignedRecord>, IssueError> {
         if kinds.is_empty() {
             return Ok(Vec::new());
         }
-        self.check_disk_reserve()?;
-        self.sign_store_flush(kinds).await
+        self.refuse_new_work()?;
+        Ok(self.sign_store_flush(kinds, None).await?.0)
     }
 
-    /// Numbers, signs and stores `kinds` (non-empty) all or none, then flushes.
+    /// [`Node::issue_all`] for a client's request with an idempotency key: a retry of a
+    /// request the node already stored returns the records it produced then (and waits until
+    /// they are durable) instead of signing new ones.
+    ///
+    /// # Errors
+    /// As [`Node::issue_all`], and [`IssueError::RequestReused`] when the id was stored for a
+    /// request with other content.
+    pub async fn issue_request(
+        &self,
+        kinds: Vec<RecordKind>,
+        request: Option<RequestId>,
+    ) -> Result<Issued, IssueError> {
+        if kinds.is_empty() {
+            return Ok(Issued {
+                refs: Vec::new(),
+                replayed: false,
+            });
+        }
+        self.refuse_new_work()?;
+        let (signed, replayed) = self.sign_store_flush(kinds, request).await?;
+        let issued = Issued {
+            refs: match replayed {
+                Some(refs) => refs,
+                None => signed.iter().map(|s| (s.id, s.record.seq)).collect(),
+            },
+            replayed: signed.is_empty(),
+        };
+        self.after_issue_request();
+        Ok(issued)
+    }
+
+    /// New records are refused while stopping or with the disk in its reserve.
+    fn refuse_new_work(&self) -> Result<(), IssueError> {
+        if self.is_stopping() {
+            return Err(IssueError::Stopping);
+        }
+        self.check_disk_reserve()?;
+        Ok(())
+    }
+
+    /// The kill-after-issue test fault: the request is durable, its answer not yet sent.
+    fn after_issue_request(&self) {
+        let n = self
+            .issued_requests
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        if self.faults.kill_after_issue == Some(n) {
+            error!(
+                request = n,
+                "test fault: killing the node between store and answer"
+            );
+            // SAFETY: signalling our own process; SIGKILL cannot be caught.
+            unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+        }
+    }
+
+    /// Numbers, signs and stores `kinds` (non-empty) all or none, then flushes. With a
+    /// request id already stored, signs nothing and returns the earlier records' refs.
     async fn sign_store_flush(
         &self,
         kinds: Vec<RecordKind>,
-    ) -> Result<Vec<SignedRecord>, IssueError> {
+        request: Option<RequestId>,
+    ) -> Result<
+        (
+            Vec<SignedRecord>,
+            Option<Vec<(crate::record::RecordId, u64)>>,
+        ),
+        IssueError,
+    > {
+        let _in_flight = InFlight::new(&self.issuing);
         let signed = {
             let _one_at_a_time = self.issue_lock.lock().await;
-            let first = self.store.last_seq(self.origin())? + 1;
-            let now = now_ms();
-            let signed: Vec<SignedRecord> = kinds
-                .into_iter()
-                .zip(first..)
-                .map(|(kind, seq)| {
-                    Record {
-                        origin: self.origin().clone(),
-                        seq,
-                        created_at_ms: now,
-                        kind,
+            let store = self.store.clone();
+            let origin = self.origin().clone();
+            let key = self.key.clone();
+            // Store work runs off the async workers: a slow disk must not stall the runtime
+            // (the Admin API, signals, the exchange).
+            let job = move || -> Result<Result<Vec<SignedRecord>, Vec<_>>, IssueError> {
+                if let Some(r) = &request {
+                    if let Some(done) = store.request(&r.id)? {
+                        if done.fingerprint != r.fingerprint {
+                            return Err(IssueError::RequestReused(r.id.clone()));
+                        }
+                        let mut refs = Vec::new();
+                        for seq in done.first_seq..done.first_seq + done.count {
+                            let id = store.id_at(&origin, seq)?.ok_or_else(|| {
+                                StoreError::Corrupt(format!(
+                                    "request {:?}: seq {seq} missing",
+                                    r.id
+                                ))
+                            })?;
+                            refs.push((id, seq));
+                        }
+                        return Ok(Err(refs));
                     }
-                    .sign(&self.key)
-                })
-                .collect();
-            match self.store.ingest_all(&signed, now, Mode::Own) {
-                Ok(()) => {}
-                Err(StoreError::SeqTaken(seq)) => return Err(IssueError::SeqConflict(seq)),
-                Err(e) => return Err(e.into()),
-            }
-            signed
+                }
+                let first = store.last_seq(&origin)? + 1;
+                let now = now_ms();
+                let signed: Vec<SignedRecord> = kinds
+                    .into_iter()
+                    .zip(first..)
+                    .map(|(kind, seq)| {
+                        Record {
+                            origin: origin.clone(),
+                            seq,
+                            created_at_ms: now,
+                            kind,
+                        }
+                        .sign(&key)
+                    })
+                    .collect();
+                let stored = match &request {
+                    Some(r) => store.ingest_request(
+                        &signed,
+                        now,
+                        &RequestKey {
+                            id: &r.id,
+                            fingerprint: r.fingerprint,
+                        },
+                    ),
+                    None => store.ingest_all(&signed, now, Mode::Own),
+                };
+                match stored {
+                    Ok(()) => Ok(Ok(signed)),
+                    Err(StoreError::SeqTaken(seq)) => Err(IssueError::SeqConflict(seq)),
+                    Err(e) => Err(e.into()),
+                }
+            };
+            tokio::task::spawn_blocking(job).await.map_err(|e| {
+                IssueError::Store(StoreError::Corrupt(format!("issuing task failed: {e}")))
+            })??
         };
-        // Durability point. A later flush by another request also covers these records, so
-        // holding the lock through the flush is not needed for correctness.
+        // Durability point (a replayed request too: its records may not be flushed yet). A
+        // later flush by another request also covers these records, so holding the lock
+        // through the flush is not needed for correctness.
         self.flush_and_publish().await?;
-        for s in &signed {
-            info!(id = %s.id, seq = s.record.seq, kind = s.record.kind.name(), "issued");
+        match signed {
+            Ok(signed) => {
+                for s in &signed {
+                    info!(id = %s.id, seq = s.record.seq, kind = s.record.kind.name(), "issued");
+                }
+                Ok((signed, None))
+            }
+            Err(refs) => {
+                info!(
+                    records = refs.len(),
+                    "request replayed: its records were already stored"
+                );
+                Ok((Vec::new(), Some(refs)))
+            }
         }
-        Ok(signed)
+    }
+}
+
+/// Counts a request as running until dropped.
+struct InFlight<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn new(n: &'a std::sync::atomic::AtomicUsize) -> Self {
+        n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Self(n)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -593,42 +800,166 @@ pub async fn run(
     if let Err(e) = node.check_disk_reserve() {
         warn!(cause = %e, "disk in its reserve: new records are refused until space is freed");
     }
+    spawn_stall_watchdog(&node);
     let admin = pb::admin_server::AdminServer::new(AdminService::new(node.clone()))
         .max_decoding_message_size(MAX_ADMIN_MESSAGE_BYTES);
-    let mut stopping = node.stopping_watch();
-    let admin_server = tonic::transport::Server::builder()
-        .add_service(admin)
-        .serve_with_incoming_shutdown(UnixListenerStream::new(listener), async move {
-            let _ = stopping.wait_for(|s| *s).await;
-        });
-    let n = node.clone();
-    tokio::spawn(async move {
-        shutdown.await;
-        info!("shutdown requested: stopping subscriptions and replicators, draining requests");
-        n.stop();
-    });
-    let result = admin_server.await;
+    // The Admin API keeps answering while the node drains (status, reads; new records are
+    // refused with "retry later"); it closes once the work in flight is done.
+    let (admin_stop, mut admin_stopped) = watch::channel(false);
+    let mut admin_server = tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(admin)
+            .serve_with_incoming_shutdown(UnixListenerStream::new(listener), async move {
+                let _ = admin_stopped.wait_for(|s| *s).await;
+            }),
+    );
+    let mut admin_result = None;
+    tokio::select! {
+        () = shutdown => {}
+        r = &mut admin_server => admin_result = Some(r),
+    }
+    // Bounded shutdown: requests in flight may finish until shortly before the deadline; the
+    // rest of it is the final flush's.
+    let drain = node.config.drain;
+    let deadline = tokio::time::Instant::now() + drain;
+    let flush_reserve = (drain / 2).min(std::time::Duration::from_secs(2));
+    info!(
+        drain_seconds = drain.as_secs(),
+        "shutdown requested: refusing new requests, draining those in flight"
+    );
     node.stop();
-    if let Some(h) = exchange {
-        match tokio::time::timeout(std::time::Duration::from_secs(10), h).await {
-            Ok(Ok(Err(e))) => error!(cause = %e, "exchange server failed"),
-            Ok(_) => {}
-            Err(_) => error!("exchange server did not drain within 10 s"),
+    if let Some(h) = node.health.get() {
+        h.set_not_serving::<pb::exchange_server::ExchangeServer<federation::exchange::ExchangeService>>()
+            .await;
+    }
+    let drained = tokio::time::timeout_at(deadline - flush_reserve, async {
+        if let Some(h) = exchange {
+            match h.await {
+                Ok(Err(e)) => error!(cause = %e, "exchange server failed"),
+                Err(e) => error!(cause = %e, "exchange server task failed"),
+                Ok(Ok(())) => {}
+            }
         }
-    }
-    for h in node.fed.take_replicators() {
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), h).await;
-    }
+        for h in node.fed.take_replicators() {
+            let _ = h.await;
+        }
+        while node.issuing.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        admin_stop.send_replace(true);
+        match admin_result {
+            Some(r) => r,
+            None => admin_server.await,
+        }
+    })
+    .await;
+    let result = match drained {
+        Ok(Ok(r)) => r.map_err(ServeError::from),
+        Ok(Err(e)) => Err(ServeError::Tls(format!("admin server task failed: {e}"))),
+        Err(_) => {
+            warn!(
+                after_seconds = (drain - flush_reserve).as_secs_f64(),
+                "requests still running at the drain deadline; stopping without them (they were not acknowledged)"
+            );
+            Ok(())
+        }
+    };
+    let left = deadline
+        .saturating_duration_since(tokio::time::Instant::now())
+        .max(std::time::Duration::from_millis(100));
     info!("flushing store");
-    let flushed = node.store.flush().await;
+    let store = node.store.clone();
+    let flushed = tokio::time::timeout(
+        left + std::time::Duration::from_millis(200),
+        tokio::task::spawn_blocking(move || store.flush_within(left)),
+    )
+    .await;
     let _ = std::fs::remove_file(&socket);
     if let Err(e) = &result {
         error!(cause = %e, "admin server failed");
     }
     result?;
-    flushed?;
-    info!("stopped cleanly");
-    Ok(())
+    match flushed {
+        Ok(Ok(Ok(()))) => {
+            info!("stopped cleanly");
+            Ok(())
+        }
+        Ok(Ok(Err(e))) => {
+            error!(cause = %e, "final flush failed; records acknowledged earlier were flushed before their answers");
+            Err(ServeError::FinalFlush(e.to_string()))
+        }
+        _ => {
+            error!(
+                drain_seconds = drain.as_secs(),
+                "final flush did not finish within the drain deadline; records acknowledged earlier were flushed before their answers"
+            );
+            Err(ServeError::FinalFlush(format!(
+                "did not finish within shutdown.drain_seconds ({} s)",
+                drain.as_secs()
+            )))
+        }
+    }
+}
+
+/// Watches the store from a thread of its own (so it still runs when every async worker is
+/// stuck in the store): a flush or transaction running longer than `[storage] stall_seconds`
+/// is logged with what it is and since when, shown in `kdesk status`, and the exchange's
+/// grpc.health.v1 status is set to NOT_SERVING until the store moves again.
+fn spawn_stall_watchdog(node: &Arc<Node>) {
+    let weak = Arc::downgrade(node);
+    let handle = tokio::runtime::Handle::current();
+    let stall = node.config.stall;
+    let tick = (stall / 4).clamp(
+        std::time::Duration::from_millis(100),
+        std::time::Duration::from_secs(1),
+    );
+    let spawned = std::thread::Builder::new()
+        .name("kdesk-watchdog".into())
+        .spawn(move || {
+            let mut last_log: Option<Instant> = None;
+            loop {
+                std::thread::sleep(tick);
+                let Some(node) = weak.upgrade() else { return };
+                let stuck = node.store.activity().oldest().filter(|r| r.for_ >= stall);
+                let was = node.stalled().is_some();
+                if let Ok(mut s) = node.stall.lock() {
+                    s.clone_from(&stuck);
+                }
+                type Ex =
+                    pb::exchange_server::ExchangeServer<federation::exchange::ExchangeService>;
+                match (&stuck, was) {
+                    (Some(r), _) => {
+                        if last_log.is_none_or(|t| t.elapsed() >= stall) {
+                            error!(
+                                waiting = %r.what,
+                                since_seconds = r.for_.as_secs(),
+                                limit_seconds = stall.as_secs(),
+                                "store stalled: health set to NOT_SERVING until it moves again"
+                            );
+                            last_log = Some(Instant::now());
+                        }
+                        if !was {
+                            if let Some(h) = node.health.get() {
+                                handle.block_on(h.set_not_serving::<Ex>());
+                            }
+                        }
+                    }
+                    (None, true) => {
+                        info!("store moving again: stall cleared");
+                        last_log = None;
+                        if !node.is_stopping() {
+                            if let Some(h) = node.health.get() {
+                                handle.block_on(h.set_serving::<Ex>());
+                            }
+                        }
+                    }
+                    (None, false) => {}
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        error!(cause = %e, "cannot start the stall watchdog");
+    }
 }
 
 /// Binds the exchange port and serves Exchange, grpc.health.v1 and reflection on it, over
@@ -702,6 +1033,7 @@ async fn start_exchange(
     health
         .set_serving::<pb::exchange_server::ExchangeServer<federation::exchange::ExchangeService>>()
         .await;
+    let _ = node.health.set(health);
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(crate::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)

@@ -15,12 +15,22 @@
 //! | `pending`  | target id ‖ kind (1)                  | amendment/retraction that arrived before its target |
 //! | `peers`, `cursors` | partner country               | registration JSON / next log position |
 //! | `witness`  | tag (1) ‖ …                           | own tree heads, partners' heads seen, cosignatures, evidence |
+//! | `requests` | request id (UTF-8)                    | SHA-256 of the request (32) ‖ first seq (8) ‖ record count (8): idempotent issuing |
 //!
 //! The origin prefix is country (2) ‖ node-name length (1) ‖ node name, so no origin's prefix is
 //! a prefix of another's. Every batch of records is written by one multi-tree transaction,
 //! one writer at a time: it is stored whole or not at all. Nothing is acknowledged until [`Store::flush`] has returned.
+//!
+//! Flushing has one owner, the flusher thread (group commit, [`Flusher`]): sled 0.34.7
+//! deadlocks when `flush_async` runs concurrently (sled issue #1308), so it is never called.
+
+mod activity;
+mod flusher;
 
 use std::path::Path;
+
+pub use activity::{Activity, Running};
+pub use flusher::{FlushError, Flusher};
 
 use prost::Message;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
@@ -47,6 +57,9 @@ pub enum StoreError {
     /// was stored.
     #[error("sequence {0} is already taken in the store")]
     SeqTaken(u64),
+    /// The flush that should have made the writes durable did not.
+    #[error("storage: {0}")]
+    Flush(#[from] FlushError),
 }
 
 /// Lifecycle rules an amendment or retraction can break.
@@ -296,7 +309,12 @@ pub struct Store {
     peers: sled::Tree,
     cursors: sled::Tree,
     witness: sled::Tree,
+    requests: sled::Tree,
     writer: std::sync::Arc<std::sync::Mutex<()>>,
+    /// The one thread that flushes (group commit).
+    flusher: Flusher,
+    /// Flushes and transactions running now (the stall watchdog's view).
+    activity: Activity,
     /// Highest sequence number stored per origin (key prefix), learnt lazily: lets the
     /// receiver skip the duplicate lookup for records beyond it.
     high_seq: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Vec<u8>, u64>>>,
@@ -412,14 +430,96 @@ fn seq_run(prefix_len: usize, k: &[u8], v: &[u8]) -> Result<(u64, usize), StoreE
     Ok((first, v.len() / 32))
 }
 
+/// The idempotency key of an issuing request: its id (given by the client) and a
+/// fingerprint of its content (so a reused id with other content is told apart).
+#[derive(Debug, Clone, Copy)]
+pub struct RequestKey<'a> {
+    /// The request id.
+    pub id: &'a str,
+    /// SHA-256 of the request's content.
+    pub fingerprint: [u8; 32],
+}
+
+/// What a stored issuing request produced: `count` own records from `first_seq` on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRecord {
+    /// SHA-256 of the request's content.
+    pub fingerprint: [u8; 32],
+    /// Sequence number of its first record.
+    pub first_seq: u64,
+    /// How many records it produced (consecutive sequence numbers).
+    pub count: u64,
+}
+
+impl RequestRecord {
+    fn encode(&self) -> Vec<u8> {
+        let mut v = self.fingerprint.to_vec();
+        v.extend_from_slice(&self.first_seq.to_be_bytes());
+        v.extend_from_slice(&self.count.to_be_bytes());
+        v
+    }
+
+    fn decode(v: &[u8]) -> Result<Self, StoreError> {
+        let bad = || StoreError::Corrupt(format!("request entry of {} bytes", v.len()));
+        if v.len() != 48 {
+            return Err(bad());
+        }
+        let u = |r: std::ops::Range<usize>| {
+            v.get(r)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map(u64::from_be_bytes)
+                .ok_or_else(bad)
+        };
+        Ok(Self {
+            fingerprint: v[..32].try_into().map_err(|_| bad())?,
+            first_seq: u(32..40)?,
+            count: u(40..48)?,
+        })
+    }
+}
+
+/// How the store is opened.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// sled's page cache (bytes). sled's own default is 1 GiB.
+    pub cache_bytes: u64,
+    /// A test fault: hold every flush this long before it starts (plays a stalling disk).
+    pub flush_delay: Option<std::time::Duration>,
+}
+
+/// Default page cache: enough for the working set of a busy desk, far below sled's 1 GiB.
+pub const DEFAULT_CACHE_BYTES: u64 = 128 << 20;
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            cache_bytes: DEFAULT_CACHE_BYTES,
+            flush_delay: None,
+        }
+    }
+}
+
 impl Store {
     /// Opens (or creates) the database in `dir`. Fails if another process has it open.
     ///
     /// # Errors
     /// sled could not open the directory.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        let db = sled::Config::new().path(dir).open()?;
-        Self::from_db(db)
+        Self::open_with(dir, &StoreOptions::default())
+    }
+
+    /// [`Store::open`] with options.
+    ///
+    /// # Errors
+    /// sled could not open the directory.
+    pub fn open_with(dir: &Path, opts: &StoreOptions) -> Result<Self, StoreError> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(opts.cache_bytes)
+            // The flusher thread is the only one that flushes (see `flusher`).
+            .flush_every_ms(None)
+            .open()?;
+        Self::from_db(db, opts)
     }
 
     /// A throw-away database for tests.
@@ -427,10 +527,19 @@ impl Store {
     /// # Errors
     /// sled could not create it.
     pub fn temporary() -> Result<Self, StoreError> {
-        Self::from_db(sled::Config::new().temporary(true).open()?)
+        let opts = StoreOptions::default();
+        let db = sled::Config::new()
+            .temporary(true)
+            .cache_capacity(opts.cache_bytes)
+            .flush_every_ms(None)
+            .open()?;
+        Self::from_db(db, &opts)
     }
 
-    fn from_db(db: sled::Db) -> Result<Self, StoreError> {
+    fn from_db(db: sled::Db, opts: &StoreOptions) -> Result<Self, StoreError> {
+        let activity = Activity::default();
+        let flusher = Flusher::start(db.clone(), activity.clone(), opts.flush_delay)
+            .map_err(|e| StoreError::Corrupt(format!("cannot start the flusher thread: {e}")))?;
         Ok(Self {
             records: db.open_tree("records")?,
             seq: db.open_tree("seq")?,
@@ -443,29 +552,50 @@ impl Store {
             peers: db.open_tree("peers")?,
             cursors: db.open_tree("cursors")?,
             witness: db.open_tree("witness")?,
+            requests: db.open_tree("requests")?,
             writer: std::sync::Arc::default(),
             high_seq: std::sync::Arc::default(),
+            flusher,
+            activity,
             db,
         })
     }
 
-    /// Makes everything written so far durable. The durability point: acknowledge nothing
-    /// before this returns.
+    /// Makes everything written so far durable: the durability point, acknowledge nothing
+    /// before this returns. Concurrent callers share flushes (group commit); this never
+    /// calls sled's `flush_async` (see `flusher`).
     ///
     /// # Errors
     /// The flush failed; treat the pending writes as not durable.
     pub async fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush_async().await?;
-        Ok(())
+        Ok(self.flusher.flush().await?)
     }
 
-    /// Blocking flush, for shutdown paths outside async code.
+    /// Blocking [`Store::flush`], for code outside the async runtime.
     ///
     /// # Errors
     /// The flush failed.
     pub fn flush_blocking(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
-        Ok(())
+        self.flush_within(std::time::Duration::from_secs(3600))
+    }
+
+    /// Blocking flush that gives up after `deadline` (shutdown).
+    ///
+    /// # Errors
+    /// The flush failed or did not finish in time.
+    pub fn flush_within(&self, deadline: std::time::Duration) -> Result<(), StoreError> {
+        let t = self.flusher.request();
+        Ok(self.flusher.wait_blocking(t, deadline)?)
+    }
+
+    /// Flushes run so far.
+    pub fn flushes(&self) -> u64 {
+        self.flusher.flushes()
+    }
+
+    /// Flushes and transactions running now.
+    pub fn activity(&self) -> &Activity {
+        &self.activity
     }
 
     /// This node's signed tree head for a log size, if one was signed.
@@ -680,7 +810,7 @@ impl Store {
         now_ms: i64,
         mode: Mode,
     ) -> Result<Vec<Result<Ingest, Rejection>>, StoreError> {
-        self.write_batch(recs, now_ms, mode, false)
+        self.write_batch(recs, now_ms, mode, false, None)
     }
 
     /// Stores every record of a batch in one transaction, or none: the first record that
@@ -696,7 +826,43 @@ impl Store {
         now_ms: i64,
         mode: Mode,
     ) -> Result<(), StoreError> {
-        self.write_batch(recs, now_ms, mode, true).map(|_| ())
+        self.write_batch(recs, now_ms, mode, true, None).map(|_| ())
+    }
+
+    /// [`Store::ingest_all`] for the records one issuing request produced, remembered under
+    /// its request id in the same transaction: a retry of the request finds them
+    /// ([`Store::request`]) instead of signing new ones. `recs` must be non-empty, with
+    /// consecutive sequence numbers of one origin.
+    ///
+    /// # Errors
+    /// As [`Store::ingest_all`].
+    pub fn ingest_request(
+        &self,
+        recs: &[SignedRecord],
+        now_ms: i64,
+        request: &RequestKey<'_>,
+    ) -> Result<(), StoreError> {
+        self.write_batch(recs, now_ms, Mode::Own, true, Some(request))
+            .map(|_| ())
+    }
+
+    /// What an earlier issuing request with this id produced, if one was stored.
+    ///
+    /// # Errors
+    /// Storage failure or a damaged entry.
+    pub fn request(&self, id: &str) -> Result<Option<RequestRecord>, StoreError> {
+        self.requests
+            .get(id.as_bytes())?
+            .map(|v| RequestRecord::decode(&v))
+            .transpose()
+    }
+
+    /// The id of the record stored under (origin, seq), if any.
+    ///
+    /// # Errors
+    /// Storage failure or a damaged entry.
+    pub fn id_at(&self, origin: &Origin, seq: u64) -> Result<Option<RecordId>, StoreError> {
+        self.seq_at(&origin.key_prefix(), seq)
     }
 
     fn write_batch(
@@ -705,9 +871,13 @@ impl Store {
         now_ms: i64,
         mode: Mode,
         all_or_nothing: bool,
+        request: Option<&RequestKey<'_>>,
     ) -> Result<Vec<Result<Ingest, Rejection>>, StoreError> {
         // One writer at a time: lifecycle checks read what earlier batches wrote, and the
         // pending shortcut below relies on no other batch adding to `pending` meanwhile.
+        let _busy = self
+            .activity
+            .begin(format!("store transaction of {} record(s)", recs.len()));
         let _writer = self
             .writer
             .lock()
@@ -759,65 +929,80 @@ impl Store {
             &self.log,
             &self.meta,
             &self.pending,
+            &self.requests,
         );
+        let request_value = request.and_then(|r| {
+            let first = recs.first()?.record.seq;
+            Some(
+                RequestRecord {
+                    fingerprint: r.fingerprint,
+                    first_seq: first,
+                    count: recs.len() as u64,
+                }
+                .encode(),
+            )
+        });
         let result =
-            trees.transaction(|(records, seq, state, evidence, idx, log, meta, pending)| {
-                let log_base = meta_u64(meta, LOG_LEN)?;
-                let tx = Tx {
-                    records,
-                    seq,
-                    state,
-                    evidence,
-                    idx,
-                    log,
-                    meta,
-                    pending: Pending {
-                        tree: pending,
-                        maybe_nonempty: std::cell::Cell::new(pending_nonempty),
-                    },
-                    log_base,
-                    log_ids: std::cell::RefCell::new(Vec::new()),
-                    new_seq: std::cell::RefCell::new(std::collections::HashMap::new()),
-                    derived_delta: std::cell::Cell::new(0),
-                };
-                let mut out = Vec::with_capacity(prepared.len());
-                for p in &prepared {
-                    // Every lifecycle refusal happens before the record writes anything.
-                    match apply_one(&tx, p, mode) {
-                        Ok(Ingest::Stored) => out.push(Ok(Ingest::Stored)),
-                        Ok(_) if all_or_nothing => {
-                            return Err(abort(StoreError::SeqTaken(p.rec.record.seq)))
+            trees.transaction(
+                |(records, seq, state, evidence, idx, log, meta, pending, requests)| {
+                    let log_base = meta_u64(meta, LOG_LEN)?;
+                    let tx = Tx {
+                        records,
+                        seq,
+                        state,
+                        evidence,
+                        idx,
+                        log,
+                        meta,
+                        pending: Pending {
+                            tree: pending,
+                            maybe_nonempty: std::cell::Cell::new(pending_nonempty),
+                        },
+                        log_base,
+                        log_ids: std::cell::RefCell::new(Vec::new()),
+                        new_seq: std::cell::RefCell::new(std::collections::HashMap::new()),
+                        derived_delta: std::cell::Cell::new(0),
+                    };
+                    let mut out = Vec::with_capacity(prepared.len());
+                    for p in &prepared {
+                        // Every lifecycle refusal happens before the record writes anything.
+                        match apply_one(&tx, p, mode) {
+                            Ok(Ingest::Stored) => out.push(Ok(Ingest::Stored)),
+                            Ok(_) if all_or_nothing => {
+                                return Err(abort(StoreError::SeqTaken(p.rec.record.seq)))
+                            }
+                            Ok(i) => out.push(Ok(i)),
+                            Err(
+                                e @ ConflictableTransactionError::Abort(StoreError::Rejected(_)),
+                            ) if all_or_nothing => return Err(e),
+                            Err(ConflictableTransactionError::Abort(StoreError::Rejected(r))) => {
+                                out.push(Err(r))
+                            }
+                            Err(e) => return Err(e),
                         }
-                        Ok(i) => out.push(Ok(i)),
-                        Err(e @ ConflictableTransactionError::Abort(StoreError::Rejected(_)))
-                            if all_or_nothing =>
-                        {
-                            return Err(e)
-                        }
-                        Err(ConflictableTransactionError::Abort(StoreError::Rejected(r))) => {
-                            out.push(Err(r))
-                        }
-                        Err(e) => return Err(e),
                     }
-                }
-                // The batch's new records as one log chunk: key = first position.
-                let ids = tx.log_ids.take();
-                if !ids.is_empty() {
-                    let n = (ids.len() / 32) as u64;
-                    tx.log.insert(&tx.log_base.to_be_bytes(), ids)?;
-                    tx.meta.insert(LOG_LEN, &(tx.log_base + n).to_be_bytes())?;
-                }
-                // Their (origin, seq) entries as runs of consecutive sequence numbers.
-                for (key, run) in seq_runs(tx.new_seq.take()) {
-                    tx.seq.insert(key, run)?;
-                }
-                let delta = tx.derived_delta.get();
-                if delta != 0 {
-                    let n = meta_u64(tx.meta, DERIVED_ACTIVE)?.saturating_add_signed(delta);
-                    tx.meta.insert(DERIVED_ACTIVE, &n.to_be_bytes())?;
-                }
-                Ok(out)
-            });
+                    // The batch's new records as one log chunk: key = first position.
+                    let ids = tx.log_ids.take();
+                    if !ids.is_empty() {
+                        let n = (ids.len() / 32) as u64;
+                        tx.log.insert(&tx.log_base.to_be_bytes(), ids)?;
+                        tx.meta.insert(LOG_LEN, &(tx.log_base + n).to_be_bytes())?;
+                    }
+                    // Their (origin, seq) entries as runs of consecutive sequence numbers.
+                    for (key, run) in seq_runs(tx.new_seq.take()) {
+                        tx.seq.insert(key, run)?;
+                    }
+                    let delta = tx.derived_delta.get();
+                    if delta != 0 {
+                        let n = meta_u64(tx.meta, DERIVED_ACTIVE)?.saturating_add_signed(delta);
+                        tx.meta.insert(DERIVED_ACTIVE, &n.to_be_bytes())?;
+                    }
+                    if let (Some(r), Some(v)) = (request, &request_value) {
+                        requests.insert(r.id.as_bytes(), v.as_slice())?;
+                    }
+                    Ok(out)
+                },
+            );
         let outcomes = result.map_err(|e| match e {
             TransactionError::Abort(e) => e,
             TransactionError::Storage(e) => StoreError::Sled(e),
