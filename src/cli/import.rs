@@ -99,14 +99,21 @@ impl<'a> Lines<'a> {
     }
 }
 
-/// The summary printed at the end (and as JSON with --json).
+/// What an import did.
 #[derive(Default)]
-struct Summary {
-    imported: u64,
-    replayed: u64,
-    batches: u64,
-    first_seq: u64,
-    last_seq: u64,
+pub(crate) struct Summary {
+    /// Alerts stored (by this run or, for a repeated request id, an earlier one).
+    pub imported: u64,
+    /// Of those, stored by an earlier run of the same request id.
+    pub replayed: u64,
+    /// Batches sent.
+    pub batches: u64,
+    /// Sequence number of the first alert.
+    pub first_seq: u64,
+    /// Sequence number of the last alert.
+    pub last_seq: u64,
+    /// Lines skipped (--skip-bad).
+    bad: Vec<BadLine>,
 }
 
 pub(super) async fn import(
@@ -117,6 +124,66 @@ pub(super) async fn import(
     request_id: &str,
     json: bool,
 ) -> CliResult {
+    let name = if file.as_os_str() == "-" {
+        "standard input".to_owned()
+    } else {
+        file.display().to_string()
+    };
+    let progress = std::io::stderr().is_terminal() && !json;
+    let sum = import_file(data_dir, file, skip_bad, batch, request_id, progress).await?;
+    let bad = &sum.bad;
+    if json {
+        println!(
+            "{}",
+            json!({
+                "imported": sum.imported,
+                "already_stored": sum.replayed,
+                "skipped": bad.len(),
+                "skipped_lines": bad.iter().map(|b| json!({"line": b.line, "error": b.error})).collect::<Vec<_>>(),
+                "batches": sum.batches,
+                "first_seq": sum.first_seq,
+                "last_seq": sum.last_seq,
+                "request_id": request_id,
+            })
+        );
+    } else {
+        println!(
+            "imported {} alert(s) from {name} in {} batch(es), seq {}-{}: stored and flushed{}{}",
+            sum.imported,
+            sum.batches,
+            sum.first_seq,
+            sum.last_seq,
+            if sum.replayed > 0 {
+                format!(
+                    " ({} of them already stored by an earlier run of this request id)",
+                    sum.replayed
+                )
+            } else {
+                String::new()
+            },
+            if bad.is_empty() {
+                String::new()
+            } else {
+                format!("; {} bad line(s) skipped", bad.len())
+            }
+        );
+    }
+    Ok(())
+}
+
+/// Checks every line of `file`, then issues the alerts in batches of `batch` through the
+/// node of `data_dir` (see `kdesk alert import --help`).
+///
+/// # Errors
+/// No node, unreadable input, bad lines (without `skip_bad`), or a batch the node refused.
+pub(crate) async fn import_file(
+    data_dir: &Path,
+    file: &Path,
+    skip_bad: bool,
+    batch: u64,
+    request_id: &str,
+    progress: bool,
+) -> Result<Summary, CliError> {
     let name = if file.as_os_str() == "-" {
         "standard input".to_owned()
     } else {
@@ -163,7 +230,6 @@ pub(super) async fn import(
         }
     }
     // Pass 2: send the good lines in batches.
-    let progress = std::io::stderr().is_terminal() && !json;
     let mut sum = Summary::default();
     let total = good;
     let mut send_error = None;
@@ -231,41 +297,6 @@ pub(super) async fn import(
     if let Some(e) = send_error {
         return Err(e);
     }
-    if json {
-        println!(
-            "{}",
-            json!({
-                "imported": sum.imported,
-                "already_stored": sum.replayed,
-                "skipped": bad.len(),
-                "skipped_lines": bad.iter().map(|b| json!({"line": b.line, "error": b.error})).collect::<Vec<_>>(),
-                "batches": sum.batches,
-                "first_seq": sum.first_seq,
-                "last_seq": sum.last_seq,
-                "request_id": request_id,
-            })
-        );
-    } else {
-        println!(
-            "imported {} alert(s) from {name} in {} batch(es), seq {}-{}: stored and flushed{}{}",
-            sum.imported,
-            sum.batches,
-            sum.first_seq,
-            sum.last_seq,
-            if sum.replayed > 0 {
-                format!(
-                    " ({} of them already stored by an earlier run of this request id)",
-                    sum.replayed
-                )
-            } else {
-                String::new()
-            },
-            if bad.is_empty() {
-                String::new()
-            } else {
-                format!("; {} bad line(s) skipped", bad.len())
-            }
-        );
-    }
-    Ok(())
+    sum.bad = bad;
+    Ok(sum)
 }

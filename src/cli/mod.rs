@@ -21,7 +21,7 @@ mod alert;
 mod audit;
 mod demo;
 mod fed;
-mod import;
+pub(crate) mod import;
 mod node;
 mod retry;
 mod screen;
@@ -291,6 +291,38 @@ enum Command {
 /// Benchmarks.
 #[derive(Subcommand, Debug)]
 enum BenchCommand {
+    /// The Korean Desk's star: P partner nodes (TH, VN, MY, US, NL, KH, LA, CA, DE, FR) each
+    /// holding N alerts for KR replicate into one KR hub at once over mTLS on loopback, while
+    /// each partner issues a latency probe every 100 ms. Prints records/s durable at the hub,
+    /// the ratio to a bare verify_strict loop, and p50/p99 from issue to durable at the hub.
+    Fanin {
+        /// Partner nodes sending at once (1-10).
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=10))]
+        partners: u64,
+        /// Alerts each partner holds for the hub.
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+        records: u64,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Issuing into one node: `kdesk alert import` of N generated alerts (checked, signed,
+    /// stored, flushed), then I concurrent Admin API clients issuing one alert at a time;
+    /// prints alerts/s for each and flushes per alert.
+    Issue {
+        /// Alerts to import.
+        #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..))]
+        alerts: u64,
+        /// Concurrent issuers.
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
+        issuers: u64,
+        /// Alerts each issuer issues.
+        #[arg(long, default_value_t = 250, value_parser = clap::value_parser!(u64).range(1..))]
+        per_issuer: u64,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Replicate N alerts from a TH node to a KR node over mTLS on loopback (verify, check,
     /// store, flush included) and compare with a bare verify_strict loop over the same records.
     Replicate {
@@ -517,6 +549,80 @@ async fn run(cli: Cli) -> CliResult {
                 println!(
                     "  witness answers at this size: tree built in {:.2} s, then per call root {:.1} us, consistency proof {:.1} us, inclusion proof {:.1} us (one consistency proof from all leaves: {:.0} us)",
                     w.tree_build_seconds, w.root_us, w.consistency_us, w.inclusion_us, w.consistency_from_leaves_us
+                );
+            }
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Fanin {
+            partners,
+            records,
+            json,
+        }) => {
+            let r = crate::bench::fanin::fanin(usize::try_from(partners).unwrap_or(10), records)
+                .await
+                .map_err(|e| CliError::new(exit::FAILED, format!("benchmark failed: {e}")))?;
+            if json {
+                println!("{}", serde_json::to_string(&r).unwrap_or_default());
+            } else {
+                println!(
+                    "kdesk bench fanin: {} partners x {} alerts into one KR hub over TLS 1.3 mTLS on loopback, {} cores (all nodes in this process)",
+                    r.partners, r.records_per_partner, r.cores
+                );
+                println!(
+                    "  bare verify_strict loop, 1 thread:          {:>9.0} records/s",
+                    r.bare_verify_per_second
+                );
+                println!(
+                    "  fan-in durable at the hub:                  {:>9.0} records/s ({} records in {:.2} s)",
+                    r.fanin_per_second, r.records_received, r.fanin_seconds
+                );
+                println!(
+                    "  ratio fan-in / bare verify_strict:          {:>9.2}",
+                    r.ratio
+                );
+                println!(
+                    "  issue at a partner -> durable at the hub:   p50 {:.0} ms, p99 {:.0} ms ({} probes)",
+                    r.latency_p50_ms, r.latency_p99_ms, r.probes
+                );
+                println!(
+                    "  hub flushes per record:                     {:>9.4}",
+                    r.hub_flushes_per_record
+                );
+                println!(
+                    "  CPU (all nodes) per record:                 {:>9.1} us",
+                    r.cpu_us_per_record
+                );
+            }
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Issue {
+            alerts,
+            issuers,
+            per_issuer,
+            json,
+        }) => {
+            let r = crate::bench::fanin::issue(
+                alerts,
+                usize::try_from(issuers).unwrap_or(8),
+                per_issuer,
+            )
+            .await
+            .map_err(|e| CliError::new(exit::FAILED, format!("benchmark failed: {e}")))?;
+            if json {
+                println!("{}", serde_json::to_string(&r).unwrap_or_default());
+            } else {
+                println!("kdesk bench issue: one node, {} cores", r.cores);
+                println!(
+                    "  alert import (check, sign, store, flush):  {:>9.0} alerts/s ({} alerts in {:.2} s)",
+                    r.import_per_second, r.import_alerts, r.import_seconds
+                );
+                println!(
+                    "  alert issue, {} concurrent issuers:         {:>9.0} alerts/s ({} alerts)",
+                    r.issuers, r.issue_per_second, r.issue_alerts
+                );
+                println!(
+                    "  flushes per issued alert:                   {:>9.3}",
+                    r.flushes_per_alert
                 );
             }
             Ok(())

@@ -21,6 +21,8 @@ use crate::pb;
 use crate::record::{signing_message, Record, RecordKind};
 use crate::store::Mode;
 
+pub mod fanin;
+
 /// Figures of one replication run.
 #[derive(Debug, Serialize)]
 pub struct ReplicateReport {
@@ -113,7 +115,7 @@ pub async fn replicate(n: u64) -> Result<ReplicateReport, String> {
     let prep = Instant::now();
     let th_key = crate::keys::load_signing_key(&th_cfg.signing_key).map_err(|e| e.to_string())?;
     let template = Alert::from_json(include_str!(
-        "../examples/alerts/cargo-express-methamphetamine.json"
+        "../../examples/alerts/cargo-express-methamphetamine.json"
     ))
     .map_err(|e| e.to_string())?;
     let origin = th.origin().clone();
@@ -299,7 +301,7 @@ pub async fn audit(n: u64) -> Result<AuditReport, String> {
     let node = Node::open(cfg.clone()).map_err(|e| e.to_string())?;
     let key = crate::keys::load_signing_key(&cfg.signing_key).map_err(|e| e.to_string())?;
     let template = Alert::from_json(include_str!(
-        "../examples/alerts/cargo-sea-container-cocaine.json"
+        "../../examples/alerts/cargo-sea-container-cocaine.json"
     ))
     .map_err(|e| e.to_string())?;
     let origin = node.origin().clone();
