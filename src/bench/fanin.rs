@@ -41,6 +41,12 @@ pub struct FaninReport {
     pub latency_p50_ms: f64,
     /// 99th percentile of the same (ms).
     pub latency_p99_ms: f64,
+    /// Probes issued for 3 s after the fan-in, with the hub caught up.
+    pub idle_probes: usize,
+    /// Their median issue-to-durable-at-the-hub time (ms).
+    pub idle_latency_p50_ms: f64,
+    /// Their 99th percentile (ms).
+    pub idle_latency_p99_ms: f64,
     /// Flushes the hub ran per record received (group commit: well below 1).
     pub hub_flushes_per_record: f64,
     /// Process CPU (all eleven nodes share this process) per record received, microseconds.
@@ -193,34 +199,9 @@ pub async fn fanin(partners: usize, n: u64) -> Result<FaninReport, String> {
     let done = Arc::new(AtomicBool::new(false));
     let probes_issued = Arc::new(AtomicU64::new(0));
     let issued: Arc<Mutex<Vec<(RecordId, Instant)>>> = Arc::default();
-    let mut probers = Vec::new();
-    for d in &desks {
-        let (node, done, count, issued, t) = (
-            d.3.clone(),
-            done.clone(),
-            probes_issued.clone(),
-            issued.clone(),
-            template.clone(),
-        );
-        let cc = d.0.clone();
-        probers.push(tokio::spawn(async move {
-            let mut i = 0u64;
-            while !done.load(Ordering::SeqCst) {
-                i += 1;
-                let Ok(a) = titled(&t, &format!("{cc} latency probe {i}")) else {
-                    return;
-                };
-                let t0 = Instant::now();
-                if let Ok(s) = node.issue(RecordKind::Alert(a)).await {
-                    count.fetch_add(1, Ordering::SeqCst);
-                    if let Ok(mut v) = issued.lock() {
-                        v.push((s.id, t0));
-                    }
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }));
-    }
+    let nodes: Vec<(String, Arc<Node>)> =
+        desks.iter().map(|d| (d.0.clone(), d.3.clone())).collect();
+    let mut probers = probe(&nodes, &template, &done, &probes_issued, &issued, "load");
     let total_prepared = n * partners as u64;
     let mut stopped_probes = false;
     loop {
@@ -246,6 +227,34 @@ pub async fn fanin(partners: usize, n: u64) -> Result<FaninReport, String> {
     let received = kr.durable_len().saturating_sub(kr_own);
     let cpu = cpu_seconds() - cpu_start;
     let flushes = kr.store.flushes() - flushes_start;
+    // Then the same probes for 3 s with the hub caught up: the latency a desk sees when no
+    // backlog is queued ahead of its alert.
+    let under_load: Vec<(RecordId, Instant)> = issued
+        .lock()
+        .map_err(|_| "probes poisoned")?
+        .drain(..)
+        .collect();
+    let idle_done = Arc::new(AtomicBool::new(false));
+    let idle_count = Arc::new(AtomicU64::new(0));
+    let probers = probe(&nodes, &template, &idle_done, &idle_count, &issued, "idle");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    idle_done.store(true, Ordering::SeqCst);
+    for p in probers {
+        let _ = p.await;
+    }
+    let want = received + idle_count.load(Ordering::SeqCst);
+    let wait = Instant::now();
+    while kr.durable_len().saturating_sub(kr_own) < want {
+        if wait.elapsed() > Duration::from_secs(60) {
+            return Err("idle probes did not arrive".into());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let idle: Vec<(RecordId, Instant)> = issued
+        .lock()
+        .map_err(|_| "probes poisoned")?
+        .drain(..)
+        .collect();
     let refused: u64 = kr.fed.rejections().iter().map(|(_, c)| c).sum();
     if refused > 0 {
         return Err(format!("the hub refused {refused} records"));
@@ -253,25 +262,9 @@ pub async fn fanin(partners: usize, n: u64) -> Result<FaninReport, String> {
     // Let the watcher see the last change, then match probes with their arrivals.
     tokio::time::sleep(Duration::from_millis(50)).await;
     watcher.abort();
-    let mut lat: Vec<f64> = {
+    let (lat, lat_idle) = {
         let arrived = arrived.lock().map_err(|_| "arrivals poisoned")?;
-        let issued = issued.lock().map_err(|_| "probes poisoned")?;
-        issued
-            .iter()
-            .filter_map(|(id, t0)| {
-                arrived
-                    .get(id)
-                    .map(|t| t.duration_since(*t0).as_secs_f64() * 1e3)
-            })
-            .collect()
-    };
-    lat.sort_by(f64::total_cmp);
-    let pct = |p: f64| -> f64 {
-        if lat.is_empty() {
-            return 0.0;
-        }
-        let i = ((lat.len() as f64 - 1.0) * p).round() as usize;
-        lat[i.min(lat.len() - 1)]
+        (latencies(&under_load, &arrived), latencies(&idle, &arrived))
     };
     for s in stops {
         let _ = s.send(());
@@ -289,12 +282,80 @@ pub async fn fanin(partners: usize, n: u64) -> Result<FaninReport, String> {
         bare_verify_per_second: bare_per_second,
         ratio: per_second / bare_per_second,
         probes: lat.len(),
-        latency_p50_ms: pct(0.5),
-        latency_p99_ms: pct(0.99),
+        latency_p50_ms: pct(&lat, 0.5),
+        latency_p99_ms: pct(&lat, 0.99),
+        idle_probes: lat_idle.len(),
+        idle_latency_p50_ms: pct(&lat_idle, 0.5),
+        idle_latency_p99_ms: pct(&lat_idle, 0.99),
         hub_flushes_per_record: flushes as f64 / received.max(1) as f64,
         cpu_us_per_record: cpu * 1e6 / received.max(1) as f64,
         cores: std::thread::available_parallelism().map_or(1, |p| p.get()),
     })
+}
+
+/// Each partner issues an alert every 100 ms until `done`; issued ids and start times go to
+/// `issued`.
+fn probe(
+    nodes: &[(String, Arc<Node>)],
+    template: &Alert,
+    done: &Arc<AtomicBool>,
+    count: &Arc<AtomicU64>,
+    issued: &Arc<Mutex<Vec<(RecordId, Instant)>>>,
+    phase: &'static str,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    nodes
+        .iter()
+        .map(|(cc, node)| {
+            let (cc, node, done, count, issued, t) = (
+                cc.clone(),
+                node.clone(),
+                done.clone(),
+                count.clone(),
+                issued.clone(),
+                template.clone(),
+            );
+            tokio::spawn(async move {
+                let mut i = 0u64;
+                while !done.load(Ordering::SeqCst) {
+                    i += 1;
+                    let Ok(a) = titled(&t, &format!("{cc} {phase} latency probe {i}")) else {
+                        return;
+                    };
+                    let t0 = Instant::now();
+                    if let Ok(s) = node.issue(RecordKind::Alert(a)).await {
+                        count.fetch_add(1, Ordering::SeqCst);
+                        if let Ok(mut v) = issued.lock() {
+                            v.push((s.id, t0));
+                        }
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            })
+        })
+        .collect()
+}
+
+/// Milliseconds from issue to arrival of each probe that arrived, sorted.
+fn latencies(issued: &[(RecordId, Instant)], arrived: &HashMap<RecordId, Instant>) -> Vec<f64> {
+    let mut v: Vec<f64> = issued
+        .iter()
+        .filter_map(|(id, t0)| {
+            arrived
+                .get(id)
+                .map(|t| t.saturating_duration_since(*t0).as_secs_f64() * 1e3)
+        })
+        .collect();
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+/// The `p` quantile of sorted values (0 when empty).
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
 }
 
 /// Figures of one issuing run.

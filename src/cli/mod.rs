@@ -581,8 +581,12 @@ async fn run(cli: Cli) -> CliResult {
                     r.ratio
                 );
                 println!(
-                    "  issue at a partner -> durable at the hub:   p50 {:.0} ms, p99 {:.0} ms ({} probes)",
+                    "  issue at a partner -> durable at the hub:   p50 {:.0} ms, p99 {:.0} ms ({} probes during the fan-in, queued behind each partner's backlog)",
                     r.latency_p50_ms, r.latency_p99_ms, r.probes
+                );
+                println!(
+                    "  the same with the hub caught up:            p50 {:.0} ms, p99 {:.0} ms ({} probes)",
+                    r.idle_latency_p50_ms, r.idle_latency_p99_ms, r.idle_probes
                 );
                 println!(
                     "  hub flushes per record:                     {:>9.4}",
