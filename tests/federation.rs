@@ -4,10 +4,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
+use common::desks::{
+    addr, desk, ids, peer_add, pin_port, pki_script, public_key, received, status, wait_until, Desk,
+};
 use common::{example, list, outcome, run, s, write, Node};
 use kdesk::federation::registry::{PeerEntry, PeerKey};
 use kdesk::model::{Alert, CountryCode};
@@ -16,140 +18,6 @@ use serde_json::Value;
 
 // ------------------------------------------------------------------------------------------
 // Helpers
-
-/// A desk's files: node data directory and CA directory.
-struct Desk {
-    cc: &'static str,
-    dir: PathBuf,
-    ca: PathBuf,
-}
-
-/// Makes a desk with `kdesk certs` (openssl = false) or `certs/gen-dev-pki.sh` (true).
-fn desk(root: &Path, cc: &'static str, node: &str, openssl: bool) -> Desk {
-    let lc = cc.to_ascii_lowercase();
-    let d = Desk {
-        cc,
-        dir: root.join(&lc),
-        ca: root.join(format!("{lc}-ca")),
-    };
-    let o = run(&[
-        "init",
-        "--data-dir",
-        s(&d.dir),
-        "--country",
-        cc,
-        "--node-name",
-        node,
-        "--listen",
-        "127.0.0.1:0",
-        "--witness-interval",
-        "1",
-    ]);
-    assert!(o.status.success(), "{:?}", outcome(&o));
-    let tls = d.dir.join("tls");
-    if openssl {
-        pki_script(&["ca", cc, s(&d.ca)]);
-        pki_script(&[
-            "node",
-            s(&d.ca),
-            cc,
-            node,
-            s(&tls),
-            "127.0.0.1",
-            "localhost",
-        ]);
-    } else {
-        let o = run(&["certs", "ca", "--country", cc, "--out", s(&d.ca)]);
-        assert!(o.status.success(), "{:?}", outcome(&o));
-        let o = run(&[
-            "certs",
-            "node",
-            "--ca",
-            s(&d.ca),
-            "--country",
-            cc,
-            "--node-name",
-            node,
-            "--host",
-            "127.0.0.1",
-            "--host",
-            "localhost",
-            "--out",
-            s(&tls),
-        ]);
-        assert!(o.status.success(), "{:?}", outcome(&o));
-    }
-    d
-}
-
-/// Pins a node's exchange port to a free one (a restarted node must come back where its
-/// partners registered it).
-fn pin_port(d: &Desk) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let cfg = d.dir.join("kdesk.toml");
-    let text = std::fs::read_to_string(&cfg)
-        .unwrap()
-        .replace("127.0.0.1:0", &format!("127.0.0.1:{port}"));
-    std::fs::write(cfg, text).unwrap();
-}
-
-fn pki_script(args: &[&str]) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("certs/gen-dev-pki.sh");
-    let o = std::process::Command::new("bash")
-        .arg(script)
-        .args(args)
-        .output()
-        .expect("bash");
-    assert!(
-        o.status.success(),
-        "gen-dev-pki.sh {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
-fn status(dir: &Path) -> Value {
-    let (code, out, err) = outcome(&run(&["status", "--data-dir", s(dir), "--json"]));
-    assert_eq!(code, 0, "{err}");
-    serde_json::from_str(&out).unwrap()
-}
-
-fn addr(dir: &Path) -> String {
-    status(dir)["exchange_address"].as_str().unwrap().to_owned()
-}
-
-fn public_key(d: &Desk) -> String {
-    std::fs::read_to_string(d.dir.join("keys/signing.pub"))
-        .unwrap()
-        .trim()
-        .to_owned()
-}
-
-/// `kdesk peer add` on `me` for `them` listening at `endpoint`.
-fn peer_add(me: &Desk, them: &Desk, endpoint: &str, extra: &[&str]) {
-    let ca = them.ca.join("ca.pem");
-    let key = public_key(them);
-    let mut args = vec![
-        "peer",
-        "add",
-        "--data-dir",
-        s(&me.dir),
-        "--country",
-        them.cc,
-        "--endpoint",
-        endpoint,
-        "--ca",
-        s(&ca),
-        "--signing-key",
-        &key,
-    ];
-    args.extend_from_slice(extra);
-    let (code, _, err) = outcome(&run(&args));
-    assert_eq!(code, 0, "peer add {} on {}: {err}", them.cc, me.cc);
-}
 
 /// KR and TH desks on pinned ports (a restarted node comes back where its partner registered
 /// it), running, each registered at the other.
@@ -166,37 +34,11 @@ fn linked_kr_th(root: &Path) -> (Desk, Desk, Node, Node) {
     (kr, th, kr_node, th_node)
 }
 
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(30) {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("timed out waiting for: {what}");
-}
-
 fn issue(dir: &Path, tmp: &Path, json: &str) -> String {
     common::issue(dir, tmp, json)["id"]
         .as_str()
         .unwrap()
         .to_owned()
-}
-
-/// Records a node holds that are not its own admin events (changes of partners and keys).
-fn received(dir: &Path) -> Vec<Value> {
-    list(dir, &[])
-        .into_iter()
-        .filter(|r| r["kind"] != "admin-event")
-        .collect()
-}
-
-fn ids(dir: &Path, origin: &str) -> Vec<String> {
-    list(dir, &["--origin", origin])
-        .iter()
-        .map(|r| r["id"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 // ------------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 //! Helpers for end-to-end tests: run the real `kdesk` binary, start real nodes.
 #![allow(dead_code)]
 
+pub mod desks;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
