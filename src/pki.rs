@@ -293,6 +293,35 @@ pub fn node_identity(cert: &CertificateDer<'_>) -> Result<Origin, PkiError> {
     found.ok_or_else(|| PkiError::Identity("no kdesk://COUNTRY/node URI in subjectAltName".into()))
 }
 
+/// Requires the extended key usage extension with clientAuth (a node certificate made for
+/// the exchange; see certs/README.md).
+///
+/// # Errors
+/// Unparseable certificate, no EKU extension, or no clientAuth in it.
+pub fn check_client_auth_eku(cert: &CertificateDer<'_>) -> Result<(), PkiError> {
+    let (_, c) = x509_parser::parse_x509_certificate(cert.as_ref())
+        .map_err(|e| PkiError::Identity(format!("certificate does not parse: {e}")))?;
+    match c.extended_key_usage() {
+        Ok(Some(eku)) if eku.value.client_auth => Ok(()),
+        Ok(Some(_)) => Err(PkiError::Identity(
+            "extendedKeyUsage does not include clientAuth".into(),
+        )),
+        Ok(None) => Err(PkiError::Identity(
+            "no extendedKeyUsage extension (clientAuth is required)".into(),
+        )),
+        Err(e) => Err(PkiError::Identity(format!("bad extendedKeyUsage: {e}"))),
+    }
+}
+
+/// SHA-256 of the first certificate of a PEM text.
+///
+/// # Errors
+/// Unparseable PEM.
+pub fn cert_sha256(pem: &str, what: &str) -> Result<[u8; 32], PkiError> {
+    use sha2::Digest;
+    Ok(sha2::Sha256::digest(first_cert(pem, what)?.as_ref()).into())
+}
+
 /// The country (C=) of a certificate's subject, if any.
 ///
 /// # Errors
@@ -324,8 +353,22 @@ pub fn check_partner_ca(pem: &str, country: CountryCode) -> Result<String, PkiEr
     })?;
     if !c.is_ca() {
         return Err(PkiError::Identity(
-            "the CA certificate is not a CA (basicConstraints)".into(),
+            "the CA certificate is not a CA (basicConstraints CA:TRUE is required)".into(),
         ));
+    }
+    match c.key_usage() {
+        Ok(Some(ku)) if ku.value.key_cert_sign() => {}
+        Ok(Some(_)) => {
+            return Err(PkiError::Identity(
+                "the CA certificate's keyUsage does not include keyCertSign".into(),
+            ))
+        }
+        Ok(None) => {
+            return Err(PkiError::Identity(
+                "the CA certificate has no keyUsage extension (keyCertSign is required)".into(),
+            ))
+        }
+        Err(e) => return Err(PkiError::Identity(format!("bad keyUsage: {e}"))),
     }
     if !c.validity().is_valid() {
         return Err(PkiError::Identity(
@@ -336,7 +379,11 @@ pub fn check_partner_ca(pem: &str, country: CountryCode) -> Result<String, PkiEr
         Some(cc) if cc != country => Err(PkiError::Identity(format!(
             "the CA certificate is for {cc}, not {country}"
         ))),
-        _ => Ok(c.subject().to_string()),
+        Some(_) => Ok(c.subject().to_string()),
+        None => Err(PkiError::Identity(format!(
+            "the CA certificate's subject names no country (C={country} is required, so its \
+             certificates cannot be taken for another country's)"
+        ))),
     }
 }
 

@@ -160,6 +160,7 @@ pub(super) async fn status(dir: &Path, json: bool) -> CliResult {
                 "exchange_address": s.exchange_address,
                 "log_length": s.log_length,
                 "handshakes_refused": s.handshakes_refused,
+                "handshake_refusals": s.handshake_refusals.iter().map(|c| (c.name.clone(), c.count)).collect::<std::collections::BTreeMap<_, _>>(),
                 "rejections": s.rejections.iter().map(|c| (c.name.clone(), c.count)).collect::<std::collections::BTreeMap<_, _>>(),
                 "peers": s.peers.iter().map(super::fed::peer_json).collect::<Vec<_>>(),
                 "witness": s.witness.iter().map(witness_json).collect::<Vec<_>>(),
@@ -237,7 +238,20 @@ pub(super) async fn status(dir: &Path, json: bool) -> CliResult {
             "exchange      {} (TLS 1.3, client certificates required)",
             s.exchange_address
         );
-        println!("handshakes    {} refused", s.handshakes_refused);
+        let why: Vec<String> = s
+            .handshake_refusals
+            .iter()
+            .map(|c| format!("{} {}", c.count, c.name))
+            .collect();
+        println!(
+            "handshakes    {} refused{}",
+            s.handshakes_refused,
+            if why.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", why.join(", "))
+            }
+        );
         let total: u64 = s.rejections.iter().map(|c| c.count).sum();
         let detail: Vec<String> = s
             .rejections

@@ -8,13 +8,13 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
-use tracing::{info, warn};
+use tracing::info;
 
+use super::listener::PeerConn;
 use super::rules;
 use crate::model::CountryCode;
 use crate::node::Node;
 use crate::pb;
-use crate::pki;
 use crate::record::Origin;
 use crate::store::{Store, StoreError};
 use prost::Message;
@@ -31,15 +31,20 @@ impl ExchangeService {
     }
 }
 
-/// The partner country a request comes from, by its (already verified) client certificate.
-fn caller<T>(req: &Request<T>) -> Result<Origin, Status> {
-    let certs = req
-        .peer_certs()
+/// The partner connection a request comes on (its certificate verified at the handshake,
+/// and again whenever the registry changed since).
+fn caller<T>(req: &Request<T>) -> Result<PeerConn, Status> {
+    let conn = req
+        .extensions()
+        .get::<PeerConn>()
+        .cloned()
         .ok_or_else(|| Status::unauthenticated("a client certificate is required"))?;
-    let leaf = certs
-        .first()
-        .ok_or_else(|| Status::unauthenticated("a client certificate is required"))?;
-    pki::node_identity(leaf).map_err(|e| Status::unauthenticated(e.to_string()))
+    if conn.kill.is_killed() {
+        return Err(Status::permission_denied(
+            "this connection is no longer trusted",
+        ));
+    }
+    Ok(conn)
 }
 
 type BatchStream = Pin<Box<dyn Stream<Item = Result<pb::ExchangeBatch, Status>> + Send>>;
@@ -52,18 +57,20 @@ impl pb::exchange_server::Exchange for ExchangeService {
         &self,
         req: Request<pb::SubscribeRequest>,
     ) -> Result<Response<Self::SubscribeStream>, Status> {
-        let who = self.registered_caller(&req)?;
+        let conn = self.registered_caller(&req)?;
+        let who = conn.identity.clone();
         let fed = &self.node.fed;
-        if !fed.admit(who.country) {
-            warn!(peer = %who, "subscribe rate limit exceeded");
+        let key = conn.node_key();
+        if !fed.admit(&key) {
+            fed.refusal_log
+                .refused("subscribe rate limit", conn.remote.ip(), &key);
             return Err(Status::resource_exhausted(
                 "too many Subscribe calls; slow down",
             ));
         }
-        let permit = fed.slots(who.country).try_acquire_owned().map_err(|_| {
+        let permit = fed.slots(&key).try_acquire_owned().map_err(|_| {
             Status::resource_exhausted(format!(
-                "{} already holds {} subscriptions",
-                who.country,
+                "{who} already holds {} subscriptions with this certificate",
                 super::MAX_SUBSCRIPTIONS_PER_PEER
             ))
         })?;
@@ -72,7 +79,7 @@ impl pb::exchange_server::Exchange for ExchangeService {
         let (tx, rx) = mpsc::channel(4);
         let node = self.node.clone();
         tokio::spawn(async move {
-            stream_log(node, who.country, from, tx).await;
+            stream_log(node, conn, from, tx).await;
             drop(permit);
         });
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
@@ -120,7 +127,7 @@ impl pb::exchange_server::Exchange for ExchangeService {
             .node
             .store
             .cosignatures_made(
-                who.country,
+                who.identity.country,
                 req.get_ref().min_size,
                 super::MAX_COSIGNATURES_PER_CALL,
             )
@@ -132,29 +139,26 @@ impl pb::exchange_server::Exchange for ExchangeService {
 impl ExchangeService {
     /// The caller, which must (still) be a registered partner: the handshake already requires
     /// a registered CA; a partner removed since then ends here.
-    fn registered_caller<T>(&self, req: &Request<T>) -> Result<Origin, Status> {
+    fn registered_caller<T>(&self, req: &Request<T>) -> Result<PeerConn, Status> {
         let who = caller(req)?;
-        let registered = self
-            .node
-            .fed
-            .registry
-            .read()
-            .map(|r| r.peer(who.country).is_some())
-            .unwrap_or(false);
-        if !registered {
+        if !still_registered(&self.node, &who) {
             return Err(Status::permission_denied(format!(
                 "{} is not a registered partner",
-                who.country
+                who.identity.country
             )));
         }
         Ok(who)
     }
 
     /// A registered partner within its transparency-log call budget.
-    fn audit_caller<T>(&self, req: &Request<T>) -> Result<Origin, Status> {
+    fn audit_caller<T>(&self, req: &Request<T>) -> Result<PeerConn, Status> {
         let who = self.registered_caller(req)?;
-        if !self.node.fed.admit_audit(who.country) {
-            warn!(peer = %who, "transparency-log call rate limit exceeded");
+        if !self.node.fed.admit_audit(&who.node_key()) {
+            self.node.fed.refusal_log.refused(
+                "transparency-log rate limit",
+                who.remote.ip(),
+                &who.node_key(),
+            );
             return Err(Status::resource_exhausted(
                 "too many transparency-log calls; slow down",
             ));
@@ -179,16 +183,38 @@ pub fn proof_response(
     }
 }
 
+/// Whether a connection's partner is still registered and the connection not closed.
+fn still_registered(node: &Node, conn: &PeerConn) -> bool {
+    !conn.kill.is_killed()
+        && node
+            .fed
+            .registry
+            .read()
+            .map(|r| r.peer(conn.identity.country).is_some())
+            .unwrap_or(false)
+}
+
 async fn stream_log(
     node: Arc<Node>,
-    peer: CountryCode,
+    conn: PeerConn,
     mut next: u64,
     tx: mpsc::Sender<Result<pb::ExchangeBatch, Status>>,
 ) {
+    let peer = conn.identity.country;
     let mut durable = node.durable_watch();
     let mut stopping = node.stopping_watch();
     loop {
         if *stopping.borrow() {
+            return;
+        }
+        // Every batch is authorized against the registry as it is now.
+        if !still_registered(&node, &conn) {
+            info!(peer = %conn.identity, "subscription ended: the partner is no longer trusted");
+            let _ = tx
+                .send(Err(Status::permission_denied(
+                    "this partner is no longer registered",
+                )))
+                .await;
             return;
         }
         let end = *durable.borrow_and_update();

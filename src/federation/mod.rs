@@ -14,6 +14,7 @@
 //! position is exact; idempotent storage makes re-delivery harmless.
 
 pub mod exchange;
+pub mod listener;
 pub mod registry;
 pub mod replicator;
 pub mod rules;
@@ -79,8 +80,8 @@ struct Bucket {
 
 /// Takes one token from a partner's bucket (`burst` tokens, refilled at `per_second`).
 fn take_token(
-    buckets: &Mutex<HashMap<CountryCode, Bucket>>,
-    country: CountryCode,
+    buckets: &Mutex<HashMap<String, Bucket>>,
+    node: &str,
     burst: f64,
     per_second: f64,
 ) -> bool {
@@ -88,7 +89,11 @@ fn take_token(
         return false;
     };
     let now = Instant::now();
-    let b = m.entry(country).or_insert(Bucket {
+    if m.len() > 1024 {
+        // Forget buckets that have refilled (their nodes are gone or quiet).
+        m.retain(|_, b| now.duration_since(b.last).as_secs_f64() * per_second < burst);
+    }
+    let b = m.entry(node.to_owned()).or_insert(Bucket {
         tokens: burst,
         last: now,
     });
@@ -103,22 +108,57 @@ fn take_token(
     }
 }
 
+/// Refused connections on the exchange port, by reason.
+#[derive(Default)]
+pub struct Refusals {
+    total: AtomicU64,
+    by_reason: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+impl Refusals {
+    /// Counts one refusal.
+    pub fn count(&self, reason: &'static str) {
+        self.total
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Ok(mut m) = self.by_reason.lock() {
+            *m.entry(reason).or_default() += 1;
+        }
+    }
+
+    /// Refusals so far.
+    pub fn total(&self) -> u64 {
+        self.total.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Refusals by reason.
+    pub fn by_reason(&self) -> Vec<(String, u64)> {
+        self.by_reason
+            .lock()
+            .map(|m| m.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect())
+            .unwrap_or_default()
+    }
+}
+
 /// Federation state of a node.
 pub struct Federation {
     /// Registered partners.
     pub registry: SharedRegistry,
     /// This node's TLS identity (None when the node does not federate).
     pub identity: Option<tls::Identity>,
-    /// TLS handshakes refused on the exchange port.
-    pub handshakes_refused: Arc<AtomicU64>,
+    /// Connections refused on the exchange port, by reason.
+    pub handshakes_refused: Arc<Refusals>,
+    /// Live partner connections on the exchange port.
+    pub conns: Arc<listener::Connections>,
+    /// Repeated refusals, summarised in the log.
+    pub refusal_log: Arc<listener::RefusalLog>,
     /// Address the exchange service listens on, once bound.
     pub exchange_addr: OnceLock<SocketAddr>,
     rejections: Mutex<BTreeMap<&'static str, u64>>,
     links: Mutex<HashMap<CountryCode, LinkStats>>,
     replicators: Mutex<HashMap<CountryCode, tokio::task::JoinHandle<()>>>,
-    slots: Mutex<HashMap<CountryCode, Arc<Semaphore>>>,
-    buckets: Mutex<HashMap<CountryCode, Bucket>>,
-    audit_buckets: Mutex<HashMap<CountryCode, Bucket>>,
+    slots: Mutex<HashMap<String, Arc<Semaphore>>>,
+    buckets: Mutex<HashMap<String, Bucket>>,
+    audit_buckets: Mutex<HashMap<String, Bucket>>,
     witness: Mutex<HashMap<CountryCode, String>>,
 }
 
@@ -148,6 +188,8 @@ impl Federation {
             registry: Arc::new(RwLock::new(reg)),
             identity,
             handshakes_refused: Arc::default(),
+            conns: Arc::default(),
+            refusal_log: Arc::default(),
             exchange_addr: OnceLock::new(),
             rejections: Mutex::default(),
             links: Mutex::default(),
@@ -219,22 +261,23 @@ impl Federation {
             .unwrap_or_default()
     }
 
-    /// The subscription slots of a partner.
-    pub fn slots(&self, country: CountryCode) -> Arc<Semaphore> {
+    /// The subscription slots of a partner node (identity and certificate fingerprint: a
+    /// second certificate of the same country cannot take the genuine node's slots).
+    pub fn slots(&self, node: &str) -> Arc<Semaphore> {
         let mut m = match self.slots.lock() {
             Ok(m) => m,
             Err(p) => p.into_inner(),
         };
-        m.entry(country)
+        m.entry(node.to_owned())
             .or_insert_with(|| Arc::new(Semaphore::new(MAX_SUBSCRIPTIONS_PER_PEER)))
             .clone()
     }
 
-    /// Token-bucket rate limit on a partner's Subscribe calls.
-    pub fn admit(&self, country: CountryCode) -> bool {
+    /// Token-bucket rate limit on a partner node's Subscribe calls.
+    pub fn admit(&self, node: &str) -> bool {
         take_token(
             &self.buckets,
-            country,
+            node,
             SUBSCRIBE_BURST,
             1.0 / SUBSCRIBE_REFILL_SECONDS,
         )
@@ -242,13 +285,29 @@ impl Federation {
 
     /// Token-bucket rate limit on a partner's transparency-log calls (tree heads, proofs,
     /// cosignatures).
-    pub fn admit_audit(&self, country: CountryCode) -> bool {
+    pub fn admit_audit(&self, node: &str) -> bool {
         take_token(
             &self.audit_buckets,
-            country,
+            node,
             AUDIT_CALL_BURST,
             AUDIT_CALLS_PER_SECOND,
         )
+    }
+
+    /// Re-checks every live partner connection against the registry as it is now and closes
+    /// those no longer acceptable (partner removed, CA or CRL changed, certificate expired).
+    /// Returns how many were closed.
+    pub fn revalidate_connections(&self) -> usize {
+        let reg = self.registry.clone();
+        self.conns.revalidate(|c| {
+            let (leaf, rest) = c
+                .chain
+                .split_first()
+                .ok_or_else(|| "no certificate".to_owned())?;
+            tls::check_client_chain(&reg, leaf, rest, rustls::pki_types::UnixTime::now())
+                .map(|_| ())
+                .map_err(|(reason, detail)| format!("{reason}: {detail}"))
+        })
     }
 
     /// Sets this node's witnessing state of a partner ("ok", "ALARM: …").

@@ -2,7 +2,6 @@
 //! mandatory, each certificate checked against the CA registered for the country its
 //! `kdesk://CC/node` identity claims (with that CA's CRLs).
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -24,12 +23,20 @@ pub fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
+/// Marks handshake errors raised (and already counted) by this node's certificate checks.
+pub const REFUSAL_MARK: &str = "kdesk refused the certificate:";
+
 /// Verifies client certificates against the registry.
-#[derive(Debug)]
 struct PeerClientVerifier {
     registry: SharedRegistry,
     provider: Arc<CryptoProvider>,
-    refused: Arc<AtomicU64>,
+    refused: Arc<super::Refusals>,
+}
+
+impl std::fmt::Debug for PeerClientVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PeerClientVerifier").finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for super::registry::Registry {
@@ -39,11 +46,48 @@ impl std::fmt::Debug for super::registry::Registry {
 }
 
 impl PeerClientVerifier {
-    fn refuse(&self, why: String) -> Error {
-        self.refused.fetch_add(1, Ordering::Relaxed);
-        warn!(reason = %why, "client certificate refused");
-        Error::General(why)
+    fn refuse(&self, reason: &'static str, detail: String) -> Error {
+        self.refused.count(reason);
+        warn!(reason, detail = %detail, "client certificate refused");
+        Error::General(format!("{REFUSAL_MARK} {reason}: {detail}"))
     }
+}
+
+/// Checks a presented client certificate against the registry as it is now: an identity of
+/// a registered country, the clientAuth EKU, a chain to that country's CA, not revoked.
+/// Used at the handshake and again for live connections whenever the registry changes.
+///
+/// # Errors
+/// (reason, detail) of the first check that fails.
+pub fn check_client_chain(
+    registry: &SharedRegistry,
+    end_entity: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+    now: UnixTime,
+) -> Result<crate::record::Origin, (&'static str, String)> {
+    let id = pki::node_identity(end_entity).map_err(|e| ("no kdesk identity", e.to_string()))?;
+    pki::check_client_auth_eku(end_entity)
+        .map_err(|e| ("not a client certificate", format!("{id}: {e}")))?;
+    let reg = registry
+        .read()
+        .map_err(|_| ("registry unavailable", String::new()))?;
+    let peer = reg.peer(id.country).ok_or_else(|| {
+        (
+            "partner not registered",
+            format!("{id}: no partner CA registered for {}", id.country),
+        )
+    })?;
+    peer.client_verifier
+        .verify_client_cert(end_entity, intermediates, now)
+        .map_err(|e| {
+            let reason = if e.to_string().to_ascii_lowercase().contains("revoked") {
+                "certificate revoked"
+            } else {
+                "does not chain to the partner's CA"
+            };
+            (reason, format!("{id}: {e}"))
+        })?;
+    Ok(id)
 }
 
 impl ClientCertVerifier for PeerClientVerifier {
@@ -57,26 +101,9 @@ impl ClientCertVerifier for PeerClientVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, Error> {
-        let id = pki::node_identity(end_entity).map_err(|e| self.refuse(e.to_string()))?;
-        let peer = self
-            .registry
-            .read()
-            .map_err(|_| self.refuse("peer registry unavailable".into()))?
-            .peer(id.country)
-            .ok_or_else(|| {
-                self.refuse(format!(
-                    "{}: no partner CA registered for {}",
-                    id, id.country
-                ))
-            })?;
-        peer.client_verifier
-            .verify_client_cert(end_entity, intermediates, now)
-            .map_err(|e| {
-                self.refuse(format!(
-                    "{id}: certificate does not chain to the {} CA: {e}",
-                    id.country
-                ))
-            })
+        check_client_chain(&self.registry, end_entity, intermediates, now)
+            .map(|_| ClientCertVerified::assertion())
+            .map_err(|(reason, detail)| self.refuse(reason, detail))
     }
 
     fn client_auth_mandatory(&self) -> bool {
@@ -182,7 +209,7 @@ pub struct Identity {
 pub fn server_config(
     registry: SharedRegistry,
     identity: &Identity,
-    refused: Arc<AtomicU64>,
+    refused: Arc<super::Refusals>,
 ) -> Result<ServerConfig, Error> {
     let provider = provider();
     let verifier = Arc::new(PeerClientVerifier {

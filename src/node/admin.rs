@@ -228,6 +228,11 @@ impl AdminService {
         self.node.store.flush().await.map_err(internal)?;
         let info = self.peer_info(&compiled)?;
         self.registry_write()?.insert(compiled);
+        // A changed CA or CRL applies to connections already open too.
+        let closed = self.node.fed.revalidate_connections();
+        if closed > 0 {
+            info!(peer = %entry.country, connections_closed = closed, "registration changed");
+        }
         Ok(info)
     }
 
@@ -517,10 +522,14 @@ impl pb::admin_server::Admin for AdminService {
                 self.peer_infos()?
             },
             log_length: counters.log_length,
-            handshakes_refused: n
+            handshakes_refused: n.fed.handshakes_refused.total(),
+            handshake_refusals: n
                 .fed
                 .handshakes_refused
-                .load(std::sync::atomic::Ordering::Relaxed),
+                .by_reason()
+                .into_iter()
+                .map(|(name, count)| pb::Counter { name, count })
+                .collect(),
             witness: if stale {
                 Vec::new()
             } else {
@@ -792,6 +801,8 @@ impl pb::admin_server::Admin for AdminService {
         let country =
             CountryCode::parse(&req.get_ref().country).map_err(|e| invalid(e.at("country")))?;
         let removed = self.registry_write()?.remove(country);
+        // Live connections of the removed partner close now, with their streams.
+        let closed = self.node.fed.revalidate_connections();
         self.node.fed.stop_replicator(country);
         let stored = self.node.store.remove_peer(country).map_err(internal)?;
         self.node.store.flush().await.map_err(internal)?;
@@ -800,7 +811,7 @@ impl pb::admin_server::Admin for AdminService {
                 "{country} is not a registered partner"
             )));
         }
-        info!(peer = %country, "partner removed");
+        info!(peer = %country, connections_closed = closed, "partner removed");
         self.admin_event(
             AdminAction::PeerRemoved,
             country,

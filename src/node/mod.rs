@@ -984,49 +984,26 @@ async fn start_exchange(
         .map_err(|source| ServeError::Bind { addr, source })?;
     let _ = node.fed.exchange_addr.set(local);
     let (tx, rx) = tokio::sync::mpsc::channel(MAX_PENDING);
-    let handshakes = Arc::new(tokio::sync::Semaphore::new(
-        federation::MAX_PENDING_HANDSHAKES,
-    ));
-    let mut stopping = node.stopping_watch();
-    let refused = node.fed.handshakes_refused.clone();
+    let listener = federation::listener::Listener {
+        tcp,
+        acceptor,
+        limits: federation::listener::Limits::default(),
+        conns: node.fed.conns.clone(),
+        refused: node.fed.handshakes_refused.clone(),
+        log: node.fed.refusal_log.clone(),
+        registry: node.fed.registry.clone(),
+    };
+    tokio::spawn(listener.run(tx, node.stopping_watch()));
+    // Certificates and CRLs expire: re-check live connections every minute too.
+    let n = node.clone();
     tokio::spawn(async move {
+        let mut stopping = n.stopping_watch();
         loop {
-            let accepted = tokio::select! {
-                a = tcp.accept() => a,
+            tokio::select! {
+                () = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
                 _ = stopping.changed() => return,
-            };
-            let (stream, peer) = match accepted {
-                Ok(x) => x,
-                Err(e) => {
-                    warn!(cause = %e, "accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            let Ok(permit) = handshakes.clone().try_acquire_owned() else {
-                warn!(%peer, "too many pending TLS handshakes; connection dropped");
-                continue;
-            };
-            let (acceptor, tx, refused) = (acceptor.clone(), tx.clone(), refused.clone());
-            tokio::spawn(async move {
-                let _ = stream.set_nodelay(true);
-                match tokio::time::timeout(federation::HANDSHAKE_TIMEOUT, acceptor.accept(stream))
-                    .await
-                {
-                    Ok(Ok(tls)) => {
-                        drop(permit);
-                        let _ = tx.send(Ok::<_, std::io::Error>(tls)).await;
-                    }
-                    Ok(Err(e)) => {
-                        // Certificate refusals are counted by the verifier itself.
-                        info!(%peer, cause = %e, "TLS handshake failed");
-                    }
-                    Err(_) => {
-                        refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        warn!(%peer, "TLS handshake timed out");
-                    }
-                }
-            });
+            }
+            n.fed.revalidate_connections();
         }
     });
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -1049,6 +1026,7 @@ async fn start_exchange(
         .concurrency_limit_per_connection(16)
         .max_concurrent_streams(Some(16))
         .http2_keepalive_interval(Some(std::time::Duration::from_secs(30)))
+        .http2_keepalive_timeout(Some(std::time::Duration::from_secs(20)))
         .tcp_nodelay(true)
         .add_service(health_service)
         .add_service(reflection)
