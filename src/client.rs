@@ -16,6 +16,17 @@ pub enum ConnectError {
     /// Configuration missing or invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The socket exists but this user may not use it.
+    #[error(
+        "permission denied on {socket}: only the node's owner (or its officers' group, \
+         [admin] group in kdesk.toml) may use the Admin API of {data_dir}"
+    )]
+    PermissionDenied {
+        /// The data directory.
+        data_dir: String,
+        /// The socket path.
+        socket: String,
+    },
     /// No node answers on the socket.
     #[error(
         "no kdesk node is running for {data_dir} ({reason} at {socket}); \
@@ -62,12 +73,23 @@ async fn connect_socket(
         .await
         .map_err(|e| {
             let mut reason = e.to_string();
+            let mut denied = false;
             let mut src = std::error::Error::source(&e);
             while let Some(s) = src {
                 reason = s.to_string();
+                if let Some(io) = s.downcast_ref::<std::io::Error>() {
+                    denied |= io.kind() == std::io::ErrorKind::PermissionDenied;
+                }
                 src = s.source();
             }
-            not_running(reason)
+            if denied {
+                ConnectError::PermissionDenied {
+                    data_dir: data_dir.display().to_string(),
+                    socket: socket.display().to_string(),
+                }
+            } else {
+                not_running(reason)
+            }
         })?;
     Ok(AdminClient::new(channel).max_decoding_message_size(crate::node::MAX_ADMIN_MESSAGE_BYTES))
 }

@@ -69,6 +69,24 @@ struct ConfigFile {
     storage: StorageSection,
     #[serde(default)]
     shutdown: ShutdownSection,
+    #[serde(default, skip_serializing_if = "AdminSection::is_default")]
+    admin: AdminSection,
+}
+
+/// Who may use the Admin API besides the node's owner.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct AdminSection {
+    /// An officers' group whose members may use the Admin API (the socket is then 0660 and
+    /// the data directory must let the group reach it, e.g. mode 0750).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<String>,
+}
+
+impl AdminSection {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// Stopping on SIGTERM/SIGINT.
@@ -224,6 +242,8 @@ pub struct Config {
     pub cache_bytes: u64,
     /// Longest drain after SIGTERM/SIGINT (`[shutdown] drain_seconds`).
     pub drain: std::time::Duration,
+    /// The officers' group allowed on the Admin API besides the owner (`[admin] group`).
+    pub admin_group: Option<String>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ConfigError + '_ {
@@ -326,6 +346,7 @@ impl Config {
             stall: std::time::Duration::from_secs(f.storage.stall_seconds),
             cache_bytes: f.storage.cache_mb << 20,
             drain: std::time::Duration::from_secs(f.shutdown.drain_seconds),
+            admin_group: f.admin.group,
         }
     }
 
@@ -363,6 +384,7 @@ impl Config {
             }),
             storage: StorageSection::default(),
             shutdown: ShutdownSection::default(),
+            admin: AdminSection::default(),
         };
         let cfg = Self::resolve(data_dir, file.clone());
         if let Some(dir) = cfg.signing_key.parent() {

@@ -38,6 +38,30 @@ pub enum KeyError {
         /// Its permission bits.
         mode: u32,
     },
+    /// A private file or directory owned by another user.
+    #[error(
+        "{path} is owned by uid {owner}, not by this user (uid {me}); refusing to use it \
+         (fix with: chown {me} {path})"
+    )]
+    Owner {
+        /// The file or directory.
+        path: PathBuf,
+        /// Its owner.
+        owner: u32,
+        /// This process's user.
+        me: u32,
+    },
+    /// A data or key directory others may write to (they could replace keys or the database).
+    #[error(
+        "{path} is writable by group or others (mode {mode:04o}); refusing to use it \
+         (fix with: chmod go-w {path})"
+    )]
+    DirPermissions {
+        /// The directory.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
     /// Not a PKCS#8 Ed25519 key.
     #[error("{path}: not a PKCS#8 PEM Ed25519 private key ({reason})")]
     Format {
@@ -114,7 +138,41 @@ pub fn check_private_mode(path: &Path) -> Result<(), KeyError> {
             mode,
         });
     }
+    check_owner(path, &meta)
+}
+
+fn check_owner(path: &Path, meta: &fs::Metadata) -> Result<(), KeyError> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        return Err(KeyError::Owner {
+            path: path.to_owned(),
+            owner: meta.uid(),
+            me,
+        });
+    }
     Ok(())
+}
+
+/// Refuses a data or key directory that group or others may write to, or that another user
+/// owns.
+///
+/// # Errors
+/// Missing directory, loose permissions or another owner.
+pub fn check_private_dir(path: &Path) -> Result<(), KeyError> {
+    let meta = fs::metadata(path).map_err(|source| KeyError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        return Err(KeyError::DirPermissions {
+            path: path.to_owned(),
+            mode,
+        });
+    }
+    check_owner(path, &meta)
 }
 
 /// Loads the node's signing key, refusing a file readable by group or others.
@@ -149,13 +207,17 @@ pub fn parse_public_key(text: &str) -> Result<VerifyingKey, KeyError> {
         hex::decode_to_slice(t, &mut b).map_err(|_| {
             KeyError::Public("must be 64 hex digits (32 bytes) or a PEM key".into())
         })?;
-        let k = VerifyingKey::from_bytes(&b)
-            .map_err(|_| KeyError::Public("is not a point on Ed25519".into()))?;
-        if k.as_bytes() != &b {
-            return Err(KeyError::Public("is not canonically encoded".into()));
-        }
-        k
+        VerifyingKey::from_bytes(&b)
+            .map_err(|_| KeyError::Public("is not a point on Ed25519".into()))?
     };
+    // `from_bytes` keeps the bytes it was given: re-encode the point to see whether they
+    // were its one canonical encoding (a y coordinate at or above p is not; RFC 8032
+    // section 5.1.3 requires decoding to fail).
+    if key.to_edwards().compress().as_bytes() != key.as_bytes() {
+        return Err(KeyError::Public(
+            "is not canonically encoded (its y coordinate is not reduced modulo p)".into(),
+        ));
+    }
     if key.is_weak() {
         return Err(KeyError::Public(
             "is a small-order (weak) point: signatures under it can be forged".into(),
@@ -167,6 +229,37 @@ pub fn parse_public_key(text: &str) -> Result<VerifyingKey, KeyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn non_canonical_encodings_are_refused() {
+        // y = p + i for small i: the same points as y = i, encoded non-canonically.
+        let p: [u8; 32] = {
+            let mut b = [0xffu8; 32];
+            b[0] = 0xed;
+            b[31] = 0x7f;
+            b
+        };
+        let mut refused_on_curve = 0;
+        for i in 0u8..19 {
+            for sign in [0u8, 0x80] {
+                let mut b = p;
+                b[0] = b[0].wrapping_add(i);
+                b[31] |= sign;
+                let text = hex::encode(b);
+                if VerifyingKey::from_bytes(&b).is_ok() {
+                    let e = parse_public_key(&text).unwrap_err().to_string();
+                    assert!(
+                        e.contains("canonically") || e.contains("small-order"),
+                        "{text}: {e}"
+                    );
+                    if e.contains("canonically") {
+                        refused_on_curve += 1;
+                    }
+                }
+            }
+        }
+        assert!(refused_on_curve > 0, "no non-canonical point was tried");
+    }
 
     #[test]
     fn key_file_round_trip_and_permissions() {

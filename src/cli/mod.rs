@@ -14,7 +14,7 @@
 //! | 73   | `init` on a directory that already holds a node |
 //! | 74   | I/O error; for `serve`: the final flush failed or missed `[shutdown] drain_seconds` (or a second stop signal forced the exit) |
 //! | 75   | temporarily refused, retry later: free disk space below the node's reserve, or the node is stopping |
-//! | 77   | key file permissions refused |
+//! | 77   | permission refused: key file or data directory permissions, or the Admin API refused this user |
 //! | 78   | configuration missing or invalid |
 
 mod alert;
@@ -58,7 +58,7 @@ pub mod exit {
     pub const IOERR: u8 = 74;
     /// Temporarily refused (disk in its reserve, node stopping); retry later.
     pub const TEMPFAIL: u8 = 75;
-    /// Permission refused.
+    /// Permission refused (key or directory permissions, Admin API caller).
     pub const NOPERM: u8 = 77;
     /// Configuration error.
     pub const CONFIG: u8 = 78;
@@ -98,7 +98,9 @@ impl From<ConfigError> for CliError {
 impl From<&KeyError> for CliError {
     fn from(e: &KeyError) -> Self {
         let code = match e {
-            KeyError::Permissions { .. } => exit::NOPERM,
+            KeyError::Permissions { .. }
+            | KeyError::Owner { .. }
+            | KeyError::DirPermissions { .. } => exit::NOPERM,
             KeyError::Io { .. } => exit::IOERR,
             _ => exit::CONFIG,
         };
@@ -116,6 +118,7 @@ impl From<ConnectError> for CliError {
     fn from(e: ConnectError) -> Self {
         match e {
             ConnectError::Config(c) => c.into(),
+            e @ ConnectError::PermissionDenied { .. } => Self::new(exit::NOPERM, e.to_string()),
             e => Self::new(exit::UNAVAILABLE, e.to_string()),
         }
     }
@@ -144,6 +147,7 @@ impl From<tonic::Status> for CliError {
             // A running node saying "not now" (it is stopping): retry later.
             Code::Unavailable => (exit::TEMPFAIL, "node unavailable, retry later: "),
             Code::ResourceExhausted => (exit::TEMPFAIL, "refused for now: "),
+            Code::PermissionDenied => (exit::NOPERM, ""),
             _ => (exit::SOFTWARE, "node error: "),
         };
         Self::new(code, format!("{prefix}{}", s.message()))
@@ -179,7 +183,7 @@ Federation (each desk):
 Exit codes: 0 ok, 1 check failed, 2 usage, 65 invalid input (nothing stored), 66 not found,
 69 node not running, 70 internal, 73 already exists, 74 I/O, 75 retry later (disk in reserve,
 node stopping),
-77 key permissions, 78 config.";
+77 permission refused, 78 config.";
 
 /// Command line of `kdesk`.
 #[derive(Parser, Debug)]

@@ -232,6 +232,27 @@ impl Registry {
         self.peers.values().cloned().collect()
     }
 
+    /// The partner a signing key is registered for (revoked keys included: a key is never
+    /// moved from one partner to another).
+    pub fn key_owner(&self, key: &VerifyingKey) -> Option<CountryCode> {
+        self.peers.values().find_map(|p| {
+            p.entry
+                .keys
+                .iter()
+                .filter_map(|k| keys::parse_public_key(&k.public_key).ok())
+                .any(|k| k == *key)
+                .then_some(p.entry.country)
+        })
+    }
+
+    /// The partner whose CA certificate has this SHA-256 (a CA serves one country).
+    pub fn ca_owner(&self, sha256: &[u8; 32]) -> Option<CountryCode> {
+        self.peers.values().find_map(|p| {
+            (pki::cert_sha256(&p.entry.ca_pem, "ca").ok().as_ref() == Some(sha256))
+                .then_some(p.entry.country)
+        })
+    }
+
     /// A usable (not revoked) signing key and the country it is registered for.
     pub fn key(&self, id: &KeyId) -> Option<(CountryCode, VerifyingKey)> {
         self.keys.get(id).copied()

@@ -153,6 +153,26 @@ impl AdminService {
             .map_err(|_| Status::internal("registry unavailable"))
     }
 
+    /// A signing key may be registered for one partner only, and never this node's own.
+    fn check_new_key(
+        &self,
+        key: &ed25519_dalek::VerifyingKey,
+        country: CountryCode,
+    ) -> Result<(), Status> {
+        if *key == self.node.public_key() {
+            return Err(Status::invalid_argument(
+                "signing-key: this is this node's own signing key, not a partner's",
+            ));
+        }
+        match self.registry_read()?.key_owner(key) {
+            Some(owner) if owner != country => Err(Status::invalid_argument(format!(
+                "signing-key: already registered for {owner}; a key belongs to one partner \
+                 (remove it there first if it really moved)"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     fn registry_write(&self) -> Result<std::sync::RwLockWriteGuard<'_, Registry>, Status> {
         self.node
             .fed
@@ -752,6 +772,15 @@ impl pb::admin_server::Admin for AdminService {
         let now = super::now_ms();
         let key = keys::parse_public_key(&r.signing_key)
             .map_err(|e| Status::invalid_argument(format!("signing-key: {e}")))?;
+        self.check_new_key(&key, country)?;
+        if let Ok(sha) = crate::pki::cert_sha256(&r.ca_pem, "ca") {
+            if let Some(owner) = self.registry_read()?.ca_owner(&sha) {
+                return Err(Status::invalid_argument(format!(
+                    "ca: this CA certificate is already registered for {owner}; a CA serves one \
+                     country, so its certificates could be taken for either"
+                )));
+            }
+        }
         let entry = PeerEntry {
             country,
             endpoint: r.endpoint.trim().to_owned(),
@@ -1011,15 +1040,25 @@ impl pb::admin_server::Admin for AdminService {
         let len = bytes.len() as u64;
         let write = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            // A bundle may hold TLP:RED records: readable by its owner only from the moment
+            // it exists (mode at creation, not a chmod after).
             let mut f = std::fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
+                .mode(0o600)
                 .open(&path)?;
-            f.write_all(&bytes)?;
-            f.sync_all()
+            let written = f.write_all(&bytes).and_then(|()| f.sync_all());
+            if written.is_err() {
+                // Never leave half a bundle behind (we created the file, so it is ours).
+                drop(f);
+                let _ = std::fs::remove_file(&path);
+            }
+            written
         })
         .await
         .map_err(internal)?;
+        // The CLI reads FAILED_PRECONDITION from this call as a write failure (exit 74).
         write.map_err(|e| match e.kind() {
             std::io::ErrorKind::AlreadyExists => {
                 Status::already_exists(format!("{}: exists; not overwritten", r.path))

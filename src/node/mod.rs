@@ -5,6 +5,7 @@
 //! socket and serves until `shutdown` resolves; then it stops accepting, lets in-flight
 //! requests finish, flushes the store and removes the socket.
 
+mod access;
 mod admin;
 pub mod disk;
 pub mod faults;
@@ -234,6 +235,19 @@ impl Node {
     /// # Errors
     /// Key refused, key/public mismatch, database locked or unreadable.
     pub fn open(config: Config) -> Result<Self, ServeError> {
+        // Whoever can write these directories can replace the keys or the database.
+        keys::check_private_dir(&config.data_dir)?;
+        for dir in [
+            config.signing_key.parent(),
+            config.exchange.as_ref().and_then(|e| e.key.parent()),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if dir.exists() {
+                keys::check_private_dir(dir)?;
+            }
+        }
         let key = keys::load_signing_key(&config.signing_key)?;
         if config.public_key()? != key.verifying_key() {
             return Err(ServeError::KeyMismatch {
@@ -771,7 +785,13 @@ pub async fn run(
             })
         }
     }
-    let listener = bind_private(&socket)?;
+    let access = access::AdminAccess::new(node.config.admin_group.as_deref()).map_err(|e| {
+        ServeError::Config(crate::config::ConfigError::Invalid {
+            path: node.config.data_dir.join(crate::config::CONFIG_FILE),
+            message: e,
+        })
+    })?;
+    let listener = bind_private(&socket, access.group_id())?;
     let exchange = match (&node.config.exchange, &node.fed.identity) {
         (Some(ex), Some(identity)) => {
             Some(start_exchange(node.clone(), ex.listen, identity).await?)
@@ -801,8 +821,31 @@ pub async fn run(
         warn!(cause = %e, "disk in its reserve: new records are refused until space is freed");
     }
     spawn_stall_watchdog(&node);
-    let admin = pb::admin_server::AdminServer::new(AdminService::new(node.clone()))
-        .max_decoding_message_size(MAX_ADMIN_MESSAGE_BYTES);
+    // Every request is checked against the caller's uid (SO_PEERCRED).
+    let guard = access.clone();
+    let admin = tonic::service::interceptor::InterceptedService::new(
+        pb::admin_server::AdminServer::new(AdminService::new(node.clone()))
+            .max_decoding_message_size(MAX_ADMIN_MESSAGE_BYTES),
+        move |req: tonic::Request<()>| {
+            let cred = req
+                .extensions()
+                .get::<tonic::transport::server::UdsConnectInfo>()
+                .and_then(|i| i.peer_cred);
+            match cred {
+                Some(c) if guard.allows(c.uid(), c.gid()) => Ok(req),
+                Some(c) => {
+                    warn!(
+                        uid = c.uid(),
+                        "admin request refused: not the owner or the officers' group"
+                    );
+                    Err(tonic::Status::permission_denied(guard.refusal(c.uid())))
+                }
+                None => Err(tonic::Status::permission_denied(
+                    "permission denied: the caller's credentials are unknown",
+                )),
+            }
+        },
+    );
     // The Admin API keeps answering while the node drains (status, reads; new records are
     // refused with "retry later"); it closes once the work in flight is done.
     let (admin_stop, mut admin_stopped) = watch::channel(false);
@@ -1044,8 +1087,8 @@ async fn start_exchange(
 /// Connections handed from the TLS acceptor to the gRPC server at once.
 const MAX_PENDING: usize = 64;
 
-/// Binds a Unix socket that only the owner can use (0600).
-fn bind_private(path: &std::path::Path) -> Result<UnixListener, ServeError> {
+/// Binds a Unix socket that only the owner can use (0600), or the owner and `group` (0660).
+fn bind_private(path: &std::path::Path, group: Option<u32>) -> Result<UnixListener, ServeError> {
     let err = |source| ServeError::Socket {
         path: path.to_owned(),
         source,
@@ -1058,6 +1101,11 @@ fn bind_private(path: &std::path::Path) -> Result<UnixListener, ServeError> {
     // SAFETY: as above, restoring the previous mask.
     unsafe { libc::umask(old) };
     let listener = bound.map_err(err)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(err)?;
+    if let Some(gid) = group {
+        std::os::unix::fs::chown(path, None, Some(gid)).map_err(err)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660)).map_err(err)?;
+    } else {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(err)?;
+    }
     Ok(listener)
 }
