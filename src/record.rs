@@ -767,6 +767,120 @@ mod tests {
         );
     }
 
+    /// A partner's validly signed record whose text hides characters (a bidi override, a
+    /// zero-width space) is refused as a whole, naming the field: the same model checks run
+    /// on what partners send as on what officers type.
+    #[test]
+    fn partner_records_with_format_characters_are_refused() {
+        let k = key().verifying_key();
+        let origin = Origin::parse("VN/hcm").unwrap();
+        let base = alert("Courier", "Tran", "C1234567", 1);
+        let hit = Record {
+            origin: origin.clone(),
+            seq: 2,
+            created_at_ms: 1_790_000_000_000,
+            kind: RecordKind::Hit(Hit {
+                alert_id: RecordId([3; 32]),
+                alert_origin: Origin::parse("KR/seoul").unwrap(),
+                score: 900,
+                matched: vec![MatchedField {
+                    field: ShortText::parse("consignee_name").unwrap(),
+                    value: Text::parse("golden star").unwrap(),
+                    reason: ShortText::parse("similar name").unwrap(),
+                }],
+                subject_reference: ShortText::parse("D1").unwrap(),
+                screened_on: Date::parse("2026-11-02").unwrap(),
+            }),
+        };
+        let outcome = Record {
+            origin: origin.clone(),
+            seq: 3,
+            created_at_ms: 1_790_000_000_000,
+            kind: RecordKind::Outcome(Outcome {
+                hit_id: RecordId([4; 32]),
+                alert_origin: Origin::parse("KR/seoul").unwrap(),
+                result: OutcomeResult::NothingFound,
+                substance: None,
+                quantity_grams: 0,
+                note: Some(Note::parse("x").unwrap()),
+            }),
+        };
+        let amendment = Record {
+            origin: origin.clone(),
+            seq: 4,
+            created_at_ms: 1_790_000_000_000,
+            kind: RecordKind::Amendment(Amendment {
+                supersedes: RecordId([5; 32]),
+                alert: base.clone(),
+                reason: Note::parse("x").unwrap(),
+            }),
+        };
+        type Edit = fn(&mut pb::record_body::Kind, String);
+        use pb::record_body::Kind as K;
+        let cases: Vec<(Record, &str, Edit)> = vec![
+            (record(base.clone(), 1), "alert.title", |k, v| {
+                if let K::Alert(a) = k {
+                    a.title = v;
+                }
+            }),
+            (
+                record(base.clone(), 1),
+                "alert.subject.traveler.family_name",
+                |k, v| {
+                    if let K::Alert(pb::Alert {
+                        subject: Some(pb::alert::Subject::Traveler(t)),
+                        ..
+                    }) = k
+                    {
+                        t.family_name = v;
+                    }
+                },
+            ),
+            (amendment.clone(), "amendment.reason", |k, v| {
+                if let K::Amendment(a) = k {
+                    a.reason = v;
+                }
+            }),
+            (amendment, "amendment.alert.title", |k, v| {
+                if let K::Amendment(pb::Amendment { alert: Some(a), .. }) = k {
+                    a.title = v;
+                }
+            }),
+            (hit.clone(), "hit.matched[0].value", |k, v| {
+                if let K::Hit(h) = k {
+                    h.matched[0].value = v;
+                }
+            }),
+            (hit, "hit.subject_reference", |k, v| {
+                if let K::Hit(h) = k {
+                    h.subject_reference = v;
+                }
+            }),
+            (outcome, "outcome.note", |k, v| {
+                if let K::Outcome(o) = k {
+                    o.note = v;
+                }
+            }),
+        ];
+        for c in ['\u{202e}', '\u{200b}', '\u{2067}', '\u{ad}'] {
+            for (r, field, edit) in &cases {
+                // The record as it is verifies.
+                let clean = signed_body(r.to_pb().encode_to_vec());
+                verify_envelope(&clean, lookup(&k)).unwrap();
+                let mut body = r.to_pb();
+                edit(body.kind.as_mut().unwrap(), format!("Gold{c}en Star"));
+                let e = signed_body(body.encode_to_vec());
+                match verify_envelope(&e, lookup(&k)) {
+                    Err(VerifyError::Invalid(fe)) => {
+                        assert_eq!(fe.field, *field, "{fe}");
+                        assert!(fe.message.contains(&format!("U+{:04X}", c as u32)), "{fe}");
+                    }
+                    other => panic!("{field} U+{:04X}: {other:?}", c as u32),
+                }
+            }
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
 

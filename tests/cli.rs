@@ -388,3 +388,343 @@ fn invalid_fields_are_named_and_nothing_is_stored() {
     assert_eq!(code, 66, "{err}");
     assert!(list(&dir, &[]).is_empty(), "nothing stored");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Input hygiene: hidden characters, one alert per file, UTF-8, private exports.
+
+/// `kdesk ARGS` with `input` on standard input.
+fn run_with_stdin(args: &[&str], input: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    let mut child = common::kdesk()
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn hidden_characters_in_text_are_refused_and_nothing_is_stored() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("kr");
+    init(&dir, "KR", "seoul");
+    let _node = Node::start(&dir);
+    let cases: Vec<(String, &str, &str)> = vec![
+        (
+            example("cargo-sea-container-cocaine.json", |v| {
+                v["title"] = "Cocaine in reefers \u{202e}nasuB ot\u{202c} Guayaquil".into();
+            }),
+            "title: \"Cocaine in reefers \\u{202e}nasuB ot\\u{202c} Guayaquil\" is not acceptable text",
+            "U+202E RIGHT-TO-LEFT OVERRIDE at character 20",
+        ),
+        (
+            example("traveler-air-ketamine.json", |v| {
+                v["subject"]["traveler"]["family_name"] = "Ngu\u{200b}yen".into();
+            }),
+            "subject.traveler.family_name: \"Ngu\\u{200b}yen\"",
+            "U+200B ZERO WIDTH SPACE",
+        ),
+        (
+            example("cargo-sea-container-cocaine.json", |v| {
+                v["subject"]["cargo"]["consignee"]["name"] = "Hanbit\u{2066} Fresh".into();
+            }),
+            "subject.cargo.consignee.name: \"Hanbit\\u{2066} Fresh\"",
+            "U+2066 LEFT-TO-RIGHT ISOLATE",
+        ),
+        (
+            example("profile-express-kratom.json", |v| {
+                v["indicators"][0] = "declared as tea\u{feff}".into();
+            }),
+            "indicators[0]: \"declared as tea\\u{feff}\"",
+            "format characters",
+        ),
+    ];
+    for (json, field_and_value, rule) in &cases {
+        let f = write(t.path(), "hidden.json", json);
+        let (code, _, err) = outcome(&run(&[
+            "alert",
+            "issue",
+            "--data-dir",
+            s(&dir),
+            "--file",
+            s(&f),
+        ]));
+        assert_eq!(code, 65, "{err}");
+        assert!(err.contains(field_and_value), "{field_and_value}: {err}");
+        assert!(err.contains(rule), "{rule}: {err}");
+        assert!(err.contains("nothing was stored"), "{err}");
+        // The terminal never receives the raw character.
+        assert!(
+            !err.contains(['\u{202e}', '\u{200b}', '\u{2066}', '\u{feff}']),
+            "{err:?}"
+        );
+    }
+    assert!(list(&dir, &[]).is_empty(), "nothing stored");
+
+    // The node itself checks too (national systems call the Admin API directly): an
+    // amendment reason with a bidi override is refused by the node, not only by the CLI.
+    let id = common::issue(&dir, t.path(), &example("cargo-ship-cocaine.json", |_| {}))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let f = write(
+        t.path(),
+        "amend.json",
+        &example("cargo-ship-cocaine.json", |v| {
+            v["risk"] = "critical".into();
+        }),
+    );
+    let (code, _, err) = outcome(&run(&[
+        "alert",
+        "amend",
+        "--data-dir",
+        s(&dir),
+        &id,
+        "--file",
+        s(&f),
+        "--reason",
+        "raised \u{202e}ksir",
+    ]));
+    assert_eq!(code, 65, "{err}");
+    assert!(err.contains("reason") && err.contains("U+202E"), "{err}");
+    assert_eq!(list(&dir, &[]).len(), 1, "only the first alert is stored");
+}
+
+#[test]
+fn one_alert_per_file_and_invalid_utf8_is_refused_with_its_offset() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("kr");
+    init(&dir, "KR", "seoul");
+    let _node = Node::start(&dir);
+    let one = example("cargo-express-methamphetamine.json", |_| {});
+    let three = format!(
+        "{one}\n{}\n{}\n",
+        example("cargo-postal-ketamine.json", |_| {}),
+        example("traveler-air-ketamine.json", |_| {})
+    );
+    // Three alerts piped to `alert issue --file -`: refused, not the first one issued.
+    let (code, _, err) = outcome(&run_with_stdin(
+        &["alert", "issue", "--data-dir", s(&dir), "--file", "-"],
+        three.as_bytes(),
+    ));
+    assert_eq!(code, 65, "{err}");
+    assert!(err.contains("standard input: invalid alert"), "{err}");
+    assert!(err.contains("trailing characters at line 2"), "{err}");
+    assert!(err.contains("kdesk alert import"), "{err}");
+    assert!(err.contains("nothing was stored"), "{err}");
+    // The same from a file, and with the second alert on the same line.
+    for (name, text) in [
+        ("three.json", three.clone()),
+        ("two.json", format!("{one}{one}")),
+    ] {
+        let f = write(t.path(), name, &text);
+        let (code, _, err) = outcome(&run(&[
+            "alert",
+            "issue",
+            "--data-dir",
+            s(&dir),
+            "--file",
+            s(&f),
+        ]));
+        assert_eq!(code, 65, "{name}: {err}");
+        assert!(err.contains("trailing characters"), "{name}: {err}");
+    }
+    assert!(list(&dir, &[]).is_empty(), "nothing stored");
+
+    // Invalid UTF-8: exit 65 (not an I/O error) with the offset of the first bad byte.
+    let mut bytes = one.clone().into_bytes();
+    let at = one.find("Methamphetamine").expect("title word");
+    bytes[at] = 0xff;
+    let f = t.path().join("latin1.json");
+    std::fs::write(&f, &bytes).unwrap();
+    let (code, _, err) = outcome(&run(&[
+        "alert",
+        "issue",
+        "--data-dir",
+        s(&dir),
+        "--file",
+        s(&f),
+    ]));
+    assert_eq!(code, 65, "{err}");
+    assert!(
+        err.contains(&format!("not UTF-8: invalid byte 0xff at byte offset {at}")),
+        "{err}"
+    );
+    let (code, _, err) = outcome(&run_with_stdin(
+        &["alert", "issue", "--data-dir", s(&dir), "--file", "-"],
+        &bytes,
+    ));
+    assert_eq!(code, 65, "{err}");
+    assert!(err.contains(&format!("byte offset {at}")), "{err}");
+    assert!(list(&dir, &[]).is_empty(), "nothing stored");
+
+    // `alert amend --file` reads through the same function.
+    let id = common::issue(&dir, t.path(), &one)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let f = write(t.path(), "amend-two.json", &format!("{one}\n{one}\n"));
+    let (code, _, err) = outcome(&run(&[
+        "alert",
+        "amend",
+        "--data-dir",
+        s(&dir),
+        &id,
+        "--file",
+        s(&f),
+        "--reason",
+        "more parcels",
+    ]));
+    assert_eq!(code, 65, "{err}");
+    assert!(err.contains("trailing characters"), "{err}");
+    let f = t.path().join("amend-bad-utf8.json");
+    std::fs::write(&f, &bytes).unwrap();
+    let (code, _, err) = outcome(&run(&[
+        "alert",
+        "amend",
+        "--data-dir",
+        s(&dir),
+        &id,
+        "--file",
+        s(&f),
+        "--reason",
+        "more parcels",
+    ]));
+    assert_eq!(code, 65, "{err}");
+    assert!(err.contains(&format!("byte offset {at}")), "{err}");
+    assert_eq!(list(&dir, &[]).len(), 1, "no amendment stored");
+}
+
+/// Exports are created readable by their owner only, whatever the umask: the node (audit
+/// bundles) and the CLI (report charts, generated data) run here with umask 022, under which
+/// a file created without an explicit mode would be 0644.
+#[test]
+fn exports_are_written_0600_and_write_failures_exit_74() {
+    use std::os::unix::process::CommandExt;
+    let umask_022 = |c: &mut std::process::Command| {
+        // SAFETY: umask is async-signal-safe; runs in the child between fork and exec.
+        unsafe {
+            c.pre_exec(|| {
+                libc::umask(0o022);
+                Ok(())
+            });
+        }
+    };
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("kr");
+    init(&dir, "KR", "seoul");
+    let log = std::fs::File::create(dir.with_extension("log")).unwrap();
+    let mut serve = common::kdesk();
+    serve
+        .args(["serve", "--data-dir", s(&dir)])
+        .stdout(std::process::Stdio::null())
+        .stderr(log);
+    umask_022(&mut serve);
+    let _node = Node {
+        dir: dir.clone(),
+        child: serve.spawn().unwrap(),
+    };
+    let start = std::time::Instant::now();
+    while !run(&["status", "--data-dir", s(&dir)]).status.success() {
+        assert!(start.elapsed().as_secs() < 30, "node did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    common::issue(
+        &dir,
+        t.path(),
+        &example("cargo-sea-container-cocaine.json", |v| {
+            v["handling"]["tlp"] = "red".into();
+        }),
+    );
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let cli = |args: &[&str]| {
+        let mut c = common::kdesk();
+        c.args(args);
+        umask_022(&mut c);
+        outcome(&c.output().unwrap())
+    };
+
+    // Audit bundle (written by the node).
+    let bundle = t.path().join("kr.bundle");
+    let (code, _, err) = cli(&[
+        "audit",
+        "export",
+        "--data-dir",
+        s(&dir),
+        "--out",
+        s(&bundle),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(mode(&bundle), 0o600, "audit bundle");
+    let (code, _, err) = cli(&["audit", "verify", s(&bundle)]);
+    assert_eq!(code, 0, "{err}");
+    // Never overwritten.
+    let (code, _, err) = cli(&[
+        "audit",
+        "export",
+        "--data-dir",
+        s(&dir),
+        "--out",
+        s(&bundle),
+    ]);
+    assert_eq!(code, 73, "{err}");
+    // A bundle that cannot be written: exit 74 naming the path; no file left behind.
+    let nowhere = t.path().join("no-such-dir").join("kr.bundle");
+    let (code, _, err) = cli(&[
+        "audit",
+        "export",
+        "--data-dir",
+        s(&dir),
+        "--out",
+        s(&nowhere),
+    ]);
+    assert_eq!(code, 74, "{err}");
+    assert!(err.contains(s(&nowhere)), "{err}");
+    assert!(!nowhere.exists());
+
+    // Report chart (written by the CLI), new and replacing a world-readable file.
+    let svg = t.path().join("briefing.svg");
+    let (code, _, err) = cli(&["report", "--data-dir", s(&dir), "--svg", s(&svg)]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(mode(&svg), 0o600, "report --svg");
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+    std::fs::set_permissions(&svg, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (code, _, err) = cli(&["report", "--data-dir", s(&dir), "--svg", s(&svg)]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(mode(&svg), 0o600, "report --svg over an existing file");
+    let bad_svg = t.path().join("no-such-dir").join("b.svg");
+    let (code, _, err) = cli(&["report", "--data-dir", s(&dir), "--svg", s(&bad_svg)]);
+    assert_eq!(code, 74, "{err}");
+    assert!(err.contains(s(&bad_svg)), "{err}");
+
+    // Generated data.
+    let out = t.path().join("gen");
+    let (code, _, err) = cli(&[
+        "gen",
+        "--out",
+        s(&out),
+        "--alerts",
+        "20",
+        "--lines",
+        "50",
+        "--true-identifiers",
+        "2",
+        "--true-names",
+        "2",
+        "--true-profiles",
+        "1",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for f in ["alerts.jsonl", "manifest.csv", "truth.csv"] {
+        assert_eq!(mode(&out.join(f)), 0o600, "gen {f}");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().starts_with(".kdesk-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -135,16 +135,19 @@ pub(super) enum AlertCommand {
     },
 }
 
-/// Reads and parses an alert file, naming the field that is wrong.
+/// Reads and parses one alert from a JSON file (or standard input for `-`), naming the field
+/// that is wrong. The file must be UTF-8 and hold exactly one alert: invalid UTF-8 (with the
+/// offset of the first bad byte) and anything after the alert (several alerts piped in) are
+/// refused with exit 65, before anything is sent to the node.
 fn read_alert(file: &Path) -> Result<Alert, CliError> {
-    let text = if file.as_os_str() == "-" {
-        let mut s = String::new();
+    let bytes = if file.as_os_str() == "-" {
+        let mut b = Vec::new();
         std::io::stdin()
-            .read_to_string(&mut s)
+            .read_to_end(&mut b)
             .map_err(|e| CliError::new(exit::IOERR, format!("standard input: {e}")))?;
-        s
+        b
     } else {
-        std::fs::read_to_string(file).map_err(|e| {
+        std::fs::read(file).map_err(|e| {
             let code = if e.kind() == std::io::ErrorKind::NotFound {
                 exit::NOINPUT
             } else {
@@ -153,10 +156,31 @@ fn read_alert(file: &Path) -> Result<Alert, CliError> {
             CliError::new(code, format!("{}: {e}", file.display()))
         })?
     };
-    Alert::from_json(&text).map_err(|e| {
+    let name = if file.as_os_str() == "-" {
+        "standard input".to_owned()
+    } else {
+        file.display().to_string()
+    };
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
         CliError::new(
             exit::DATAERR,
-            format!("{}: invalid alert: {e}; nothing was stored", file.display()),
+            format!(
+                "{name}: invalid alert: not UTF-8: invalid byte 0x{:02x} at byte offset {} \
+                 (counting from 0); nothing was stored",
+                bytes.get(e.valid_up_to()).copied().unwrap_or_default(),
+                e.valid_up_to()
+            ),
+        )
+    })?;
+    Alert::from_json(text).map_err(|e| {
+        let hint = if e.message.contains("exactly one alert is read") {
+            " (several alerts: one per line, with `kdesk alert import`)"
+        } else {
+            ""
+        };
+        CliError::new(
+            exit::DATAERR,
+            format!("{name}: invalid alert: {e}{hint}; nothing was stored"),
         )
     })
 }

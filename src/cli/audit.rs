@@ -19,7 +19,7 @@ pub(super) enum AuditCommand {
     Export {
         #[command(flatten)]
         dir: DataDir,
-        /// Bundle file to create (never overwritten).
+        /// Bundle file to create (never overwritten; mode 0600: it may hold TLP:RED records).
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
         /// Only records of this origin country.
@@ -100,13 +100,23 @@ pub(super) async fn run(cmd: AuditCommand) -> CliResult {
                     .join(out)
             };
             let mut c = crate::client::connect(&dir.data_dir).await?;
+            // The node writes the bundle (mode 0600, created new: never overwritten, never
+            // left half-written); it answers FAILED_PRECONDITION, naming the path, only when
+            // the file could not be created or written: an I/O error (exit 74).
             let r = c
                 .export_audit(pb::ExportAuditRequest {
                     path: abs.display().to_string(),
                     origin: origin.unwrap_or_default(),
                     since: since.unwrap_or_default(),
                 })
-                .await?
+                .await
+                .map_err(|s| match s.code() {
+                    tonic::Code::FailedPrecondition => CliError::new(
+                        exit::IOERR,
+                        format!("cannot write the bundle: {}", s.message()),
+                    ),
+                    _ => s.into(),
+                })?
                 .into_inner();
             println!(
                 "exported {} record(s) of a log of {} ({}), root {}, {} bytes, to {}",

@@ -1,7 +1,7 @@
 //! `kdesk screen`, `kdesk outcome record`, `kdesk hits list`, `kdesk report`, `kdesk gen`.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use serde_json::json;
@@ -440,8 +440,8 @@ pub(super) async fn report(a: ReportArgs) -> CliResult {
         .into_inner();
     let rep = crate::node::screening::report_from_pb(&r);
     if let Some(path) = &a.svg {
-        std::fs::write(path, crate::screen::report::to_svg(&rep))
-            .map_err(|e| CliError::new(exit::IOERR, format!("{}: {e}", path.display())))?;
+        let svg = crate::screen::report::to_svg(&rep);
+        write_private(path, |w| w.write_all(svg.as_bytes()))?;
     }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&rep).unwrap_or_default());
@@ -466,39 +466,34 @@ pub(super) fn generate(a: GenArgs) -> CliResult {
         true_profiles: a.true_profiles,
         date: crate::model::Date::today_utc(),
     };
-    let io = |p: &std::path::Path, e: std::io::Error| {
-        CliError::new(exit::IOERR, format!("{}: {e}", p.display()))
-    };
     let alerts =
         gen::alerts(&spec).map_err(|e| CliError::new(exit::SOFTWARE, format!("generator: {e}")))?;
     let ap = a.out.join("alerts.jsonl");
-    let mut w = std::io::BufWriter::new(std::fs::File::create(&ap).map_err(|e| io(&ap, e))?);
-    for al in &alerts {
-        let line =
-            serde_json::to_string(al).map_err(|e| CliError::new(exit::SOFTWARE, e.to_string()))?;
-        writeln!(w, "{line}").map_err(|e| io(&ap, e))?;
-    }
-    w.flush().map_err(|e| io(&ap, e))?;
+    write_private(&ap, |w| {
+        for al in &alerts {
+            serde_json::to_writer(&mut *w, al)?;
+            w.write_all(b"\n")?;
+        }
+        Ok(())
+    })?;
     let mp = a.out.join(format!("manifest.{}", a.format.as_str()));
-    let mut w = std::io::BufWriter::new(std::fs::File::create(&mp).map_err(|e| io(&mp, e))?);
-    let truth = gen::write_manifest(&spec, &alerts, &mut w, a.format).map_err(|e| io(&mp, e))?;
-    w.flush().map_err(|e| io(&mp, e))?;
+    let truth = write_private(&mp, |w| gen::write_manifest(&spec, &alerts, w, a.format))?;
     let tp = a.out.join("truth.csv");
-    let mut w = std::io::BufWriter::new(std::fs::File::create(&tp).map_err(|e| io(&tp, e))?);
-    writeln!(w, "reference,case_reference,kind,variant").map_err(|e| io(&tp, e))?;
-    for t in &truth {
-        let kind = serde_json::to_value(t.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        writeln!(
-            w,
-            "{},{},{},{}",
-            t.reference, t.case_reference, kind, t.variant
-        )
-        .map_err(|e| io(&tp, e))?;
-    }
-    w.flush().map_err(|e| io(&tp, e))?;
+    write_private(&tp, |w| {
+        writeln!(w, "reference,case_reference,kind,variant")?;
+        for t in &truth {
+            let kind = serde_json::to_value(t.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            writeln!(
+                w,
+                "{},{},{},{}",
+                t.reference, t.case_reference, kind, t.variant
+            )?;
+        }
+        Ok(())
+    })?;
     println!(
         "wrote {} alerts to {}, {} manifest lines to {}, {} seeded matches to {}",
         alerts.len(),
@@ -509,4 +504,33 @@ pub(super) fn generate(a: GenArgs) -> CliResult {
         tp.display()
     );
     Ok(())
+}
+
+/// Writes a file kdesk produces (a report chart, generated alerts and manifests) readable by
+/// its owner only from the moment it exists: the content goes to a new file created with
+/// mode 0600 in the same directory, which then replaces `path` in one rename, so a failed
+/// write never leaves half a file (nor a file of another mode) at `path`. Errors (exit 74)
+/// name `path`.
+fn write_private<R>(
+    path: &Path,
+    fill: impl FnOnce(&mut std::io::BufWriter<&std::fs::File>) -> std::io::Result<R>,
+) -> Result<R, CliError> {
+    use std::os::unix::fs::PermissionsExt;
+    let io = |e: std::io::Error| CliError::new(exit::IOERR, format!("{}: {e}", path.display()));
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".kdesk-")
+        .permissions(std::fs::Permissions::from_mode(0o600))
+        .tempfile_in(dir)
+        .map_err(io)?;
+    let mut w = std::io::BufWriter::new(tmp.as_file());
+    let out = fill(&mut w).map_err(io)?;
+    w.flush().map_err(io)?;
+    drop(w);
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(out)
 }

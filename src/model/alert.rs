@@ -243,8 +243,11 @@ pub struct Keyword(String);
 
 impl Keyword {
     /// # Errors
-    /// Not exactly one word of 2-32 letters or digits after folding.
+    /// A control or format character (folding would drop it, but a partner's signed body
+    /// keeps the keyword as written), or not exactly one word of 2-32 letters or digits
+    /// after folding.
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        super::check_visible(raw).map_err(|rule| InvalidValue::new(raw, "a keyword", rule))?;
         let t = crate::screen::fold::tokens(raw);
         match t.as_slice() {
             [w] if (2..=32).contains(&w.len()) => Ok(Self(w.clone())),
@@ -709,13 +712,16 @@ pub struct Handling {
 }
 
 impl Alert {
-    /// Parses an alert from JSON, naming the failing field by its path.
+    /// Parses an alert from JSON, naming the failing field by its path. The text must hold
+    /// exactly one JSON document: anything but whitespace after it (a second alert, three
+    /// alerts piped in at once) is refused, never silently dropped.
     ///
     /// # Errors
-    /// Malformed JSON, unknown or missing fields, invalid values, or broken cross-field rules.
+    /// Malformed JSON, content after the document, unknown or missing fields, invalid
+    /// values, or broken cross-field rules.
     pub fn from_json(json: &str) -> Result<Self, FieldError> {
         let de = &mut serde_json::Deserializer::from_str(json);
-        let alert: Alert = serde_path_to_error::deserialize(de).map_err(|e| {
+        let alert: Alert = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
             let field = e.path().to_string();
             let field = if field == "." { String::new() } else { field };
             let inner = e.into_inner();
@@ -733,6 +739,12 @@ impl Alert {
                     field
                 },
                 msg,
+            )
+        })?;
+        de.end().map_err(|e| {
+            FieldError::new(
+                "(document)",
+                format!("{e}: exactly one alert is read, with nothing after it"),
             )
         })?;
         alert.check()?;
@@ -1235,6 +1247,145 @@ mod tests {
         let mut p = a.to_pb();
         p.risk = 99;
         assert_eq!(Alert::try_from(&p).unwrap_err().field, "risk");
+    }
+
+    #[test]
+    fn json_with_anything_after_the_alert_is_refused() {
+        // Whitespace after the document is fine.
+        Alert::from_json(&format!("\n{CARGO}\n\n  \n")).unwrap();
+        for (what, tail) in [
+            ("three alerts piped in", format!("\n{CARGO}\n{CARGO}")),
+            ("a second alert on the same line", CARGO.to_owned()),
+            ("a stray character", "x".to_owned()),
+            ("a comma", ",".to_owned()),
+            ("a closing brace", "}".to_owned()),
+        ] {
+            let e = Alert::from_json(&format!("{CARGO}{tail}")).unwrap_err();
+            assert_eq!(e.field, "(document)", "{what}: {e}");
+            assert!(e.message.contains("trailing characters"), "{what}: {e}");
+            assert!(
+                e.message.contains("exactly one alert is read"),
+                "{what}: {e}"
+            );
+        }
+    }
+
+    /// Every free-text field of an alert, through both parsers (officers' JSON and the
+    /// protobuf partners and national systems send), refuses bidi controls and zero-width
+    /// characters, naming the field, the value escaped, and the character.
+    #[test]
+    fn format_characters_are_refused_in_every_text_field() {
+        let traveler = include_str!("../../examples/alerts/traveler-air-ketamine.json");
+        let profile = include_str!("../../examples/alerts/profile-express-kratom.json");
+        // (base document, JSON pointer, field path in errors)
+        let cases: &[(&str, &str, &str)] = &[
+            (CARGO, "/title", "title"),
+            (CARGO, "/case_reference", "case_reference"),
+            (traveler, "/indicators/1", "indicators[1]"),
+            (
+                CARGO,
+                "/subject/cargo/consignee/name",
+                "subject.cargo.consignee.name",
+            ),
+            (
+                CARGO,
+                "/subject/cargo/consignee/address",
+                "subject.cargo.consignee.address",
+            ),
+            (
+                CARGO,
+                "/subject/cargo/goods_description",
+                "subject.cargo.goods_description",
+            ),
+            (
+                CARGO,
+                "/subject/cargo/vessel_name",
+                "subject.cargo.vessel_name",
+            ),
+            (
+                traveler,
+                "/subject/traveler/family_name",
+                "subject.traveler.family_name",
+            ),
+            (
+                traveler,
+                "/subject/traveler/given_names",
+                "subject.traveler.given_names",
+            ),
+            (
+                profile,
+                "/subject/profile/keywords/0",
+                "subject.profile.keywords[0]",
+            ),
+        ];
+        for c in [
+            '\u{202e}',
+            '\u{2066}',
+            '\u{200f}',
+            '\u{200b}',
+            '\u{feff}',
+            '\u{e0041}',
+        ] {
+            let code = format!("U+{:04X}", c as u32);
+            let escaped = format!("\\u{{{:x}}}", c as u32);
+            for &(base, ptr, field) in cases {
+                let mut v: serde_json::Value = serde_json::from_str(base).unwrap();
+                let (parent, key) = ptr.rsplit_once('/').unwrap();
+                let value = format!("kratom{c}evil");
+                match v.pointer_mut(parent).unwrap() {
+                    serde_json::Value::Object(o) => {
+                        o.insert(key.to_owned(), value.into());
+                    }
+                    serde_json::Value::Array(a) => a[key.parse::<usize>().unwrap()] = value.into(),
+                    _ => unreachable!(),
+                }
+                let e = Alert::from_json(&v.to_string()).unwrap_err();
+                assert_eq!(e.field, field, "JSON {ptr} {code}: {e}");
+                assert!(e.message.contains(&code), "JSON {ptr}: {e}");
+                assert!(e.message.contains(&escaped), "JSON {ptr}: {e}");
+                assert!(
+                    !e.to_string().contains(c),
+                    "JSON {ptr}: raw character in {e}"
+                );
+            }
+            // The protobuf path (Admin API, partners' records).
+            let put = |a: &mut pb::Alert, field: &str| {
+                let bad = format!("kratom{c}evil");
+                match (field, &mut a.subject) {
+                    ("title", _) => a.title = bad,
+                    ("case_reference", _) => a.case_reference = bad,
+                    ("indicators[1]", _) => a.indicators[1] = bad,
+                    (f, Some(pb::alert::Subject::Cargo(g))) => {
+                        let party = g.consignee.as_mut().unwrap();
+                        match f {
+                            "subject.cargo.consignee.name" => party.name = bad,
+                            "subject.cargo.consignee.address" => party.address = bad,
+                            "subject.cargo.goods_description" => g.goods_description = bad,
+                            "subject.cargo.vessel_name" => g.vessel_name = bad,
+                            _ => unreachable!("{f}"),
+                        }
+                    }
+                    ("subject.traveler.family_name", Some(pb::alert::Subject::Traveler(t))) => {
+                        t.family_name = bad
+                    }
+                    ("subject.traveler.given_names", Some(pb::alert::Subject::Traveler(t))) => {
+                        t.given_names = bad
+                    }
+                    ("subject.profile.keywords[0]", Some(pb::alert::Subject::Profile(p))) => {
+                        p.keywords[0] = bad
+                    }
+                    (f, _) => unreachable!("{f}"),
+                }
+            };
+            for &(base, _, field) in cases {
+                let mut a = Alert::from_json(base).unwrap().to_pb();
+                put(&mut a, field);
+                let e = Alert::try_from(&a).unwrap_err();
+                assert_eq!(e.field, field, "protobuf {code}: {e}");
+                assert!(e.message.contains(&code), "protobuf {field}: {e}");
+                assert!(e.message.contains(&escaped), "protobuf {field}: {e}");
+            }
+        }
     }
 
     #[test]

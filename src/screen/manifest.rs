@@ -303,14 +303,14 @@ impl Schema {
         })
     }
 
-    /// Decides the kind of a JSON Lines file from its first object.
+    /// Decides the kind of a JSON Lines file from its first object. (The first line is then
+    /// read as a data line like any other, with every field checked.)
     ///
     /// # Errors
     /// The first line is not a JSON object.
     pub fn from_jsonl_first(line: &[u8]) -> Result<Self, BadLine> {
-        let v: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(line)
-            .map_err(|e| bad(1, "", format!("not a JSON object: {e}")))?;
-        let kind = if v.contains_key("family_name") {
+        let v = json_object(line).map_err(|e| bad(1, "", e))?;
+        let kind = if v.iter().any(|(k, _)| k == "family_name") {
             Kind::Passengers
         } else {
             Kind::Cargo
@@ -410,47 +410,39 @@ impl Schema {
             if raw.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let obj: serde_json::Map<String, serde_json::Value> = match serde_json::from_slice(raw)
-            {
+            let obj = match json_object(raw) {
                 Ok(o) => o,
                 Err(e) => {
-                    each(Err(bad(line, "", format!("not a JSON object: {e}"))));
+                    each(Err(bad(line, "", e)));
                     continue;
                 }
             };
             let mut owned: Vec<String> = vec![String::new(); cols.len()];
+            let mut seen = 0u32;
             let mut err = None;
-            for (k, v) in &obj {
-                let Some(ci) = cols.iter().position(|c| c == k) else {
+            for (k, v) in obj {
+                let Some(ci) = cols.iter().position(|c| *c == k) else {
                     err = Some(bad(
                         line,
-                        k,
+                        &k,
                         format!("unknown field for a {} list", self.kind.as_str()),
                     ));
                     break;
                 };
-                owned[ci] = match v {
-                    serde_json::Value::Null => String::new(),
-                    serde_json::Value::String(s) => s.clone(),
-                    serde_json::Value::Number(n) => n.to_string(),
-                    serde_json::Value::Array(a) if k == "container_numbers" => {
-                        let mut parts = Vec::with_capacity(a.len());
-                        for x in a {
-                            match x.as_str() {
-                                Some(s) => parts.push(s),
-                                None => {
-                                    err = Some(bad(line, k, "must be an array of strings"));
-                                    break;
-                                }
-                            }
-                        }
-                        parts.join(" ")
-                    }
-                    _ => {
-                        err = Some(bad(line, k, "must be a string or a number"));
+                // A repeated key would leave one of its values unread (JSON parsers differ
+                // on which one wins).
+                if seen & (1 << ci) != 0 {
+                    err = Some(bad(line, &k, "is given twice in the object"));
+                    break;
+                }
+                seen |= 1 << ci;
+                match json_field(&k, v) {
+                    Ok(s) => owned[ci] = s,
+                    Err(e) => {
+                        err = Some(bad(line, &k, e));
                         break;
                     }
-                };
+                }
             }
             if let Some(e) = err {
                 each(Err(e));
@@ -459,6 +451,86 @@ impl Schema {
             let fields: Vec<&str> = owned.iter().map(String::as_str).collect();
             each(build(self.kind, &fields, line));
         }
+    }
+}
+
+/// The key-value pairs of one JSON object, in order, repeated keys included (a map type
+/// would keep one value of a repeated key and silently drop the other).
+fn json_object(raw: &[u8]) -> Result<Vec<(String, serde_json::Value)>, String> {
+    struct Pairs(Vec<(String, serde_json::Value)>);
+    impl<'de> serde::Deserialize<'de> for Pairs {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Pairs;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a JSON object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut m: A,
+                ) -> Result<Pairs, A::Error> {
+                    let mut v = Vec::with_capacity(m.size_hint().unwrap_or(12));
+                    while let Some(kv) = m.next_entry::<String, serde_json::Value>()? {
+                        v.push(kv);
+                    }
+                    Ok(Pairs(v))
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+    serde_json::from_slice::<Pairs>(raw)
+        .map(|p| p.0)
+        .map_err(|e| format!("not a JSON object: {e}"))
+}
+
+/// The text of one JSON Lines field, refusing a value of the wrong JSON type instead of
+/// coercing it: every column is a string (null = absent), except `weight_kg` (a number, or a
+/// string holding one, as in CSV) and `container_numbers` (a string or an array of strings).
+/// A number where a name or an identifier belongs is refused (it may have lost leading
+/// zeros or digits on its way through a JSON number), as are booleans, objects and arrays.
+fn json_field(key: &str, v: serde_json::Value) -> Result<String, String> {
+    use serde_json::Value;
+    let kind = |v: &Value| match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    };
+    match (key, v) {
+        (_, Value::Null) => Ok(String::new()),
+        (_, Value::String(s)) => Ok(s),
+        ("weight_kg", Value::Number(n)) => Ok(n.to_string()),
+        ("weight_kg", v) => Err(format!(
+            "must be a number (or a string holding one), got {}",
+            kind(&v)
+        )),
+        ("container_numbers", Value::Array(a)) => {
+            let mut parts = Vec::with_capacity(a.len());
+            for (i, x) in a.iter().enumerate() {
+                match x {
+                    Value::String(s) => parts.push(s.as_str()),
+                    x => {
+                        return Err(format!(
+                            "must be a string or an array of strings, got {} at [{i}]",
+                            kind(x)
+                        ))
+                    }
+                }
+            }
+            Ok(parts.join(" "))
+        }
+        ("container_numbers", v) => Err(format!(
+            "must be a string or an array of strings, got {}",
+            kind(&v)
+        )),
+        (_, v @ Value::Number(_)) => Err(format!(
+            "must be a string, got a number ({v}); write it in quotes as it is printed"
+        )),
+        (_, v) => Err(format!("must be a string, got {}", kind(&v))),
     }
 }
 
@@ -498,7 +570,10 @@ fn opt<T>(
 }
 
 /// Free text: at most `max` characters; line breaks and tabs (legal inside quoted CSV fields)
-/// become spaces, any other control character is refused.
+/// become spaces; any other control character, and every format character (bidi controls,
+/// zero-width characters, Unicode category Cf), is refused with the value shown escaped:
+/// the rule of record text ([`crate::model::check_visible`]), so what is screened is what
+/// an officer reads, and a hit on the line can be signed.
 fn text(v: &str, max: usize, col: &str, line: u64) -> Result<String, BadLine> {
     let owned;
     let v = if v.contains(['\n', '\r', '\t']) {
@@ -510,8 +585,12 @@ fn text(v: &str, max: usize, col: &str, line: u64) -> Result<String, BadLine> {
     if v.chars().count() > max {
         return Err(bad(line, col, format!("longer than {max} characters")));
     }
-    if v.chars().any(char::is_control) {
-        return Err(bad(line, col, "contains control characters"));
+    if let Err(rule) = crate::model::check_visible(v) {
+        return Err(bad(
+            line,
+            col,
+            InvalidValue::new(v, "acceptable text", rule).to_string(),
+        ));
     }
     Ok(v.to_owned())
 }
@@ -907,6 +986,110 @@ mod tests {
             assert_eq!(bad.len(), 2);
             assert_eq!((bad[0].line, bad[0].field.as_str()), (2, "seat"));
             assert_eq!((bad[1].line, bad[1].field.as_str()), (4, "date_of_birth"));
+        }
+    }
+
+    #[test]
+    fn jsonl_values_of_the_wrong_type_are_bad_lines() {
+        let input = br#"{"reference":"R1","consignee_name":"Golden Star","weight_kg":12.5}
+{"reference":"R2","consignee_name":12345}
+{"reference":"R3","weight_kg":"7.5","container_numbers":["CSQU3054383","MSKU9070323"]}
+{"reference":"R4","weight_kg":true}
+{"reference":7}
+{"reference":"R6","hs_code":847130}
+{"reference":"R7","container_numbers":["CSQU3054383",5]}
+{"reference":"R8","consignee_name":"Kim Trading","consignee_name":"Lee Trading"}
+{"reference":"R9","shipper_name":["Kim"]}
+{"reference":"R10","weight_kg":{"kg":1}}
+{"reference":"R11","consignee_country":null,"route":"express"}
+{"reference":"R12","route":false}
+"#;
+        for chunk in [5, 10_000] {
+            let (lines, bad) = read_all(Format::Jsonl, input, chunk);
+            let refs: Vec<&str> = lines.iter().map(|l| l.reference.as_str()).collect();
+            assert_eq!(refs, ["R1", "R3", "R11"], "chunk {chunk}: {bad:?}");
+            let Subject::Cargo(c) = &lines[0].subject else {
+                panic!()
+            };
+            assert_eq!(c.weight_grams, Some(12_500));
+            let Subject::Cargo(c) = &lines[1].subject else {
+                panic!()
+            };
+            assert_eq!(c.weight_grams, Some(7_500));
+            assert_eq!(c.container_numbers.len(), 2);
+            let got: Vec<(u64, &str)> = bad.iter().map(|b| (b.line, b.field.as_str())).collect();
+            assert_eq!(
+                got,
+                [
+                    (2, "consignee_name"),
+                    (4, "weight_kg"),
+                    (5, "reference"),
+                    (6, "hs_code"),
+                    (7, "container_numbers"),
+                    (8, "consignee_name"),
+                    (9, "shipper_name"),
+                    (10, "weight_kg"),
+                    (12, "route"),
+                ],
+                "chunk {chunk}"
+            );
+            let msg = |i: usize| bad[i].to_string();
+            assert_eq!(
+                msg(0),
+                "line 2: consignee_name: must be a string, got a number (12345); write it in quotes as it is printed"
+            );
+            assert!(msg(1).contains("must be a number"), "{}", msg(1));
+            assert!(msg(4).contains("got a number at [1]"), "{}", msg(4));
+            assert!(msg(5).contains("given twice"), "{}", msg(5));
+            assert!(msg(6).contains("got an array"), "{}", msg(6));
+            assert!(msg(8).contains("got a boolean"), "{}", msg(8));
+        }
+        // The first object decides the kind; its own fields are checked like any line's.
+        let (lines, bad) = read_all(
+            Format::Jsonl,
+            b"{\"family_name\":5}\n{\"family_name\":\"Kim\",\"date_of_birth\":\"1990-01-02\"}\n",
+            1000,
+        );
+        assert_eq!(lines.len(), 1);
+        assert!(matches!(&lines[0].subject, Subject::Passenger(_)));
+        assert_eq!((bad[0].line, bad[0].field.as_str()), (1, "family_name"));
+        assert!(Schema::from_jsonl_first(b"[1,2]").is_err());
+    }
+
+    #[test]
+    fn format_characters_in_text_are_bad_lines() {
+        let csv = "reference,consignee_name,goods_description\n\
+            D1,Golden Star,toys\n\
+            D2,Golden\u{202e}ratS,toys\n\
+            D3,Golden Star,to\u{200b}ys\n\
+            D\u{2066}4,Golden Star,toys\n";
+        let jsonl = "{\"reference\":\"D1\",\"consignee_name\":\"Golden Star\"}\n\
+            {\"reference\":\"D2\",\"consignee_name\":\"Golden\\u202eratS\"}\n\
+            {\"reference\":\"D3\",\"goods_description\":\"to\u{200b}ys\"}\n\
+            {\"reference\":\"D\u{2066}4\"}\n";
+        for (format, input) in [(Format::Csv, csv), (Format::Jsonl, jsonl)] {
+            let (lines, bad) = read_all(format, input.as_bytes(), 7);
+            assert_eq!(lines.len(), 1, "{format:?}: {bad:?}");
+            let got: Vec<(u64, &str)> = bad.iter().map(|b| (b.line, b.field.as_str())).collect();
+            let first = if format == Format::Csv { 3 } else { 2 };
+            assert_eq!(
+                got,
+                [
+                    (first, "consignee_name"),
+                    (first + 1, "goods_description"),
+                    (first + 2, "reference"),
+                ],
+                "{format:?}"
+            );
+            let m = bad[0].to_string();
+            assert!(m.contains("\"Golden\\u{202e}ratS\""), "{m}");
+            assert!(
+                m.contains("U+202E RIGHT-TO-LEFT OVERRIDE at character 7"),
+                "{m}"
+            );
+            assert!(!m.contains('\u{202e}'), "{m}");
+            assert!(bad[1].message.contains("U+200B"), "{:?}", bad[1]);
+            assert!(bad[2].message.contains("U+2066"), "{:?}", bad[2]);
         }
     }
 
