@@ -91,6 +91,37 @@ pub(super) enum PeerCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Change a partner's registration in place (recorded in the audit log): endpoint, CA,
+    /// CRLs, signing keys. Connections no longer acceptable under the new CA or CRLs are closed
+    /// at once; a retired key's records are refused from now on.
+    Update {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Partner country.
+        #[arg(long, value_name = "CC")]
+        country: String,
+        /// New exchange endpoint, https://HOST:PORT.
+        #[arg(long, value_name = "URL")]
+        endpoint: Option<String>,
+        /// New national CA certificate (PEM file).
+        #[arg(long, value_name = "FILE")]
+        ca: Option<PathBuf>,
+        /// The partner's CRLs from now on (PEM file; repeatable; replaces the registered ones).
+        #[arg(long, value_name = "FILE", conflicts_with = "no_crl")]
+        crl: Vec<PathBuf>,
+        /// Drop every registered CRL.
+        #[arg(long)]
+        no_crl: bool,
+        /// Register another signing key (64 hex digits, or a file holding them; repeatable).
+        #[arg(long, value_name = "KEY")]
+        add_key: Vec<String>,
+        /// Retire a signing key from now (public key or key id, hex prefix; repeatable).
+        #[arg(long, value_name = "HEX")]
+        retire_key: Vec<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Forget a partner: its connections are refused from now on.
     Remove {
         #[command(flatten)]
@@ -277,6 +308,7 @@ pub(super) fn peer_json(p: &pb::PeerInfo) -> serde_json::Value {
         "duplicates": p.duplicates,
         "rejected": p.rejected,
         "last_error": p.last_error,
+        "inbound_connections": p.inbound_connections,
         "crls": p.crl_count,
         "keys": p.keys.iter().map(|k| json!({
             "public_key": k.public_key_hex,
@@ -351,6 +383,55 @@ pub(super) async fn peer(cmd: PeerCommand) -> CliResult {
                     peers.len(),
                     if peers.len() == 1 { "" } else { "s" }
                 );
+            }
+            Ok(())
+        }
+        PeerCommand::Update {
+            dir,
+            country,
+            endpoint,
+            ca,
+            crl,
+            no_crl,
+            add_key,
+            retire_key,
+            json,
+        } => {
+            let ca_pem = match &ca {
+                Some(p) => read(p, "CA certificate")?,
+                None => String::new(),
+            };
+            let crl_pem = crl
+                .iter()
+                .map(|p| read(p, "CRL"))
+                .collect::<Result<Vec<_>, _>>()?;
+            let add_keys = add_key
+                .into_iter()
+                .map(|k| {
+                    if Path::new(&k).is_file() {
+                        read(Path::new(&k), "signing key")
+                    } else {
+                        Ok(k)
+                    }
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut c = crate::client::connect(&dir.data_dir).await?;
+            let p = c
+                .update_peer(pb::UpdatePeerRequest {
+                    country,
+                    endpoint: endpoint.unwrap_or_default(),
+                    ca_pem,
+                    replace_crls: no_crl || !crl_pem.is_empty(),
+                    crl_pem,
+                    add_keys,
+                    retire_keys: retire_key,
+                })
+                .await?
+                .into_inner();
+            if json {
+                println!("{}", peer_json(&p));
+            } else {
+                println!("{}", peer_line(&p));
             }
             Ok(())
         }

@@ -88,6 +88,11 @@ impl From<ConfigError> for CliError {
         let code = match &e {
             ConfigError::NotInitialised(_) | ConfigError::Invalid { .. } => exit::CONFIG,
             ConfigError::AlreadyInitialised(_) => exit::CANTCREAT,
+            ConfigError::Io { source, .. }
+                if source.kind() == std::io::ErrorKind::PermissionDenied =>
+            {
+                exit::NOPERM
+            }
             ConfigError::Io { .. } => exit::IOERR,
             ConfigError::Key(k) => return k.into(),
         };

@@ -65,8 +65,11 @@ const LOG_INTERVAL: Duration = Duration::from_secs(10);
 /// Logs the first refusal of each (reason, source) per interval and counts the rest.
 #[derive(Default)]
 pub struct RefusalLog {
-    seen: Mutex<HashMap<(&'static str, IpAddr), (Instant, u64)>>,
+    seen: Mutex<HashMap<RefusalKey, (Instant, u64)>>,
 }
+
+/// A kind of refusal from one source.
+type RefusalKey = (&'static str, IpAddr);
 
 impl RefusalLog {
     /// Records a refusal; logs it if it is the first of its kind in the interval, with the
@@ -418,13 +421,21 @@ impl Listener {
                     log.refused("no usable client certificate", ip, "");
                     return;
                 };
-                let registered = registry
-                    .read()
-                    .map(|r| r.peer(conn.identity.country).is_some())
-                    .unwrap_or(false);
-                if !registered {
-                    refused.count("partner not registered");
-                    log.refused("partner not registered", ip, &conn.identity.to_string());
+                // The chain is checked against the registry as it is now, once more: the
+                // registry may have changed during the handshake.
+                let checked = match conn.chain.split_first() {
+                    Some((leaf, rest)) => super::tls::check_client_chain(
+                        &registry,
+                        leaf,
+                        rest,
+                        rustls::pki_types::UnixTime::now(),
+                    )
+                    .map(|_| ()),
+                    None => Err(("no client certificate", String::new())),
+                };
+                if let Err((reason, detail)) = checked {
+                    refused.count(reason);
+                    log.refused(reason, ip, &detail);
                     return;
                 }
                 if let Err(why) = conns.admit(&conn, &limits) {

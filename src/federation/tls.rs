@@ -222,6 +222,10 @@ pub fn server_config(
         .with_client_cert_verifier(verifier)
         .with_single_cert(identity.chain.clone(), identity.key.clone_key())?;
     cfg.alpn_protocols = vec![b"h2".to_vec()];
+    // No session resumption: a resumed session skips the client certificate check, so a
+    // partner removed or a certificate revoked since would get back in.
+    cfg.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+    cfg.send_tls13_tickets = 0;
     Ok(cfg)
 }
 

@@ -218,6 +218,8 @@ impl AdminService {
             duplicates: link.duplicates,
             rejected: link.rejected,
             last_error: link.last_error,
+            inbound_connections: u32::try_from(self.node.fed.conns.count_country(c))
+                .unwrap_or(u32::MAX),
         })
     }
 
@@ -286,6 +288,38 @@ fn view(entry: &StoredEntry) -> Result<pb::StoredRecord, Status> {
         stored_at_ms: entry.stored_at_ms,
         equivocation: entry.equivocation,
     })
+}
+
+/// The index of the one key of `entry` whose public key or key id starts with `want`.
+fn find_key(entry: &PeerEntry, want: &str, field: &str) -> Result<usize, Status> {
+    let want = want.trim().to_ascii_lowercase();
+    if want.len() < 8 || !want.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Status::invalid_argument(format!(
+            "{field}: give the public key or key id in hex (at least 8 digits), got {want:?}"
+        )));
+    }
+    let matches: Vec<usize> = entry
+        .keys
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| {
+            let kid = keys::parse_public_key(&k.public_key)
+                .map(|vk| KeyId::of(&vk).to_hex())
+                .unwrap_or_default();
+            k.public_key.starts_with(&want) || kid.starts_with(&want)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    match matches.as_slice() {
+        [i] => Ok(*i),
+        [] => Err(Status::not_found(format!(
+            "{field}: {} has no key matching {want}",
+            entry.country
+        ))),
+        _ => Err(Status::invalid_argument(format!(
+            "{field}: {want} matches several keys; give more digits"
+        ))),
+    }
 }
 
 /// How long `status` waits for the store's counters before showing the last ones read.
@@ -852,6 +886,104 @@ impl pb::admin_server::Admin for AdminService {
         Ok(Response::new(pb::RemovePeerResponse {}))
     }
 
+    async fn update_peer(
+        &self,
+        req: Request<pb::UpdatePeerRequest>,
+    ) -> Result<Response<pb::PeerInfo>, Status> {
+        self.require_federation()?;
+        let r = req.into_inner();
+        let country = CountryCode::parse(&r.country).map_err(|e| invalid(e.at("country")))?;
+        let peer = self
+            .registry_read()?
+            .peer(country)
+            .ok_or_else(|| Status::not_found(format!("{country} is not a registered partner")))?;
+        let mut entry = peer.entry.clone();
+        let mut changes = Vec::new();
+        let now = super::now_ms();
+        if !r.endpoint.trim().is_empty() && r.endpoint.trim() != entry.endpoint {
+            entry.endpoint = r.endpoint.trim().to_owned();
+            changes.push(format!("endpoint {}", entry.endpoint));
+        }
+        let mut ca_sha = None;
+        if !r.ca_pem.trim().is_empty() {
+            let sha = crate::pki::cert_sha256(&r.ca_pem, "ca")
+                .map_err(|e| Status::invalid_argument(format!("ca: {e}")))?;
+            match self.registry_read()?.ca_owner(&sha) {
+                Some(owner) if owner != country => {
+                    return Err(Status::invalid_argument(format!(
+                        "ca: this CA certificate is already registered for {owner}; a CA serves \
+                         one country"
+                    )))
+                }
+                _ => {}
+            }
+            entry.ca_pem = r.ca_pem.clone();
+            ca_sha = Some(sha);
+            changes.push(format!("CA {}", hex::encode(&sha[..8])));
+        }
+        if r.replace_crls {
+            entry.crl_pems = r.crl_pem.clone();
+            changes.push(format!("{} CRL(s)", entry.crl_pems.len()));
+        }
+        let mut key_ids = Vec::new();
+        for (i, k) in r.add_keys.iter().enumerate() {
+            let key = keys::parse_public_key(k)
+                .map_err(|e| Status::invalid_argument(format!("add-key[{i}]: {e}")))?;
+            self.check_new_key(&key, country)?;
+            let hexkey = hex::encode(key.as_bytes());
+            if entry.keys.iter().any(|k| k.public_key == hexkey) {
+                return Err(Status::invalid_argument(format!(
+                    "add-key[{i}]: already registered for {country}"
+                )));
+            }
+            entry.keys.push(PeerKey {
+                public_key: hexkey,
+                added_at_ms: now,
+                revoked_at_ms: None,
+            });
+            key_ids.push(KeyId::of(&key));
+            changes.push(format!("key {} added", KeyId::of(&key).to_hex()));
+        }
+        for (i, want) in r.retire_keys.iter().enumerate() {
+            let k = find_key(&entry, want, &format!("retire-key[{i}]"))?;
+            if entry.keys[k].revoked_at_ms.is_none() {
+                entry.keys[k].revoked_at_ms = Some(now);
+                if let Ok(vk) = keys::parse_public_key(&entry.keys[k].public_key) {
+                    key_ids.push(KeyId::of(&vk));
+                    changes.push(format!("key {} retired", KeyId::of(&vk).to_hex()));
+                }
+            }
+        }
+        if entry.keys.iter().all(|k| k.revoked_at_ms.is_some()) {
+            return Err(Status::invalid_argument(
+                "retire-key: the partner would have no usable signing key left; add one first",
+            ));
+        }
+        if changes.is_empty() {
+            return Err(Status::invalid_argument(
+                "nothing to change: give --endpoint, --ca, --crl/--no-crl, --add-key or --retire-key",
+            ));
+        }
+        let info = self.commit_peer(&entry, Status::invalid_argument).await?;
+        info!(peer = %country, changes = %changes.join("; "), "partner registration updated");
+        // A new endpoint or CA: reconnect with the new registration.
+        if !r.endpoint.trim().is_empty() || ca_sha.is_some() {
+            crate::federation::replicator::spawn(self.node.clone(), country);
+        }
+        self.admin_event(
+            AdminAction::PeerAdded,
+            country,
+            key_ids
+                .into_iter()
+                .take(crate::record::MAX_EVENT_KEYS)
+                .collect(),
+            ca_sha,
+            format!("registration updated: {}", changes.join("; ")),
+        )
+        .await?;
+        Ok(Response::new(info))
+    }
+
     async fn revoke_peer_key(
         &self,
         req: Request<pb::RevokePeerKeyRequest>,
@@ -862,38 +994,8 @@ impl pb::admin_server::Admin for AdminService {
             .registry_read()?
             .peer(country)
             .ok_or_else(|| Status::not_found(format!("{country} is not a registered partner")))?;
-        let want = r.key.trim().to_ascii_lowercase();
-        if want.len() < 8 || !want.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(Status::invalid_argument(
-                "key: give the public key or key id in hex (at least 8 digits)",
-            ));
-        }
         let mut entry = peer.entry.clone();
-        let matches: Vec<usize> = entry
-            .keys
-            .iter()
-            .enumerate()
-            .filter(|(_, k)| {
-                let kid = keys::parse_public_key(&k.public_key)
-                    .map(|vk| KeyId::of(&vk).to_hex())
-                    .unwrap_or_default();
-                k.public_key.starts_with(&want) || kid.starts_with(&want)
-            })
-            .map(|(i, _)| i)
-            .collect();
-        let i = match matches.as_slice() {
-            [i] => *i,
-            [] => {
-                return Err(Status::not_found(format!(
-                    "{country} has no key matching {want}"
-                )))
-            }
-            _ => {
-                return Err(Status::invalid_argument(format!(
-                    "key: {want} matches several keys; give more digits"
-                )))
-            }
-        };
+        let i = find_key(&entry, &r.key, "key")?;
         let newly = entry.keys[i].revoked_at_ms.is_none();
         if newly {
             entry.keys[i].revoked_at_ms = Some(super::now_ms());

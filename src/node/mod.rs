@@ -1054,9 +1054,13 @@ async fn start_exchange(
         .set_serving::<pb::exchange_server::ExchangeServer<federation::exchange::ExchangeService>>()
         .await;
     let _ = node.health.set(health);
+    // Reflection lists only what this port serves (not the local Admin API).
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(crate::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .with_service_name("kdesk.v1.Exchange")
+        .with_service_name("grpc.health.v1.Health")
+        .with_service_name("grpc.reflection.v1.ServerReflection")
         .build_v1()
         .map_err(|e| ServeError::Tls(format!("reflection: {e}")))?;
     let exchange = pb::exchange_server::ExchangeServer::new(
