@@ -404,6 +404,43 @@ pub fn verify(
         }
         last = Some(e.position);
     }
+    // Records signed with a key the exporter revoked for their time: valid signatures, but
+    // not to be relied on (shown as key-revoked by the node).
+    let revoked: HashMap<KeyId, (i64, bool)> = b
+        .keys
+        .iter()
+        .filter(|k| k.revoked_at_ms > 0 || k.compromised)
+        .filter_map(|k| {
+            let id = <[u8; 32]>::try_from(k.public_key.as_slice())
+                .ok()
+                .and_then(|b| VerifyingKey::from_bytes(&b).ok())
+                .map(|vk| KeyId::of(&vk))?;
+            Some((id, (k.revoked_at_ms, k.compromised)))
+        })
+        .collect();
+    if !revoked.is_empty() {
+        let covered = b
+            .entries
+            .iter()
+            .filter_map(|e| e.envelope.as_ref())
+            .filter(|env| {
+                <[u8; 32]>::try_from(env.key_id.as_slice())
+                    .ok()
+                    .and_then(|k| revoked.get(&KeyId(k)))
+                    .is_some_and(|(from, compromised)| {
+                        *compromised
+                            || pb::RecordBody::decode(env.body.as_slice())
+                                .is_ok_and(|body| body.created_at_ms >= *from)
+                    })
+            })
+            .count();
+        if covered > 0 {
+            notes.push(format!(
+                "{covered} record(s) are signed with a key the exporter revoked for their time \
+                 (key-revoked): their signatures verify, but they are not to be relied on"
+            ));
+        }
+    }
     if b.complete {
         for (i, e) in b.entries.iter().enumerate() {
             if e.position != i as u64 {

@@ -75,7 +75,7 @@ pub(super) enum AlertCommand {
         /// port-entrant.
         #[arg(long)]
         route: Option<String>,
-        /// Only this status: active, superseded, retracted, expired, recorded.
+        /// Only this status: active, superseded, retracted, expired, recorded, key-revoked (signed with a key revoked for its time).
         #[arg(long)]
         status: Option<String>,
         /// One JSON object per line (id, origin, seq, kind, status, content, ...).

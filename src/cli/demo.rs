@@ -1051,6 +1051,7 @@ async fn forgery(demo: &mut Demo, desks: &[Desk], th_alert: &str) -> CliResult {
                 .to_owned(),
             added_at_ms: 0,
             revoked_at_ms: None,
+            compromised: false,
         }],
         added_at_ms: 0,
     };

@@ -130,7 +130,10 @@ pub(super) enum PeerCommand {
         #[arg(long, value_name = "CC")]
         country: String,
     },
-    /// Stop accepting records signed with one of a partner's keys.
+    /// Untrust one of a partner's signing keys from a time on (default now): records it
+    /// signed from then are refused, and those already stored are marked key-revoked, left
+    /// out of screening and flagged in audit bundles. --compromised untrusts every record the
+    /// key ever signed (a thief can put any time in a record).
     RevokeKey {
         #[command(flatten)]
         dir: DataDir,
@@ -140,7 +143,32 @@ pub(super) enum PeerCommand {
         /// The public key or key id, hex (a unique prefix of at least 8 digits).
         #[arg(long, value_name = "HEX")]
         key: String,
+        /// Untrusted from this time: RFC 3339 (2026-11-30T09:00:00Z) or a date (midnight UTC).
+        #[arg(long, value_name = "TIME", value_parser = parse_time_ms, conflicts_with = "compromised")]
+        from: Option<i64>,
+        /// The key was compromised: untrust every record it signed.
+        #[arg(long)]
+        compromised: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
+}
+
+/// A time as ms since the epoch: RFC 3339, or a date (midnight UTC).
+fn parse_time_ms(s: &str) -> Result<i64, String> {
+    use time::format_description::well_known::Rfc3339;
+    let t = match time::OffsetDateTime::parse(s, &Rfc3339) {
+        Ok(t) => t,
+        Err(_) => crate::model::Date::parse(s)
+            .map_err(|_| {
+                format!(
+                    "{s:?} is not an RFC 3339 time (2026-11-30T09:00:00Z) or a date (2026-11-30)"
+                )
+            })?
+            .midnight_utc(),
+    };
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).map_err(|e| e.to_string())
 }
 
 fn read(path: &Path, what: &str) -> Result<String, CliError> {
@@ -314,6 +342,8 @@ pub(super) fn peer_json(p: &pb::PeerInfo) -> serde_json::Value {
             "public_key": k.public_key_hex,
             "key_id": k.key_id_hex,
             "revoked": k.revoked_at_ms > 0,
+            "revoked_from_ms": k.revoked_at_ms,
+            "compromised": k.compromised,
         })).collect::<Vec<_>>(),
     })
 }
@@ -444,13 +474,29 @@ pub(super) async fn peer(cmd: PeerCommand) -> CliResult {
             println!("removed partner {country}");
             Ok(())
         }
-        PeerCommand::RevokeKey { dir, country, key } => {
+        PeerCommand::RevokeKey {
+            dir,
+            country,
+            key,
+            from,
+            compromised,
+            json,
+        } => {
             let mut c = crate::client::connect(&dir.data_dir).await?;
             let p = c
-                .revoke_peer_key(pb::RevokePeerKeyRequest { country, key })
+                .revoke_peer_key(pb::RevokePeerKeyRequest {
+                    country,
+                    key,
+                    from_ms: from.unwrap_or(0),
+                    compromised,
+                })
                 .await?
                 .into_inner();
-            println!("{}", peer_line(&p));
+            if json {
+                println!("{}", peer_json(&p));
+            } else {
+                println!("{}", peer_line(&p));
+            }
             Ok(())
         }
     }

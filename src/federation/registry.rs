@@ -46,10 +46,35 @@ pub struct PeerKey {
     pub public_key: String,
     /// When registered (ms).
     pub added_at_ms: i64,
-    /// When revoked (ms); records signed with a revoked key are refused.
+    /// From when the key is untrusted (ms): records it signed from then on are refused, and
+    /// stored ones are marked `key-revoked`.
     #[serde(default)]
     pub revoked_at_ms: Option<i64>,
+    /// The key was compromised: every record it ever signed is untrusted, whatever time the
+    /// record claims.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub compromised: bool,
 }
+
+/// A key's revocation: records it signed at or after `from_ms` (all of them when
+/// `compromised`) are untrusted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Revocation {
+    /// From when (ms).
+    pub from_ms: i64,
+    /// Every record, whatever its time.
+    pub compromised: bool,
+}
+
+impl Revocation {
+    /// Whether a record created at `created_at_ms` and signed with the key is untrusted.
+    pub fn covers(&self, created_at_ms: i64) -> bool {
+        self.compromised || created_at_ms >= self.from_ms
+    }
+}
+
+/// Revoked keys by key id (a snapshot of the registry's).
+pub type Revocations = HashMap<KeyId, Revocation>;
 
 /// Host and port of an endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -175,6 +200,7 @@ impl CompiledPeer {
 pub struct Registry {
     peers: BTreeMap<CountryCode, Arc<CompiledPeer>>,
     keys: HashMap<KeyId, (CountryCode, VerifyingKey)>,
+    revoked: Revocations,
 }
 
 impl CompiledPeer {
@@ -209,17 +235,35 @@ impl Registry {
 
     fn rebuild_keys(&mut self) {
         self.keys.clear();
+        self.revoked.clear();
         for (c, p) in &self.peers {
             for k in &p.entry.keys {
-                if k.revoked_at_ms.is_some() {
-                    continue;
-                }
                 // Checked at compile time; a key that no longer parses is simply not usable.
                 if let Ok(vk) = keys::parse_public_key(&k.public_key) {
-                    self.keys.insert(KeyId::of(&vk), (*c, vk));
+                    let id = KeyId::of(&vk);
+                    self.keys.insert(id, (*c, vk));
+                    if let Some(from_ms) = k.revoked_at_ms {
+                        self.revoked.insert(
+                            id,
+                            Revocation {
+                                from_ms,
+                                compromised: k.compromised,
+                            },
+                        );
+                    }
                 }
             }
         }
+    }
+
+    /// The revocation of a key, if it is revoked.
+    pub fn revocation(&self, id: &KeyId) -> Option<Revocation> {
+        self.revoked.get(id).copied()
+    }
+
+    /// Every revoked key.
+    pub fn revocations(&self) -> Revocations {
+        self.revoked.clone()
     }
 
     /// A partner.
@@ -253,7 +297,8 @@ impl Registry {
         })
     }
 
-    /// A usable (not revoked) signing key and the country it is registered for.
+    /// A registered signing key (revoked ones too: check [`Registry::revocation`] against the
+    /// record's time) and the country it is registered for.
     pub fn key(&self, id: &KeyId) -> Option<(CountryCode, VerifyingKey)> {
         self.keys.get(id).copied()
     }

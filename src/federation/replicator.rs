@@ -251,6 +251,7 @@ fn judge(node: &Node, country: CountryCode, item: &pb::ExchangeItem) -> Verdict 
     let own = node.public_key();
     let own_id = KeyId::of(&own);
     let mut key_country = None;
+    let mut revocation = None;
     let verified = {
         let reg = match node.fed.registry.read() {
             Ok(r) => r,
@@ -263,6 +264,7 @@ fn judge(node: &Node, country: CountryCode, item: &pb::ExchangeItem) -> Verdict 
             }
             reg.key(kid).map(|(c, k)| {
                 key_country = Some(c);
+                revocation = reg.revocation(kid);
                 k
             })
         })
@@ -274,6 +276,20 @@ fn judge(node: &Node, country: CountryCode, item: &pb::ExchangeItem) -> Verdict 
     let Some(kc) = key_country else {
         return Verdict::Refused("unknown-key", "no key".into(), Some(id));
     };
+    if let Some(r) = revocation.filter(|r| r.covers(signed.record.created_at_ms)) {
+        return Verdict::Refused(
+            "key-revoked",
+            if r.compromised {
+                "signed with a key revoked as compromised".to_owned()
+            } else {
+                format!(
+                    "signed at {} ms with a key revoked from {} ms",
+                    signed.record.created_at_ms, r.from_ms
+                )
+            },
+            Some(id),
+        );
+    }
     if let Err(r) = rules::check_received(&signed.record, kc, country, node.origin()) {
         return Verdict::Refused(r.reason(), r.to_string(), Some(id));
     }

@@ -126,6 +126,11 @@ impl Date {
         Self(self.0.saturating_add(time::Duration::days(days)))
     }
 
+    /// The start of this day, UTC.
+    pub fn midnight_utc(&self) -> time::OffsetDateTime {
+        self.0.midnight().assume_utc()
+    }
+
     /// Today (UTC).
     pub fn today_utc() -> Self {
         Self(time::OffsetDateTime::now_utc().date())

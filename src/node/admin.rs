@@ -9,7 +9,7 @@ use tonic::{Request, Response, Status};
 use tracing::{error, info, warn};
 
 use super::Node;
-use crate::federation::registry::{CompiledPeer, PeerEntry, PeerKey, Registry};
+use crate::federation::registry::{CompiledPeer, PeerEntry, PeerKey, Registry, Revocations};
 use crate::federation::tls;
 use crate::keys;
 use crate::model::{Alert, CountryCode, Date, FieldError, Note};
@@ -70,7 +70,7 @@ impl AdminService {
             .map_err(internal)?
             .ok_or_else(|| Status::internal("record vanished after store"))?;
         Ok(Response::new(pb::IssueResponse {
-            record: Some(view(&entry)?),
+            record: Some(view(&entry, &self.revocations())?),
             replayed: issued.replayed,
         }))
     }
@@ -204,6 +204,7 @@ impl AdminService {
                     public_key_hex: k.public_key.clone(),
                     added_at_ms: k.added_at_ms,
                     revoked_at_ms: k.revoked_at_ms.unwrap_or(0),
+                    compromised: k.compromised,
                 })
                 .collect(),
             crl_count: p.entry.crl_pems.len() as u32,
@@ -265,16 +266,26 @@ impl AdminService {
             .get(&s.id)
             .map_err(internal)?
             .ok_or_else(|| Status::internal("record vanished after store"))?;
-        view(&entry)
+        view(&entry, &self.revocations())
+    }
+
+    /// The registry's revoked keys now.
+    fn revocations(&self) -> Revocations {
+        self.node
+            .fed
+            .registry
+            .read()
+            .map(|r| r.revocations())
+            .unwrap_or_default()
     }
 }
 
 /// Converts a stored entry to its API view.
-fn view(entry: &StoredEntry) -> Result<pb::StoredRecord, Status> {
+fn view(entry: &StoredEntry, revs: &Revocations) -> Result<pb::StoredRecord, Status> {
     let record = entry.record().map_err(internal)?;
     Ok(pb::StoredRecord {
         envelope: Some(entry.envelope.clone()),
-        status: display_status(entry, &record, Date::today_utc()).to_owned(),
+        status: status_of(entry, &record, Date::today_utc(), revs).to_owned(),
         superseded_by: entry
             .state
             .and_then(|s| s.superseded_by)
@@ -288,6 +299,33 @@ fn view(entry: &StoredEntry) -> Result<pb::StoredRecord, Status> {
         stored_at_ms: entry.stored_at_ms,
         equivocation: entry.equivocation,
     })
+}
+
+/// A record's status as shown: `key-revoked` when its signing key was revoked for its time,
+/// else its lifecycle status.
+fn status_of(
+    entry: &StoredEntry,
+    record: &crate::record::Record,
+    today: Date,
+    revs: &Revocations,
+) -> &'static str {
+    if key_revoked(entry, record, revs) {
+        "key-revoked"
+    } else {
+        display_status(entry, record, today)
+    }
+}
+
+/// Whether the key that signed a stored record has been revoked for the record's time.
+pub fn key_revoked(
+    entry: &StoredEntry,
+    record: &crate::record::Record,
+    revs: &Revocations,
+) -> bool {
+    <[u8; 32]>::try_from(entry.envelope.key_id.as_slice())
+        .ok()
+        .and_then(|k| revs.get(&KeyId(k)))
+        .is_some_and(|r| r.covers(record.created_at_ms))
 }
 
 /// The index of the one key of `entry` whose public key or key id starts with `want`.
@@ -320,6 +358,17 @@ fn find_key(entry: &PeerEntry, want: &str, field: &str) -> Result<usize, Status>
             "{field}: {want} matches several keys; give more digits"
         ))),
     }
+}
+
+/// A time in ms since the epoch as RFC 3339 (UTC).
+fn rfc3339_ms(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| format!("{ms} ms"))
 }
 
 /// How long `status` waits for the store's counters before showing the last ones read.
@@ -464,7 +513,14 @@ impl Filter {
             )));
         }
         let status = r.status.trim().to_ascii_lowercase();
-        const STATUSES: [&str; 5] = ["active", "superseded", "retracted", "expired", "recorded"];
+        const STATUSES: [&str; 6] = [
+            "active",
+            "superseded",
+            "retracted",
+            "expired",
+            "recorded",
+            "key-revoked",
+        ];
         if !status.is_empty() && !STATUSES.contains(&status.as_str()) {
             return Err(Status::invalid_argument(format!(
                 "status: {status:?} must be one of {}",
@@ -479,7 +535,12 @@ impl Filter {
         })
     }
 
-    fn matches(&self, entry: &StoredEntry, today: Date) -> Result<bool, StoreError> {
+    fn matches(
+        &self,
+        entry: &StoredEntry,
+        today: Date,
+        revs: &Revocations,
+    ) -> Result<bool, StoreError> {
         let rec = entry.record()?;
         if !self.origin.is_empty() {
             let o = rec.origin.to_string().to_ascii_uppercase();
@@ -496,7 +557,7 @@ impl Filter {
         {
             return Ok(false);
         }
-        if !self.status.is_empty() && display_status(entry, &rec, today) != self.status {
+        if !self.status.is_empty() && status_of(entry, &rec, today, revs) != self.status {
             return Ok(false);
         }
         Ok(true)
@@ -748,18 +809,20 @@ impl pb::admin_server::Admin for AdminService {
     ) -> Result<Response<Self::ListRecordsStream>, Status> {
         let filter = Filter::parse(req.into_inner())?;
         let store = self.node.store.clone();
+        let revs = self.revocations();
         let (tx, rx) = tokio::sync::mpsc::channel(64);
         // sled iteration is blocking: walk the store on a blocking thread and stream.
         tokio::task::spawn_blocking(move || {
             let today = Date::today_utc();
             for entry in store.iter() {
-                let item = entry
-                    .map_err(internal)
-                    .and_then(|e| match filter.matches(&e, today) {
-                        Ok(true) => view(&e).map(Some),
-                        Ok(false) => Ok(None),
-                        Err(err) => Err(internal(err)),
-                    });
+                let item =
+                    entry
+                        .map_err(internal)
+                        .and_then(|e| match filter.matches(&e, today, &revs) {
+                            Ok(true) => view(&e, &revs).map(Some),
+                            Ok(false) => Ok(None),
+                            Err(err) => Err(internal(err)),
+                        });
                 let stop = item.is_err();
                 match item {
                     Ok(None) => continue,
@@ -824,6 +887,7 @@ impl pb::admin_server::Admin for AdminService {
                 public_key: hex::encode(key.as_bytes()),
                 added_at_ms: now,
                 revoked_at_ms: None,
+                compromised: false,
             }],
             added_at_ms: now,
         };
@@ -940,6 +1004,7 @@ impl pb::admin_server::Admin for AdminService {
                 public_key: hexkey,
                 added_at_ms: now,
                 revoked_at_ms: None,
+                compromised: false,
             });
             key_ids.push(KeyId::of(&key));
             changes.push(format!("key {} added", KeyId::of(&key).to_hex()));
@@ -996,13 +1061,26 @@ impl pb::admin_server::Admin for AdminService {
             .ok_or_else(|| Status::not_found(format!("{country} is not a registered partner")))?;
         let mut entry = peer.entry.clone();
         let i = find_key(&entry, &r.key, "key")?;
-        let newly = entry.keys[i].revoked_at_ms.is_none();
-        if newly {
-            entry.keys[i].revoked_at_ms = Some(super::now_ms());
+        let now = super::now_ms();
+        let from = if r.from_ms == 0 { now } else { r.from_ms };
+        if from > now {
+            return Err(Status::invalid_argument(format!(
+                "from: {from} ms is in the future; a key is revoked from now or an earlier time"
+            )));
+        }
+        // Revocations only ever tighten: an earlier time, or compromised.
+        let k = &mut entry.keys[i];
+        let before = (k.revoked_at_ms, k.compromised);
+        k.revoked_at_ms = Some(k.revoked_at_ms.map_or(from, |t| t.min(from)));
+        k.compromised |= r.compromised;
+        let changed = before != (k.revoked_at_ms, k.compromised);
+        let (from, compromised) = (k.revoked_at_ms.unwrap_or(from), k.compromised);
+        if !entry.keys.iter().any(|k| k.revoked_at_ms.is_none()) {
+            warn!(peer = %country, "the partner has no usable signing key left");
         }
         let info = self.commit_peer(&entry, Status::internal).await?;
-        warn!(peer = %country, key = %entry.keys[i].public_key, "partner signing key revoked");
-        if newly {
+        warn!(peer = %country, key = %entry.keys[i].public_key, from_ms = from, compromised, "partner signing key revoked");
+        if changed {
             let kid = keys::parse_public_key(&entry.keys[i].public_key)
                 .map(|k| vec![KeyId::of(&k)])
                 .unwrap_or_default();
@@ -1011,7 +1089,14 @@ impl pb::admin_server::Admin for AdminService {
                 country,
                 kid,
                 None,
-                "records signed with this key are refused from now on".into(),
+                if compromised {
+                    "compromised: every record signed with this key is refused and marked key-revoked".into()
+                } else {
+                    format!(
+                        "records signed with this key from {} on are refused and marked key-revoked",
+                        rfc3339_ms(from)
+                    )
+                },
             )
             .await?;
         }
@@ -1188,6 +1273,6 @@ impl pb::admin_server::Admin for AdminService {
             .get(&id)
             .map_err(internal)?
             .ok_or_else(|| Status::not_found(format!("no record with id {id}")))?;
-        Ok(Response::new(view(&entry)?))
+        Ok(Response::new(view(&entry, &self.revocations())?))
     }
 }

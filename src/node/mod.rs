@@ -442,6 +442,7 @@ impl Node {
             public_key: own.as_bytes().to_vec(),
             source: "exporting node's own key".into(),
             revoked_at_ms: 0,
+            compromised: false,
         }];
         if let Ok(reg) = self.fed.registry.read() {
             for p in reg.peers() {
@@ -455,6 +456,7 @@ impl Node {
                                 k.added_at_ms
                             ),
                             revoked_at_ms: k.revoked_at_ms.unwrap_or(0),
+                            compromised: k.compromised,
                         });
                     }
                 }

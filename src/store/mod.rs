@@ -1406,6 +1406,18 @@ impl Store {
     pub fn active_alert_versions(
         &self,
     ) -> Result<Vec<(RecordId, Origin, crate::model::Alert)>, StoreError> {
+        self.active_alert_versions_where(|_, _| true)
+    }
+
+    /// [`Store::active_alert_versions`] that `keep` accepts (given the envelope and record),
+    /// e.g. leaving out those signed with a revoked key.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn active_alert_versions_where(
+        &self,
+        keep: impl Fn(&pb::Envelope, &Record) -> bool,
+    ) -> Result<Vec<(RecordId, Origin, crate::model::Alert)>, StoreError> {
         // Plain alerts stored active and never changed have no `state` entry: walk the
         // records (id order) and the state entries (id order) together.
         let mut out = Vec::new();
@@ -1440,6 +1452,9 @@ impl Store {
             let env = pb::Envelope::decode(v.get(8..).unwrap_or_default())
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let rec = decode_record(&env.body)?;
+            if !keep(&env, &rec) {
+                continue;
+            }
             match rec.kind {
                 RecordKind::Alert(a) => out.push((id, rec.origin, a)),
                 // An amendment always has a `state` entry.
