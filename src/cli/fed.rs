@@ -122,6 +122,19 @@ pub(super) enum PeerCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Records from a partner kept aside because they could not be verified yet (signed with
+    /// a key not registered); they are judged again, and stored if they verify, whenever the
+    /// partner's registration changes (e.g. `peer update --add-key`).
+    Quarantine {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Partner country (default: all).
+        #[arg(long, value_name = "CC")]
+        country: Option<String>,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
     /// Forget a partner: its connections are refused from now on.
     Remove {
         #[command(flatten)]
@@ -462,6 +475,49 @@ pub(super) async fn peer(cmd: PeerCommand) -> CliResult {
                 println!("{}", peer_json(&p));
             } else {
                 println!("{}", peer_line(&p));
+            }
+            Ok(())
+        }
+        PeerCommand::Quarantine { dir, country, json } => {
+            let mut c = crate::client::connect(&dir.data_dir).await?;
+            let r = c
+                .list_quarantine(pb::ListQuarantineRequest {
+                    country: country.unwrap_or_default(),
+                })
+                .await?
+                .into_inner();
+            for q in &r.records {
+                let origin = q
+                    .origin
+                    .as_ref()
+                    .map(|o| format!("{}/{}", o.country, o.node))
+                    .unwrap_or_default();
+                if json {
+                    println!(
+                        "{}",
+                        json!({
+                            "country": q.country,
+                            "id": hex::encode(&q.id),
+                            "origin": origin,
+                            "seq": q.seq,
+                            "received_at_ms": q.received_at_ms,
+                            "reason": q.reason,
+                            "key_id": hex::encode(&q.key_id),
+                        })
+                    );
+                } else {
+                    println!(
+                        "{} {} from {} (claims {origin} seq {}): {}",
+                        q.country,
+                        &hex::encode(&q.id)[..16.min(q.id.len() * 2)],
+                        q.country,
+                        q.seq,
+                        q.reason
+                    );
+                }
+            }
+            if !json {
+                println!("({} record(s) kept aside)", r.records.len());
             }
             Ok(())
         }

@@ -225,6 +225,9 @@ enum Verdict {
     Skip,
     Duplicate,
     Refused(&'static str, String, Option<RecordId>),
+    /// Refused for a reason an operator can fix (its key is not registered yet): kept aside
+    /// and judged again when the registry changes.
+    Quarantine(Box<pb::Envelope>, String, RecordId),
     Accepted(Box<SignedRecord>),
 }
 
@@ -271,6 +274,9 @@ fn judge(node: &Node, country: CountryCode, item: &pb::ExchangeItem) -> Verdict 
     };
     let signed = match verified {
         Ok(s) => s,
+        Err(e @ VerifyError::UnknownKey(_)) => {
+            return Verdict::Quarantine(Box::new(env.clone()), e.to_string(), id)
+        }
         Err(e) => return Verdict::Refused(verify_reason(&e), e.to_string(), Some(id)),
     };
     let Some(kc) = key_country else {
@@ -294,6 +300,74 @@ fn judge(node: &Node, country: CountryCode, item: &pb::ExchangeItem) -> Verdict 
         return Verdict::Refused(r.reason(), r.to_string(), Some(id));
     }
     Verdict::Accepted(Box::new(signed))
+}
+
+/// Judges every quarantined record again against the registry as it is now: records that
+/// now verify are stored (and flushed), those still waiting for their key stay, the rest
+/// are dropped as refused. Returns how many were stored.
+///
+/// # Errors
+/// Storage failure.
+pub async fn rejudge_quarantine(node: &Arc<Node>) -> Result<usize, String> {
+    let n = node.clone();
+    let stored = tokio::task::spawn_blocking(move || -> Result<usize, String> {
+        let items = n.store.quarantined(None).map_err(|e| e.to_string())?;
+        let mut by_peer: std::collections::BTreeMap<CountryCode, Vec<(RecordId, SignedRecord)>> =
+            std::collections::BTreeMap::new();
+        for q in items {
+            let item = pb::ExchangeItem {
+                position: 0,
+                envelope: Some(q.envelope.clone()),
+            };
+            match judge(&n, q.peer, &item) {
+                Verdict::Quarantine(..) => {}
+                Verdict::Accepted(s) => by_peer.entry(q.peer).or_default().push((q.id, *s)),
+                Verdict::Duplicate | Verdict::Skip => {
+                    n.store.quarantine_remove(q.peer, &q.id).map_err(|e| e.to_string())?;
+                }
+                Verdict::Refused(reason, why, _) => {
+                    n.fed.count_rejection(reason);
+                    warn!(peer = %q.peer, id = %q.id, reason, detail = %why, "quarantined record refused on second judgement");
+                    n.store.quarantine_remove(q.peer, &q.id).map_err(|e| e.to_string())?;
+                }
+            }
+        }
+        let mut stored = 0;
+        for (peer, recs) in by_peer {
+            let (ids, signed): (Vec<RecordId>, Vec<SignedRecord>) = recs.into_iter().unzip();
+            let outcomes = n
+                .store
+                .ingest_batch(&signed, now_ms(), Mode::Received)
+                .map_err(|e| e.to_string())?;
+            let mut here = 0u64;
+            for (id, o) in ids.iter().zip(outcomes) {
+                match o {
+                    Ok(Ingest::Stored) => here += 1,
+                    Ok(_) => {}
+                    Err(r) => {
+                        n.fed.count_rejection("lifecycle");
+                        warn!(peer = %peer, id = %id, reason = %r, "quarantined record refused");
+                    }
+                }
+                n.store.quarantine_remove(peer, id).map_err(|e| e.to_string())?;
+            }
+            n.fed.link(peer, |l| l.stored += here);
+            stored += usize::try_from(here).unwrap_or(usize::MAX);
+        }
+        Ok(stored)
+    })
+    .await
+    .map_err(|e| format!("quarantine task: {e}"))??;
+    node.flush_and_publish()
+        .await
+        .map_err(|e| format!("flush: {e}"))?;
+    if stored > 0 {
+        info!(
+            records = stored,
+            "quarantined records stored after a registry change"
+        );
+    }
+    Ok(stored)
 }
 
 /// Verifies a batch on all cores (pooled blocking threads).
@@ -352,10 +426,16 @@ async fn store_batch(
     }
     let (mut stored, mut dup, mut refused) = (0u64, 0u64, 0u64);
     let mut accepted = vec![];
+    let mut aside = vec![];
     for v in verdicts {
         match v {
             Verdict::Skip => {}
             Verdict::Duplicate => dup += 1,
+            Verdict::Quarantine(env, why, id) => {
+                refused += 1;
+                node.fed.count_rejection("quarantined");
+                aside.push((env, why, id));
+            }
             Verdict::Refused(reason, why, id) => {
                 refused += 1;
                 node.fed.count_rejection(reason);
@@ -367,12 +447,23 @@ async fn store_batch(
     // One transaction for the batch: stored whole or not at all.
     // sled work is blocking: keep it off the async workers that run TLS and HTTP/2.
     let store = node.store.clone();
-    let (accepted, outcomes) = tokio::task::spawn_blocking(move || {
+    let (accepted, outcomes, full) = tokio::task::spawn_blocking(move || {
+        let mut full = 0u64;
+        for (env, why, id) in &aside {
+            match store.quarantine_put(country, id, why, env, now_ms()) {
+                Ok(true) => {}
+                Ok(false) => full += 1,
+                Err(e) => return (Vec::new(), Err(e), full),
+            }
+        }
         let outcomes = store.ingest_batch(&accepted, now_ms(), Mode::Received);
-        (accepted, outcomes)
+        (accepted, outcomes, full)
     })
     .await
     .map_err(|e| format!("store task: {e}"))?;
+    if full > 0 {
+        warn!(peer = %country, dropped = full, "quarantine full: records with an unregistered key dropped (the cursor still moves on)");
+    }
     let outcomes = outcomes.map_err(|e| format!("store: {e}"))?;
     for (signed, outcome) in accepted.iter().zip(outcomes) {
         match outcome {

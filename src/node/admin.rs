@@ -256,6 +256,13 @@ impl AdminService {
         if closed > 0 {
             info!(peer = %entry.country, connections_closed = closed, "registration changed");
         }
+        // Records kept aside waiting for this change are judged again.
+        let node = self.node.clone();
+        tokio::spawn(async move {
+            if let Err(e) = crate::federation::replicator::rejudge_quarantine(&node).await {
+                error!(cause = %e, "judging quarantined records again failed");
+            }
+        });
         Ok(info)
     }
 
@@ -1047,6 +1054,40 @@ impl pb::admin_server::Admin for AdminService {
         )
         .await?;
         Ok(Response::new(info))
+    }
+
+    async fn list_quarantine(
+        &self,
+        req: Request<pb::ListQuarantineRequest>,
+    ) -> Result<Response<pb::ListQuarantineResponse>, Status> {
+        let c = &req.get_ref().country;
+        let country = if c.is_empty() {
+            None
+        } else {
+            Some(CountryCode::parse(c).map_err(|e| invalid(e.at("country")))?)
+        };
+        let store = self.node.store.clone();
+        let items = tokio::task::spawn_blocking(move || store.quarantined(country))
+            .await
+            .map_err(internal)?
+            .map_err(internal)?;
+        let records = items
+            .into_iter()
+            .map(|q| {
+                use prost::Message;
+                let body = pb::RecordBody::decode(q.envelope.body.as_slice()).ok();
+                pb::QuarantinedRecord {
+                    country: q.peer.to_string(),
+                    id: q.id.0.to_vec(),
+                    origin: body.as_ref().and_then(|b| b.origin.clone()),
+                    seq: body.as_ref().map_or(0, |b| b.seq),
+                    received_at_ms: q.received_at_ms,
+                    reason: q.reason,
+                    key_id: q.envelope.key_id.clone(),
+                }
+            })
+            .collect();
+        Ok(Response::new(pb::ListQuarantineResponse { records }))
     }
 
     async fn revoke_peer_key(

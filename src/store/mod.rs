@@ -16,6 +16,7 @@
 //! | `peers`, `cursors` | partner country               | registration JSON / next log position |
 //! | `witness`  | tag (1) ‖ …                           | own tree heads, partners' heads seen, cosignatures, evidence |
 //! | `requests` | request id (UTF-8)                    | SHA-256 of the request (32) ‖ first seq (8) ‖ record count (8): idempotent issuing |
+//! | `quarantine` | partner country (2) ‖ record id     | received ms (8) ‖ reason length (1) ‖ reason ‖ Envelope: refused for a fixable reason, judged again when the registry changes |
 //!
 //! The origin prefix is country (2) ‖ node-name length (1) ‖ node name, so no origin's prefix is
 //! a prefix of another's. Every batch of records is written by one multi-tree transaction,
@@ -310,6 +311,7 @@ pub struct Store {
     cursors: sled::Tree,
     witness: sled::Tree,
     requests: sled::Tree,
+    quarantine: sled::Tree,
     writer: std::sync::Arc<std::sync::Mutex<()>>,
     /// The one thread that flushes (group commit).
     flusher: Flusher,
@@ -478,6 +480,24 @@ impl RequestRecord {
     }
 }
 
+/// Most records kept aside per partner (see [`Store::quarantine_put`]).
+pub const MAX_QUARANTINE_PER_PEER: usize = 1000;
+
+/// A record kept aside until the registry changes.
+#[derive(Debug, Clone)]
+pub struct Quarantined {
+    /// The partner it came from.
+    pub peer: CountryCode,
+    /// Its id.
+    pub id: RecordId,
+    /// When it arrived (ms).
+    pub received_at_ms: i64,
+    /// Why it was refused.
+    pub reason: String,
+    /// The envelope as received.
+    pub envelope: pb::Envelope,
+}
+
 /// How the store is opened.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
@@ -553,6 +573,7 @@ impl Store {
             cursors: db.open_tree("cursors")?,
             witness: db.open_tree("witness")?,
             requests: db.open_tree("requests")?,
+            quarantine: db.open_tree("quarantine")?,
             writer: std::sync::Arc::default(),
             high_seq: std::sync::Arc::default(),
             flusher,
@@ -1184,6 +1205,90 @@ impl Store {
     /// Storage failure.
     pub fn set_cursor(&self, peer: CountryCode, next: u64) -> Result<(), StoreError> {
         self.cursors.insert(peer.bytes(), &next.to_be_bytes())?;
+        Ok(())
+    }
+
+    /// Keeps aside a record from `peer` refused for a reason an operator can fix (its key is
+    /// not registered yet), to be judged again when the registry changes. At most
+    /// [`MAX_QUARANTINE_PER_PEER`] per partner; returns false when that is full. Does not
+    /// flush.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn quarantine_put(
+        &self,
+        peer: CountryCode,
+        id: &RecordId,
+        reason: &str,
+        envelope: &pb::Envelope,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let mut key = peer.bytes().to_vec();
+        key.extend_from_slice(&id.0);
+        if self.quarantine.contains_key(&key)? {
+            return Ok(true);
+        }
+        if self.quarantine.scan_prefix(peer.bytes()).count() >= MAX_QUARANTINE_PER_PEER {
+            return Ok(false);
+        }
+        let reason = reason.as_bytes();
+        let reason = &reason[..reason.len().min(255)];
+        let mut v = now_ms.to_be_bytes().to_vec();
+        v.push(reason.len() as u8);
+        v.extend_from_slice(reason);
+        envelope
+            .encode(&mut v)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.quarantine.insert(key, v)?;
+        Ok(true)
+    }
+
+    /// Records kept aside: (partner, id, received at ms, reason, envelope), of one partner or
+    /// all.
+    ///
+    /// # Errors
+    /// Storage failure or a damaged entry.
+    pub fn quarantined(&self, peer: Option<CountryCode>) -> Result<Vec<Quarantined>, StoreError> {
+        let prefix: Vec<u8> = peer.map(|c| c.bytes().to_vec()).unwrap_or_default();
+        self.quarantine
+            .scan_prefix(prefix)
+            .map(|kv| {
+                let (k, v) = kv?;
+                let bad = || StoreError::Corrupt("quarantine entry".into());
+                let country = std::str::from_utf8(k.get(..2).ok_or_else(bad)?)
+                    .ok()
+                    .and_then(|s| CountryCode::parse(s).ok())
+                    .ok_or_else(bad)?;
+                let id = RecordId::from_slice(k.get(2..).ok_or_else(bad)?, "quarantine")
+                    .map_err(|_| bad())?;
+                let at = v
+                    .get(..8)
+                    .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                    .map(i64::from_be_bytes)
+                    .ok_or_else(bad)?;
+                let n = usize::from(*v.get(8).ok_or_else(bad)?);
+                let reason = String::from_utf8_lossy(v.get(9..9 + n).ok_or_else(bad)?).into_owned();
+                let envelope = pb::Envelope::decode(v.get(9 + n..).ok_or_else(bad)?)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok(Quarantined {
+                    peer: country,
+                    id,
+                    received_at_ms: at,
+                    reason,
+                    envelope,
+                })
+            })
+            .collect()
+    }
+
+    /// Forgets a quarantined record. Does not flush.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn quarantine_remove(&self, peer: CountryCode, id: &RecordId) -> Result<(), StoreError> {
+        let mut key = peer.bytes().to_vec();
+        key.extend_from_slice(&id.0);
+        self.quarantine.remove(key)?;
         Ok(())
     }
 
