@@ -155,9 +155,18 @@ struct ExchangeSection {
     /// Its private key (PEM, mode 0600).
     #[serde(default = "default_key")]
     key: PathBuf,
-    /// How often to fetch, check and cosign each partner's tree head (seconds, 1-3600).
+    /// How often to fetch, check and cosign each partner's tree head, and fetch its CRL
+    /// (seconds, 1-3600).
     #[serde(default = "default_witness_interval")]
     witness_interval_seconds: u64,
+    /// The national CA's current CRL (PEM), published to partners on the exchange when the
+    /// file exists; replace the file to publish a new one.
+    #[serde(default = "default_crl")]
+    crl: PathBuf,
+}
+
+fn default_crl() -> PathBuf {
+    "tls/ca.crl".into()
 }
 
 /// Default witnessing period (seconds).
@@ -185,6 +194,8 @@ pub struct ExchangeConfig {
     pub key: PathBuf,
     /// Witnessing period: each partner's tree head is fetched, checked and cosigned this often.
     pub witness_interval: std::time::Duration,
+    /// The national CA's CRL this node publishes to partners, when the file exists.
+    pub crl: PathBuf,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -341,6 +352,7 @@ impl Config {
                 cert: r(&e.cert),
                 key: r(&e.key),
                 witness_interval: std::time::Duration::from_secs(e.witness_interval_seconds),
+                crl: r(&e.crl),
             }),
             min_free_bytes: f.storage.min_free_mb << 20,
             stall: std::time::Duration::from_secs(f.storage.stall_seconds),
@@ -381,6 +393,7 @@ impl Config {
                 cert: default_cert(),
                 key: default_key(),
                 witness_interval_seconds,
+                crl: default_crl(),
             }),
             storage: StorageSection::default(),
             shutdown: ShutdownSection::default(),

@@ -170,6 +170,19 @@ pub fn make_crl(
     ca_key_pem: &str,
     revoked: &[String],
 ) -> Result<String, PkiError> {
+    make_crl_for(ca_cert_pem, ca_key_pem, revoked, 30)
+}
+
+/// [`make_crl`] with its next update `days` from now.
+///
+/// # Errors
+/// As [`make_crl`].
+pub fn make_crl_for(
+    ca_cert_pem: &str,
+    ca_key_pem: &str,
+    revoked: &[String],
+    days: i64,
+) -> Result<String, PkiError> {
     let ca_key = KeyPair::from_pem(ca_key_pem)?;
     let issuer = Issuer::from_ca_cert_pem(ca_cert_pem, ca_key)?;
     let now = OffsetDateTime::now_utc();
@@ -190,7 +203,7 @@ pub fn make_crl(
     }
     let params = CertificateRevocationListParams {
         this_update: now - Duration::minutes(5),
-        next_update: now + Duration::days(30),
+        next_update: now + Duration::days(days),
         crl_number: SerialNumber::from_slice(&now.unix_timestamp().to_be_bytes()),
         issuing_distribution_point: None,
         revoked_certs,
@@ -322,6 +335,76 @@ pub fn cert_sha256(pem: &str, what: &str) -> Result<[u8; 32], PkiError> {
     Ok(sha2::Sha256::digest(first_cert(pem, what)?.as_ref()).into())
 }
 
+/// What a checked CRL says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrlInfo {
+    /// When it was issued (seconds since the epoch).
+    pub this_update: i64,
+    /// When the next one is due (seconds), if it says.
+    pub next_update: Option<i64>,
+    /// Certificates it revokes.
+    pub revoked: usize,
+}
+
+/// Checks a CRL (PEM) against a CA certificate (PEM): issued by that CA (issuer name and
+/// signature), already in force.
+///
+/// # Errors
+/// Unparseable, another issuer, a bad signature, or issued in the future.
+pub fn check_crl(crl_pem: &str, ca_pem: &str) -> Result<CrlInfo, PkiError> {
+    let der = crls(crl_pem, "CRL")?
+        .into_iter()
+        .next()
+        .ok_or_else(|| PkiError::Identity("no CRL".into()))?;
+    let (_, crl) = x509_parser::parse_x509_crl(der.as_ref()).map_err(|e| PkiError::Pem {
+        what: "CRL".into(),
+        reason: e.to_string(),
+    })?;
+    let ca_der = first_cert(ca_pem, "CA certificate")?;
+    let (_, ca) =
+        x509_parser::parse_x509_certificate(ca_der.as_ref()).map_err(|e| PkiError::Pem {
+            what: "CA certificate".into(),
+            reason: e.to_string(),
+        })?;
+    if crl.issuer() != ca.subject() {
+        return Err(PkiError::Identity(format!(
+            "the CRL is issued by {}, not by the registered CA {}",
+            crl.issuer(),
+            ca.subject()
+        )));
+    }
+    crl.verify_signature(ca.public_key()).map_err(|e| {
+        PkiError::Identity(format!(
+            "the CRL's signature does not verify with the CA's key: {e}"
+        ))
+    })?;
+    let this_update = crl.last_update().timestamp();
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    if this_update > now + 300 {
+        return Err(PkiError::Identity(
+            "the CRL is issued in the future (thisUpdate)".into(),
+        ));
+    }
+    Ok(CrlInfo {
+        this_update,
+        next_update: crl.next_update().map(|t| t.timestamp()),
+        revoked: crl.iter_revoked_certificates().count(),
+    })
+}
+
+/// The end of a certificate's validity (seconds since the epoch).
+///
+/// # Errors
+/// Unparseable PEM or certificate.
+pub fn cert_not_after(pem: &str, what: &str) -> Result<i64, PkiError> {
+    let der = first_cert(pem, what)?;
+    let (_, c) = x509_parser::parse_x509_certificate(der.as_ref()).map_err(|e| PkiError::Pem {
+        what: what.into(),
+        reason: e.to_string(),
+    })?;
+    Ok(c.validity().not_after.timestamp())
+}
+
 /// The country (C=) of a certificate's subject, if any.
 ///
 /// # Errors
@@ -417,6 +500,14 @@ mod tests {
         );
         let crl = make_crl(&ca.cert_pem, &ca.key_pem, std::slice::from_ref(&n.cert_pem)).unwrap();
         assert_eq!(crls(&crl, "crl").unwrap().len(), 1);
+        let info = check_crl(&crl, &ca.cert_pem).unwrap();
+        assert_eq!(info.revoked, 1);
+        assert!(info.next_update.is_some_and(|n| n > info.this_update));
+        // Another CA of the same country cannot sign it.
+        let other = make_ca(th).unwrap();
+        assert!(check_crl(&crl, &other.cert_pem).is_err());
+        let forged = make_crl(&other.cert_pem, &other.key_pem, &[]).unwrap();
+        assert!(check_crl(&forged, &ca.cert_pem).is_err());
         // A CA certificate has no kdesk identity.
         assert!(node_identity(&first_cert(&ca.cert_pem, "ca").unwrap()).is_err());
     }

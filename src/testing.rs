@@ -96,6 +96,13 @@ impl pb::exchange_server::Exchange for RogueExchange {
     ) -> Result<Response<pb::CosignaturesResponse>, Status> {
         Ok(Response::new(pb::CosignaturesResponse::default()))
     }
+
+    async fn get_crl(
+        &self,
+        _: Request<pb::CrlRequest>,
+    ) -> Result<Response<pb::CrlResponse>, Status> {
+        Ok(Response::new(pb::CrlResponse::default()))
+    }
 }
 
 /// Starts a rogue partner on 127.0.0.1 (any free port) presenting `identity`, accepting the

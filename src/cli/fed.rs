@@ -51,7 +51,11 @@ pub(super) enum CertsCommand {
         /// Certificate to revoke (PEM; repeatable; none gives an empty CRL).
         #[arg(long, value_name = "CERT")]
         revoke: Vec<PathBuf>,
-        /// Output file.
+        /// Days until the next CRL is due (partners warn as that day nears).
+        #[arg(long, value_name = "DAYS", default_value_t = 30,
+              value_parser = clap::value_parser!(i64).range(1..=366))]
+        days: i64,
+        /// Output file (to publish it to partners: the node's DATA_DIR/tls/ca.crl).
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
@@ -287,7 +291,12 @@ pub(super) fn certs(cmd: CertsCommand) -> CliResult {
             );
             Ok(())
         }
-        CertsCommand::Crl { ca, revoke, out } => {
+        CertsCommand::Crl {
+            ca,
+            revoke,
+            days,
+            out,
+        } => {
             let ca_pem = read(&ca.join("ca.pem"), "CA certificate")?;
             let ca_key_path = ca.join("ca.key");
             keys::check_private_mode(&ca_key_path).map_err(CliError::from)?;
@@ -296,7 +305,7 @@ pub(super) fn certs(cmd: CertsCommand) -> CliResult {
                 .iter()
                 .map(|p| read(p, "certificate"))
                 .collect::<Result<Vec<_>, _>>()?;
-            let crl = pki::make_crl(&ca_pem, &ca_key, &certs).map_err(pki_err)?;
+            let crl = pki::make_crl_for(&ca_pem, &ca_key, &certs, days).map_err(pki_err)?;
             std::fs::write(&out, crl)
                 .map_err(|e| CliError::new(exit::IOERR, format!("{}: {e}", out.display())))?;
             println!(

@@ -175,6 +175,7 @@ pub(super) async fn status(dir: &Path, json: bool) -> CliResult {
                 "counters_stale": s.counters_stale,
                 "flushes": s.flushes,
                 "stopping": s.stopping,
+                "warnings": s.warnings,
             })
         );
         return Ok(());
@@ -184,6 +185,9 @@ pub(super) async fn status(dir: &Path, json: bool) -> CliResult {
     println!("public key    {}", s.public_key_hex);
     println!("key id        {}", s.key_id_hex);
     println!("uptime        {} s", s.uptime_seconds);
+    for w in &s.warnings {
+        println!("WARNING       {w}");
+    }
     if s.stopping {
         println!("STOPPING      draining requests after a stop signal; new records are refused");
     }

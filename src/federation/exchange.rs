@@ -134,7 +134,28 @@ impl pb::exchange_server::Exchange for ExchangeService {
             .map_err(|e| Status::internal(e.to_string()))?;
         Ok(Response::new(pb::CosignaturesResponse { cosignatures }))
     }
+
+    async fn get_crl(
+        &self,
+        req: Request<pb::CrlRequest>,
+    ) -> Result<Response<pb::CrlResponse>, Status> {
+        self.audit_caller(&req)?;
+        let Some(path) = self.node.config.exchange.as_ref().map(|e| e.crl.clone()) else {
+            return Ok(Response::new(pb::CrlResponse::default()));
+        };
+        let crl_pem = match tokio::fs::read(&path).await {
+            Ok(b) if b.len() <= MAX_CRL_BYTES => String::from_utf8(b)
+                .map_err(|_| Status::internal("the published CRL file is not PEM text"))?,
+            Ok(_) => return Err(Status::internal("the published CRL file is too large")),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(Status::internal(format!("published CRL: {e}"))),
+        };
+        Ok(Response::new(pb::CrlResponse { crl_pem }))
+    }
 }
+
+/// Largest CRL a node publishes or accepts (bytes).
+pub const MAX_CRL_BYTES: usize = 1 << 20;
 
 impl ExchangeService {
     /// The caller, which must (still) be a registered partner: the handshake already requires

@@ -108,6 +108,56 @@ fn take_token(
     }
 }
 
+/// Why a registration could not be committed.
+#[derive(Debug, thiserror::Error)]
+pub enum CommitError {
+    /// The registration does not compile (bad endpoint, CA, CRL or key), naming the field.
+    #[error("{0}")]
+    Refused(String),
+    /// Storing it failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// Stores a partner registration durably, puts it in force, closes live connections it no
+/// longer accepts, and has quarantined records judged again.
+///
+/// # Errors
+/// The registration is invalid, or storing it failed (then nothing changed).
+pub async fn commit_registration(
+    node: &Arc<crate::node::Node>,
+    entry: &PeerEntry,
+) -> Result<Arc<CompiledPeer>, CommitError> {
+    let compiled = CompiledPeer::compile(entry.clone(), &tls::provider())
+        .map_err(|e| CommitError::Refused(e.to_string()))?;
+    let json = serde_json::to_vec(entry)
+        .map_err(|e| CommitError::Store(crate::store::StoreError::Corrupt(e.to_string())))?;
+    node.store.put_peer(entry.country, &json)?;
+    node.store.flush().await?;
+    let compiled = Arc::new(compiled);
+    match node.fed.registry.write() {
+        Ok(mut r) => r.insert_shared(compiled.clone()),
+        Err(_) => {
+            return Err(CommitError::Store(crate::store::StoreError::Corrupt(
+                "registry lock poisoned".into(),
+            )))
+        }
+    }
+    // A changed CA or CRL applies to connections already open too.
+    let closed = node.fed.revalidate_connections();
+    if closed > 0 {
+        tracing::info!(peer = %entry.country, connections_closed = closed, "registration changed");
+    }
+    // Records kept aside waiting for this change are judged again.
+    let n = node.clone();
+    tokio::spawn(async move {
+        if let Err(e) = replicator::rejudge_quarantine(&n).await {
+            error!(cause = %e, "judging quarantined records again failed");
+        }
+    });
+    Ok(compiled)
+}
+
 /// Refused connections on the exchange port, by reason.
 #[derive(Default)]
 pub struct Refusals {

@@ -221,8 +221,13 @@ pub type SharedRegistry = Arc<RwLock<Registry>>;
 impl Registry {
     /// Adds or replaces a partner.
     pub fn insert(&mut self, peer: CompiledPeer) {
+        self.insert_shared(Arc::new(peer));
+    }
+
+    /// [`Registry::insert`] of a shared registration.
+    pub fn insert_shared(&mut self, peer: Arc<CompiledPeer>) {
         let country = peer.entry.country;
-        self.peers.insert(country, Arc::new(peer));
+        self.peers.insert(country, peer);
         self.rebuild_keys();
     }
 

@@ -58,8 +58,78 @@ pub async fn run(node: Arc<Node>, country: CountryCode) {
             node.fed
                 .set_witness_state(country, format!("last round failed: {e}"));
             client = None;
+            continue;
+        }
+        if let Err(e) = fetch_crl(&node, &peer, c).await {
+            warn!(peer = %country, cause = %e, "partner CRL not applied");
         }
     }
+}
+
+/// Fetches the partner's published CRL and applies it when it is signed by the registered CA
+/// and newer than every CRL registered for the partner.
+///
+/// # Errors
+/// Transport failure, or a CRL that does not check (as text).
+pub async fn fetch_crl(
+    node: &Arc<Node>,
+    peer: &CompiledPeer,
+    client: &mut Client,
+) -> Result<(), String> {
+    let country = peer.entry.country;
+    let r = match client.get_crl(pb::CrlRequest {}).await {
+        Ok(r) => r.into_inner(),
+        // A partner running an older kdesk publishes none.
+        Err(s) if s.code() == tonic::Code::Unimplemented => return Ok(()),
+        Err(s) => return Err(format!("GetCrl: {}", s.message())),
+    };
+    if r.crl_pem.trim().is_empty() || r.crl_pem.len() > super::exchange::MAX_CRL_BYTES {
+        return Ok(());
+    }
+    if peer
+        .entry
+        .crl_pems
+        .iter()
+        .any(|p| p.trim() == r.crl_pem.trim())
+    {
+        return Ok(());
+    }
+    let info = crate::pki::check_crl(&r.crl_pem, &peer.entry.ca_pem).map_err(|e| e.to_string())?;
+    // Never go back to an older CRL (a replayed one would un-revoke certificates).
+    let newest_registered = peer
+        .entry
+        .crl_pems
+        .iter()
+        .filter_map(|p| crate::pki::check_crl(p, &peer.entry.ca_pem).ok())
+        .map(|i| i.this_update)
+        .max();
+    if newest_registered.is_some_and(|t| t >= info.this_update) {
+        return Ok(());
+    }
+    let mut entry = peer.entry.clone();
+    entry.crl_pems = vec![r.crl_pem];
+    super::commit_registration(node, &entry)
+        .await
+        .map_err(|e| e.to_string())?;
+    info!(peer = %country, revoked = info.revoked, "partner CRL fetched and applied");
+    let detail = crate::model::Note::parse(&format!(
+        "CRL fetched from the partner and applied: {} certificate(s) revoked",
+        info.revoked
+    ))
+    .map_err(|e| e.to_string())?;
+    let ca_sha = crate::pki::cert_sha256(&entry.ca_pem, "ca").ok();
+    node.issue_trust_change(crate::record::RecordKind::AdminEvent(
+        crate::record::AdminEvent {
+            action: crate::record::AdminAction::PeerAdded,
+            country,
+            key_ids: vec![],
+            ca_sha256: ca_sha,
+            detail,
+        },
+    ))
+    .await
+    .map_err(|e| format!("the CRL was applied, but recording it failed: {e}"))?;
+    Ok(())
 }
 
 /// One round: check and cosign the partner's head, then collect cosignatures of ours.

@@ -10,7 +10,6 @@ use tracing::{error, info, warn};
 
 use super::Node;
 use crate::federation::registry::{CompiledPeer, PeerEntry, PeerKey, Registry, Revocations};
-use crate::federation::tls;
 use crate::keys;
 use crate::model::{Alert, CountryCode, Date, FieldError, Note};
 use crate::pb;
@@ -241,29 +240,13 @@ impl AdminService {
         entry: &PeerEntry,
         refuse: fn(String) -> Status,
     ) -> Result<pb::PeerInfo, Status> {
-        let compiled = CompiledPeer::compile(entry.clone(), &tls::provider())
-            .map_err(|e| refuse(e.to_string()))?;
-        let json = serde_json::to_vec(entry).map_err(internal)?;
-        self.node
-            .store
-            .put_peer(entry.country, &json)
-            .map_err(internal)?;
-        self.node.store.flush().await.map_err(internal)?;
-        let info = self.peer_info(&compiled)?;
-        self.registry_write()?.insert(compiled);
-        // A changed CA or CRL applies to connections already open too.
-        let closed = self.node.fed.revalidate_connections();
-        if closed > 0 {
-            info!(peer = %entry.country, connections_closed = closed, "registration changed");
-        }
-        // Records kept aside waiting for this change are judged again.
-        let node = self.node.clone();
-        tokio::spawn(async move {
-            if let Err(e) = crate::federation::replicator::rejudge_quarantine(&node).await {
-                error!(cause = %e, "judging quarantined records again failed");
-            }
-        });
-        Ok(info)
+        let compiled = crate::federation::commit_registration(&self.node, entry)
+            .await
+            .map_err(|e| match e {
+                crate::federation::CommitError::Refused(m) => refuse(m),
+                crate::federation::CommitError::Store(e) => internal(e),
+            })?;
+        self.peer_info(&compiled)
     }
 
     fn view_signed(&self, s: &SignedRecord) -> Result<pb::StoredRecord, Status> {
@@ -667,6 +650,7 @@ impl pb::admin_server::Admin for AdminService {
             counters_stale: stale,
             flushes: n.store.flushes(),
             stopping: n.is_stopping(),
+            warnings: n.trust_warnings(),
         }))
     }
 

@@ -32,6 +32,9 @@ use crate::store::{Mode, RequestKey, Store, StoreError, StoreOptions};
 
 pub use admin::{check_request_id, AdminService, MAX_ALERTS_PER_BATCH};
 
+/// Certificates and CRLs expiring within this many days are warned about in `kdesk status`.
+pub const EXPIRY_WARNING_DAYS: i64 = 14;
+
 /// Metadata key on a status that refuses a request definitely (nothing was done), so a
 /// client tells it from a lost answer.
 pub const REFUSAL_METADATA: &str = "kdesk-refusal";
@@ -294,6 +297,55 @@ impl Node {
             health: std::sync::OnceLock::new(),
             stall: std::sync::Mutex::new(None),
         })
+    }
+
+    /// Certificates and CRLs that have expired or expire within [`EXPIRY_WARNING_DAYS`]:
+    /// this node's exchange certificate, each partner's CA certificate and CRLs.
+    pub fn trust_warnings(&self) -> Vec<String> {
+        let now = now_ms() / 1000;
+        let mut out = Vec::new();
+        let mut check = |what: String, at: Option<i64>, fix: &str| {
+            let Some(at) = at else { return };
+            let days = (at - now).div_euclid(86_400);
+            if at <= now {
+                out.push(format!("{what} EXPIRED {} day(s) ago; {fix}", -days));
+            } else if days < EXPIRY_WARNING_DAYS {
+                out.push(format!("{what} expires in {days} day(s); {fix}"));
+            }
+        };
+        if let Some(ex) = &self.config.exchange {
+            let at = std::fs::read_to_string(&ex.cert)
+                .ok()
+                .and_then(|p| crate::pki::cert_not_after(&p, "node certificate").ok());
+            check(
+                format!("this node's exchange certificate {}", ex.cert.display()),
+                at,
+                "issue a new one with kdesk certs node and restart",
+            );
+        }
+        if let Ok(reg) = self.fed.registry.read() {
+            for p in reg.peers() {
+                let c = p.entry.country;
+                check(
+                    format!("{c}'s CA certificate"),
+                    crate::pki::cert_not_after(&p.entry.ca_pem, "ca").ok(),
+                    &format!("get the new one from {c} and run kdesk peer update --country {c} --ca FILE"),
+                );
+                let next = p
+                    .entry
+                    .crl_pems
+                    .iter()
+                    .filter_map(|pem| crate::pki::check_crl(pem, &p.entry.ca_pem).ok())
+                    .filter_map(|i| i.next_update)
+                    .max();
+                check(
+                    format!("{c}'s CRL"),
+                    next,
+                    &format!("{c} publishes new CRLs on the exchange (fetched each witness round), or run kdesk peer update --country {c} --crl FILE"),
+                );
+            }
+        }
+        out
     }
 
     /// Whether the node is stopping (SIGTERM/SIGINT received).
