@@ -365,6 +365,7 @@ async fn forged_misdirected_duplicated_and_reordered_records_from_a_partner() {
             public_key: public_key(&kr),
             added_at_ms: 0,
             revoked_at_ms: None,
+            compromised: false,
         }],
         added_at_ms: 0,
     };
