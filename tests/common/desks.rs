@@ -1,0 +1,255 @@
+//! Desks for federation tests: a node data directory with its own national CA and node
+//! certificate (made by `kdesk certs` or by `certs/gen-dev-pki.sh` with OpenSSL), pinned
+//! exchange ports, partner registration, and waiting on conditions.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::{list, outcome, run, s};
+
+/// A desk's files: node data directory and CA directory.
+pub struct Desk {
+    pub cc: &'static str,
+    pub dir: PathBuf,
+    pub ca: PathBuf,
+}
+
+/// Makes a desk with `kdesk certs` (openssl = false) or `certs/gen-dev-pki.sh` (true),
+/// witnessing its partners every second.
+pub fn desk(root: &Path, cc: &'static str, node: &str, openssl: bool) -> Desk {
+    desk_witnessing(root, cc, node, openssl, 1)
+}
+
+/// [`desk`] witnessing its partners every `witness_interval_s` seconds.
+pub fn desk_witnessing(
+    root: &Path,
+    cc: &'static str,
+    node: &str,
+    openssl: bool,
+    witness_interval_s: u32,
+) -> Desk {
+    let lc = cc.to_ascii_lowercase();
+    let d = Desk {
+        cc,
+        dir: root.join(&lc),
+        ca: root.join(format!("{lc}-ca")),
+    };
+    let interval = witness_interval_s.to_string();
+    let o = run(&[
+        "init",
+        "--data-dir",
+        s(&d.dir),
+        "--country",
+        cc,
+        "--node-name",
+        node,
+        "--listen",
+        "127.0.0.1:0",
+        "--witness-interval",
+        &interval,
+    ]);
+    assert!(o.status.success(), "{:?}", outcome(&o));
+    let tls = d.dir.join("tls");
+    if openssl {
+        pki_script(&["ca", cc, s(&d.ca)]);
+        pki_script(&[
+            "node",
+            s(&d.ca),
+            cc,
+            node,
+            s(&tls),
+            "127.0.0.1",
+            "localhost",
+        ]);
+    } else {
+        let o = run(&["certs", "ca", "--country", cc, "--out", s(&d.ca)]);
+        assert!(o.status.success(), "{:?}", outcome(&o));
+        let o = run(&[
+            "certs",
+            "node",
+            "--ca",
+            s(&d.ca),
+            "--country",
+            cc,
+            "--node-name",
+            node,
+            "--host",
+            "127.0.0.1",
+            "--host",
+            "localhost",
+            "--out",
+            s(&tls),
+        ]);
+        assert!(o.status.success(), "{:?}", outcome(&o));
+    }
+    d
+}
+
+/// Pins a node's exchange port to a free one (a restarted node must come back where its
+/// partners registered it).
+pub fn pin_port(d: &Desk) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cfg = d.dir.join("kdesk.toml");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("127.0.0.1:0", &format!("127.0.0.1:{port}"));
+    std::fs::write(cfg, text).unwrap();
+}
+
+/// [`pin_port`] for several desks at once: every port is held until all are chosen, so no two
+/// desks get the same one.
+pub fn pin_ports<'a>(desks: impl IntoIterator<Item = &'a Desk>) {
+    let desks: Vec<&Desk> = desks.into_iter().collect();
+    let held: Vec<std::net::TcpListener> = desks
+        .iter()
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    for (d, l) in desks.iter().zip(&held) {
+        let port = l.local_addr().unwrap().port();
+        let cfg = d.dir.join("kdesk.toml");
+        let text = std::fs::read_to_string(&cfg)
+            .unwrap()
+            .replace("127.0.0.1:0", &format!("127.0.0.1:{port}"));
+        std::fs::write(cfg, text).unwrap();
+    }
+}
+
+/// Runs `kdesk ARGS` to completion like [`super::run`], but kills it and panics naming the
+/// command if it takes longer than `limit` (a hung command fails the test instead of hanging
+/// it).
+pub fn run_within(args: &[&str], limit: Duration) -> std::process::Output {
+    use std::process::Stdio;
+    let child = super::kdesk()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn kdesk");
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(o) => o.expect("wait for kdesk"),
+        Err(_) => {
+            // SAFETY: signalling our own child by pid; it has not been reaped (the waiting
+            // thread is still waiting for it).
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            let log = args
+                .iter()
+                .position(|a| *a == "--data-dir")
+                .and_then(|i| args.get(i + 1))
+                .map(|d| Path::new(d).with_extension("log"))
+                .and_then(|l| std::fs::read_to_string(&l).ok().map(|t| (l, t)))
+                .map(|(l, t)| {
+                    let lines: Vec<&str> = t.lines().collect();
+                    let tail = lines[lines.len().saturating_sub(30)..].join("\n");
+                    format!("\nlast lines of {}:\n{tail}", l.display())
+                })
+                .unwrap_or_default();
+            panic!(
+                "`kdesk {}` did not finish within {limit:?}{log}",
+                args.join(" ")
+            );
+        }
+    }
+}
+
+/// Runs `certs/gen-dev-pki.sh ARGS` (OpenSSL).
+pub fn pki_script(args: &[&str]) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("certs/gen-dev-pki.sh");
+    let o = std::process::Command::new("bash")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("bash");
+    assert!(
+        o.status.success(),
+        "gen-dev-pki.sh {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// `kdesk status --json` of a running node.
+pub fn status(dir: &Path) -> Value {
+    let (code, out, err) = outcome(&run(&["status", "--data-dir", s(dir), "--json"]));
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).unwrap()
+}
+
+/// A running node's exchange address.
+pub fn addr(dir: &Path) -> String {
+    status(dir)["exchange_address"].as_str().unwrap().to_owned()
+}
+
+/// A desk's public signing key (hex).
+pub fn public_key(d: &Desk) -> String {
+    std::fs::read_to_string(d.dir.join("keys/signing.pub"))
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+/// `kdesk peer add` on `me` for `them` listening at `endpoint`.
+pub fn peer_add(me: &Desk, them: &Desk, endpoint: &str, extra: &[&str]) {
+    let ca = them.ca.join("ca.pem");
+    let key = public_key(them);
+    let mut args = vec![
+        "peer",
+        "add",
+        "--data-dir",
+        s(&me.dir),
+        "--country",
+        them.cc,
+        "--endpoint",
+        endpoint,
+        "--ca",
+        s(&ca),
+        "--signing-key",
+        &key,
+    ];
+    args.extend_from_slice(extra);
+    let (code, _, err) = outcome(&run(&args));
+    assert_eq!(code, 0, "peer add {} on {}: {err}", them.cc, me.cc);
+}
+
+/// Polls `f` every 100 ms until it holds; panics naming `what` after 30 s.
+pub fn wait_until(what: &str, f: impl FnMut() -> bool) {
+    wait_for(what, Duration::from_secs(30), f);
+}
+
+/// Polls `f` every 100 ms until it holds; panics naming `what` after `deadline`. Returns how
+/// long it took.
+pub fn wait_for(what: &str, deadline: Duration, mut f: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    while start.elapsed() < deadline {
+        if f() {
+            return start.elapsed();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out after {deadline:?} waiting for: {what}");
+}
+
+/// Records a node holds that are not its own admin events (changes of partners and keys).
+pub fn received(dir: &Path) -> Vec<Value> {
+    list(dir, &[])
+        .into_iter()
+        .filter(|r| r["kind"] != "admin-event")
+        .collect()
+}
+
+/// Ids of the records of one origin a node holds.
+pub fn ids(dir: &Path, origin: &str) -> Vec<String> {
+    list(dir, &["--origin", origin])
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect()
+}
