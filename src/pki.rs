@@ -344,6 +344,8 @@ pub struct CrlInfo {
     pub next_update: Option<i64>,
     /// Certificates it revokes.
     pub revoked: usize,
+    /// Their serial numbers, sorted.
+    pub serials: Vec<Vec<u8>>,
 }
 
 /// Checks a CRL (PEM) against a CA certificate (PEM): issued by that CA (issuer name and
@@ -352,10 +354,14 @@ pub struct CrlInfo {
 /// # Errors
 /// Unparseable, another issuer, a bad signature, or issued in the future.
 pub fn check_crl(crl_pem: &str, ca_pem: &str) -> Result<CrlInfo, PkiError> {
-    let der = crls(crl_pem, "CRL")?
-        .into_iter()
-        .next()
-        .ok_or_else(|| PkiError::Identity("no CRL".into()))?;
+    let mut all = crls(crl_pem, "CRL")?;
+    if all.len() != 1 {
+        return Err(PkiError::Identity(format!(
+            "the CRL file holds {} CRLs; one is expected",
+            all.len()
+        )));
+    }
+    let der = all.remove(0);
     let (_, crl) = x509_parser::parse_x509_crl(der.as_ref()).map_err(|e| PkiError::Pem {
         what: "CRL".into(),
         reason: e.to_string(),
@@ -385,10 +391,16 @@ pub fn check_crl(crl_pem: &str, ca_pem: &str) -> Result<CrlInfo, PkiError> {
             "the CRL is issued in the future (thisUpdate)".into(),
         ));
     }
+    let mut serials: Vec<Vec<u8>> = crl
+        .iter_revoked_certificates()
+        .map(|r| r.raw_serial().to_vec())
+        .collect();
+    serials.sort();
     Ok(CrlInfo {
         this_update,
         next_update: crl.next_update().map(|t| t.timestamp()),
-        revoked: crl.iter_revoked_certificates().count(),
+        revoked: serials.len(),
+        serials,
     })
 }
 
@@ -429,6 +441,14 @@ pub fn ca_country(pem: &str) -> Result<Option<CountryCode>, PkiError> {
 /// # Errors
 /// Not a CA, expired, or its subject names another country.
 pub fn check_partner_ca(pem: &str, country: CountryCode) -> Result<String, PkiError> {
+    let all = certs(pem, "CA certificate")?;
+    if all.len() != 1 {
+        return Err(PkiError::Identity(format!(
+            "the CA file holds {} certificates; give exactly the partner's national CA \
+             certificate (every certificate in it would be trusted as that country's CA)",
+            all.len()
+        )));
+    }
     let der = first_cert(pem, "CA certificate")?;
     let (_, c) = x509_parser::parse_x509_certificate(der.as_ref()).map_err(|e| PkiError::Pem {
         what: "CA certificate".into(),

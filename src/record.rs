@@ -251,16 +251,19 @@ pub enum AdminAction {
     PeerKeyRevoked,
     /// Records purged under a retention rule (reserved: kdesk does not purge yet).
     RetentionPurge,
+    /// A partner's registration changed in place.
+    PeerUpdated,
 }
 
 impl AdminAction {
-    /// `peer-added`, `peer-removed`, `peer-key-revoked`, `retention-purge`.
+    /// `peer-added`, `peer-removed`, `peer-key-revoked`, `retention-purge`, `peer-updated`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::PeerAdded => "peer-added",
             Self::PeerRemoved => "peer-removed",
             Self::PeerKeyRevoked => "peer-key-revoked",
             Self::RetentionPurge => "retention-purge",
+            Self::PeerUpdated => "peer-updated",
         }
     }
     fn to_pb(self) -> i32 {
@@ -269,6 +272,7 @@ impl AdminAction {
             Self::PeerRemoved => pb::AdminAction::PeerRemoved,
             Self::PeerKeyRevoked => pb::AdminAction::PeerKeyRevoked,
             Self::RetentionPurge => pb::AdminAction::RetentionPurge,
+            Self::PeerUpdated => pb::AdminAction::PeerUpdated,
         }) as i32
     }
     fn from_pb(v: i32) -> Result<Self, FieldError> {
@@ -277,6 +281,7 @@ impl AdminAction {
             Ok(pb::AdminAction::PeerRemoved) => Ok(Self::PeerRemoved),
             Ok(pb::AdminAction::PeerKeyRevoked) => Ok(Self::PeerKeyRevoked),
             Ok(pb::AdminAction::RetentionPurge) => Ok(Self::RetentionPurge),
+            Ok(pb::AdminAction::PeerUpdated) => Ok(Self::PeerUpdated),
             _ => Err(FieldError::new(
                 "admin_event.action",
                 format!("{v} is not a known admin action"),

@@ -270,6 +270,15 @@ fn registrations_that_could_be_confused_are_refused() {
         add("VN", &th.ca.join("ca.pem"), &public_key(&vn)),
         "already registered for TH",
     );
+    // A CA file with a second certificate in it (every one would be trusted as VN's CA).
+    let two = t.path().join("two-cas.pem");
+    std::fs::write(
+        &two,
+        std::fs::read_to_string(&vn_ca).unwrap()
+            + &std::fs::read_to_string(th.ca.join("ca.pem")).unwrap(),
+    )
+    .unwrap();
+    expect(add("VN", &two, &public_key(&vn)), "holds 2 certificates");
     // A node certificate is not a CA.
     expect(
         add("VN", &vn.dir.join("tls/node.pem"), &public_key(&vn)),

@@ -106,6 +106,11 @@ impl From<&KeyError> for CliError {
             KeyError::Permissions { .. }
             | KeyError::Owner { .. }
             | KeyError::DirPermissions { .. } => exit::NOPERM,
+            KeyError::Io { source, .. }
+                if source.kind() == std::io::ErrorKind::PermissionDenied =>
+            {
+                exit::NOPERM
+            }
             KeyError::Io { .. } => exit::IOERR,
             _ => exit::CONFIG,
         };

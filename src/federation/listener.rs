@@ -45,6 +45,9 @@ pub struct Limits {
     pub max_connections: usize,
     /// Completed connections of one partner node (identity and certificate) at once.
     pub max_connections_per_node: usize,
+    /// Completed connections of one partner country at once (however many certificates its
+    /// CA issues).
+    pub max_connections_per_country: usize,
 }
 
 impl Default for Limits {
@@ -55,6 +58,7 @@ impl Default for Limits {
             handshake_timeout: Duration::from_secs(5),
             max_connections: 256,
             max_connections_per_node: 4,
+            max_connections_per_country: 32,
         }
     }
 }
@@ -263,6 +267,11 @@ impl Connections {
             .filter(|c| c.node_key() == key)
             .map(|c| c.id)
             .collect();
+        let country: Vec<u64> = m
+            .values()
+            .filter(|c| c.identity.country == conn.identity.country)
+            .map(|c| c.id)
+            .collect();
         if same.len() >= limits.max_connections_per_node {
             // Newest wins: a restarted node's new connection replaces its stale ones.
             let drop_n = same.len() + 1 - limits.max_connections_per_node;
@@ -270,6 +279,12 @@ impl Connections {
                 if let Some(old) = m.remove(&id) {
                     old.kill.kill();
                 }
+            }
+        } else if country.len() >= limits.max_connections_per_country {
+            // One country (however many certificates its CA issues) cannot take every slot:
+            // its oldest connection makes room.
+            if let Some(old) = country.first().and_then(|id| m.remove(id)) {
+                old.kill.kill();
             }
         } else if m.len() >= limits.max_connections {
             return Err("too many connections");
@@ -304,12 +319,28 @@ impl Pending {
                 None => break,
             }
         }
+        // Full in total: the oldest handshake of the source with the most pending goes, so
+        // one flooding source cannot push out everyone else's handshakes.
         while self.by_id.len() >= limits.max_pending.max(1) {
-            let Some((_, (_, h))) = self.by_id.pop_first() else {
+            let mut counts: HashMap<IpAddr, usize> = HashMap::new();
+            for (a, _) in self.by_id.values() {
+                *counts.entry(*a).or_default() += 1;
+            }
+            let Some(busiest) = counts.into_iter().max_by_key(|(_, n)| *n).map(|(a, _)| a) else {
                 break;
             };
-            h.abort();
-            dropped += 1;
+            let oldest = self
+                .by_id
+                .iter()
+                .find(|(_, (a, _))| *a == busiest)
+                .map(|(id, _)| *id);
+            match oldest.and_then(|id| self.by_id.remove(&id)) {
+                Some((_, h)) => {
+                    h.abort();
+                    dropped += 1;
+                }
+                None => break,
+            }
         }
         dropped
     }
@@ -371,7 +402,9 @@ impl Listener {
             let id = next.fetch_add(1, Ordering::Relaxed);
             let ip = remote.ip();
             {
-                let Ok(mut p) = pending.lock() else { continue };
+                let mut p = pending
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 let dropped = p.make_room(ip, &self.limits);
                 for _ in 0..dropped {
                     self.refused.count("handshake dropped for a newer one");
@@ -399,7 +432,10 @@ impl Listener {
                     Ok(Err(e)) => {
                         // Certificate refusals are counted by the verifier, by reason.
                         let msg = e.to_string();
-                        if !msg.contains(super::tls::REFUSAL_MARK) {
+                        if msg.contains(super::tls::REFUSAL_MARK) {
+                            // Counted by the verifier, by reason; logged here, summarised.
+                            log.refused("client certificate refused", ip, &msg);
+                        } else {
                             let reason = if msg.contains("no certificates") {
                                 "no client certificate"
                             } else {
@@ -421,8 +457,14 @@ impl Listener {
                     log.refused("no usable client certificate", ip, "");
                     return;
                 };
-                // The chain is checked against the registry as it is now, once more: the
-                // registry may have changed during the handshake.
+                // Admitted first, then checked against the registry as it is now: a registry
+                // change that lands in between either is seen by this check or re-checks
+                // this connection itself.
+                if let Err(why) = conns.admit(&conn, &limits) {
+                    refused.count(why);
+                    log.refused(why, ip, &conn.identity.to_string());
+                    return;
+                }
                 let checked = match conn.chain.split_first() {
                     Some((leaf, rest)) => super::tls::check_client_chain(
                         &registry,
@@ -434,13 +476,9 @@ impl Listener {
                     None => Err(("no client certificate", String::new())),
                 };
                 if let Err((reason, detail)) = checked {
+                    conns.remove(conn.id);
                     refused.count(reason);
                     log.refused(reason, ip, &detail);
-                    return;
-                }
-                if let Err(why) = conns.admit(&conn, &limits) {
-                    refused.count(why);
-                    log.refused(why, ip, &conn.identity.to_string());
                     return;
                 }
                 info!(peer = %conn.identity, %remote, "partner connection open");

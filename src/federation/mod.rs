@@ -132,30 +132,42 @@ pub async fn commit_registration(
         .map_err(|e| CommitError::Refused(e.to_string()))?;
     let json = serde_json::to_vec(entry)
         .map_err(|e| CommitError::Store(crate::store::StoreError::Corrupt(e.to_string())))?;
-    node.store.put_peer(entry.country, &json)?;
-    node.store.flush().await?;
-    let compiled = Arc::new(compiled);
-    match node.fed.registry.write() {
-        Ok(mut r) => r.insert_shared(compiled.clone()),
-        Err(_) => {
-            return Err(CommitError::Store(crate::store::StoreError::Corrupt(
-                "registry lock poisoned".into(),
-            )))
-        }
-    }
-    // A changed CA or CRL applies to connections already open too.
-    let closed = node.fed.revalidate_connections();
-    if closed > 0 {
-        tracing::info!(peer = %entry.country, connections_closed = closed, "registration changed");
-    }
-    // Records kept aside waiting for this change are judged again.
+    // Run to the end even if the caller goes away: the stored and the active registration
+    // must not differ.
     let n = node.clone();
+    let country = entry.country;
     tokio::spawn(async move {
-        if let Err(e) = replicator::rejudge_quarantine(&n).await {
-            error!(cause = %e, "judging quarantined records again failed");
+        n.store.put_peer(country, &json)?;
+        n.store.flush().await?;
+        let compiled = Arc::new(compiled);
+        match n.fed.registry.write() {
+            Ok(mut r) => r.insert_shared(compiled.clone()),
+            Err(_) => {
+                return Err(CommitError::Store(crate::store::StoreError::Corrupt(
+                    "registry lock poisoned".into(),
+                )))
+            }
         }
-    });
-    Ok(compiled)
+        // A changed CA or CRL applies to connections already open too.
+        let closed = n.fed.revalidate_connections();
+        if closed > 0 {
+            tracing::info!(peer = %country, connections_closed = closed, "registration changed");
+        }
+        // Records kept aside waiting for this change are judged again.
+        let m = n.clone();
+        tokio::spawn(async move {
+            if let Err(e) = replicator::rejudge_quarantine(&m).await {
+                error!(cause = %e, "judging quarantined records again failed");
+            }
+        });
+        Ok(compiled)
+    })
+    .await
+    .map_err(|e| {
+        CommitError::Store(crate::store::StoreError::Corrupt(format!(
+            "registration task: {e}"
+        )))
+    })?
 }
 
 /// Refused connections on the exchange port, by reason.
@@ -201,6 +213,9 @@ pub struct Federation {
     pub conns: Arc<listener::Connections>,
     /// Repeated refusals, summarised in the log.
     pub refusal_log: Arc<listener::RefusalLog>,
+    /// Held by every change of a registration (admin commands, fetched CRLs) from reading the
+    /// current registration to putting the new one in force, so no change is lost.
+    pub changes: tokio::sync::Mutex<()>,
     /// Address the exchange service listens on, once bound.
     pub exchange_addr: OnceLock<SocketAddr>,
     rejections: Mutex<BTreeMap<&'static str, u64>>,
@@ -240,6 +255,7 @@ impl Federation {
             handshakes_refused: Arc::default(),
             conns: Arc::default(),
             refusal_log: Arc::default(),
+            changes: tokio::sync::Mutex::new(()),
             exchange_addr: OnceLock::new(),
             rejections: Mutex::default(),
             links: Mutex::default(),

@@ -163,6 +163,9 @@ impl CompiledPeer {
         let roots = Arc::new(roots);
         let mut crls = vec![];
         for (i, pem) in entry.crl_pems.iter().enumerate() {
+            // Signed by this CA (a CRL of another issuer would be ignored, or fail every
+            // handshake).
+            pki::check_crl(pem, &entry.ca_pem).map_err(|e| field(&format!("crl[{i}]"), e))?;
             crls.extend(pki::crls(pem, "crl").map_err(|e| field(&format!("crl[{i}]"), e))?);
         }
         let client_verifier =

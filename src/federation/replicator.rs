@@ -194,6 +194,9 @@ async fn session(node: &Arc<Node>, peer: &CompiledPeer) -> Result<(), String> {
         }
         Ok::<(), String>(())
     });
+    // The store task ends with this session, whichever way it ends (a removed partner's
+    // verified batches are not stored after the removal).
+    let _abort_store = AbortOnDrop(store_task.abort_handle());
     loop {
         let msg = tokio::select! {
             m = stream.message() => m.map_err(|s| format!("stream: {}", s.message()))?,
@@ -217,6 +220,15 @@ async fn session(node: &Arc<Node>, peer: &CompiledPeer) -> Result<(), String> {
             let r = store_task.await.map_err(|e| e.to_string())?;
             return Err(r.err().unwrap_or_else(|| "store task ended".into()));
         }
+    }
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -274,7 +286,10 @@ fn judge(node: &Node, country: CountryCode, item: &pb::ExchangeItem) -> Verdict 
     };
     let signed = match verified {
         Ok(s) => s,
-        Err(e @ VerifyError::UnknownKey(_)) => {
+        // Only a well-formed envelope (a 32-byte key id, a 64-byte signature) is kept aside.
+        Err(e @ VerifyError::UnknownKey(_))
+            if env.signature.len() == 64 && env.key_id.len() == 32 =>
+        {
             return Verdict::Quarantine(Box::new(env.clone()), e.to_string(), id)
         }
         Err(e) => return Verdict::Refused(verify_reason(&e), e.to_string(), Some(id)),
@@ -416,9 +431,19 @@ async fn store_batch(
 ) -> Result<u64, String> {
     // Disk in its reserve: store nothing and drop the link without advancing the cursor; the
     // partner sends the batch again after the backoff, once there is room.
+    // A partner removed since this batch was verified gets nothing more stored.
+    if node
+        .fed
+        .registry
+        .read()
+        .map(|r| r.peer(country).is_none())
+        .unwrap_or(true)
+    {
+        return Err(format!("{country} is no longer registered"));
+    }
     let to_store = verdicts
         .iter()
-        .filter(|v| matches!(v, Verdict::Accepted(_)))
+        .filter(|v| matches!(v, Verdict::Accepted(_) | Verdict::Quarantine(..)))
         .count();
     if to_store > 0 {
         node.check_disk_reserve()
@@ -448,14 +473,10 @@ async fn store_batch(
     // sled work is blocking: keep it off the async workers that run TLS and HTTP/2.
     let store = node.store.clone();
     let (accepted, outcomes, full) = tokio::task::spawn_blocking(move || {
-        let mut full = 0u64;
-        for (env, why, id) in &aside {
-            match store.quarantine_put(country, id, why, env, now_ms()) {
-                Ok(true) => {}
-                Ok(false) => full += 1,
-                Err(e) => return (Vec::new(), Err(e), full),
-            }
-        }
+        let full = match store.quarantine_put_all(country, &aside, now_ms()) {
+            Ok(n) => n,
+            Err(e) => return (Vec::new(), Err(e), 0),
+        };
         let outcomes = store.ingest_batch(&accepted, now_ms(), Mode::Received);
         (accepted, outcomes, full)
     })

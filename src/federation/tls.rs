@@ -12,7 +12,6 @@ use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{
     ClientConfig, DigitallySignedStruct, DistinguishedName, Error, ServerConfig, SignatureScheme,
 };
-use tracing::warn;
 
 use super::registry::SharedRegistry;
 use crate::model::CountryCode;
@@ -47,8 +46,8 @@ impl std::fmt::Debug for super::registry::Registry {
 
 impl PeerClientVerifier {
     fn refuse(&self, reason: &'static str, detail: String) -> Error {
+        // Counted here by reason; logged by the listener, summarised per source.
         self.refused.count(reason);
-        warn!(reason, detail = %detail, "client certificate refused");
         Error::General(format!("{REFUSAL_MARK} {reason}: {detail}"))
     }
 }

@@ -106,12 +106,24 @@ pub async fn fetch_crl(
     if newest_registered.is_some_and(|t| t >= info.this_update) {
         return Ok(());
     }
+    let same_revocations = peer
+        .entry
+        .crl_pems
+        .iter()
+        .filter_map(|p| crate::pki::check_crl(p, &peer.entry.ca_pem).ok())
+        .any(|old| old.serials == info.serials);
     let mut entry = peer.entry.clone();
     entry.crl_pems = vec![r.crl_pem];
     super::commit_registration(node, &entry)
         .await
         .map_err(|e| e.to_string())?;
     info!(peer = %country, revoked = info.revoked, "partner CRL fetched and applied");
+    // Links to the partner reconnect under the new CRL (this task too, at its next wait).
+    super::replicator::spawn(node.clone(), country);
+    if same_revocations {
+        // A refreshed CRL revoking the same certificates: nothing for the audit log.
+        return Ok(());
+    }
     let detail = crate::model::Note::parse(&format!(
         "CRL fetched from the partner and applied: {} certificate(s) revoked",
         info.revoked
@@ -120,7 +132,7 @@ pub async fn fetch_crl(
     let ca_sha = crate::pki::cert_sha256(&entry.ca_pem, "ca").ok();
     node.issue_trust_change(crate::record::RecordKind::AdminEvent(
         crate::record::AdminEvent {
-            action: crate::record::AdminAction::PeerAdded,
+            action: crate::record::AdminAction::PeerUpdated,
             country,
             key_ids: vec![],
             ca_sha256: ca_sha,

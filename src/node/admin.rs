@@ -840,6 +840,8 @@ impl pb::admin_server::Admin for AdminService {
         &self,
         req: Request<pb::AddPeerRequest>,
     ) -> Result<Response<pb::PeerInfo>, Status> {
+        // One registration change at a time, each on the registration as it is now.
+        let _change = self.node.fed.changes.lock().await;
         self.require_federation()?;
         let r = req.into_inner();
         let country = CountryCode::parse(&r.country).map_err(|e| invalid(e.at("country")))?;
@@ -916,6 +918,8 @@ impl pb::admin_server::Admin for AdminService {
         &self,
         req: Request<pb::RemovePeerRequest>,
     ) -> Result<Response<pb::RemovePeerResponse>, Status> {
+        // One registration change at a time, each on the registration as it is now.
+        let _change = self.node.fed.changes.lock().await;
         let country =
             CountryCode::parse(&req.get_ref().country).map_err(|e| invalid(e.at("country")))?;
         let removed = self.registry_write()?.remove(country);
@@ -945,6 +949,8 @@ impl pb::admin_server::Admin for AdminService {
         &self,
         req: Request<pb::UpdatePeerRequest>,
     ) -> Result<Response<pb::PeerInfo>, Status> {
+        // One registration change at a time, each on the registration as it is now.
+        let _change = self.node.fed.changes.lock().await;
         self.require_federation()?;
         let r = req.into_inner();
         let country = CountryCode::parse(&r.country).map_err(|e| invalid(e.at("country")))?;
@@ -1023,11 +1029,11 @@ impl pb::admin_server::Admin for AdminService {
         let info = self.commit_peer(&entry, Status::invalid_argument).await?;
         info!(peer = %country, changes = %changes.join("; "), "partner registration updated");
         // A new endpoint or CA: reconnect with the new registration.
-        if !r.endpoint.trim().is_empty() || ca_sha.is_some() {
+        if !r.endpoint.trim().is_empty() || ca_sha.is_some() || r.replace_crls {
             crate::federation::replicator::spawn(self.node.clone(), country);
         }
         self.admin_event(
-            AdminAction::PeerAdded,
+            AdminAction::PeerUpdated,
             country,
             key_ids
                 .into_iter()
@@ -1078,6 +1084,8 @@ impl pb::admin_server::Admin for AdminService {
         &self,
         req: Request<pb::RevokePeerKeyRequest>,
     ) -> Result<Response<pb::PeerInfo>, Status> {
+        // One registration change at a time, each on the registration as it is now.
+        let _change = self.node.fed.changes.lock().await;
         let r = req.into_inner();
         let country = CountryCode::parse(&r.country).map_err(|e| invalid(e.at("country")))?;
         let peer = self

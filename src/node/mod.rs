@@ -145,7 +145,9 @@ pub struct Node {
     /// Partners, links, counters.
     pub fed: Federation,
     key: SigningKey,
-    issue_lock: tokio::sync::Mutex<()>,
+    /// Held by the blocking job that looks up a request id, numbers, signs and stores: one
+    /// issuing job at a time, and held for the whole job even if its request is cancelled.
+    issue_lock: Arc<std::sync::Mutex<()>>,
     started: Instant,
     /// Length of the log prefix that is flushed: only this much is ever served to partners.
     durable: watch::Sender<u64>,
@@ -162,7 +164,7 @@ pub struct Node {
     /// Issuing requests made durable since start (for the kill-after-issue fault).
     issued_requests: std::sync::atomic::AtomicU64,
     /// Issuing requests running now (a stopping node waits for them).
-    issuing: std::sync::atomic::AtomicUsize,
+    issuing: Arc<std::sync::atomic::AtomicUsize>,
     /// The exchange port's grpc.health.v1 reporter, once the exchange runs.
     health: std::sync::OnceLock<tonic_health::server::HealthReporter>,
     /// What the store is stuck on, when the stall watchdog saw a stall.
@@ -284,7 +286,7 @@ impl Node {
             store,
             fed,
             key,
-            issue_lock: tokio::sync::Mutex::new(()),
+            issue_lock: Arc::default(),
             started: Instant::now(),
             durable,
             stopping,
@@ -293,7 +295,7 @@ impl Node {
             head_lock: std::sync::Mutex::new(()),
             faults,
             issued_requests: std::sync::atomic::AtomicU64::new(0),
-            issuing: std::sync::atomic::AtomicUsize::new(0),
+            issuing: Arc::default(),
             health: std::sync::OnceLock::new(),
             stall: std::sync::Mutex::new(None),
         })
@@ -649,8 +651,9 @@ impl Node {
                 replayed: false,
             });
         }
-        self.refuse_new_work()?;
-        let (signed, replayed) = self.sign_store_flush(kinds, request).await?;
+        // Refusals ("stopping", disk reserve) come after the request id lookup, so a retry of
+        // a request already stored gets its records, not "nothing was signed".
+        let (signed, replayed) = self.sign_store_flush_checked(kinds, request).await?;
         let issued = Issued {
             refs: match replayed {
                 Some(refs) => refs,
@@ -700,72 +703,115 @@ impl Node {
         ),
         IssueError,
     > {
-        let _in_flight = InFlight::new(&self.issuing);
-        let signed = {
-            let _one_at_a_time = self.issue_lock.lock().await;
-            let store = self.store.clone();
-            let origin = self.origin().clone();
-            let key = self.key.clone();
-            // Store work runs off the async workers: a slow disk must not stall the runtime
-            // (the Admin API, signals, the exchange).
-            let job = move || -> Result<Result<Vec<SignedRecord>, Vec<_>>, IssueError> {
-                if let Some(r) = &request {
-                    if let Some(done) = store.request(&r.id)? {
-                        if done.fingerprint != r.fingerprint {
-                            return Err(IssueError::RequestReused(r.id.clone()));
-                        }
-                        let mut refs = Vec::new();
-                        for seq in done.first_seq..done.first_seq + done.count {
-                            let id = store.id_at(&origin, seq)?.ok_or_else(|| {
-                                StoreError::Corrupt(format!(
-                                    "request {:?}: seq {seq} missing",
-                                    r.id
-                                ))
-                            })?;
-                            refs.push((id, seq));
-                        }
-                        return Ok(Err(refs));
-                    }
-                }
-                let first = store.last_seq(&origin)? + 1;
-                let now = now_ms();
-                let signed: Vec<SignedRecord> = kinds
-                    .into_iter()
-                    .zip(first..)
-                    .map(|(kind, seq)| {
-                        Record {
-                            origin: origin.clone(),
-                            seq,
-                            created_at_ms: now,
-                            kind,
-                        }
-                        .sign(&key)
-                    })
-                    .collect();
-                let stored = match &request {
-                    Some(r) => store.ingest_request(
-                        &signed,
-                        now,
-                        &RequestKey {
-                            id: &r.id,
-                            fingerprint: r.fingerprint,
-                        },
-                    ),
-                    None => store.ingest_all(&signed, now, Mode::Own),
-                };
-                match stored {
-                    Ok(()) => Ok(Ok(signed)),
-                    Err(StoreError::SeqTaken(seq)) => Err(IssueError::SeqConflict(seq)),
-                    Err(e) => Err(e.into()),
-                }
-            };
-            tokio::task::spawn_blocking(job).await.map_err(|e| {
-                IssueError::Store(StoreError::Corrupt(format!("issuing task failed: {e}")))
-            })??
+        self.sign_store_flush_with(kinds, request, None).await
+    }
+
+    /// [`Node::sign_store_flush`] that refuses new work (stopping, disk reserve) after the
+    /// request id lookup.
+    async fn sign_store_flush_checked(
+        &self,
+        kinds: Vec<RecordKind>,
+        request: Option<RequestId>,
+    ) -> Result<
+        (
+            Vec<SignedRecord>,
+            Option<Vec<(crate::record::RecordId, u64)>>,
+        ),
+        IssueError,
+    > {
+        let check = NewWork {
+            stopping: self.stopping.subscribe(),
+            database: self.config.database.clone(),
+            min_free: self.config.min_free_bytes,
         };
+        self.sign_store_flush_with(kinds, request, Some(check))
+            .await
+    }
+
+    async fn sign_store_flush_with(
+        &self,
+        kinds: Vec<RecordKind>,
+        request: Option<RequestId>,
+        check: Option<NewWork>,
+    ) -> Result<
+        (
+            Vec<SignedRecord>,
+            Option<Vec<(crate::record::RecordId, u64)>>,
+        ),
+        IssueError,
+    > {
+        // Counted while the request runs (its flush wait included: a stopping node keeps its
+        // Admin API up until then), and by the job itself while the job runs.
+        let _request = InFlight::new(&self.issuing);
+        let store = self.store.clone();
+        let origin = self.origin().clone();
+        let key = self.key.clone();
+        let lock = self.issue_lock.clone();
+        let issuing = self.issuing.clone();
+        // The whole job (lookup, numbering, signing, storing) runs on the blocking pool and
+        // holds the issue lock and the in-flight count itself: a cancelled request cannot
+        // release them while its job still runs, so no second job sees a half-done one. A
+        // slow disk never stalls the async workers (Admin API, exchange, signals).
+        let job = move || -> Result<Result<Vec<SignedRecord>, Vec<_>>, IssueError> {
+            let _in_flight = InFlight::new(&issuing);
+            let _one_at_a_time = lock
+                .lock()
+                .map_err(|_| StoreError::Corrupt("issue lock poisoned".into()))?;
+            if let Some(r) = &request {
+                if let Some(done) = store.request(&r.id)? {
+                    if done.fingerprint != r.fingerprint {
+                        return Err(IssueError::RequestReused(r.id.clone()));
+                    }
+                    let mut refs = Vec::new();
+                    for seq in done.first_seq..done.first_seq + done.count {
+                        let id = store.id_at(&origin, seq)?.ok_or_else(|| {
+                            StoreError::Corrupt(format!("request {:?}: seq {seq} missing", r.id))
+                        })?;
+                        refs.push((id, seq));
+                    }
+                    return Ok(Err(refs));
+                }
+            }
+            if let Some(c) = &check {
+                c.refuse()?;
+            }
+            let first = store.last_seq(&origin)? + 1;
+            let now = now_ms();
+            let signed: Vec<SignedRecord> = kinds
+                .into_iter()
+                .zip(first..)
+                .map(|(kind, seq)| {
+                    Record {
+                        origin: origin.clone(),
+                        seq,
+                        created_at_ms: now,
+                        kind,
+                    }
+                    .sign(&key)
+                })
+                .collect();
+            let stored = match &request {
+                Some(r) => store.ingest_request(
+                    &signed,
+                    now,
+                    &RequestKey {
+                        id: &r.id,
+                        fingerprint: r.fingerprint,
+                    },
+                ),
+                None => store.ingest_all(&signed, now, Mode::Own),
+            };
+            match stored {
+                Ok(()) => Ok(Ok(signed)),
+                Err(StoreError::SeqTaken(seq)) => Err(IssueError::SeqConflict(seq)),
+                Err(e) => Err(e.into()),
+            }
+        };
+        let signed = tokio::task::spawn_blocking(job).await.map_err(|e| {
+            IssueError::Store(StoreError::Corrupt(format!("issuing task failed: {e}")))
+        })??;
         // Durability point (a replayed request too: its records may not be flushed yet). A
-        // later flush by another request also covers these records, so holding the lock
-        // through the flush is not needed for correctness.
+        // later flush by another request also covers these records.
         self.flush_and_publish().await?;
         match signed {
             Ok(signed) => {
@@ -785,17 +831,34 @@ impl Node {
     }
 }
 
-/// Counts a request as running until dropped.
-struct InFlight<'a>(&'a std::sync::atomic::AtomicUsize);
+/// The checks that refuse new records, made inside the issuing job.
+struct NewWork {
+    stopping: watch::Receiver<bool>,
+    database: PathBuf,
+    min_free: u64,
+}
 
-impl<'a> InFlight<'a> {
-    fn new(n: &'a std::sync::atomic::AtomicUsize) -> Self {
-        n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Self(n)
+impl NewWork {
+    fn refuse(&self) -> Result<(), IssueError> {
+        if *self.stopping.borrow() {
+            return Err(IssueError::Stopping);
+        }
+        disk::check_reserve(&self.database, self.min_free)?;
+        Ok(())
     }
 }
 
-impl Drop for InFlight<'_> {
+/// Counts a request as running until dropped.
+struct InFlight(Arc<std::sync::atomic::AtomicUsize>);
+
+impl InFlight {
+    fn new(n: &Arc<std::sync::atomic::AtomicUsize>) -> Self {
+        n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Self(n.clone())
+    }
+}
+
+impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     }

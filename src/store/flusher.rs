@@ -95,6 +95,24 @@ impl Drop for StopOnDrop {
 /// How long dropping the last handle waits for the flusher thread to finish.
 const STOP_WAIT: Duration = Duration::from_secs(5);
 
+/// Marks the flusher stopped and wakes every waiter when dropped (also on unwind).
+struct MarkStopped(Arc<Shared>);
+
+impl Drop for MarkStopped {
+    fn drop(&mut self) {
+        let mut st = lock(&self.0.state);
+        if std::thread::panicking() {
+            st.last_error = Some("the flusher thread panicked".into());
+            tracing::error!(
+                "the store's flusher thread panicked: no write is acknowledged any more"
+            );
+        }
+        st.stopped = true;
+        self.0.done.notify_all();
+        self.0.finished.send_replace(st.finished);
+    }
+}
+
 /// A flush a writer registered for.
 #[derive(Debug, Clone, Copy)]
 pub struct Ticket(u64);
@@ -121,12 +139,11 @@ impl Flusher {
         std::thread::Builder::new()
             .name("kdesk-flusher".into())
             .spawn(move || {
+                // However the thread ends (a panic inside sled included), waiters are told
+                // the flusher stopped instead of waiting forever.
+                let _stopped = MarkStopped(s.clone());
                 run(&s, &db, &activity, delay);
                 drop(db);
-                let mut st = lock(&s.state);
-                st.stopped = true;
-                s.done.notify_all();
-                s.finished.send_replace(st.finished);
             })?;
         Ok(Self {
             _owner: Arc::new(StopOnDrop(shared.clone())),
@@ -192,6 +209,11 @@ impl Flusher {
     pub async fn flush(&self) -> Result<(), FlushError> {
         let t = self.request();
         self.wait(t).await
+    }
+
+    /// Whether the flusher thread has stopped.
+    pub fn is_stopped(&self) -> bool {
+        lock(&self.shared.state).stopped
     }
 
     /// Flushes started so far (for `flushes per record` figures).

@@ -480,7 +480,7 @@ impl RequestRecord {
     }
 }
 
-/// Most records kept aside per partner (see [`Store::quarantine_put`]).
+/// Most records kept aside per partner (see [`Store::quarantine_put_all`]).
 pub const MAX_QUARANTINE_PER_PEER: usize = 1000;
 
 /// A record kept aside until the registry changes.
@@ -612,6 +612,12 @@ impl Store {
     /// Flushes run so far.
     pub fn flushes(&self) -> u64 {
         self.flusher.flushes()
+    }
+
+    /// Whether the flusher thread has stopped (it only does when the store closes, or if it
+    /// panicked): nothing can be made durable any more.
+    pub fn flusher_stopped(&self) -> bool {
+        self.flusher.is_stopped()
     }
 
     /// Flushes and transactions running now.
@@ -1208,39 +1214,46 @@ impl Store {
         Ok(())
     }
 
-    /// Keeps aside a record from `peer` refused for a reason an operator can fix (its key is
-    /// not registered yet), to be judged again when the registry changes. At most
-    /// [`MAX_QUARANTINE_PER_PEER`] per partner; returns false when that is full. Does not
-    /// flush.
+    /// Keeps aside records from `peer` refused for a reason an operator can fix (their key is
+    /// not registered yet), to be judged again when the registry changes: (envelope, why,
+    /// id) each. At most [`MAX_QUARANTINE_PER_PEER`] per partner; returns how many did not
+    /// fit. Does not flush.
     ///
     /// # Errors
     /// Storage failure.
-    pub fn quarantine_put(
+    pub fn quarantine_put_all(
         &self,
         peer: CountryCode,
-        id: &RecordId,
-        reason: &str,
-        envelope: &pb::Envelope,
+        items: &[(Box<pb::Envelope>, String, RecordId)],
         now_ms: i64,
-    ) -> Result<bool, StoreError> {
-        let mut key = peer.bytes().to_vec();
-        key.extend_from_slice(&id.0);
-        if self.quarantine.contains_key(&key)? {
-            return Ok(true);
+    ) -> Result<u64, StoreError> {
+        if items.is_empty() {
+            return Ok(0);
         }
-        if self.quarantine.scan_prefix(peer.bytes()).count() >= MAX_QUARANTINE_PER_PEER {
-            return Ok(false);
+        let mut held = self.quarantine.scan_prefix(peer.bytes()).keys().count();
+        let mut dropped = 0;
+        for (envelope, reason, id) in items {
+            let mut key = peer.bytes().to_vec();
+            key.extend_from_slice(&id.0);
+            if self.quarantine.contains_key(&key)? {
+                continue;
+            }
+            if held >= MAX_QUARANTINE_PER_PEER {
+                dropped += 1;
+                continue;
+            }
+            let reason = reason.as_bytes();
+            let reason = &reason[..reason.len().min(255)];
+            let mut v = now_ms.to_be_bytes().to_vec();
+            v.push(reason.len() as u8);
+            v.extend_from_slice(reason);
+            envelope
+                .encode(&mut v)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            self.quarantine.insert(key, v)?;
+            held += 1;
         }
-        let reason = reason.as_bytes();
-        let reason = &reason[..reason.len().min(255)];
-        let mut v = now_ms.to_be_bytes().to_vec();
-        v.push(reason.len() as u8);
-        v.extend_from_slice(reason);
-        envelope
-            .encode(&mut v)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.quarantine.insert(key, v)?;
-        Ok(true)
+        Ok(dropped)
     }
 
     /// Records kept aside: (partner, id, received at ms, reason, envelope), of one partner or
@@ -1325,6 +1338,10 @@ impl Store {
     /// Storage failure.
     pub fn remove_peer(&self, country: CountryCode) -> Result<bool, StoreError> {
         self.cursors.remove(country.bytes())?;
+        // Records kept aside for the partner go with it.
+        for k in self.quarantine.scan_prefix(country.bytes()).keys() {
+            self.quarantine.remove(k?)?;
+        }
         Ok(self.peers.remove(country.bytes())?.is_some())
     }
 
