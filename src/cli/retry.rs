@@ -69,8 +69,9 @@ where
             Err(e) => return Err(e.into()),
         };
         if start.elapsed() + delay > RETRY_FOR {
+            // Whether the node stored the request is unknown: "retry later", with the same id.
             return Err(CliError::new(
-                failure.code,
+                super::exit::TEMPFAIL,
                 format!(
                     "{}; gave up after {} s (retrying {what} with the same request id is safe)",
                     failure.message,

@@ -286,9 +286,13 @@ fn judge(node: &Node, country: CountryCode, item: &pb::ExchangeItem) -> Verdict 
     };
     let signed = match verified {
         Ok(s) => s,
-        // Only a well-formed envelope (a 32-byte key id, a 64-byte signature) is kept aside.
+        // Only a well-formed envelope (a 32-byte key id, a 64-byte signature) claiming to come
+        // from a registered partner is kept aside: its key may simply not be registered yet.
+        // Records of origins this desk has no registration for are refused.
         Err(e @ VerifyError::UnknownKey(_))
-            if env.signature.len() == 64 && env.key_id.len() == 32 =>
+            if env.signature.len() == 64
+                && env.key_id.len() == 32
+                && claims_registered_origin(node, &env.body) =>
         {
             return Verdict::Quarantine(Box::new(env.clone()), e.to_string(), id)
         }
@@ -383,6 +387,28 @@ pub async fn rejudge_quarantine(node: &Arc<Node>) -> Result<usize, String> {
         );
     }
     Ok(stored)
+}
+
+/// Whether an (unverified) body claims an origin country this node has registered.
+fn claims_registered_origin(node: &Node, body: &[u8]) -> bool {
+    use prost::Message;
+    #[derive(Clone, PartialEq, prost::Message)]
+    struct Head {
+        #[prost(message, optional, tag = "2")]
+        origin: Option<pb::Origin>,
+    }
+    let Some(country) = Head::decode(body)
+        .ok()
+        .and_then(|h| h.origin)
+        .and_then(|o| CountryCode::parse(&o.country).ok())
+    else {
+        return false;
+    };
+    node.fed
+        .registry
+        .read()
+        .map(|r| r.peer(country).is_some())
+        .unwrap_or(false)
 }
 
 /// Verifies a batch on all cores (pooled blocking threads).
