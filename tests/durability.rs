@@ -11,38 +11,6 @@ use std::time::{Duration, Instant};
 use common::{example, init, list, outcome, run, s, write, Node};
 use serde_json::Value;
 
-/// Starts `kdesk serve` with extra environment (test faults) and waits until it answers.
-fn start_with(dir: &Path, env: &[(&str, &str)]) -> Node {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.with_extension("log"))
-        .unwrap();
-    let mut cmd = common::kdesk();
-    cmd.args(["serve", "--data-dir", s(dir)])
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(log);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let child = cmd.spawn().unwrap();
-    let mut node = Node {
-        dir: dir.to_owned(),
-        child,
-    };
-    wait_until("the node answers", Duration::from_secs(30), || {
-        if let Some(st) = node.child.try_wait().unwrap() {
-            panic!(
-                "serve exited early ({st}): {}",
-                std::fs::read_to_string(dir.with_extension("log")).unwrap_or_default()
-            );
-        }
-        run(&["status", "--data-dir", s(dir)]).status.success()
-    });
-    node
-}
-
 fn wait_until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
     let start = Instant::now();
     while start.elapsed() < limit {
@@ -210,7 +178,7 @@ fn a_request_answered_by_a_dying_node_is_retried_and_never_signed_twice() {
     );
     // The node stores and flushes the first issuing request, then kills itself with SIGKILL
     // before answering.
-    let mut node = start_with(&dir, &[("KDESK_FAULT_KILL_AFTER_ISSUE", "1")]);
+    let mut node = Node::start_env(&dir, &[("KDESK_FAULT_KILL_AFTER_ISSUE", "1")]);
     let cli = spawn_cli(&[
         "alert",
         "issue",
@@ -290,7 +258,7 @@ fn a_stalled_store_shows_in_status_and_clears_and_sigterm_drains_within_the_dead
     set(&dir, "stall_seconds", "1");
     set(&dir, "drain_seconds", "5");
     // Every flush takes 2.5 s: longer than the stall limit.
-    let mut node = start_with(&dir, &[("KDESK_FAULT_FLUSH_DELAY_MS", "2500")]);
+    let mut node = Node::start_env(&dir, &[("KDESK_FAULT_FLUSH_DELAY_MS", "2500")]);
     let f = write(
         t.path(),
         "a.json",
@@ -370,7 +338,7 @@ fn a_final_flush_that_misses_the_deadline_exits_non_zero_with_one_clear_line() {
     let dir = t.path().join("kr");
     init(&dir, "KR", "seoul");
     set(&dir, "drain_seconds", "1");
-    let mut node = start_with(&dir, &[("KDESK_FAULT_FLUSH_DELAY_MS", "4000")]);
+    let mut node = Node::start_env(&dir, &[("KDESK_FAULT_FLUSH_DELAY_MS", "4000")]);
     let st = node.signal_and_wait(libc::SIGTERM);
     assert_eq!(st.code(), Some(74), "exit status {st}");
     let log = std::fs::read_to_string(dir.with_extension("log")).unwrap();
@@ -379,4 +347,41 @@ fn a_final_flush_that_misses_the_deadline_exits_non_zero_with_one_clear_line() {
             || log.contains("still running after the drain deadline"),
         "{log}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_store_turns_exchange_health_not_serving() {
+    use common::desks::{addr, desk, health_status, peer_add};
+    use tonic_health::pb::health_check_response::ServingStatus;
+    let t = tempfile::tempdir().unwrap();
+    let kr = desk(t.path(), "KR", "seoul", false);
+    let th = desk(t.path(), "TH", "bangkok", false);
+    set(&kr.dir, "stall_seconds", "1");
+    let kr_node = Node::start(&kr.dir);
+    peer_add(&kr, &th, "https://127.0.0.1:1", &[]);
+    let ca = kr.ca.join("ca.pem");
+    let (cert, key) = (th.dir.join("tls/node.pem"), th.dir.join("tls/node.key"));
+    let kr_addr = addr(&kr.dir);
+    let health = || health_status(&kr_addr, &ca, Some((&cert, &key)));
+    assert_eq!(health().await, Ok(ServingStatus::Serving));
+    // Restarted with every flush taking 3 s: the watchdog sees a flush older than 1 s.
+    drop(kr_node);
+    let _kr_node = Node::start_env(&kr.dir, &[("KDESK_FAULT_FLUSH_DELAY_MS", "3000")]);
+    let kr_addr = addr(&kr.dir);
+    let health = || health_status(&kr_addr, &ca, Some((&cert, &key)));
+    let start = Instant::now();
+    let mut seen = None;
+    while start.elapsed() < Duration::from_secs(20) {
+        seen = Some(health().await);
+        if seen == Some(Ok(ServingStatus::NotServing)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        seen,
+        Some(Ok(ServingStatus::NotServing)),
+        "health during a stall"
+    );
+    assert_eq!(status(&kr.dir)["stalled"], true);
 }

@@ -5,10 +5,10 @@
 mod common;
 
 use std::path::Path;
-use std::sync::Arc;
 
 use common::desks::{
-    addr, desk, ids, peer_add, pin_port, pki_script, public_key, received, status, wait_until, Desk,
+    addr, channel, desk, health_check, ids, peer_add, pin_port, pki_script, public_key, received,
+    status, wait_until, Desk,
 };
 use common::{example, list, outcome, run, s, write, Node};
 use kdesk::federation::registry::{PeerEntry, PeerKey};
@@ -43,75 +43,6 @@ fn issue(dir: &Path, tmp: &Path, json: &str) -> String {
 
 // ------------------------------------------------------------------------------------------
 // TLS: who may connect
-
-/// An mTLS channel to a node's exchange port, presenting `client` (certificate and key files)
-/// or no certificate.
-async fn channel(
-    addr: &str,
-    server_ca: &Path,
-    client: Option<(&Path, &Path)>,
-) -> Result<tonic::transport::Channel, String> {
-    use hyper_util::rt::TokioIo;
-    use rustls::pki_types::ServerName;
-    let provider = kdesk::federation::tls::provider();
-    let mut roots = rustls::RootCertStore::empty();
-    for c in kdesk::pki::certs(&std::fs::read_to_string(server_ca).unwrap(), "ca").unwrap() {
-        roots.add(c).unwrap();
-    }
-    let builder = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .unwrap()
-        .with_root_certificates(roots);
-    let mut cfg = match client {
-        None => builder.with_no_client_auth(),
-        Some((cert, key)) => {
-            let id = kdesk::testing::load_identity(cert, key).unwrap();
-            builder
-                .with_client_auth_cert(id.chain, id.key.clone_key())
-                .unwrap()
-        }
-    };
-    cfg.alpn_protocols = vec![b"h2".to_vec()];
-    let cfg = Arc::new(cfg);
-    let addr = addr.to_owned();
-    let connector = tower::service_fn(move |_| {
-        let (cfg, addr) = (cfg.clone(), addr.clone());
-        async move {
-            let tcp = tokio::net::TcpStream::connect(&addr).await?;
-            let name = ServerName::try_from("127.0.0.1").unwrap();
-            let tls = tokio_rustls::TlsConnector::from(cfg)
-                .connect(name, tcp)
-                .await?;
-            Ok::<_, std::io::Error>(TokioIo::new(tls))
-        }
-    });
-    tonic::transport::Endpoint::from_static("http://127.0.0.1")
-        .connect_with_connector(connector)
-        .await
-        .map_err(|e| format!("connect: {e:?}"))
-}
-
-/// Calls grpc.health.v1 Check on a node's exchange port as a client presenting `client`.
-async fn health_check(
-    addr: &str,
-    server_ca: &Path,
-    client: Option<(&Path, &Path)>,
-) -> Result<(), String> {
-    let channel = channel(addr, server_ca, client).await?;
-    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
-    let r = health
-        .check(tonic_health::pb::HealthCheckRequest {
-            service: "kdesk.v1.Exchange".into(),
-        })
-        .await
-        .map_err(|e| format!("check: {e}"))?;
-    if r.into_inner().status
-        != tonic_health::pb::health_check_response::ServingStatus::Serving as i32
-    {
-        return Err("not serving".into());
-    }
-    Ok(())
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_registered_unrevoked_certificates_of_the_claimed_country_get_in() {

@@ -640,19 +640,7 @@ fn partners_publish_their_crls_and_a_near_expiry_is_warned() {
 
 /// A TLS 1.3 client presenting `cert`/`key` and trusting `server_ca`.
 fn client_tls(server_ca: &Path, cert: &Path, key: &Path) -> tokio_rustls::TlsConnector {
-    let mut roots = rustls::RootCertStore::empty();
-    for c in kdesk::pki::certs(&std::fs::read_to_string(server_ca).unwrap(), "ca").unwrap() {
-        roots.add(c).unwrap();
-    }
-    let id = kdesk::testing::load_identity(cert, key).unwrap();
-    let mut cfg = rustls::ClientConfig::builder_with_provider(kdesk::federation::tls::provider())
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_client_auth_cert(id.chain, id.key.clone_key())
-        .unwrap();
-    cfg.alpn_protocols = vec![b"h2".to_vec()];
-    tokio_rustls::TlsConnector::from(std::sync::Arc::new(cfg))
+    tokio_rustls::TlsConnector::from(common::desks::client_config(server_ca, Some((cert, key))))
 }
 
 /// Resident memory (KiB) and open descriptors of a process.

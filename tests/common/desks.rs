@@ -253,3 +253,90 @@ pub fn ids(dir: &Path, origin: &str) -> Vec<String> {
         .map(|r| r["id"].as_str().unwrap().to_owned())
         .collect()
 }
+
+/// An mTLS channel to a node's exchange port, presenting `client` (certificate and key files)
+/// or no certificate.
+pub async fn channel(
+    addr: &str,
+    server_ca: &Path,
+    client: Option<(&Path, &Path)>,
+) -> Result<tonic::transport::Channel, String> {
+    use hyper_util::rt::TokioIo;
+    use rustls::pki_types::ServerName;
+    let cfg = client_config(server_ca, client);
+    let addr = addr.to_owned();
+    let connector = tower::service_fn(move |_| {
+        let (cfg, addr) = (cfg.clone(), addr.clone());
+        async move {
+            let tcp = tokio::net::TcpStream::connect(&addr).await?;
+            let name = ServerName::try_from("127.0.0.1").unwrap();
+            let tls = tokio_rustls::TlsConnector::from(cfg)
+                .connect(name, tcp)
+                .await?;
+            Ok::<_, std::io::Error>(TokioIo::new(tls))
+        }
+    });
+    tonic::transport::Endpoint::from_static("http://127.0.0.1")
+        .connect_with_connector(connector)
+        .await
+        .map_err(|e| format!("connect: {e:?}"))
+}
+
+/// The grpc.health.v1 status of the exchange service on a node's exchange port, asked as a
+/// client presenting `client`.
+pub async fn health_status(
+    addr: &str,
+    server_ca: &Path,
+    client: Option<(&Path, &Path)>,
+) -> Result<tonic_health::pb::health_check_response::ServingStatus, String> {
+    let channel = channel(addr, server_ca, client).await?;
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+    let r = health
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "kdesk.v1.Exchange".into(),
+        })
+        .await
+        .map_err(|e| format!("check: {e}"))?;
+    tonic_health::pb::health_check_response::ServingStatus::try_from(r.into_inner().status)
+        .map_err(|e| e.to_string())
+}
+
+/// Calls grpc.health.v1 Check on a node's exchange port as a client presenting `client`:
+/// Ok when it answers SERVING.
+pub async fn health_check(
+    addr: &str,
+    server_ca: &Path,
+    client: Option<(&Path, &Path)>,
+) -> Result<(), String> {
+    match health_status(addr, server_ca, client).await? {
+        tonic_health::pb::health_check_response::ServingStatus::Serving => Ok(()),
+        s => Err(format!("not serving: {s:?}")),
+    }
+}
+
+/// A TLS 1.3 client configuration trusting `server_ca` and presenting `client` (a node
+/// certificate and key), if any.
+pub fn client_config(
+    server_ca: &Path,
+    client: Option<(&Path, &Path)>,
+) -> std::sync::Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    for c in kdesk::pki::certs(&std::fs::read_to_string(server_ca).unwrap(), "ca").unwrap() {
+        roots.add(c).unwrap();
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(kdesk::federation::tls::provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_root_certificates(roots);
+    let mut cfg = match client {
+        None => builder.with_no_client_auth(),
+        Some((cert, key)) => {
+            let id = kdesk::testing::load_identity(cert, key).unwrap();
+            builder
+                .with_client_auth_cert(id.chain, id.key.clone_key())
+                .unwrap()
+        }
+    };
+    cfg.alpn_protocols = vec![b"h2".to_vec()];
+    std::sync::Arc::new(cfg)
+}

@@ -60,18 +60,25 @@ pub struct Node {
 impl Node {
     /// Starts `kdesk serve` and waits until its admin socket answers.
     pub fn start(dir: &Path) -> Node {
+        Self::start_env(dir, &[])
+    }
+
+    /// [`Node::start`] with extra environment variables (the node's test faults).
+    pub fn start_env(dir: &Path, env: &[(&str, &str)]) -> Node {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(dir.with_extension("log"))
             .expect("log file");
-        let child = kdesk()
-            .args(["serve", "--data-dir", s(dir)])
+        let mut cmd = kdesk();
+        cmd.args(["serve", "--data-dir", s(dir)])
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("spawn kdesk serve");
+            .stderr(log);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("spawn kdesk serve");
         let mut node = Node {
             dir: dir.to_owned(),
             child,
