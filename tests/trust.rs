@@ -772,3 +772,87 @@ fn the_exchange_port_cannot_be_choked_by_idle_connections() {
         "{lines} refusal log lines for {opened} idle sockets"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_certificate_of_a_country_cannot_take_the_genuine_nodes_slots() {
+    let t = tempfile::tempdir().unwrap();
+    let kr = desk(t.path(), "KR", "seoul", false);
+    let th = desk(t.path(), "TH", "bangkok", false);
+    pin_port(&kr);
+    pin_port(&th);
+    let _kr_node = Node::start(&kr.dir);
+    let th_node = Node::start(&th.dir);
+    let (kr_addr, th_addr) = (addr(&kr.dir), addr(&th.dir));
+    peer_add(&kr, &th, &format!("https://{th_addr}"), &[]);
+    peer_add(&th, &kr, &format!("https://{kr_addr}"), &[]);
+    // Another certificate from TH's CA (a second machine, or one that leaked) holds every
+    // subscription it may.
+    let other = t.path().join("th-other");
+    let (code, _, err) = outcome(&run(&[
+        "certs",
+        "node",
+        "--ca",
+        s(&th.ca),
+        "--country",
+        "TH",
+        "--node-name",
+        "other",
+        "--host",
+        "127.0.0.1",
+        "--out",
+        s(&other),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let ca = kr.ca.join("ca.pem");
+    let (cert, key) = (other.join("node.pem"), other.join("node.key"));
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let ch = common::desks::channel(&kr_addr, &ca, Some((&cert, &key)))
+            .await
+            .unwrap();
+        let mut c = kdesk::pb::exchange_client::ExchangeClient::new(ch);
+        held.push(
+            c.subscribe(kdesk::pb::SubscribeRequest { from_position: 0 })
+                .await
+                .expect("the other certificate's own slots"),
+        );
+    }
+    let ch = common::desks::channel(&kr_addr, &ca, Some((&cert, &key)))
+        .await
+        .unwrap();
+    let third = kdesk::pb::exchange_client::ExchangeClient::new(ch)
+        .subscribe(kdesk::pb::SubscribeRequest { from_position: 0 })
+        .await;
+    assert_eq!(
+        third.map(|_| ()).unwrap_err().code(),
+        tonic::Code::ResourceExhausted,
+        "a certificate's slots are limited"
+    );
+    // The genuine TH node, restarted meanwhile, still subscribes and receives.
+    drop(th_node);
+    let _th_node = Node::start(&th.dir);
+    let id = tokio::task::spawn_blocking({
+        let (kr_dir, tmp) = (kr.dir.clone(), t.path().to_owned());
+        move || {
+            let kr = Desk {
+                cc: "KR",
+                dir: kr_dir,
+                ca: std::path::PathBuf::new(),
+            };
+            issue_all_partners(&kr, &tmp, "While another certificate holds its slots")
+        }
+    })
+    .await
+    .unwrap();
+    let th_dir = th.dir.clone();
+    tokio::task::spawn_blocking(move || {
+        wait_for(
+            "the genuine TH node receives",
+            Duration::from_secs(20),
+            || holds(&th_dir, &id),
+        )
+    })
+    .await
+    .unwrap();
+    drop(held);
+}
