@@ -322,18 +322,16 @@ impl Pending {
         // Full in total: the oldest handshake of the source with the most pending goes, so
         // one flooding source cannot push out everyone else's handshakes.
         while self.by_id.len() >= limits.max_pending.max(1) {
-            let mut counts: HashMap<IpAddr, usize> = HashMap::new();
-            for (a, _) in self.by_id.values() {
-                *counts.entry(*a).or_default() += 1;
+            // Per source: how many pending, and its oldest (ties go to the older one).
+            let mut counts: HashMap<IpAddr, (usize, u64)> = HashMap::new();
+            for (id, (a, _)) in &self.by_id {
+                let e = counts.entry(*a).or_insert((0, *id));
+                e.0 += 1;
             }
-            let Some(busiest) = counts.into_iter().max_by_key(|(_, n)| *n).map(|(a, _)| a) else {
-                break;
-            };
-            let oldest = self
-                .by_id
-                .iter()
-                .find(|(_, (a, _))| *a == busiest)
-                .map(|(id, _)| *id);
+            let oldest = counts
+                .values()
+                .max_by(|x, y| x.0.cmp(&y.0).then(y.1.cmp(&x.1)))
+                .map(|(_, id)| *id);
             match oldest.and_then(|id| self.by_id.remove(&id)) {
                 Some((_, h)) => {
                     h.abort();
@@ -527,29 +525,28 @@ mod tests {
     async fn pending_handshakes_make_room_by_dropping_the_oldest() {
         let limits = Limits {
             max_pending: 4,
-            max_pending_per_source: 2,
+            max_pending_per_source: 3,
             ..Limits::default()
         };
         let mut p = Pending::default();
         let a: IpAddr = [10, 0, 0, 1].into();
         let b: IpAddr = [10, 0, 0, 2].into();
+        let c: IpAddr = [10, 0, 0, 3].into();
         let idle = || tokio::spawn(std::future::pending::<()>()).abort_handle();
-        for id in 0..2 {
+        for id in 0..3 {
             assert_eq!(p.make_room(a, &limits), 0);
             p.by_id.insert(id, (a, idle()));
         }
-        // A third from the same source drops that source's oldest.
+        // A fourth from the same source drops that source's oldest.
         assert_eq!(p.make_room(a, &limits), 1);
         assert!(!p.by_id.contains_key(&0));
-        p.by_id.insert(2, (a, idle()));
-        for id in 3..5 {
-            assert_eq!(p.make_room(b, &limits), 0);
-            p.by_id.insert(id, (b, idle()));
-        }
-        // Full in total: the oldest overall goes.
+        p.by_id.insert(3, (a, idle()));
+        assert_eq!(p.make_room(b, &limits), 0);
+        p.by_id.insert(4, (b, idle()));
+        // Full in total: the busiest source (a) loses its oldest, not b.
         assert_eq!(p.by_id.len(), 4);
-        let c: IpAddr = [10, 0, 0, 3].into();
         assert_eq!(p.make_room(c, &limits), 1);
-        assert!(!p.by_id.contains_key(&1));
+        assert!(!p.by_id.contains_key(&1), "a's oldest went");
+        assert!(p.by_id.contains_key(&4), "b's only handshake stays");
     }
 }
