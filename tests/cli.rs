@@ -728,3 +728,65 @@ fn exports_are_written_0600_and_write_failures_exit_74() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn serve_without_its_certificate_or_on_a_busy_port_says_what_to_do_and_leaves_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("kr");
+    let (code, out, err) = outcome(&run(&[
+        "init",
+        "--data-dir",
+        s(&dir),
+        "--country",
+        "KR",
+        "--node-name",
+        "seoul",
+        "--listen",
+        "127.0.0.1:0",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("kdesk certs node"),
+        "init says the next step: {out}"
+    );
+    let (code, _, err) = outcome(&run(&["serve", "--data-dir", s(&dir)]));
+    assert_eq!(code, 78, "{err}");
+    assert!(err.contains("kdesk certs node"), "{err}");
+    assert!(!dir.join("admin.sock").exists());
+    // With certificates, but another process on the port.
+    let ca = t.path().join("ca");
+    for args in [
+        vec!["certs", "ca", "--country", "KR", "--out", s(&ca)],
+        vec![
+            "certs",
+            "node",
+            "--ca",
+            s(&ca),
+            "--country",
+            "KR",
+            "--node-name",
+            "seoul",
+            "--host",
+            "127.0.0.1",
+            "--out",
+            s(&dir.join("tls")),
+        ],
+    ] {
+        let (code, _, err) = outcome(&run(&args));
+        assert_eq!(code, 0, "{err}");
+    }
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port();
+    let cfg = dir.join("kdesk.toml");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("127.0.0.1:0", &format!("127.0.0.1:{port}"));
+    std::fs::write(&cfg, text).unwrap();
+    let (code, _, err) = outcome(&run(&["serve", "--data-dir", s(&dir)]));
+    assert_eq!(code, 78, "{err}");
+    assert!(
+        err.contains("exchange.listen") && err.contains("in use"),
+        "{err}"
+    );
+    assert!(!dir.join("admin.sock").exists(), "no socket left behind");
+}

@@ -141,6 +141,9 @@ impl From<ServeError> for CliError {
             ServeError::Key(k) => k.into(),
             ServeError::AlreadyRunning(_) => Self::new(exit::UNAVAILABLE, e.to_string()),
             ServeError::KeyMismatch { .. } => Self::new(exit::CONFIG, e.to_string()),
+            // A missing or unusable node certificate, a port in use: the node's setup, with
+            // what to do in the message.
+            ServeError::Tls(_) | ServeError::Bind { .. } => Self::new(exit::CONFIG, e.to_string()),
             e => Self::new(exit::SOFTWARE, e.to_string()),
         }
     }

@@ -43,7 +43,19 @@ pub(super) fn init(
         );
         println!("public key:   {pk}");
         println!("key id:       {key_id}");
-        println!("Give the public key to partner desks; start the node with:");
+        println!("Give the public key to partner desks.");
+        if cfg.exchange.is_some() {
+            println!("Next, issue this node's exchange certificate from your national CA:");
+            println!(
+                "  kdesk certs node --ca CA_DIR --country {} --node-name {} --host HOST --out {}",
+                cfg.origin.country,
+                cfg.origin.node,
+                cfg.data_dir.join("tls").display()
+            );
+            println!("then start the node with:");
+        } else {
+            println!("Start the node with:");
+        }
         println!("  kdesk serve --data-dir {}", cfg.data_dir.display());
     }
     Ok(())

@@ -85,7 +85,10 @@ pub enum ServeError {
     #[error("final flush: {0}")]
     FinalFlush(String),
     /// The exchange port could not be bound.
-    #[error("exchange address {addr}: {source}")]
+    #[error(
+        "exchange.listen {addr}: {source} (another process may listen there: stop it, or set \
+         another [exchange] listen in kdesk.toml)"
+    )]
     Bind {
         /// Address.
         addr: std::net::SocketAddr,
@@ -911,7 +914,14 @@ pub async fn run(
     let listener = bind_private(&socket, access.group_id())?;
     let exchange = match (&node.config.exchange, &node.fed.identity) {
         (Some(ex), Some(identity)) => {
-            Some(start_exchange(node.clone(), ex.listen, identity).await?)
+            match start_exchange(node.clone(), ex.listen, identity).await {
+                Ok(h) => Some(h),
+                Err(e) => {
+                    // Nothing is served: leave no socket behind that looks like a node.
+                    let _ = std::fs::remove_file(&socket);
+                    return Err(e);
+                }
+            }
         }
         _ => None,
     };
