@@ -15,7 +15,7 @@
 //! | 74   | I/O error; for `serve`: the final flush failed or missed `[shutdown] drain_seconds` (or a second stop signal forced the exit) |
 //! | 75   | temporarily refused, retry later: free disk space below the node's reserve, or the node is stopping |
 //! | 77   | permission refused: key file or data directory permissions, or the Admin API refused this user |
-//! | 78   | configuration missing or invalid |
+//! | 78   | configuration missing or invalid (`serve`: node certificate missing, exchange port in use) |
 
 mod alert;
 mod audit;
