@@ -37,10 +37,13 @@ fn ambiguous(s: &tonic::Status) -> bool {
     if s.metadata().contains_key(crate::node::REFUSAL_METADATA) {
         return false;
     }
+    // The client library reports a connection lost mid-call as "transport error", under
+    // more than one code; the node's own internal errors never say so.
     matches!(
         s.code(),
         Code::Unavailable | Code::Unknown | Code::Cancelled | Code::Aborted
-    )
+    ) || (s.code() == Code::Internal
+        && (s.message().contains("transport error") || s.message().contains("h2 protocol error")))
 }
 
 /// Runs `call` against the node of `data_dir`, repeating it (with the same request inside)
@@ -86,5 +89,24 @@ where
         );
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(2));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lost_answers_are_ambiguous_refusals_are_not() {
+        assert!(ambiguous(&tonic::Status::unavailable("connection refused")));
+        assert!(ambiguous(&tonic::Status::internal("transport error")));
+        assert!(!ambiguous(&tonic::Status::internal("storage: disk failed")));
+        assert!(!ambiguous(&tonic::Status::invalid_argument("bad field")));
+        let mut stopping = tonic::Status::unavailable("the node is stopping");
+        stopping.metadata_mut().insert(
+            crate::node::REFUSAL_METADATA,
+            tonic::metadata::MetadataValue::from_static("stopping"),
+        );
+        assert!(!ambiguous(&stopping));
     }
 }
