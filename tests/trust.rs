@@ -224,6 +224,35 @@ fn withdrawn_trust_closes_live_links_at_once() {
         out.contains("1 record(s) are signed with a key the exporter revoked"),
         "{out}"
     );
+    // Removing the partner and adding it again does not bring the revoked key back.
+    let (code, _, err) = outcome(&run(&[
+        "peer",
+        "remove",
+        "--data-dir",
+        s(&kr.dir),
+        "--country",
+        "NL",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = outcome(&run(&[
+        "peer",
+        "add",
+        "--data-dir",
+        s(&kr.dir),
+        "--country",
+        "NL",
+        "--endpoint",
+        &format!("https://{nl_addr}"),
+        "--ca",
+        s(&nl.ca.join("ca.pem")),
+        "--signing-key",
+        &nl_key,
+    ]));
+    assert_eq!(code, 65, "{err}");
+    assert!(
+        err.contains("was revoked") && err.contains("compromised"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -91,10 +91,13 @@ impl pb::exchange_server::Exchange for ExchangeService {
     ) -> Result<Response<pb::SignedTreeHead>, Status> {
         self.audit_caller(&req)?;
         let node = self.node.clone();
-        let sth = tokio::task::spawn_blocking(move || node.tree_head())
+        let sth = tokio::task::spawn_blocking(move || node.tree_head_for_partner())
             .await
             .map_err(|e| Status::internal(e.to_string()))?
-            .map_err(|e| Status::internal(e.to_string()))?;
+            .map_err(|e| match e {
+                StoreError::Busy | StoreError::Flush(_) => Status::unavailable(e.to_string()),
+                e => Status::internal(e.to_string()),
+            })?;
         Ok(Response::new(sth))
     }
 

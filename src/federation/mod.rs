@@ -141,7 +141,10 @@ pub async fn commit_registration(
         n.store.flush().await?;
         let compiled = Arc::new(compiled);
         match n.fed.registry.write() {
-            Ok(mut r) => r.insert_shared(compiled.clone()),
+            Ok(mut r) => {
+                r.insert_shared(compiled.clone());
+                n.fed.registry_changed();
+            }
             Err(_) => {
                 return Err(CommitError::Store(crate::store::StoreError::Corrupt(
                     "registry lock poisoned".into(),
@@ -216,6 +219,8 @@ pub struct Federation {
     /// Held by every change of a registration (admin commands, fetched CRLs) from reading the
     /// current registration to putting the new one in force, so no change is lost.
     pub changes: tokio::sync::Mutex<()>,
+    /// Bumped each time a registration changes (see [`Federation::registry_generation`]).
+    generation: AtomicU64,
     /// Address the exchange service listens on, once bound.
     pub exchange_addr: OnceLock<SocketAddr>,
     rejections: Mutex<BTreeMap<&'static str, u64>>,
@@ -256,6 +261,7 @@ impl Federation {
             conns: Arc::default(),
             refusal_log: Arc::default(),
             changes: tokio::sync::Mutex::new(()),
+            generation: AtomicU64::new(0),
             exchange_addr: OnceLock::new(),
             rejections: Mutex::default(),
             links: Mutex::default(),
@@ -358,6 +364,17 @@ impl Federation {
             AUDIT_CALL_BURST,
             AUDIT_CALLS_PER_SECOND,
         )
+    }
+
+    /// A number that changes whenever a registration changes.
+    pub fn registry_generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Records that a registration changed.
+    pub fn registry_changed(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Re-checks every live partner connection against the registry as it is now and closes

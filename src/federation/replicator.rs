@@ -180,12 +180,13 @@ async fn session(node: &Arc<Node>, peer: &CompiledPeer) -> Result<(), String> {
     let mut stopping = node.stopping_watch();
     // Pipeline: this loop receives and verifies batch N+1 while the store task stores and
     // flushes batch N; the cursor advances only in the store task, after the flush.
-    let (to_store, mut store_rx) = tokio::sync::mpsc::channel::<(Vec<Verdict>, Option<u64>)>(2);
+    let (to_store, mut store_rx) =
+        tokio::sync::mpsc::channel::<(Vec<Verdict>, Option<u64>, u64)>(2);
     let store_node = node.clone();
     let mut store_task = tokio::spawn(async move {
         let mut rejected = 0u64;
-        while let Some((verdicts, last)) = store_rx.recv().await {
-            rejected += store_batch(&store_node, country, verdicts, last).await?;
+        while let Some((verdicts, last, generation)) = store_rx.recv().await {
+            rejected += store_batch(&store_node, country, verdicts, last, generation).await?;
             if rejected > REJECTION_BUDGET {
                 return Err(format!(
                     "partner sent {rejected} refused records; dropping the link"
@@ -211,9 +212,11 @@ async fn session(node: &Arc<Node>, peer: &CompiledPeer) -> Result<(), String> {
         {
             return Err("partner sent a malformed batch".into());
         }
+        // The registry generation the batch is judged against (see `store_batch`).
+        let generation = node.fed.registry_generation();
         let verdicts = verify_batch(node, country, batch.items).await?;
         if to_store
-            .send((verdicts, Some(batch.scanned_to)))
+            .send((verdicts, Some(batch.scanned_to), generation))
             .await
             .is_err()
         {
@@ -454,6 +457,7 @@ async fn store_batch(
     country: CountryCode,
     verdicts: Vec<Verdict>,
     scanned_to: Option<u64>,
+    generation: u64,
 ) -> Result<u64, String> {
     // Disk in its reserve: store nothing and drop the link without advancing the cursor; the
     // partner sends the batch again after the backoff, once there is room.
@@ -478,12 +482,14 @@ async fn store_batch(
     let (mut stored, mut dup, mut refused) = (0u64, 0u64, 0u64);
     let mut accepted = vec![];
     let mut aside = vec![];
+    let mut quarantined = 0u64;
     for v in verdicts {
         match v {
             Verdict::Skip => {}
             Verdict::Duplicate => dup += 1,
             Verdict::Quarantine(env, why, id) => {
                 refused += 1;
+                quarantined += 1;
                 node.fed.count_rejection("quarantined");
                 aside.push((env, why, id));
             }
@@ -510,6 +516,16 @@ async fn store_batch(
     .map_err(|e| format!("store task: {e}"))?;
     if full > 0 {
         warn!(peer = %country, dropped = full, "quarantine full: records with an unregistered key dropped (the cursor still moves on)");
+    }
+    // The registry changed while this batch was judged: what was just kept aside may verify
+    // now, and the judging that change started may have missed it.
+    if quarantined > 0 && node.fed.registry_generation() != generation {
+        let n = node.clone();
+        tokio::spawn(async move {
+            if let Err(e) = rejudge_quarantine(&n).await {
+                warn!(cause = %e, "judging quarantined records again failed");
+            }
+        });
     }
     let outcomes = outcomes.map_err(|e| format!("store: {e}"))?;
     for (signed, outcome) in accepted.iter().zip(outcomes) {

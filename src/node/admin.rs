@@ -163,6 +163,17 @@ impl AdminService {
                 "signing-key: this is this node's own signing key, not a partner's",
             ));
         }
+        if let Some(why) = self
+            .node
+            .store
+            .revoked_key(key.as_bytes())
+            .map_err(internal)?
+        {
+            return Err(Status::invalid_argument(format!(
+                "signing-key: this key was revoked ({why}); a revoked key is never trusted \
+                 again: ask the partner for a new one"
+            )));
+        }
         match self.registry_read()?.key_owner(key) {
             Some(owner) if owner != country => Err(Status::invalid_argument(format!(
                 "signing-key: already registered for {owner}; a key belongs to one partner \
@@ -923,6 +934,7 @@ impl pb::admin_server::Admin for AdminService {
         let country =
             CountryCode::parse(&req.get_ref().country).map_err(|e| invalid(e.at("country")))?;
         let removed = self.registry_write()?.remove(country);
+        self.node.fed.registry_changed();
         // Live connections of the removed partner close now, with their streams.
         let closed = self.node.fed.revalidate_connections();
         self.node.fed.stop_replicator(country);
@@ -1010,6 +1022,15 @@ impl pb::admin_server::Admin for AdminService {
             let k = find_key(&entry, want, &format!("retire-key[{i}]"))?;
             if entry.keys[k].revoked_at_ms.is_none() {
                 entry.keys[k].revoked_at_ms = Some(now);
+                if let Ok(vk) = keys::parse_public_key(&entry.keys[k].public_key) {
+                    self.node
+                        .store
+                        .put_revoked_key(
+                            vk.as_bytes(),
+                            &format!("for {country}, retired from {}", rfc3339_ms(now)),
+                        )
+                        .map_err(internal)?;
+                }
                 if let Ok(vk) = keys::parse_public_key(&entry.keys[k].public_key) {
                     key_ids.push(KeyId::of(&vk));
                     changes.push(format!("key {} retired", KeyId::of(&vk).to_hex()));
@@ -1108,6 +1129,17 @@ impl pb::admin_server::Admin for AdminService {
         k.compromised |= r.compromised;
         let changed = before != (k.revoked_at_ms, k.compromised);
         let (from, compromised) = (k.revoked_at_ms.unwrap_or(from), k.compromised);
+        if let Ok(vk) = keys::parse_public_key(&k.public_key) {
+            let what = if compromised {
+                format!("for {country}, as compromised")
+            } else {
+                format!("for {country}, from {}", rfc3339_ms(from))
+            };
+            self.node
+                .store
+                .put_revoked_key(vk.as_bytes(), &what)
+                .map_err(internal)?;
+        }
         if !entry.keys.iter().any(|k| k.revoked_at_ms.is_none()) {
             warn!(peer = %country, "the partner has no usable signing key left");
         }

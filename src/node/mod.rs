@@ -398,10 +398,31 @@ impl Node {
     /// # Errors
     /// Storage failure.
     pub fn tree_head(&self) -> Result<pb::SignedTreeHead, StoreError> {
-        let _one_at_a_time = self
-            .head_lock
-            .lock()
-            .map_err(|_| StoreError::Corrupt("tree head lock poisoned".into()))?;
+        self.tree_head_with(true)
+    }
+
+    /// [`Node::tree_head`] for partners: while another head is being signed it answers
+    /// [`StoreError::Busy`] at once (partners ask up to 20 times a second, and must not pile
+    /// up blocking threads behind a slow disk).
+    ///
+    /// # Errors
+    /// Busy, or a storage failure.
+    pub fn tree_head_for_partner(&self) -> Result<pb::SignedTreeHead, StoreError> {
+        self.tree_head_with(false)
+    }
+
+    fn tree_head_with(&self, wait: bool) -> Result<pb::SignedTreeHead, StoreError> {
+        let locked = if wait {
+            self.head_lock.lock().map_err(|_| ())
+        } else {
+            match self.head_lock.try_lock() {
+                Ok(g) => Ok(g),
+                Err(std::sync::TryLockError::WouldBlock) => return Err(StoreError::Busy),
+                Err(std::sync::TryLockError::Poisoned(_)) => Err(()),
+            }
+        };
+        let _one_at_a_time =
+            locked.map_err(|()| StoreError::Corrupt("tree head lock poisoned".into()))?;
         let size = self.durable_len();
         if let Some(sth) = self.store.own_head(size)? {
             return Ok(sth);
@@ -412,7 +433,9 @@ impl Node {
         let sth =
             crate::audit::bundle::sign_tree_head(&self.key, self.origin(), size, root, now_ms());
         self.store.put_own_head(size, &sth)?;
-        self.store.flush_blocking()?;
+        // Bounded: a head that cannot be made durable soon is not handed out.
+        self.store
+            .flush_within(self.config.stall.min(std::time::Duration::from_secs(10)))?;
         Ok(sth)
     }
 

@@ -11,7 +11,7 @@
 //! | `evidence` | origin prefix ‖ seq ‖ record id       | conflicting Envelope (equivocation) |
 //! | `idx`      | index kind (1) ‖ value ‖ 0x00 ‖ id    | empty (hit and outcome links)       |
 //! | `log`      | first position (8, BE)                | record ids (32 each) of one stored batch |
-//! | `meta`     | `log_len`, `derived_active`           | log length; active plain alerts without a `state` entry (8, BE) |
+//! | `meta`     | `log_len`, `derived_active`; `revoked-key/` ‖ public key | log length; active plain alerts without a `state` entry (8, BE); why and from when a partner key was revoked (kept after the partner is removed) |
 //! | `pending`  | target id ‖ kind (1)                  | amendment/retraction that arrived before its target |
 //! | `peers`, `cursors` | partner country               | registration JSON / next log position |
 //! | `witness`  | tag (1) ‖ …                           | own tree heads, partners' heads seen, cosignatures, evidence |
@@ -61,6 +61,9 @@ pub enum StoreError {
     /// The flush that should have made the writes durable did not.
     #[error("storage: {0}")]
     Flush(#[from] FlushError),
+    /// The same work is already running; ask again shortly.
+    #[error("busy: the same work is already running; retry shortly")]
+    Busy,
 }
 
 /// Lifecycle rules an amendment or retraction can break.
@@ -479,6 +482,9 @@ impl RequestRecord {
         })
     }
 }
+
+/// `meta` key prefix of revoked signing keys (‖ public key, 32): why and from when.
+const REVOKED_KEY: &[u8] = b"revoked-key/";
 
 /// Most records kept aside per partner (see [`Store::quarantine_put_all`]).
 pub const MAX_QUARANTINE_PER_PEER: usize = 1000;
@@ -1303,6 +1309,32 @@ impl Store {
         key.extend_from_slice(&id.0);
         self.quarantine.remove(key)?;
         Ok(())
+    }
+
+    /// Remembers that a partner signing key was revoked, for good: a registration removed and
+    /// added again cannot bring the key back. `what` says for whom and from when. Does not
+    /// flush.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn put_revoked_key(&self, key: &[u8; 32], what: &str) -> Result<(), StoreError> {
+        let mut k = REVOKED_KEY.to_vec();
+        k.extend_from_slice(key);
+        self.meta.insert(k, what.as_bytes())?;
+        Ok(())
+    }
+
+    /// Why a signing key was revoked, if it ever was.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn revoked_key(&self, key: &[u8; 32]) -> Result<Option<String>, StoreError> {
+        let mut k = REVOKED_KEY.to_vec();
+        k.extend_from_slice(key);
+        Ok(self
+            .meta
+            .get(k)?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
     /// Stored peer registrations (JSON values by country).
