@@ -336,7 +336,7 @@ fn peer_line(p: &pb::PeerInfo) -> String {
         "{:<3} {:<28} {:<12} cursor {:<7} stored {:<6} dup {:<5} refused {:<5} keys {}  CRLs {}",
         p.country,
         p.endpoint,
-        p.link.split(':').next().unwrap_or(""),
+        p.link,
         p.cursor,
         p.stored,
         p.duplicates,

@@ -284,8 +284,19 @@ pub(super) async fn status(dir: &Path, json: bool) -> CliResult {
         );
         for p in &s.peers {
             println!(
-                "partner       {} {} [{}] stored {} dup {} refused {} cursor {}",
-                p.country, p.endpoint, p.link, p.stored, p.duplicates, p.rejected, p.cursor
+                "partner       {} {} [{}] stored {} dup {} refused {} cursor {}{}",
+                p.country,
+                p.endpoint,
+                p.link,
+                p.stored,
+                p.duplicates,
+                p.rejected,
+                p.cursor,
+                if p.link != "connected" && !p.last_error.is_empty() {
+                    format!("; last error: {}", p.last_error)
+                } else {
+                    String::new()
+                }
             );
         }
         if s.witness_evidence > 0 {

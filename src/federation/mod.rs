@@ -58,18 +58,54 @@ pub const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_sec
 /// TLS handshakes in progress at once on the exchange port.
 pub const MAX_PENDING_HANDSHAKES: usize = 64;
 
+/// The state of this node's link to a partner (its subscription to the partner's log).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum LinkState {
+    /// No replicator has run yet.
+    #[default]
+    Idle,
+    /// Connecting and subscribing.
+    Connecting,
+    /// Subscribed and receiving.
+    Connected,
+    /// Down; the next attempt is at this time (the cause is in `last_error`).
+    Retrying {
+        /// When the next attempt starts.
+        at: Instant,
+    },
+}
+
+impl LinkState {
+    /// For people, as of now: "connected", "connecting", "retrying in 2.4 s", "idle".
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Idle => "idle".into(),
+            Self::Connecting => "connecting".into(),
+            Self::Connected => "connected".into(),
+            Self::Retrying { at } => {
+                let left = at.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    "retrying now".into()
+                } else {
+                    format!("retrying in {:.1} s", left.as_secs_f64())
+                }
+            }
+        }
+    }
+}
+
 /// Per-partner link counters, shown by `kdesk peer list` and `kdesk status`.
 #[derive(Debug, Clone, Default)]
 pub struct LinkStats {
-    /// "connected", "connecting", "retrying in …".
-    pub state: String,
+    /// Link state.
+    pub state: LinkState,
     /// Records newly stored from this partner.
     pub stored: u64,
     /// Records already held.
     pub duplicates: u64,
     /// Records refused.
     pub rejected: u64,
-    /// Last error.
+    /// Why the link last went down (kept after it is up again, for the record).
     pub last_error: String,
 }
 

@@ -61,7 +61,8 @@ async fn run(node: Arc<Node>, country: CountryCode) {
         }
         let peer = node.fed.registry.read().ok().and_then(|r| r.peer(country));
         let Some(peer) = peer else { return };
-        node.fed.link(country, |l| l.state = "connecting".into());
+        node.fed
+            .link(country, |l| l.state = super::LinkState::Connecting);
         let stored_before = node.fed.link_stats(country).stored;
         let began = std::time::Instant::now();
         let result = session(&node, &peer).await;
@@ -77,7 +78,9 @@ async fn run(node: Arc<Node>, country: CountryCode) {
             Err(e) => {
                 warn!(peer = %country, cause = %e, retry_in_ms = wait.as_millis() as u64, "link down");
                 node.fed.link(country, |l| {
-                    l.state = format!("retrying in {:.1}s: {e}", wait.as_secs_f64());
+                    l.state = super::LinkState::Retrying {
+                        at: std::time::Instant::now() + wait,
+                    };
                     l.last_error = e;
                 });
             }
@@ -176,7 +179,8 @@ async fn session(node: &Arc<Node>, peer: &CompiledPeer) -> Result<(), String> {
         .map_err(|s| format!("subscribe refused: {}", s.message()))?
         .into_inner();
     info!(peer = %country, from, "subscribed");
-    node.fed.link(country, |l| l.state = "connected".into());
+    node.fed
+        .link(country, |l| l.state = super::LinkState::Connected);
     let mut stopping = node.stopping_watch();
     // Pipeline: this loop receives and verifies batch N+1 while the store task stores and
     // flushes batch N; the cursor advances only in the store task, after the flush.

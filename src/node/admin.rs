@@ -219,11 +219,7 @@ impl AdminService {
                 .collect(),
             crl_count: p.entry.crl_pems.len() as u32,
             added_at_ms: p.entry.added_at_ms,
-            link: if link.state.is_empty() {
-                "idle".into()
-            } else {
-                link.state
-            },
+            link: link.state.describe(),
             cursor: self.node.store.cursor(c).map_err(internal)?,
             stored: link.stored,
             duplicates: link.duplicates,
