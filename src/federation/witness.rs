@@ -118,10 +118,9 @@ pub async fn fetch_crl(
         .await
         .map_err(|e| e.to_string())?;
     info!(peer = %country, revoked = info.revoked, "partner CRL fetched and applied");
-    // Links to the partner reconnect under the new CRL (this task too, at its next wait).
-    super::replicator::spawn(node.clone(), country);
     if same_revocations {
-        // A refreshed CRL revoking the same certificates: nothing for the audit log.
+        // A refreshed CRL revoking the same certificates: nothing for the audit log, and the
+        // links stay as they are.
         return Ok(());
     }
     let detail = crate::model::Note::parse(&format!(
@@ -141,6 +140,9 @@ pub async fn fetch_crl(
     ))
     .await
     .map_err(|e| format!("the CRL was applied, but recording it failed: {e}"))?;
+    // Last: links to the partner reconnect under the new CRL. This restarts the task running
+    // this function too, which ends at its next wait, with nothing left to do.
+    super::replicator::spawn(node.clone(), country);
     Ok(())
 }
 
