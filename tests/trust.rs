@@ -234,6 +234,11 @@ fn withdrawn_trust_closes_live_links_at_once() {
         "NL",
     ]));
     assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        status_at_kr(&early).as_deref(),
+        Some("key-revoked"),
+        "still marked after the partner was removed"
+    );
     let (code, _, err) = outcome(&run(&[
         "peer",
         "add",

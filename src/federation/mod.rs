@@ -174,11 +174,32 @@ pub async fn commit_registration(
     let country = entry.country;
     tokio::spawn(async move {
         n.store.put_peer(country, &json)?;
+        // Revoked keys are remembered for good, with the registration in one flush.
+        let mut revoked = Vec::new();
+        for k in &compiled.entry.keys {
+            if let (Some(from), Ok(vk)) = (
+                k.revoked_at_ms,
+                crate::keys::parse_public_key(&k.public_key),
+            ) {
+                n.store
+                    .put_revoked_key(vk.as_bytes(), from, k.compromised, country)?;
+                revoked.push((
+                    crate::record::KeyId::of(&vk),
+                    registry::Revocation {
+                        from_ms: from,
+                        compromised: k.compromised,
+                    },
+                ));
+            }
+        }
         n.store.flush().await?;
         let compiled = Arc::new(compiled);
         match n.fed.registry.write() {
             Ok(mut r) => {
                 r.insert_shared(compiled.clone());
+                for (id, rev) in revoked {
+                    r.remember_revocation(id, rev);
+                }
                 n.fed.registry_changed();
             }
             Err(_) => {
@@ -254,7 +275,7 @@ pub struct Federation {
     pub refusal_log: Arc<listener::RefusalLog>,
     /// Held by every change of a registration (admin commands, fetched CRLs) from reading the
     /// current registration to putting the new one in force, so no change is lost.
-    pub changes: tokio::sync::Mutex<()>,
+    pub changes: Arc<tokio::sync::Mutex<()>>,
     /// Bumped each time a registration changes (see [`Federation::registry_generation`]).
     generation: AtomicU64,
     /// Address the exchange service listens on, once bound.
@@ -290,13 +311,24 @@ impl Federation {
                 Err(e) => error!(%country, cause = %e, "stored peer registration refused; ignored"),
             }
         }
+        for k in store.revoked_keys()? {
+            if let Ok(vk) = ed25519_dalek::VerifyingKey::from_bytes(&k.key) {
+                reg.remember_revocation(
+                    crate::record::KeyId::of(&vk),
+                    registry::Revocation {
+                        from_ms: k.from_ms,
+                        compromised: k.compromised,
+                    },
+                );
+            }
+        }
         Ok(Self {
             registry: Arc::new(RwLock::new(reg)),
             identity,
             handshakes_refused: Arc::default(),
             conns: Arc::default(),
             refusal_log: Arc::default(),
-            changes: tokio::sync::Mutex::new(()),
+            changes: Arc::default(),
             generation: AtomicU64::new(0),
             exchange_addr: OnceLock::new(),
             rejections: Mutex::default(),

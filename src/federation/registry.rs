@@ -204,6 +204,8 @@ pub struct Registry {
     peers: BTreeMap<CountryCode, Arc<CompiledPeer>>,
     keys: HashMap<KeyId, (CountryCode, VerifyingKey)>,
     revoked: Revocations,
+    /// Keys revoked at some time, kept after their partner is removed.
+    remembered: Revocations,
 }
 
 impl CompiledPeer {
@@ -269,9 +271,24 @@ impl Registry {
         self.revoked.get(id).copied()
     }
 
-    /// Every revoked key.
+    /// Every revoked key: those of registered partners and those remembered after their
+    /// partner was removed (the tighter revocation where both exist).
     pub fn revocations(&self) -> Revocations {
-        self.revoked.clone()
+        let mut all = self.remembered.clone();
+        for (id, r) in &self.revoked {
+            all.entry(*id)
+                .and_modify(|m| {
+                    m.from_ms = m.from_ms.min(r.from_ms);
+                    m.compromised |= r.compromised;
+                })
+                .or_insert(*r);
+        }
+        all
+    }
+
+    /// Remembers a revoked key (see [`crate::store::Store::revoked_keys`]).
+    pub fn remember_revocation(&mut self, id: KeyId, r: Revocation) {
+        self.remembered.insert(id, r);
     }
 
     /// A partner.

@@ -199,9 +199,9 @@ async fn session(node: &Arc<Node>, peer: &CompiledPeer) -> Result<(), String> {
         }
         Ok::<(), String>(())
     });
-    // The store task ends with this session, whichever way it ends (a removed partner's
-    // verified batches are not stored after the removal).
-    let _abort_store = AbortOnDrop(store_task.abort_handle());
+    // The store task is not aborted with the session: a batch being stored is finished and
+    // flushed (its records published to subscribers). A removed partner's batches are not
+    // stored: `store_batch` checks the registration first.
     loop {
         let msg = tokio::select! {
             m = stream.message() => m.map_err(|s| format!("stream: {}", s.message()))?,
@@ -227,15 +227,6 @@ async fn session(node: &Arc<Node>, peer: &CompiledPeer) -> Result<(), String> {
             let r = store_task.await.map_err(|e| e.to_string())?;
             return Err(r.err().unwrap_or_else(|| "store task ended".into()));
         }
-    }
-}
-
-/// Aborts a task when dropped.
-struct AbortOnDrop(tokio::task::AbortHandle);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 
@@ -549,7 +540,9 @@ async fn store_batch(
             }
         }
     }
-    if stored > 0 {
+    // Whatever was written (duplicates of an interrupted earlier batch too) is flushed and
+    // published, so nothing stored waits unpublished for an unrelated write.
+    if !accepted.is_empty() {
         node.flush_and_publish()
             .await
             .map_err(|e| format!("flush: {e}"))?;

@@ -94,26 +94,47 @@ pub async fn fetch_crl(
     {
         return Ok(());
     }
-    let info = crate::pki::check_crl(&r.crl_pem, &peer.entry.ca_pem).map_err(|e| e.to_string())?;
-    // Never go back to an older CRL (a replayed one would un-revoke certificates).
-    let newest_registered = peer
+    // Applied under the registration lock, on the registration as it is then (an admin may
+    // have changed it while the CRL was fetched), in a task of its own that runs to the end.
+    let guard = node.fed.changes.clone().lock_owned().await;
+    let n = node.clone();
+    tokio::spawn(async move {
+        let _one_change_at_a_time = guard;
+        apply_crl(&n, country, r.crl_pem).await
+    })
+    .await
+    .map_err(|e| format!("CRL task: {e}"))?
+}
+
+/// Applies a partner's CRL if it is signed by the registered CA and newer than every CRL
+/// registered; records it when it revokes other certificates than before, and restarts the
+/// partner's links under it. The caller holds the registration lock.
+async fn apply_crl(node: &Arc<Node>, country: CountryCode, crl_pem: String) -> Result<(), String> {
+    let Some(peer) = node.fed.registry.read().ok().and_then(|r| r.peer(country)) else {
+        return Ok(()); // removed meanwhile
+    };
+    if peer
         .entry
         .crl_pems
         .iter()
-        .filter_map(|p| crate::pki::check_crl(p, &peer.entry.ca_pem).ok())
-        .map(|i| i.this_update)
-        .max();
-    if newest_registered.is_some_and(|t| t >= info.this_update) {
+        .any(|p| p.trim() == crl_pem.trim())
+    {
         return Ok(());
     }
-    let same_revocations = peer
+    let info = crate::pki::check_crl(&crl_pem, &peer.entry.ca_pem).map_err(|e| e.to_string())?;
+    // Never go back to an older CRL (a replayed one would un-revoke certificates).
+    let registered: Vec<crate::pki::CrlInfo> = peer
         .entry
         .crl_pems
         .iter()
         .filter_map(|p| crate::pki::check_crl(p, &peer.entry.ca_pem).ok())
-        .any(|old| old.serials == info.serials);
+        .collect();
+    if registered.iter().any(|i| i.this_update >= info.this_update) {
+        return Ok(());
+    }
+    let same_revocations = registered.iter().any(|old| old.serials == info.serials);
     let mut entry = peer.entry.clone();
-    entry.crl_pems = vec![r.crl_pem];
+    entry.crl_pems = vec![crl_pem];
     super::commit_registration(node, &entry)
         .await
         .map_err(|e| e.to_string())?;
@@ -123,6 +144,9 @@ pub async fn fetch_crl(
         // links stay as they are.
         return Ok(());
     }
+    // Links to the partner reconnect under the new CRL (the witness task that fetched it ends
+    // at its next wait; this task is not it).
+    super::replicator::spawn(node.clone(), country);
     let detail = crate::model::Note::parse(&format!(
         "CRL fetched from the partner and applied: {} certificate(s) revoked",
         info.revoked
@@ -140,9 +164,6 @@ pub async fn fetch_crl(
     ))
     .await
     .map_err(|e| format!("the CRL was applied, but recording it failed: {e}"))?;
-    // Last: links to the partner reconnect under the new CRL. This restarts the task running
-    // this function too, which ends at its next wait, with nothing left to do.
-    super::replicator::spawn(node.clone(), country);
     Ok(())
 }
 

@@ -163,12 +163,17 @@ impl AdminService {
                 "signing-key: this is this node's own signing key, not a partner's",
             ));
         }
-        if let Some(why) = self
+        if let Some(r) = self
             .node
             .store
             .revoked_key(key.as_bytes())
             .map_err(internal)?
         {
+            let why = if r.compromised {
+                format!("for {}, as compromised", r.country)
+            } else {
+                format!("for {}, from {}", r.country, rfc3339_ms(r.from_ms))
+            };
             return Err(Status::invalid_argument(format!(
                 "signing-key: this key was revoked ({why}); a revoked key is never trusted \
                  again: ask the partner for a new one"
@@ -274,6 +279,281 @@ impl AdminService {
             .read()
             .map(|r| r.revocations())
             .unwrap_or_default()
+    }
+}
+
+/// Registration changes (`peer add/update/revoke-key/remove`), each run whole.
+impl AdminService {
+    /// A second handle on the same node, for work that outlives the request.
+    fn detached(&self) -> Self {
+        Self::new(self.node.clone())
+    }
+
+    /// Runs one registration change to its end, alone: it holds the node's registration lock
+    /// (no other change, admin or fetched CRL, runs meanwhile) in a task of its own, so a
+    /// client that goes away cannot leave a change half made or let another start on the
+    /// registration as it was.
+    async fn exclusively<T: Send + 'static>(
+        &self,
+        work: impl std::future::Future<Output = Result<T, Status>> + Send + 'static,
+    ) -> Result<T, Status> {
+        let guard = self.node.fed.changes.clone().lock_owned().await;
+        tokio::spawn(async move {
+            let _one_change_at_a_time = guard;
+            work.await
+        })
+        .await
+        .map_err(internal)?
+    }
+
+    async fn add_peer_now(
+        &self,
+        req: Request<pb::AddPeerRequest>,
+    ) -> Result<Response<pb::PeerInfo>, Status> {
+        self.require_federation()?;
+        let r = req.into_inner();
+        let country = CountryCode::parse(&r.country).map_err(|e| invalid(e.at("country")))?;
+        if country == self.node.origin().country {
+            return Err(Status::invalid_argument(format!(
+                "country: {country} is this node's own country; partners are other desks"
+            )));
+        }
+        if self.registry_read()?.peer(country).is_some() {
+            return Err(Status::already_exists(format!(
+                "{country} is already registered; remove it first to change its registration"
+            )));
+        }
+        // A new partner brings records to store: not while the disk is in its reserve.
+        self.node
+            .check_disk_reserve()
+            .map_err(|e| Status::resource_exhausted(e.to_string()))?;
+        let now = super::now_ms();
+        let key = keys::parse_public_key(&r.signing_key)
+            .map_err(|e| Status::invalid_argument(format!("signing-key: {e}")))?;
+        self.check_new_key(&key, country)?;
+        if let Ok(sha) = crate::pki::cert_sha256(&r.ca_pem, "ca") {
+            if let Some(owner) = self.registry_read()?.ca_owner(&sha) {
+                return Err(Status::invalid_argument(format!(
+                    "ca: this CA certificate is already registered for {owner}; a CA serves one \
+                     country, so its certificates could be taken for either"
+                )));
+            }
+        }
+        let entry = PeerEntry {
+            country,
+            endpoint: r.endpoint.trim().to_owned(),
+            ca_pem: r.ca_pem,
+            crl_pems: r.crl_pem,
+            keys: vec![PeerKey {
+                public_key: hex::encode(key.as_bytes()),
+                added_at_ms: now,
+                revoked_at_ms: None,
+                compromised: false,
+            }],
+            added_at_ms: now,
+        };
+        let info = self.commit_peer(&entry, Status::invalid_argument).await?;
+        info!(peer = %country, endpoint = %entry.endpoint, "partner registered");
+        crate::federation::replicator::spawn(self.node.clone(), country);
+        let ca_sha256 = crate::pki::certs(&entry.ca_pem, "ca")
+            .ok()
+            .and_then(|c| c.first().map(|c| sha2::Sha256::digest(c.as_ref()).into()));
+        self.admin_event(
+            AdminAction::PeerAdded,
+            country,
+            vec![KeyId::of(&key)],
+            ca_sha256,
+            format!(
+                "endpoint {}, {} CRL(s)",
+                entry.endpoint,
+                entry.crl_pems.len()
+            ),
+        )
+        .await?;
+        Ok(Response::new(info))
+    }
+
+    async fn update_peer_now(
+        &self,
+        req: Request<pb::UpdatePeerRequest>,
+    ) -> Result<Response<pb::PeerInfo>, Status> {
+        self.require_federation()?;
+        let r = req.into_inner();
+        let country = CountryCode::parse(&r.country).map_err(|e| invalid(e.at("country")))?;
+        let peer = self
+            .registry_read()?
+            .peer(country)
+            .ok_or_else(|| Status::not_found(format!("{country} is not a registered partner")))?;
+        let mut entry = peer.entry.clone();
+        let mut changes = Vec::new();
+        let now = super::now_ms();
+        if !r.endpoint.trim().is_empty() && r.endpoint.trim() != entry.endpoint {
+            entry.endpoint = r.endpoint.trim().to_owned();
+            changes.push(format!("endpoint {}", entry.endpoint));
+        }
+        let mut ca_sha = None;
+        if !r.ca_pem.trim().is_empty() {
+            let sha = crate::pki::cert_sha256(&r.ca_pem, "ca")
+                .map_err(|e| Status::invalid_argument(format!("ca: {e}")))?;
+            match self.registry_read()?.ca_owner(&sha) {
+                Some(owner) if owner != country => {
+                    return Err(Status::invalid_argument(format!(
+                        "ca: this CA certificate is already registered for {owner}; a CA serves \
+                         one country"
+                    )))
+                }
+                _ => {}
+            }
+            entry.ca_pem = r.ca_pem.clone();
+            ca_sha = Some(sha);
+            changes.push(format!("CA {}", hex::encode(&sha[..8])));
+        }
+        if r.replace_crls {
+            entry.crl_pems = r.crl_pem.clone();
+            changes.push(format!("{} CRL(s)", entry.crl_pems.len()));
+        }
+        let mut key_ids = Vec::new();
+        for (i, k) in r.add_keys.iter().enumerate() {
+            let key = keys::parse_public_key(k)
+                .map_err(|e| Status::invalid_argument(format!("add-key[{i}]: {e}")))?;
+            self.check_new_key(&key, country)?;
+            let hexkey = hex::encode(key.as_bytes());
+            if entry.keys.iter().any(|k| k.public_key == hexkey) {
+                return Err(Status::invalid_argument(format!(
+                    "add-key[{i}]: already registered for {country}"
+                )));
+            }
+            entry.keys.push(PeerKey {
+                public_key: hexkey,
+                added_at_ms: now,
+                revoked_at_ms: None,
+                compromised: false,
+            });
+            key_ids.push(KeyId::of(&key));
+            changes.push(format!("key {} added", KeyId::of(&key).to_hex()));
+        }
+        for (i, want) in r.retire_keys.iter().enumerate() {
+            let k = find_key(&entry, want, &format!("retire-key[{i}]"))?;
+            if entry.keys[k].revoked_at_ms.is_none() {
+                entry.keys[k].revoked_at_ms = Some(now);
+                if let Ok(vk) = keys::parse_public_key(&entry.keys[k].public_key) {
+                    key_ids.push(KeyId::of(&vk));
+                    changes.push(format!("key {} retired", KeyId::of(&vk).to_hex()));
+                }
+            }
+        }
+        if entry.keys.iter().all(|k| k.revoked_at_ms.is_some()) {
+            return Err(Status::invalid_argument(
+                "retire-key: the partner would have no usable signing key left; add one first",
+            ));
+        }
+        if changes.is_empty() {
+            return Err(Status::invalid_argument(
+                "nothing to change: give --endpoint, --ca, --crl/--no-crl, --add-key or --retire-key",
+            ));
+        }
+        let info = self.commit_peer(&entry, Status::invalid_argument).await?;
+        info!(peer = %country, changes = %changes.join("; "), "partner registration updated");
+        // A new endpoint or CA: reconnect with the new registration.
+        if !r.endpoint.trim().is_empty() || ca_sha.is_some() || r.replace_crls {
+            crate::federation::replicator::spawn(self.node.clone(), country);
+        }
+        self.admin_event(
+            AdminAction::PeerUpdated,
+            country,
+            key_ids
+                .into_iter()
+                .take(crate::record::MAX_EVENT_KEYS)
+                .collect(),
+            ca_sha,
+            format!("registration updated: {}", changes.join("; ")),
+        )
+        .await?;
+        Ok(Response::new(info))
+    }
+
+    async fn revoke_peer_key_now(
+        &self,
+        req: Request<pb::RevokePeerKeyRequest>,
+    ) -> Result<Response<pb::PeerInfo>, Status> {
+        let r = req.into_inner();
+        let country = CountryCode::parse(&r.country).map_err(|e| invalid(e.at("country")))?;
+        let peer = self
+            .registry_read()?
+            .peer(country)
+            .ok_or_else(|| Status::not_found(format!("{country} is not a registered partner")))?;
+        let mut entry = peer.entry.clone();
+        let i = find_key(&entry, &r.key, "key")?;
+        let now = super::now_ms();
+        let from = if r.from_ms == 0 { now } else { r.from_ms };
+        if from > now {
+            return Err(Status::invalid_argument(format!(
+                "from: {from} ms is in the future; a key is revoked from now or an earlier time"
+            )));
+        }
+        // Revocations only ever tighten: an earlier time, or compromised.
+        let k = &mut entry.keys[i];
+        let before = (k.revoked_at_ms, k.compromised);
+        k.revoked_at_ms = Some(k.revoked_at_ms.map_or(from, |t| t.min(from)));
+        k.compromised |= r.compromised;
+        let changed = before != (k.revoked_at_ms, k.compromised);
+        let (from, compromised) = (k.revoked_at_ms.unwrap_or(from), k.compromised);
+        if !entry.keys.iter().any(|k| k.revoked_at_ms.is_none()) {
+            warn!(peer = %country, "the partner has no usable signing key left");
+        }
+        let info = self.commit_peer(&entry, Status::internal).await?;
+        warn!(peer = %country, key = %entry.keys[i].public_key, from_ms = from, compromised, "partner signing key revoked");
+        if changed {
+            let kid = keys::parse_public_key(&entry.keys[i].public_key)
+                .map(|k| vec![KeyId::of(&k)])
+                .unwrap_or_default();
+            self.admin_event(
+                AdminAction::PeerKeyRevoked,
+                country,
+                kid,
+                None,
+                if compromised {
+                    "compromised: every record signed with this key is refused and marked key-revoked".into()
+                } else {
+                    format!(
+                        "records signed with this key from {} on are refused and marked key-revoked",
+                        rfc3339_ms(from)
+                    )
+                },
+            )
+            .await?;
+        }
+        Ok(Response::new(info))
+    }
+
+    async fn remove_peer_now(
+        &self,
+        req: Request<pb::RemovePeerRequest>,
+    ) -> Result<Response<pb::RemovePeerResponse>, Status> {
+        let country =
+            CountryCode::parse(&req.get_ref().country).map_err(|e| invalid(e.at("country")))?;
+        let removed = self.registry_write()?.remove(country);
+        self.node.fed.registry_changed();
+        // Live connections of the removed partner close now, with their streams.
+        let closed = self.node.fed.revalidate_connections();
+        self.node.fed.stop_replicator(country);
+        let stored = self.node.store.remove_peer(country).map_err(internal)?;
+        self.node.store.flush().await.map_err(internal)?;
+        if !removed && !stored {
+            return Err(Status::not_found(format!(
+                "{country} is not a registered partner"
+            )));
+        }
+        info!(peer = %country, connections_closed = closed, "partner removed");
+        self.admin_event(
+            AdminAction::PeerRemoved,
+            country,
+            vec![],
+            None,
+            "registration, keys and CA removed".into(),
+        )
+        .await?;
+        Ok(Response::new(pb::RemovePeerResponse {}))
     }
 }
 
@@ -847,69 +1127,9 @@ impl pb::admin_server::Admin for AdminService {
         &self,
         req: Request<pb::AddPeerRequest>,
     ) -> Result<Response<pb::PeerInfo>, Status> {
-        // One registration change at a time, each on the registration as it is now.
-        let _change = self.node.fed.changes.lock().await;
-        self.require_federation()?;
-        let r = req.into_inner();
-        let country = CountryCode::parse(&r.country).map_err(|e| invalid(e.at("country")))?;
-        if country == self.node.origin().country {
-            return Err(Status::invalid_argument(format!(
-                "country: {country} is this node's own country; partners are other desks"
-            )));
-        }
-        if self.registry_read()?.peer(country).is_some() {
-            return Err(Status::already_exists(format!(
-                "{country} is already registered; remove it first to change its registration"
-            )));
-        }
-        // A new partner brings records to store: not while the disk is in its reserve.
-        self.node
-            .check_disk_reserve()
-            .map_err(|e| Status::resource_exhausted(e.to_string()))?;
-        let now = super::now_ms();
-        let key = keys::parse_public_key(&r.signing_key)
-            .map_err(|e| Status::invalid_argument(format!("signing-key: {e}")))?;
-        self.check_new_key(&key, country)?;
-        if let Ok(sha) = crate::pki::cert_sha256(&r.ca_pem, "ca") {
-            if let Some(owner) = self.registry_read()?.ca_owner(&sha) {
-                return Err(Status::invalid_argument(format!(
-                    "ca: this CA certificate is already registered for {owner}; a CA serves one \
-                     country, so its certificates could be taken for either"
-                )));
-            }
-        }
-        let entry = PeerEntry {
-            country,
-            endpoint: r.endpoint.trim().to_owned(),
-            ca_pem: r.ca_pem,
-            crl_pems: r.crl_pem,
-            keys: vec![PeerKey {
-                public_key: hex::encode(key.as_bytes()),
-                added_at_ms: now,
-                revoked_at_ms: None,
-                compromised: false,
-            }],
-            added_at_ms: now,
-        };
-        let info = self.commit_peer(&entry, Status::invalid_argument).await?;
-        info!(peer = %country, endpoint = %entry.endpoint, "partner registered");
-        crate::federation::replicator::spawn(self.node.clone(), country);
-        let ca_sha256 = crate::pki::certs(&entry.ca_pem, "ca")
-            .ok()
-            .and_then(|c| c.first().map(|c| sha2::Sha256::digest(c.as_ref()).into()));
-        self.admin_event(
-            AdminAction::PeerAdded,
-            country,
-            vec![KeyId::of(&key)],
-            ca_sha256,
-            format!(
-                "endpoint {}, {} CRL(s)",
-                entry.endpoint,
-                entry.crl_pems.len()
-            ),
-        )
-        .await?;
-        Ok(Response::new(info))
+        let svc = self.detached();
+        self.exclusively(async move { svc.add_peer_now(req).await })
+            .await
     }
 
     async fn list_peers(
@@ -925,142 +1145,18 @@ impl pb::admin_server::Admin for AdminService {
         &self,
         req: Request<pb::RemovePeerRequest>,
     ) -> Result<Response<pb::RemovePeerResponse>, Status> {
-        // One registration change at a time, each on the registration as it is now.
-        let _change = self.node.fed.changes.lock().await;
-        let country =
-            CountryCode::parse(&req.get_ref().country).map_err(|e| invalid(e.at("country")))?;
-        let removed = self.registry_write()?.remove(country);
-        self.node.fed.registry_changed();
-        // Live connections of the removed partner close now, with their streams.
-        let closed = self.node.fed.revalidate_connections();
-        self.node.fed.stop_replicator(country);
-        let stored = self.node.store.remove_peer(country).map_err(internal)?;
-        self.node.store.flush().await.map_err(internal)?;
-        if !removed && !stored {
-            return Err(Status::not_found(format!(
-                "{country} is not a registered partner"
-            )));
-        }
-        info!(peer = %country, connections_closed = closed, "partner removed");
-        self.admin_event(
-            AdminAction::PeerRemoved,
-            country,
-            vec![],
-            None,
-            "registration, keys and CA removed".into(),
-        )
-        .await?;
-        Ok(Response::new(pb::RemovePeerResponse {}))
+        let svc = self.detached();
+        self.exclusively(async move { svc.remove_peer_now(req).await })
+            .await
     }
 
     async fn update_peer(
         &self,
         req: Request<pb::UpdatePeerRequest>,
     ) -> Result<Response<pb::PeerInfo>, Status> {
-        // One registration change at a time, each on the registration as it is now.
-        let _change = self.node.fed.changes.lock().await;
-        self.require_federation()?;
-        let r = req.into_inner();
-        let country = CountryCode::parse(&r.country).map_err(|e| invalid(e.at("country")))?;
-        let peer = self
-            .registry_read()?
-            .peer(country)
-            .ok_or_else(|| Status::not_found(format!("{country} is not a registered partner")))?;
-        let mut entry = peer.entry.clone();
-        let mut changes = Vec::new();
-        let now = super::now_ms();
-        if !r.endpoint.trim().is_empty() && r.endpoint.trim() != entry.endpoint {
-            entry.endpoint = r.endpoint.trim().to_owned();
-            changes.push(format!("endpoint {}", entry.endpoint));
-        }
-        let mut ca_sha = None;
-        if !r.ca_pem.trim().is_empty() {
-            let sha = crate::pki::cert_sha256(&r.ca_pem, "ca")
-                .map_err(|e| Status::invalid_argument(format!("ca: {e}")))?;
-            match self.registry_read()?.ca_owner(&sha) {
-                Some(owner) if owner != country => {
-                    return Err(Status::invalid_argument(format!(
-                        "ca: this CA certificate is already registered for {owner}; a CA serves \
-                         one country"
-                    )))
-                }
-                _ => {}
-            }
-            entry.ca_pem = r.ca_pem.clone();
-            ca_sha = Some(sha);
-            changes.push(format!("CA {}", hex::encode(&sha[..8])));
-        }
-        if r.replace_crls {
-            entry.crl_pems = r.crl_pem.clone();
-            changes.push(format!("{} CRL(s)", entry.crl_pems.len()));
-        }
-        let mut key_ids = Vec::new();
-        for (i, k) in r.add_keys.iter().enumerate() {
-            let key = keys::parse_public_key(k)
-                .map_err(|e| Status::invalid_argument(format!("add-key[{i}]: {e}")))?;
-            self.check_new_key(&key, country)?;
-            let hexkey = hex::encode(key.as_bytes());
-            if entry.keys.iter().any(|k| k.public_key == hexkey) {
-                return Err(Status::invalid_argument(format!(
-                    "add-key[{i}]: already registered for {country}"
-                )));
-            }
-            entry.keys.push(PeerKey {
-                public_key: hexkey,
-                added_at_ms: now,
-                revoked_at_ms: None,
-                compromised: false,
-            });
-            key_ids.push(KeyId::of(&key));
-            changes.push(format!("key {} added", KeyId::of(&key).to_hex()));
-        }
-        for (i, want) in r.retire_keys.iter().enumerate() {
-            let k = find_key(&entry, want, &format!("retire-key[{i}]"))?;
-            if entry.keys[k].revoked_at_ms.is_none() {
-                entry.keys[k].revoked_at_ms = Some(now);
-                if let Ok(vk) = keys::parse_public_key(&entry.keys[k].public_key) {
-                    self.node
-                        .store
-                        .put_revoked_key(
-                            vk.as_bytes(),
-                            &format!("for {country}, retired from {}", rfc3339_ms(now)),
-                        )
-                        .map_err(internal)?;
-                }
-                if let Ok(vk) = keys::parse_public_key(&entry.keys[k].public_key) {
-                    key_ids.push(KeyId::of(&vk));
-                    changes.push(format!("key {} retired", KeyId::of(&vk).to_hex()));
-                }
-            }
-        }
-        if entry.keys.iter().all(|k| k.revoked_at_ms.is_some()) {
-            return Err(Status::invalid_argument(
-                "retire-key: the partner would have no usable signing key left; add one first",
-            ));
-        }
-        if changes.is_empty() {
-            return Err(Status::invalid_argument(
-                "nothing to change: give --endpoint, --ca, --crl/--no-crl, --add-key or --retire-key",
-            ));
-        }
-        let info = self.commit_peer(&entry, Status::invalid_argument).await?;
-        info!(peer = %country, changes = %changes.join("; "), "partner registration updated");
-        // A new endpoint or CA: reconnect with the new registration.
-        if !r.endpoint.trim().is_empty() || ca_sha.is_some() || r.replace_crls {
-            crate::federation::replicator::spawn(self.node.clone(), country);
-        }
-        self.admin_event(
-            AdminAction::PeerUpdated,
-            country,
-            key_ids
-                .into_iter()
-                .take(crate::record::MAX_EVENT_KEYS)
-                .collect(),
-            ca_sha,
-            format!("registration updated: {}", changes.join("; ")),
-        )
-        .await?;
-        Ok(Response::new(info))
+        let svc = self.detached();
+        self.exclusively(async move { svc.update_peer_now(req).await })
+            .await
     }
 
     async fn list_quarantine(
@@ -1101,67 +1197,9 @@ impl pb::admin_server::Admin for AdminService {
         &self,
         req: Request<pb::RevokePeerKeyRequest>,
     ) -> Result<Response<pb::PeerInfo>, Status> {
-        // One registration change at a time, each on the registration as it is now.
-        let _change = self.node.fed.changes.lock().await;
-        let r = req.into_inner();
-        let country = CountryCode::parse(&r.country).map_err(|e| invalid(e.at("country")))?;
-        let peer = self
-            .registry_read()?
-            .peer(country)
-            .ok_or_else(|| Status::not_found(format!("{country} is not a registered partner")))?;
-        let mut entry = peer.entry.clone();
-        let i = find_key(&entry, &r.key, "key")?;
-        let now = super::now_ms();
-        let from = if r.from_ms == 0 { now } else { r.from_ms };
-        if from > now {
-            return Err(Status::invalid_argument(format!(
-                "from: {from} ms is in the future; a key is revoked from now or an earlier time"
-            )));
-        }
-        // Revocations only ever tighten: an earlier time, or compromised.
-        let k = &mut entry.keys[i];
-        let before = (k.revoked_at_ms, k.compromised);
-        k.revoked_at_ms = Some(k.revoked_at_ms.map_or(from, |t| t.min(from)));
-        k.compromised |= r.compromised;
-        let changed = before != (k.revoked_at_ms, k.compromised);
-        let (from, compromised) = (k.revoked_at_ms.unwrap_or(from), k.compromised);
-        if let Ok(vk) = keys::parse_public_key(&k.public_key) {
-            let what = if compromised {
-                format!("for {country}, as compromised")
-            } else {
-                format!("for {country}, from {}", rfc3339_ms(from))
-            };
-            self.node
-                .store
-                .put_revoked_key(vk.as_bytes(), &what)
-                .map_err(internal)?;
-        }
-        if !entry.keys.iter().any(|k| k.revoked_at_ms.is_none()) {
-            warn!(peer = %country, "the partner has no usable signing key left");
-        }
-        let info = self.commit_peer(&entry, Status::internal).await?;
-        warn!(peer = %country, key = %entry.keys[i].public_key, from_ms = from, compromised, "partner signing key revoked");
-        if changed {
-            let kid = keys::parse_public_key(&entry.keys[i].public_key)
-                .map(|k| vec![KeyId::of(&k)])
-                .unwrap_or_default();
-            self.admin_event(
-                AdminAction::PeerKeyRevoked,
-                country,
-                kid,
-                None,
-                if compromised {
-                    "compromised: every record signed with this key is refused and marked key-revoked".into()
-                } else {
-                    format!(
-                        "records signed with this key from {} on are refused and marked key-revoked",
-                        rfc3339_ms(from)
-                    )
-                },
-            )
-            .await?;
-        }
-        Ok(Response::new(info))
+        let svc = self.detached();
+        self.exclusively(async move { svc.revoke_peer_key_now(req).await })
+            .await
     }
 
     async fn get_tree_head(

@@ -150,7 +150,7 @@ pub struct Node {
     key: SigningKey,
     /// Held by the blocking job that looks up a request id, numbers, signs and stores: one
     /// issuing job at a time, and held for the whole job even if its request is cancelled.
-    issue_lock: Arc<std::sync::Mutex<()>>,
+    issue_lock: Arc<tokio::sync::Mutex<()>>,
     started: Instant,
     /// Length of the log prefix that is flushed: only this much is ever served to partners.
     durable: watch::Sender<u64>,
@@ -425,6 +425,10 @@ impl Node {
             locked.map_err(|()| StoreError::Corrupt("tree head lock poisoned".into()))?;
         let size = self.durable_len();
         if let Some(sth) = self.store.own_head(size)? {
+            // It may have been stored by a call whose flush timed out: flushed before it is
+            // handed out (a flush with nothing new to write is quick).
+            self.store
+                .flush_within(self.config.stall.min(std::time::Duration::from_secs(10)))?;
             return Ok(sth);
         }
         let root = self
@@ -772,7 +776,8 @@ impl Node {
         let store = self.store.clone();
         let origin = self.origin().clone();
         let key = self.key.clone();
-        let lock = self.issue_lock.clone();
+        // Waited for here (no blocking thread held while queueing), then owned by the job.
+        let lock = self.issue_lock.clone().lock_owned().await;
         let issuing = self.issuing.clone();
         // The whole job (lookup, numbering, signing, storing) runs on the blocking pool and
         // holds the issue lock and the in-flight count itself: a cancelled request cannot
@@ -780,9 +785,7 @@ impl Node {
         // slow disk never stalls the async workers (Admin API, exchange, signals).
         let job = move || -> Result<Result<Vec<SignedRecord>, Vec<_>>, IssueError> {
             let _in_flight = InFlight::new(&issuing);
-            let _one_at_a_time = lock
-                .lock()
-                .map_err(|_| StoreError::Corrupt("issue lock poisoned".into()))?;
+            let _one_at_a_time = lock;
             if let Some(r) = &request {
                 if let Some(done) = store.request(&r.id)? {
                     if done.fingerprint != r.fingerprint {
@@ -1033,8 +1036,16 @@ pub async fn run(
                 Ok(Ok(())) => {}
             }
         }
+        // Links and witness rounds stop at the stop flag; one stuck in a slow partner's
+        // answer is given a second, then dropped (it acknowledges nothing to anyone).
         for h in node.fed.take_replicators() {
-            let _ = h.await;
+            let abort = h.abort_handle();
+            if tokio::time::timeout(std::time::Duration::from_secs(1), h)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
         }
         while node.issuing.load(std::sync::atomic::Ordering::SeqCst) > 0 {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;

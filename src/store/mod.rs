@@ -483,6 +483,42 @@ impl RequestRecord {
     }
 }
 
+/// A partner signing key revoked at some time (kept after its partner is removed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokedKey {
+    /// The public key.
+    pub key: [u8; 32],
+    /// From when its records are untrusted (ms).
+    pub from_ms: i64,
+    /// Every record it signed is untrusted.
+    pub compromised: bool,
+    /// The partner it was registered for.
+    pub country: CountryCode,
+}
+
+impl RevokedKey {
+    fn decode(key: &[u8; 32], v: &[u8]) -> Result<Self, StoreError> {
+        let bad = || StoreError::Corrupt("revoked key entry".into());
+        let from_ms = v
+            .get(..8)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(i64::from_be_bytes)
+            .ok_or_else(bad)?;
+        let compromised = *v.get(8).ok_or_else(bad)? != 0;
+        let country = v
+            .get(9..11)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .and_then(|s| CountryCode::parse(s).ok())
+            .ok_or_else(bad)?;
+        Ok(Self {
+            key: *key,
+            from_ms,
+            compromised,
+            country,
+        })
+    }
+}
+
 /// `meta` key prefix of revoked signing keys (‖ public key, 32): why and from when.
 const REVOKED_KEY: &[u8] = b"revoked-key/";
 
@@ -1312,29 +1348,60 @@ impl Store {
     }
 
     /// Remembers that a partner signing key was revoked, for good: a registration removed and
-    /// added again cannot bring the key back. `what` says for whom and from when. Does not
-    /// flush.
+    /// added again cannot bring the key back, and records it signed stay marked. Keeps the
+    /// tightest revocation seen. Does not flush.
     ///
     /// # Errors
     /// Storage failure.
-    pub fn put_revoked_key(&self, key: &[u8; 32], what: &str) -> Result<(), StoreError> {
+    pub fn put_revoked_key(
+        &self,
+        key: &[u8; 32],
+        from_ms: i64,
+        compromised: bool,
+        country: CountryCode,
+    ) -> Result<(), StoreError> {
+        let (from_ms, compromised) = match self.revoked_key(key)? {
+            Some(old) => (old.from_ms.min(from_ms), old.compromised || compromised),
+            None => (from_ms, compromised),
+        };
         let mut k = REVOKED_KEY.to_vec();
         k.extend_from_slice(key);
-        self.meta.insert(k, what.as_bytes())?;
+        let mut v = from_ms.to_be_bytes().to_vec();
+        v.push(u8::from(compromised));
+        v.extend_from_slice(&country.bytes());
+        self.meta.insert(k, v)?;
         Ok(())
     }
 
-    /// Why a signing key was revoked, if it ever was.
+    /// A revoked signing key's revocation, if it was ever revoked.
     ///
     /// # Errors
-    /// Storage failure.
-    pub fn revoked_key(&self, key: &[u8; 32]) -> Result<Option<String>, StoreError> {
+    /// Storage failure or a damaged entry.
+    pub fn revoked_key(&self, key: &[u8; 32]) -> Result<Option<RevokedKey>, StoreError> {
         let mut k = REVOKED_KEY.to_vec();
         k.extend_from_slice(key);
-        Ok(self
-            .meta
+        self.meta
             .get(k)?
-            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+            .map(|v| RevokedKey::decode(key, &v))
+            .transpose()
+    }
+
+    /// Every signing key ever revoked.
+    ///
+    /// # Errors
+    /// Storage failure or a damaged entry.
+    pub fn revoked_keys(&self) -> Result<Vec<RevokedKey>, StoreError> {
+        self.meta
+            .scan_prefix(REVOKED_KEY)
+            .map(|kv| {
+                let (k, v) = kv?;
+                let key: [u8; 32] = k
+                    .get(REVOKED_KEY.len()..)
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or_else(|| StoreError::Corrupt("revoked key entry".into()))?;
+                RevokedKey::decode(&key, &v)
+            })
+            .collect()
     }
 
     /// Stored peer registrations (JSON values by country).
