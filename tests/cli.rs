@@ -790,3 +790,49 @@ fn serve_without_its_certificate_or_on_a_busy_port_says_what_to_do_and_leaves_no
     );
     assert!(!dir.join("admin.sock").exists(), "no socket left behind");
 }
+
+#[test]
+fn certs_commands_print_json_on_request() {
+    let t = tempfile::tempdir().unwrap();
+    let ca = t.path().join("ca");
+    let json = |args: &[&str]| -> serde_json::Value {
+        let (code, out, err) = outcome(&run(args));
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+    };
+    let v = json(&["certs", "ca", "--country", "TH", "--out", s(&ca), "--json"]);
+    assert_eq!(v["country"], "TH");
+    assert_eq!(v["ca_sha256"].as_str().map(str::len), Some(64));
+    let node = t.path().join("tls");
+    let v = json(&[
+        "certs",
+        "node",
+        "--ca",
+        s(&ca),
+        "--country",
+        "TH",
+        "--node-name",
+        "bangkok",
+        "--host",
+        "127.0.0.1",
+        "--out",
+        s(&node),
+        "--json",
+    ]);
+    assert_eq!(v["identity"], "kdesk://TH/bangkok");
+    assert!(std::path::Path::new(v["cert"].as_str().unwrap()).exists());
+    let crl = t.path().join("th.crl");
+    let v = json(&[
+        "certs",
+        "crl",
+        "--ca",
+        s(&ca),
+        "--revoke",
+        s(&node.join("node.pem")),
+        "--out",
+        s(&crl),
+        "--json",
+    ]);
+    assert_eq!(v["revoked"], 1);
+    assert_eq!(v["next_update_days"], 30);
+}

@@ -432,6 +432,20 @@ fn registrations_that_could_be_confused_are_refused() {
                 >= 1
         },
     );
+    let (code, out, err) = outcome(&run(&[
+        "peer",
+        "remove",
+        "--data-dir",
+        s(&kr.dir),
+        "--country",
+        "th",
+        "--json",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap(),
+        serde_json::json!({"removed": "TH"})
+    );
 }
 
 #[test]

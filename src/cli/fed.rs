@@ -22,6 +22,9 @@ pub(super) enum CertsCommand {
         /// Output directory (created; existing files are never overwritten).
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+        /// Print what was written as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Issue a node certificate from a national CA: DIR/node.pem, DIR/node.key (0600) and a
     /// copy of the CA certificate DIR/ca.pem. The certificate carries kdesk://CC/NODE and the
@@ -42,6 +45,9 @@ pub(super) enum CertsCommand {
         /// Output directory, usually the node's DATA_DIR/tls.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+        /// Print what was written as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Write a CRL from a national CA revoking the given node certificates.
     Crl {
@@ -58,6 +64,9 @@ pub(super) enum CertsCommand {
         /// Output file (to publish it to partners: the node's DATA_DIR/tls/ca.crl).
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Print what was written as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -139,13 +148,17 @@ pub(super) enum PeerCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Forget a partner: its connections are refused from now on.
+    /// Forget a partner: its connections are closed and refused from now on; records
+    /// received stay, and its revoked keys stay revoked.
     Remove {
         #[command(flatten)]
         dir: DataDir,
         /// Partner country.
         #[arg(long, value_name = "CC")]
         country: String,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Untrust one of a partner's signing keys from a time on (default now): records it
     /// signed from then are refused, and those already stored are marked key-revoked, left
@@ -244,7 +257,7 @@ fn write_secret(path: &Path, text: &str) -> Result<(), CliError> {
 
 pub(super) fn certs(cmd: CertsCommand) -> CliResult {
     match cmd {
-        CertsCommand::Ca { country, out } => {
+        CertsCommand::Ca { country, out, json } => {
             let (cert, key) = (out.join("ca.pem"), out.join("ca.key"));
             for p in [&cert, &key] {
                 if p.exists() {
@@ -258,11 +271,23 @@ pub(super) fn certs(cmd: CertsCommand) -> CliResult {
             create_dir(&out)?;
             write_secret(&key, &ca.key_pem)?;
             write_public(&cert, &ca.cert_pem)?;
-            println!(
-                "national CA for {country}: {} (give to partners), {} (0600, keep offline)",
-                cert.display(),
-                key.display()
-            );
+            if json {
+                println!(
+                    "{}",
+                    json!({
+                        "country": country.to_string(),
+                        "ca_cert": cert.display().to_string(),
+                        "ca_key": key.display().to_string(),
+                        "ca_sha256": pki::cert_sha256(&ca.cert_pem, "ca").map(hex::encode).unwrap_or_default(),
+                    })
+                );
+            } else {
+                println!(
+                    "national CA for {country}: {} (give to partners), {} (0600, keep offline)",
+                    cert.display(),
+                    key.display()
+                );
+            }
             Ok(())
         }
         CertsCommand::Node {
@@ -271,6 +296,7 @@ pub(super) fn certs(cmd: CertsCommand) -> CliResult {
             node_name,
             hosts,
             out,
+            json,
         } => {
             let ca_pem = read(&ca.join("ca.pem"), "CA certificate")?;
             let ca_key_path = ca.join("ca.key");
@@ -284,11 +310,24 @@ pub(super) fn certs(cmd: CertsCommand) -> CliResult {
             if !out.join("ca.pem").exists() {
                 write_public(&out.join("ca.pem"), &ca_pem)?;
             }
-            println!(
-                "node certificate for kdesk://{country}/{node_name} ({}) in {}",
-                hosts.join(", "),
-                out.display()
-            );
+            if json {
+                println!(
+                    "{}",
+                    json!({
+                        "identity": format!("kdesk://{country}/{node_name}"),
+                        "hosts": hosts,
+                        "cert": out.join("node.pem").display().to_string(),
+                        "key": out.join("node.key").display().to_string(),
+                        "ca_cert": out.join("ca.pem").display().to_string(),
+                    })
+                );
+            } else {
+                println!(
+                    "node certificate for kdesk://{country}/{node_name} ({}) in {}",
+                    hosts.join(", "),
+                    out.display()
+                );
+            }
             Ok(())
         }
         CertsCommand::Crl {
@@ -296,6 +335,7 @@ pub(super) fn certs(cmd: CertsCommand) -> CliResult {
             revoke,
             days,
             out,
+            json,
         } => {
             let ca_pem = read(&ca.join("ca.pem"), "CA certificate")?;
             let ca_key_path = ca.join("ca.key");
@@ -308,11 +348,22 @@ pub(super) fn certs(cmd: CertsCommand) -> CliResult {
             let crl = pki::make_crl_for(&ca_pem, &ca_key, &certs, days).map_err(pki_err)?;
             std::fs::write(&out, crl)
                 .map_err(|e| CliError::new(exit::IOERR, format!("{}: {e}", out.display())))?;
-            println!(
-                "CRL revoking {} certificate(s) written to {}",
-                certs.len(),
-                out.display()
-            );
+            if json {
+                println!(
+                    "{}",
+                    json!({
+                        "crl": out.display().to_string(),
+                        "revoked": certs.len(),
+                        "next_update_days": days,
+                    })
+                );
+            } else {
+                println!(
+                    "CRL revoking {} certificate(s) written to {}",
+                    certs.len(),
+                    out.display()
+                );
+            }
             Ok(())
         }
     }
@@ -530,13 +581,17 @@ pub(super) async fn peer(cmd: PeerCommand) -> CliResult {
             }
             Ok(())
         }
-        PeerCommand::Remove { dir, country } => {
+        PeerCommand::Remove { dir, country, json } => {
             let mut c = crate::client::connect(&dir.data_dir).await?;
             c.remove_peer(pb::RemovePeerRequest {
                 country: country.clone(),
             })
             .await?;
-            println!("removed partner {country}");
+            if json {
+                println!("{}", json!({ "removed": country.to_ascii_uppercase() }));
+            } else {
+                println!("removed partner {country}");
+            }
             Ok(())
         }
         PeerCommand::RevokeKey {
