@@ -792,7 +792,7 @@ fn serve_without_its_certificate_or_on_a_busy_port_says_what_to_do_and_leaves_no
 }
 
 #[test]
-fn certs_commands_print_json_on_request() {
+fn certs_and_gen_print_json_on_request() {
     let t = tempfile::tempdir().unwrap();
     let ca = t.path().join("ca");
     let json = |args: &[&str]| -> serde_json::Value {
@@ -835,4 +835,16 @@ fn certs_commands_print_json_on_request() {
     ]);
     assert_eq!(v["revoked"], 1);
     assert_eq!(v["next_update_days"], 30);
+    let v = json(&[
+        "gen",
+        "--out",
+        s(&t.path().join("gen")),
+        "--alerts",
+        "5",
+        "--lines",
+        "10",
+        "--json",
+    ]);
+    assert_eq!(v["alerts"], 5);
+    assert!(std::path::Path::new(v["alerts_file"].as_str().unwrap()).exists());
 }

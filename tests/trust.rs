@@ -209,15 +209,18 @@ fn withdrawn_trust_closes_live_links_at_once() {
     assert_eq!(revoked.len(), 1, "{revoked:?}");
     // The audit bundle says so too.
     let bundle = t.path().join("kr.bundle");
-    let (code, _, err) = outcome(&run(&[
+    let (code, out, err) = outcome(&run(&[
         "audit",
         "export",
         "--data-dir",
         s(&kr.dir),
         "--out",
         s(&bundle),
+        "--json",
     ]));
     assert_eq!(code, 0, "{err}");
+    let exported: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(exported["complete"], true, "{exported}");
     let (code, out, err) = outcome(&run(&["audit", "verify", s(&bundle)]));
     assert_eq!(code, 0, "{err}");
     assert!(

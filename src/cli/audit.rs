@@ -28,6 +28,9 @@ pub(super) enum AuditCommand {
         /// Only records created on or after this date (YYYY-MM-DD, UTC).
         #[arg(long, value_name = "DATE")]
         since: Option<String>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Verify a bundle offline (no node needed): every signature (verify_strict), every
     /// inclusion proof, the tree head, order and completeness. Exit 0 only if all hold; the
@@ -91,6 +94,7 @@ pub(super) async fn run(cmd: AuditCommand) -> CliResult {
             out,
             origin,
             since,
+            json,
         } => {
             let abs = if out.is_absolute() {
                 out
@@ -118,15 +122,29 @@ pub(super) async fn run(cmd: AuditCommand) -> CliResult {
                     _ => s.into(),
                 })?
                 .into_inner();
-            println!(
-                "exported {} record(s) of a log of {} ({}), root {}, {} bytes, to {}",
-                r.records,
-                r.tree_size,
-                if r.complete { "complete" } else { "filtered" },
-                r.root_hex,
-                r.bytes,
-                abs.display()
-            );
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "records": r.records,
+                        "tree_size": r.tree_size,
+                        "complete": r.complete,
+                        "root": r.root_hex,
+                        "bytes": r.bytes,
+                        "file": abs.display().to_string(),
+                    })
+                );
+            } else {
+                println!(
+                    "exported {} record(s) of a log of {} ({}), root {}, {} bytes, to {}",
+                    r.records,
+                    r.tree_size,
+                    if r.complete { "complete" } else { "filtered" },
+                    r.root_hex,
+                    r.bytes,
+                    abs.display()
+                );
+            }
             Ok(())
         }
         AuditCommand::Verify {

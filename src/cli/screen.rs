@@ -135,6 +135,9 @@ pub(super) struct GenArgs {
     /// Manifest format.
     #[arg(long, value_enum, default_value_t = Format::Csv)]
     format: Format,
+    /// Print what was written as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 fn progress(done: u64, total: u64, lines: u64, hits: u64) {
@@ -494,15 +497,29 @@ pub(super) fn generate(a: GenArgs) -> CliResult {
         }
         Ok(())
     })?;
-    println!(
-        "wrote {} alerts to {}, {} manifest lines to {}, {} seeded matches to {}",
-        alerts.len(),
-        ap.display(),
-        a.lines,
-        mp.display(),
-        truth.len(),
-        tp.display()
-    );
+    if a.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "alerts": alerts.len(),
+                "alerts_file": ap.display().to_string(),
+                "manifest_lines": a.lines,
+                "manifest_file": mp.display().to_string(),
+                "seeded_matches": truth.len(),
+                "truth_file": tp.display().to_string(),
+            })
+        );
+    } else {
+        println!(
+            "wrote {} alerts to {}, {} manifest lines to {}, {} seeded matches to {}",
+            alerts.len(),
+            ap.display(),
+            a.lines,
+            mp.display(),
+            truth.len(),
+            tp.display()
+        );
+    }
     Ok(())
 }
 
