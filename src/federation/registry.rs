@@ -266,9 +266,16 @@ impl Registry {
         }
     }
 
-    /// The revocation of a key, if it is revoked.
+    /// The revocation of a key, if it is revoked (by its registration or remembered; the
+    /// tighter of the two).
     pub fn revocation(&self, id: &KeyId) -> Option<Revocation> {
-        self.revoked.get(id).copied()
+        match (self.revoked.get(id), self.remembered.get(id)) {
+            (Some(a), Some(b)) => Some(Revocation {
+                from_ms: a.from_ms.min(b.from_ms),
+                compromised: a.compromised || b.compromised,
+            }),
+            (a, b) => a.or(b).copied(),
+        }
     }
 
     /// Every revoked key: those of registered partners and those remembered after their

@@ -501,7 +501,34 @@ impl AdminService {
         if !entry.keys.iter().any(|k| k.revoked_at_ms.is_none()) {
             warn!(peer = %country, "the partner has no usable signing key left");
         }
-        let info = self.commit_peer(&entry, Status::internal).await?;
+        // The revocation itself takes effect first and whatever else happens: remembered in
+        // the store (flushed) and in force at once, even if the registration as a whole can
+        // no longer be re-checked (an expired CA, say).
+        if let Ok(vk) = keys::parse_public_key(&entry.keys[i].public_key) {
+            self.node
+                .store
+                .put_revoked_key(vk.as_bytes(), from, compromised, country)
+                .map_err(internal)?;
+            self.node.store.flush().await.map_err(internal)?;
+            if let Ok(mut reg) = self.node.fed.registry.write() {
+                reg.remember_revocation(
+                    KeyId::of(&vk),
+                    crate::federation::registry::Revocation {
+                        from_ms: from,
+                        compromised,
+                    },
+                );
+            }
+            self.node.fed.registry_changed();
+        }
+        let info = match self.commit_peer(&entry, Status::failed_precondition).await {
+            Ok(info) => info,
+            Err(s) if s.code() == tonic::Code::FailedPrecondition => {
+                warn!(peer = %country, cause = %s.message(), "the key is revoked, but the registration could not be re-checked; update it (peer update)");
+                self.peer_info(&peer)?
+            }
+            Err(s) => return Err(s),
+        };
         warn!(peer = %country, key = %entry.keys[i].public_key, from_ms = from, compromised, "partner signing key revoked");
         if changed {
             let kid = keys::parse_public_key(&entry.keys[i].public_key)
