@@ -276,6 +276,9 @@ pub struct Federation {
     /// Held by every change of a registration (admin commands, fetched CRLs) from reading the
     /// current registration to putting the new one in force, so no change is lost.
     pub changes: Arc<tokio::sync::Mutex<()>>,
+    /// Stored registrations that no longer pass the checks and were left out at start
+    /// (fail closed), with why: shown by `kdesk status` until fixed with `peer add/update`.
+    pub refused_at_start: Vec<(CountryCode, String)>,
     /// Bumped each time a registration changes (see [`Federation::registry_generation`]).
     generation: AtomicU64,
     /// Address the exchange service listens on, once bound.
@@ -298,17 +301,22 @@ impl Federation {
     ) -> Result<Self, crate::store::StoreError> {
         let provider = tls::provider();
         let mut reg = Registry::default();
+        let mut refused = Vec::new();
         for (country, json) in store.peers()? {
             let entry: PeerEntry = match serde_json::from_slice(&json) {
                 Ok(e) => e,
                 Err(e) => {
                     error!(%country, cause = %e, "stored peer registration unreadable; ignored");
+                    refused.push((country, format!("unreadable: {e}")));
                     continue;
                 }
             };
             match CompiledPeer::compile(entry, &provider) {
                 Ok(p) => reg.insert(p),
-                Err(e) => error!(%country, cause = %e, "stored peer registration refused; ignored"),
+                Err(e) => {
+                    error!(%country, cause = %e, "stored peer registration refused; ignored");
+                    refused.push((country, e.to_string()));
+                }
             }
         }
         for k in store.revoked_keys()? {
@@ -323,6 +331,7 @@ impl Federation {
             }
         }
         Ok(Self {
+            refused_at_start: refused,
             registry: Arc::new(RwLock::new(reg)),
             identity,
             handshakes_refused: Arc::default(),
@@ -474,5 +483,51 @@ impl Federation {
             .lock()
             .ok()
             .and_then(|m| m.get(&country).cloned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_registrations_that_fail_todays_checks_are_left_out_and_reported() {
+        let store = Store::temporary().unwrap();
+        let th = CountryCode::parse("TH").unwrap();
+        let ca = crate::pki::make_ca(th).unwrap();
+        let other = crate::pki::make_ca(th).unwrap();
+        let key = crate::keys::generate().unwrap();
+        let entry = |ca_pem: String| PeerEntry {
+            country: th,
+            endpoint: "https://127.0.0.1:7443".into(),
+            ca_pem,
+            crl_pems: vec![],
+            keys: vec![registry::PeerKey {
+                public_key: hex::encode(key.verifying_key().as_bytes()),
+                added_at_ms: 0,
+                revoked_at_ms: None,
+                compromised: false,
+            }],
+            added_at_ms: 0,
+        };
+        // Stored by an older version: two CA certificates in one registration.
+        let bundled = entry(ca.cert_pem.clone() + &other.cert_pem);
+        store
+            .put_peer(th, &serde_json::to_vec(&bundled).unwrap())
+            .unwrap();
+        let fed = Federation::load(&store, None).unwrap();
+        assert!(
+            fed.registry.read().unwrap().peer(th).is_none(),
+            "fail closed"
+        );
+        assert_eq!(fed.refused_at_start.len(), 1);
+        assert!(fed.refused_at_start[0].1.contains("2 certificates"));
+        // A valid one loads.
+        store
+            .put_peer(th, &serde_json::to_vec(&entry(ca.cert_pem)).unwrap())
+            .unwrap();
+        let fed = Federation::load(&store, None).unwrap();
+        assert!(fed.registry.read().unwrap().peer(th).is_some());
+        assert!(fed.refused_at_start.is_empty());
     }
 }

@@ -309,6 +309,20 @@ impl Node {
     pub fn trust_warnings(&self) -> Vec<String> {
         let now = now_ms() / 1000;
         let mut out = Vec::new();
+        let registered: Vec<_> = self
+            .fed
+            .registry
+            .read()
+            .map(|r| r.peers().iter().map(|p| p.entry.country).collect())
+            .unwrap_or_default();
+        for (c, why) in &self.fed.refused_at_start {
+            if !registered.contains(c) {
+                out.push(format!(
+                    "{c}'s stored registration fails today's checks and is NOT in force ({why}); \
+                     register it again with kdesk peer remove/add"
+                ));
+            }
+        }
         let mut check = |what: String, at: Option<i64>, fix: &str| {
             let Some(at) = at else { return };
             let days = (at - now).div_euclid(86_400);
