@@ -7,8 +7,8 @@ mod common;
 use std::path::Path;
 
 use common::desks::{
-    addr, channel, desk, health_check, ids, peer_add, pin_port, pki_script, public_key, received,
-    status, wait_until, Desk,
+    addr, channel, desk, health_check, ids, peer_add, pki_script, public_key, received, status,
+    wait_until, Desk,
 };
 use common::{example, list, outcome, run, s, write, Node};
 use kdesk::federation::registry::{PeerEntry, PeerKey};
@@ -22,16 +22,7 @@ use serde_json::Value;
 /// KR and TH desks on pinned ports (a restarted node comes back where its partner registered
 /// it), running, each registered at the other.
 fn linked_kr_th(root: &Path) -> (Desk, Desk, Node, Node) {
-    let kr = desk(root, "KR", "seoul", false);
-    let th = desk(root, "TH", "bangkok", false);
-    pin_port(&kr);
-    pin_port(&th);
-    let kr_node = Node::start(&kr.dir);
-    let th_node = Node::start(&th.dir);
-    let (kr_addr, th_addr) = (addr(&kr.dir), addr(&th.dir));
-    peer_add(&kr, &th, &format!("https://{th_addr}"), &[]);
-    peer_add(&th, &kr, &format!("https://{kr_addr}"), &[]);
-    (kr, th, kr_node, th_node)
+    common::desks::linked(root, ("KR", "seoul"), ("TH", "bangkok"))
 }
 
 fn issue(dir: &Path, tmp: &Path, json: &str) -> String {

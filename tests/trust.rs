@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::desks::{addr, desk, peer_add, pin_port, public_key, status, wait_for, Desk};
+use common::desks::{addr, desk, linked, node_cert, peer_add, public_key, status, wait_for, Desk};
 use common::{example, list, outcome, run, s, write, Node};
 use serde_json::Value;
 
@@ -41,15 +41,8 @@ fn inbound(kr: &Desk, cc: &str) -> u64 {
 #[test]
 fn withdrawn_trust_closes_live_links_at_once() {
     let t = tempfile::tempdir().unwrap();
-    let kr = desk(t.path(), "KR", "seoul", false);
-    let nl = desk(t.path(), "NL", "rotterdam", false);
-    pin_port(&kr);
-    pin_port(&nl);
-    let _kr_node = Node::start(&kr.dir);
-    let _nl_node = Node::start(&nl.dir);
-    let (kr_addr, nl_addr) = (addr(&kr.dir), addr(&nl.dir));
-    peer_add(&kr, &nl, &format!("https://{nl_addr}"), &[]);
-    peer_add(&nl, &kr, &format!("https://{kr_addr}"), &[]);
+    let (kr, nl, _kr_node, _nl_node) = linked(t.path(), ("KR", "seoul"), ("NL", "rotterdam"));
+    let nl_addr = addr(&nl.dir);
     let a1 = issue_all_partners(&kr, t.path(), "Before any withdrawal");
     wait_for("NL receives A1", Duration::from_secs(30), || {
         holds(&nl.dir, &a1)
@@ -606,30 +599,10 @@ fn records_signed_before_their_key_is_registered_arrive_once_it_is() {
 #[test]
 fn partners_publish_their_crls_and_a_near_expiry_is_warned() {
     let t = tempfile::tempdir().unwrap();
-    let kr = desk(t.path(), "KR", "seoul", false);
-    let nl = desk(t.path(), "NL", "rotterdam", false);
-    let _kr_node = Node::start(&kr.dir);
-    let _nl_node = Node::start(&nl.dir);
-    let (kr_addr, nl_addr) = (addr(&kr.dir), addr(&nl.dir));
-    peer_add(&kr, &nl, &format!("https://{nl_addr}"), &[]);
-    peer_add(&nl, &kr, &format!("https://{kr_addr}"), &[]);
+    let (kr, nl, _kr_node, _nl_node) = linked(t.path(), ("KR", "seoul"), ("NL", "rotterdam"));
     // NL revokes an old node certificate and publishes the CRL (due again in 3 days).
     let old = t.path().join("nl-old");
-    let (code, _, err) = outcome(&run(&[
-        "certs",
-        "node",
-        "--ca",
-        s(&nl.ca),
-        "--country",
-        "NL",
-        "--node-name",
-        "old",
-        "--host",
-        "127.0.0.1",
-        "--out",
-        s(&old),
-    ]));
-    assert_eq!(code, 0, "{err}");
+    node_cert(&nl.ca, "NL", "old", &old);
     let (code, _, err) = outcome(&run(&[
         "certs",
         "crl",
@@ -723,15 +696,8 @@ fn the_exchange_port_cannot_be_choked_by_idle_connections() {
         libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
     }
     let t = tempfile::tempdir().unwrap();
-    let kr = desk(t.path(), "KR", "seoul", false);
-    let th = desk(t.path(), "TH", "bangkok", false);
-    pin_port(&kr);
-    pin_port(&th);
-    let kr_node = Node::start(&kr.dir);
-    let mut th_node = Node::start(&th.dir);
-    let (kr_addr, th_addr) = (addr(&kr.dir), addr(&th.dir));
-    peer_add(&kr, &th, &format!("https://{th_addr}"), &[]);
-    peer_add(&th, &kr, &format!("https://{kr_addr}"), &[]);
+    let (kr, th, kr_node, mut th_node) = linked(t.path(), ("KR", "seoul"), ("TH", "bangkok"));
+    let kr_addr = addr(&kr.dir);
     let first = issue_all_partners(&kr, t.path(), "Before the flood");
     wait_for(
         "TH receives the first alert",
@@ -827,33 +793,12 @@ fn the_exchange_port_cannot_be_choked_by_idle_connections() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_certificate_of_a_country_cannot_take_the_genuine_nodes_slots() {
     let t = tempfile::tempdir().unwrap();
-    let kr = desk(t.path(), "KR", "seoul", false);
-    let th = desk(t.path(), "TH", "bangkok", false);
-    pin_port(&kr);
-    pin_port(&th);
-    let _kr_node = Node::start(&kr.dir);
-    let th_node = Node::start(&th.dir);
-    let (kr_addr, th_addr) = (addr(&kr.dir), addr(&th.dir));
-    peer_add(&kr, &th, &format!("https://{th_addr}"), &[]);
-    peer_add(&th, &kr, &format!("https://{kr_addr}"), &[]);
+    let (kr, th, _kr_node, th_node) = linked(t.path(), ("KR", "seoul"), ("TH", "bangkok"));
+    let kr_addr = addr(&kr.dir);
     // Another certificate from TH's CA (a second machine, or one that leaked) holds every
     // subscription it may.
     let other = t.path().join("th-other");
-    let (code, _, err) = outcome(&run(&[
-        "certs",
-        "node",
-        "--ca",
-        s(&th.ca),
-        "--country",
-        "TH",
-        "--node-name",
-        "other",
-        "--host",
-        "127.0.0.1",
-        "--out",
-        s(&other),
-    ]));
-    assert_eq!(code, 0, "{err}");
+    node_cert(&th.ca, "TH", "other", &other);
     let ca = kr.ca.join("ca.pem");
     let (cert, key) = (other.join("node.pem"), other.join("node.key"));
     let mut held = Vec::new();

@@ -76,6 +76,14 @@ impl Revocation {
 /// Revoked keys by key id (a snapshot of the registry's).
 pub type Revocations = HashMap<KeyId, Revocation>;
 
+/// Whether the key that signed `envelope` is revoked for a record created at `created_at_ms`.
+pub fn revoked_for(revs: &Revocations, envelope: &crate::pb::Envelope, created_at_ms: i64) -> bool {
+    <[u8; 32]>::try_from(envelope.key_id.as_slice())
+        .ok()
+        .and_then(|k| revs.get(&KeyId(k)))
+        .is_some_and(|r| r.covers(created_at_ms))
+}
+
 /// Host and port of an endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoint {

@@ -389,16 +389,8 @@ pub async fn rejudge_quarantine(node: &Arc<Node>) -> Result<usize, String> {
 
 /// Whether an (unverified) body claims an origin country this node has registered.
 fn claims_registered_origin(node: &Node, body: &[u8]) -> bool {
-    use prost::Message;
-    #[derive(Clone, PartialEq, prost::Message)]
-    struct Head {
-        #[prost(message, optional, tag = "2")]
-        origin: Option<pb::Origin>,
-    }
-    let Some(country) = Head::decode(body)
-        .ok()
-        .and_then(|h| h.origin)
-        .and_then(|o| CountryCode::parse(&o.country).ok())
+    let Some(country) =
+        crate::store::claimed_origin(body).and_then(|o| CountryCode::parse(&o.country).ok())
     else {
         return false;
     };

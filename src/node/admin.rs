@@ -152,6 +152,21 @@ impl AdminService {
             .map_err(|_| Status::internal("registry unavailable"))
     }
 
+    /// A CA certificate (by SHA-256) may be registered for one partner country only.
+    fn check_ca_serves_one_country(
+        &self,
+        sha: &[u8; 32],
+        country: CountryCode,
+    ) -> Result<(), Status> {
+        match self.registry_read()?.ca_owner(sha) {
+            Some(owner) if owner != country => Err(Status::invalid_argument(format!(
+                "ca: this CA certificate is already registered for {owner}; a CA serves one \
+                 country, so its certificates could be taken for either"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// A signing key may be registered for one partner only, and never this node's own.
     fn check_new_key(
         &self,
@@ -332,12 +347,7 @@ impl AdminService {
             .map_err(|e| Status::invalid_argument(format!("signing-key: {e}")))?;
         self.check_new_key(&key, country)?;
         if let Ok(sha) = crate::pki::cert_sha256(&r.ca_pem, "ca") {
-            if let Some(owner) = self.registry_read()?.ca_owner(&sha) {
-                return Err(Status::invalid_argument(format!(
-                    "ca: this CA certificate is already registered for {owner}; a CA serves one \
-                     country, so its certificates could be taken for either"
-                )));
-            }
+            self.check_ca_serves_one_country(&sha, country)?;
         }
         let entry = PeerEntry {
             country,
@@ -395,15 +405,7 @@ impl AdminService {
         if !r.ca_pem.trim().is_empty() {
             let sha = crate::pki::cert_sha256(&r.ca_pem, "ca")
                 .map_err(|e| Status::invalid_argument(format!("ca: {e}")))?;
-            match self.registry_read()?.ca_owner(&sha) {
-                Some(owner) if owner != country => {
-                    return Err(Status::invalid_argument(format!(
-                        "ca: this CA certificate is already registered for {owner}; a CA serves \
-                         one country"
-                    )))
-                }
-                _ => {}
-            }
+            self.check_ca_serves_one_country(&sha, country)?;
             entry.ca_pem = r.ca_pem.clone();
             ca_sha = Some(sha);
             changes.push(format!("CA {}", hex::encode(&sha[..8])));
@@ -626,10 +628,7 @@ pub fn key_revoked(
     record: &crate::record::Record,
     revs: &Revocations,
 ) -> bool {
-    <[u8; 32]>::try_from(entry.envelope.key_id.as_slice())
-        .ok()
-        .and_then(|k| revs.get(&KeyId(k)))
-        .is_some_and(|r| r.covers(record.created_at_ms))
+    crate::federation::registry::revoked_for(revs, &entry.envelope, record.created_at_ms)
 }
 
 /// The index of the one key of `entry` whose public key or key id starts with `want`.

@@ -40,10 +40,7 @@ impl Node {
         let engine = tokio::task::spawn_blocking(move || -> Result<Engine, StoreError> {
             let alerts = store
                 .active_alert_versions_where(|env, rec| {
-                    !<[u8; 32]>::try_from(env.key_id.as_slice())
-                        .ok()
-                        .and_then(|k| revs.get(&crate::record::KeyId(k)))
-                        .is_some_and(|r| r.covers(rec.created_at_ms))
+                    !crate::federation::registry::revoked_for(&revs, env, rec.created_at_ms)
                 })?
                 .into_iter()
                 .map(|(id, origin, alert)| ScreenAlert { id, origin, alert })

@@ -1,7 +1,7 @@
 //! Group commit: the store's one durability point.
 //!
-//! sled 0.34.7 deadlocks when `flush_async` runs on several tasks at once (sled issue #1308,
-//! fixed only on sled's unreleased main branch). kdesk therefore never calls `flush_async`.
+//! sled 0.34.7 deadlocks when its asynchronous flush runs on several tasks at once (sled issue
+//! #1308, fixed only on sled's unreleased main branch). kdesk therefore never uses it.
 //! One dedicated thread owns every flush and calls sled's synchronous `flush`; a writer that
 //! needs durability asks for a flush and waits for it. A flush covers every write committed
 //! before it *started*, so a writer always waits for a flush that starts after its request,

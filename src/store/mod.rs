@@ -23,7 +23,8 @@
 //! one writer at a time: it is stored whole or not at all. Nothing is acknowledged until [`Store::flush`] has returned.
 //!
 //! Flushing has one owner, the flusher thread (group commit, [`Flusher`]): sled 0.34.7
-//! deadlocks when `flush_async` runs concurrently (sled issue #1308), so it is never called.
+//! deadlocks when its asynchronous flush runs concurrently (sled issue #1308), so kdesk never
+//! uses it.
 
 mod activity;
 mod flusher;
@@ -323,6 +324,11 @@ pub struct Store {
     /// Highest sequence number stored per origin (key prefix), learnt lazily: lets the
     /// receiver skip the duplicate lookup for records beyond it.
     high_seq: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Vec<u8>, u64>>>,
+}
+
+/// The origin an undecoded (unverified) body claims, read without checking anything else.
+pub fn claimed_origin(body: &[u8]) -> Option<pb::Origin> {
+    BodyHead::decode(body).ok().and_then(|h| h.origin)
 }
 
 /// The origin and sequence number of an undecoded body, read without checking anything else.
@@ -626,7 +632,7 @@ impl Store {
 
     /// Makes everything written so far durable: the durability point, acknowledge nothing
     /// before this returns. Concurrent callers share flushes (group commit); this never
-    /// calls sled's `flush_async` (see `flusher`).
+    /// uses sled's asynchronous flush (see `flusher`).
     ///
     /// # Errors
     /// The flush failed; treat the pending writes as not durable.

@@ -340,3 +340,41 @@ pub fn client_config(
     cfg.alpn_protocols = vec![b"h2".to_vec()];
     std::sync::Arc::new(cfg)
 }
+
+/// Two desks on pinned ports (a restarted node comes back where its partner registered it),
+/// running, each registered at the other.
+pub fn linked(
+    root: &Path,
+    (a_cc, a_name): (&'static str, &str),
+    (b_cc, b_name): (&'static str, &str),
+) -> (Desk, Desk, super::Node, super::Node) {
+    let a = desk(root, a_cc, a_name, false);
+    let b = desk(root, b_cc, b_name, false);
+    pin_port(&a);
+    pin_port(&b);
+    let a_node = super::Node::start(&a.dir);
+    let b_node = super::Node::start(&b.dir);
+    let (a_addr, b_addr) = (addr(&a.dir), addr(&b.dir));
+    peer_add(&a, &b, &format!("https://{b_addr}"), &[]);
+    peer_add(&b, &a, &format!("https://{a_addr}"), &[]);
+    (a, b, a_node, b_node)
+}
+
+/// `kdesk certs node` for `CC/name` (host 127.0.0.1) from the CA in `ca`, into `out`.
+pub fn node_cert(ca: &Path, cc: &str, name: &str, out: &Path) {
+    let (code, _, err) = outcome(&run(&[
+        "certs",
+        "node",
+        "--ca",
+        s(ca),
+        "--country",
+        cc,
+        "--node-name",
+        name,
+        "--host",
+        "127.0.0.1",
+        "--out",
+        s(out),
+    ]));
+    assert_eq!(code, 0, "certs node {cc}/{name}: {err}");
+}
