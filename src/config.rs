@@ -27,7 +27,6 @@ pub const CONFIG_FILE: &str = "kdesk.toml";
 
 /// Why the configuration could not be created or read.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum ConfigError {
     /// No configuration in the data directory.
     #[error("{0} is not a kdesk data directory (no {CONFIG_FILE}); create one with `kdesk init`")]

@@ -16,7 +16,6 @@ use ed25519_dalek::{SigningKey, VerifyingKey};
 
 /// Why a key could not be used.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum KeyError {
     /// File system error.
     #[error("{path}: {source}")]

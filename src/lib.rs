@@ -21,9 +21,6 @@
 //! - [`cli`]: the `kdesk` command line.
 
 pub mod audit;
-pub mod bench;
-pub mod cli;
-pub mod client;
 pub mod config;
 pub mod federation;
 pub mod keys;
@@ -33,7 +30,6 @@ pub mod pki;
 pub mod record;
 pub mod screen;
 pub mod store;
-pub mod testing;
 
 /// Generated protobuf and gRPC types of `proto/kdesk/v1/`.
 #[allow(missing_docs, clippy::all, clippy::pedantic)]

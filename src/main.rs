@@ -1,4 +1,10 @@
-//! The `kdesk` binary: all work is done by the library (`kdesk::cli`).
+//! The `kdesk` binary: the command line ([`cli`]), the demonstration ([`demo`]) and the
+//! benchmarks ([`bench`]). They are clients of the `kdesk` library like any other program:
+//! nothing here is part of the library's API.
+
+mod bench;
+mod cli;
+mod demo;
 
 /// sled and the record pipeline allocate heavily; mimalloc measured faster than the system
 /// allocator for replication (docs/PERFORMANCE.md).
@@ -6,5 +12,5 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    kdesk::cli::main()
+    cli::main()
 }

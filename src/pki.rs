@@ -27,7 +27,6 @@ pub const IDENTITY_SCHEME: &str = "kdesk://";
 
 /// PKI failure.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum PkiError {
     /// Certificate generation failed.
     #[error("certificate generation: {0}")]

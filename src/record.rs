@@ -584,7 +584,6 @@ pub struct SignedRecord {
 
 /// Why an envelope was refused.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum VerifyError {
     /// Body larger than [`MAX_BODY_BYTES`].
     #[error("body is {0} bytes; at most {MAX_BODY_BYTES} accepted")]

@@ -3,6 +3,10 @@
 //! in-process TLS clients and by a rogue partner speaking the real protocol.
 
 mod common;
+/// The misbehaving partner of `kdesk demo`, compiled into this test as well: it is demo and
+/// test tooling, not part of the library.
+#[path = "../src/demo/rogue.rs"]
+mod rogue;
 
 use std::path::Path;
 
@@ -291,12 +295,12 @@ async fn forged_misdirected_duplicated_and_reordered_records_from_a_partner() {
         }],
         added_at_ms: 0,
     };
-    let identity =
-        kdesk::testing::load_identity(&th.dir.join("tls/node.pem"), &th.dir.join("tls/node.key"))
-            .unwrap();
-    let rogue = kdesk::testing::start_rogue(identity, kr_entry, items)
-        .await
-        .unwrap();
+    let identity = kdesk::federation::tls::Identity::load(
+        &th.dir.join("tls/node.pem"),
+        &th.dir.join("tls/node.key"),
+    )
+    .unwrap();
+    let rogue = rogue::start_rogue(identity, kr_entry, items).await.unwrap();
     // NL is registered (its key must be known to judge its records) but unreachable.
     peer_add(&kr, &nl, "https://127.0.0.1:9", &[]);
     peer_add(&kr, &th, &format!("https://{}", rogue.addr), &[]);

@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::{bare_verify, cpu_seconds, make_desk, progress, wait_addr};
-use crate::model::Alert;
-use crate::node::{self, Node};
-use crate::pb;
-use crate::record::{Record, RecordId, RecordKind};
-use crate::store::Mode;
+use kdesk::model::Alert;
+use kdesk::node::{self, Node};
+use kdesk::pb;
+use kdesk::record::{Record, RecordId, RecordKind};
+use kdesk::store::Mode;
 
 /// The partner desks of the Korean Desk, in the order they are added.
 pub const PARTNERS: [&str; 10] = ["TH", "VN", "MY", "US", "NL", "KH", "LA", "CA", "DE", "FR"];
@@ -64,7 +64,7 @@ fn template() -> Result<Alert, String> {
 
 fn titled(t: &Alert, title: &str) -> Result<Alert, String> {
     let mut a = t.clone();
-    a.title = crate::model::Title::parse(title).map_err(|e| e.to_string())?;
+    a.title = kdesk::model::Title::parse(title).map_err(|e| e.to_string())?;
     Ok(a)
 }
 
@@ -90,7 +90,7 @@ pub async fn fanin(partners: usize, n: u64) -> Result<FaninReport, String> {
     for (i, cc) in PARTNERS.iter().take(partners).enumerate() {
         let (cfg, ca) = make_desk(tmp.path(), cc, &format!("desk-{}", cc.to_ascii_lowercase()))?;
         let node = Arc::new(Node::open(cfg.clone()).map_err(|e| e.to_string())?);
-        let key = crate::keys::load_signing_key(&cfg.signing_key).map_err(|e| e.to_string())?;
+        let key = kdesk::keys::load_signing_key(&cfg.signing_key).map_err(|e| e.to_string())?;
         let origin = node.origin().clone();
         let mut batch = Vec::with_capacity(1024);
         for seq in 1..=n {
@@ -135,7 +135,7 @@ pub async fn fanin(partners: usize, n: u64) -> Result<FaninReport, String> {
     let mut addrs = Vec::new();
     for d in &desks {
         addrs.push(wait_addr(&d.3).await?);
-        let mut admin = crate::client::connect(&d.1.data_dir)
+        let mut admin = crate::cli::client::connect(&d.1.data_dir)
             .await
             .map_err(|e| e.to_string())?;
         admin
@@ -178,7 +178,7 @@ pub async fn fanin(partners: usize, n: u64) -> Result<FaninReport, String> {
     let cpu_start = cpu_seconds();
     let flushes_start = kr.store.flushes();
     let start = Instant::now();
-    let mut admin = crate::client::connect(&kr_cfg.data_dir)
+    let mut admin = crate::cli::client::connect(&kr_cfg.data_dir)
         .await
         .map_err(|e| e.to_string())?;
     for (d, addr) in desks.iter().zip(&addrs) {
@@ -391,21 +391,21 @@ pub async fn issue(alerts: u64, issuers: usize, per_issuer: u64) -> Result<Issue
         .map_err(|e| e.to_string())?;
     let (cfg, _) = make_desk(tmp.path(), "KR", "seoul")?;
     let node = Arc::new(Node::open(cfg.clone()).map_err(|e| e.to_string())?);
-    let spec = crate::screen::gen::Spec {
+    let spec = kdesk::screen::gen::Spec {
         alerts: usize::try_from(alerts).map_err(|e| e.to_string())?,
         lines: 0,
         seed: 7,
         true_identifiers: 0,
         true_names: 0,
         true_profiles: 0,
-        date: crate::model::Date::today_utc(),
+        date: kdesk::model::Date::today_utc(),
     };
     let file = tmp.path().join("alerts.jsonl");
     {
         use std::io::Write;
         let mut w =
             std::io::BufWriter::new(std::fs::File::create(&file).map_err(|e| e.to_string())?);
-        for a in crate::screen::gen::alerts(&spec).map_err(|e| e.to_string())? {
+        for a in kdesk::screen::gen::alerts(&spec).map_err(|e| e.to_string())? {
             let line = serde_json::to_string(&a).map_err(|e| e.to_string())?;
             writeln!(w, "{line}").map_err(|e| e.to_string())?;
         }
@@ -433,7 +433,7 @@ pub async fn issue(alerts: u64, issuers: usize, per_issuer: u64) -> Result<Issue
     for w in 0..issuers {
         let (dir, t) = (cfg.data_dir.clone(), template.clone());
         clients.push(tokio::spawn(async move {
-            let mut c = crate::client::connect(&dir)
+            let mut c = crate::cli::client::connect(&dir)
                 .await
                 .map_err(|e| e.to_string())?;
             for i in 0..per_issuer {

@@ -14,12 +14,12 @@ use std::time::{Duration, Instant};
 use ed25519_dalek::{Signature, SigningKey};
 use serde::Serialize;
 
-use crate::config::Config;
-use crate::model::{Alert, CountryCode, NodeName};
-use crate::node::{self, Node};
-use crate::pb;
-use crate::record::{signing_message, Record, RecordKind};
-use crate::store::Mode;
+use kdesk::config::Config;
+use kdesk::model::{Alert, CountryCode, NodeName};
+use kdesk::node::{self, Node};
+use kdesk::pb;
+use kdesk::record::{signing_message, Record, RecordKind};
+use kdesk::store::Mode;
 
 pub mod fanin;
 
@@ -74,14 +74,14 @@ fn progress(label: &str, done: u64, total: u64) {
 fn make_desk(root: &Path, cc: &str, name: &str) -> Result<(Config, String), String> {
     let country = CountryCode::parse(cc).map_err(|e| e.to_string())?;
     let node = NodeName::parse(name).map_err(|e| e.to_string())?;
-    let ca = crate::pki::make_ca(country).map_err(|e| e.to_string())?;
+    let ca = kdesk::pki::make_ca(country).map_err(|e| e.to_string())?;
     let dir = root.join(cc.to_ascii_lowercase());
     let listen = "127.0.0.1:0"
         .parse()
         .map_err(|e: std::net::AddrParseError| e.to_string())?;
     let (cfg, _) =
         Config::init(&dir, country, node.clone(), Some(listen), 3600).map_err(|e| e.to_string())?;
-    let issued = crate::pki::make_node_cert(
+    let issued = kdesk::pki::make_node_cert(
         &ca.cert_pem,
         &ca.key_pem,
         country,
@@ -92,7 +92,7 @@ fn make_desk(root: &Path, cc: &str, name: &str) -> Result<(Config, String), Stri
     let tls = dir.join("tls");
     std::fs::create_dir_all(&tls).map_err(|e| e.to_string())?;
     std::fs::write(tls.join("node.pem"), issued.cert_pem).map_err(|e| e.to_string())?;
-    crate::keys::write_private_file(&tls.join("node.key"), issued.key_pem.as_bytes())
+    kdesk::keys::write_private_file(&tls.join("node.key"), issued.key_pem.as_bytes())
         .map_err(|e| e.to_string())?;
     Ok((cfg, ca.cert_pem))
 }
@@ -113,7 +113,7 @@ pub async fn replicate(n: u64) -> Result<ReplicateReport, String> {
 
     // Prepare: N distinct, realistic alerts addressed to KR, signed and stored at TH.
     let prep = Instant::now();
-    let th_key = crate::keys::load_signing_key(&th_cfg.signing_key).map_err(|e| e.to_string())?;
+    let th_key = kdesk::keys::load_signing_key(&th_cfg.signing_key).map_err(|e| e.to_string())?;
     let template = Alert::from_json(include_str!(
         "../../examples/alerts/cargo-express-methamphetamine.json"
     ))
@@ -122,7 +122,7 @@ pub async fn replicate(n: u64) -> Result<ReplicateReport, String> {
     let mut envelopes = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
     for seq in 1..=n {
         let mut a = template.clone();
-        a.title = crate::model::Title::parse(&format!("Express parcel alert {seq}"))
+        a.title = kdesk::model::Title::parse(&format!("Express parcel alert {seq}"))
             .map_err(|e| e.to_string())?;
         let rec = Record {
             origin: origin.clone(),
@@ -156,7 +156,7 @@ pub async fn replicate(n: u64) -> Result<ReplicateReport, String> {
     let kr_addr = wait_addr(&kr).await?;
     let th_pub = hex::encode(th_key.verifying_key().as_bytes());
     let kr_pub = std::fs::read_to_string(&kr_cfg.public_key).map_err(|e| e.to_string())?;
-    let mut th_admin = crate::client::connect(&th_cfg.data_dir)
+    let mut th_admin = crate::cli::client::connect(&th_cfg.data_dir)
         .await
         .map_err(|e| e.to_string())?;
     th_admin
@@ -169,7 +169,7 @@ pub async fn replicate(n: u64) -> Result<ReplicateReport, String> {
         })
         .await
         .map_err(|e| e.to_string())?;
-    let mut kr_admin = crate::client::connect(&kr_cfg.data_dir)
+    let mut kr_admin = crate::cli::client::connect(&kr_cfg.data_dir)
         .await
         .map_err(|e| e.to_string())?;
     let cpu_start = cpu_seconds();
@@ -299,7 +299,7 @@ pub async fn audit(n: u64) -> Result<AuditReport, String> {
         .map_err(|e| e.to_string())?;
     let (cfg, _) = make_desk(tmp.path(), "KR", "seoul")?;
     let node = Node::open(cfg.clone()).map_err(|e| e.to_string())?;
-    let key = crate::keys::load_signing_key(&cfg.signing_key).map_err(|e| e.to_string())?;
+    let key = kdesk::keys::load_signing_key(&cfg.signing_key).map_err(|e| e.to_string())?;
     let template = Alert::from_json(include_str!(
         "../../examples/alerts/cargo-sea-container-cocaine.json"
     ))
@@ -309,7 +309,7 @@ pub async fn audit(n: u64) -> Result<AuditReport, String> {
     let mut batch = Vec::with_capacity(1024);
     for seq in 1..=n {
         let mut a = template.clone();
-        a.title = crate::model::Title::parse(&format!("Container alert {seq}"))
+        a.title = kdesk::model::Title::parse(&format!("Container alert {seq}"))
             .map_err(|e| e.to_string())?;
         let signed = Record {
             origin: origin.clone(),
@@ -336,7 +336,7 @@ pub async fn audit(n: u64) -> Result<AuditReport, String> {
     let bare_verify_seconds = bare_verify(&key, &envelopes)?;
     let tty = std::io::stderr().is_terminal();
     let start = Instant::now();
-    let report = crate::audit::bundle::verify(&bytes, None, &|d, t| {
+    let report = kdesk::audit::bundle::verify(&bytes, None, &|d, t| {
         if tty && (d % 5000 == 0 || d == t) {
             eprint!("\rverifying bundle: {d}/{t}   ");
         }
@@ -367,7 +367,7 @@ pub async fn audit(n: u64) -> Result<AuditReport, String> {
 /// Measures the node's witness answers at log size `n` (`n` ≥ 1), checking them against the
 /// root the offline verifier computed and against proofs built from all the leaves.
 fn witness_cost(node: &Node, n: u64, bundle_root_hex: &str) -> Result<WitnessCost, String> {
-    use crate::audit::merkle;
+    use kdesk::audit::merkle;
     let size = usize::try_from(n).map_err(|e| e.to_string())?;
     let start = Instant::now();
     let root = node
@@ -403,7 +403,7 @@ fn witness_cost(node: &Node, n: u64, bundle_root_hex: &str) -> Result<WitnessCos
     let leaves: Vec<merkle::Hash> = node
         .store
         .log_range(0, n)
-        .map(|i| i.map(|(_, id)| crate::audit::bundle::record_leaf(&id)))
+        .map(|i| i.map(|(_, id)| kdesk::audit::bundle::record_leaf(&id)))
         .collect::<Result<_, _>>()
         .map_err(|e| e.to_string())?;
     let m = size / 2 + 1;
@@ -490,10 +490,10 @@ pub fn peak_rss_mib() -> f64 {
 /// # Errors
 /// Temporary files cannot be written or read.
 pub fn screen(lines: u64, alerts: u64, seed: u64) -> Result<ScreenReport, String> {
-    use crate::screen::{self, gen, Engine, Format, Options, ScreenAlert};
+    use kdesk::screen::{self, gen, Engine, Format, Options, ScreenAlert};
     use std::collections::{HashMap, HashSet};
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let date = crate::model::Date::today_utc();
+    let date = kdesk::model::Date::today_utc();
     let t0 = Instant::now();
     let spec = gen::Spec {
         alerts: alerts as usize,
@@ -517,7 +517,7 @@ pub fn screen(lines: u64, alerts: u64, seed: u64) -> Result<ScreenReport, String
     };
     let bytes = std::fs::metadata(&path).map_err(|e| e.to_string())?.len();
     let generate_seconds = t0.elapsed().as_secs_f64();
-    let origin = crate::record::Origin::parse("TH/bkk").map_err(|e| e.to_string())?;
+    let origin = kdesk::record::Origin::parse("TH/bkk").map_err(|e| e.to_string())?;
     let screen_alerts: Vec<ScreenAlert> = generated
         .into_iter()
         .enumerate()
@@ -525,7 +525,7 @@ pub fn screen(lines: u64, alerts: u64, seed: u64) -> Result<ScreenReport, String
             let mut id = [0u8; 32];
             id[..8].copy_from_slice(&(i as u64).to_be_bytes());
             ScreenAlert {
-                id: crate::record::RecordId(id),
+                id: kdesk::record::RecordId(id),
                 origin: origin.clone(),
                 alert,
             }

@@ -8,8 +8,8 @@ use clap::Subcommand;
 use super::import::import;
 use super::view::{header, KnownKeys, Shown};
 use super::{exit, CliError, CliResult, DataDir};
-use crate::model::Alert;
-use crate::pb;
+use kdesk::model::Alert;
+use kdesk::pb;
 
 #[derive(Subcommand, Debug)]
 pub(super) enum AlertCommand {
@@ -186,7 +186,7 @@ fn read_alert(file: &Path) -> Result<Alert, CliError> {
 }
 
 fn parse_request_id(s: &str) -> Result<String, String> {
-    crate::node::check_request_id(s).map(|()| s.to_owned())
+    kdesk::node::check_request_id(s).map(|()| s.to_owned())
 }
 
 fn parse_import_id(s: &str) -> Result<String, String> {
@@ -245,7 +245,7 @@ pub(super) async fn run(cmd: AlertCommand) -> CliResult {
             json,
         } => {
             let alert = read_alert(&file)?;
-            let mut c = crate::client::connect(&dir.data_dir).await?;
+            let mut c = crate::cli::client::connect(&dir.data_dir).await?;
             let key = KnownKeys::load(&dir.data_dir, &mut c).await?;
             let req = pb::IssueAlertRequest {
                 alert: Some(alert.to_pb()),
@@ -278,7 +278,7 @@ pub(super) async fn run(cmd: AlertCommand) -> CliResult {
             json,
         } => {
             let alert = read_alert(&file)?;
-            let mut c = crate::client::connect(&dir.data_dir).await?;
+            let mut c = crate::cli::client::connect(&dir.data_dir).await?;
             let key = KnownKeys::load(&dir.data_dir, &mut c).await?;
             let req = pb::AmendAlertRequest {
                 target: id,
@@ -300,7 +300,7 @@ pub(super) async fn run(cmd: AlertCommand) -> CliResult {
             request_id,
             json,
         } => {
-            let mut c = crate::client::connect(&dir.data_dir).await?;
+            let mut c = crate::cli::client::connect(&dir.data_dir).await?;
             let key = KnownKeys::load(&dir.data_dir, &mut c).await?;
             let req = pb::RetractAlertRequest {
                 target: id,
@@ -322,7 +322,7 @@ pub(super) async fn run(cmd: AlertCommand) -> CliResult {
             status,
             json,
         } => {
-            let mut c = crate::client::connect(&dir.data_dir).await?;
+            let mut c = crate::cli::client::connect(&dir.data_dir).await?;
             let key = KnownKeys::load(&dir.data_dir, &mut c).await?;
             let mut stream = c
                 .list_records(pb::ListRecordsRequest {
@@ -352,7 +352,7 @@ pub(super) async fn run(cmd: AlertCommand) -> CliResult {
             Ok(())
         }
         AlertCommand::Show { dir, id, json } => {
-            let mut c = crate::client::connect(&dir.data_dir).await?;
+            let mut c = crate::cli::client::connect(&dir.data_dir).await?;
             let key = KnownKeys::load(&dir.data_dir, &mut c).await?;
             let r = c
                 .get_record(pb::GetRecordRequest { id })

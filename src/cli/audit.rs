@@ -8,8 +8,8 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::{exit, CliError, CliResult, DataDir};
-use crate::audit::bundle;
-use crate::pb;
+use kdesk::audit::bundle;
+use kdesk::pb;
 
 #[derive(Subcommand, Debug)]
 pub(super) enum AuditCommand {
@@ -76,7 +76,7 @@ fn read_trust(path: &Path) -> Result<HashSet<[u8; 32]>, CliError> {
             continue;
         }
         let key = line.split_whitespace().last().unwrap_or("");
-        let vk = crate::keys::parse_public_key(key).map_err(|e| {
+        let vk = kdesk::keys::parse_public_key(key).map_err(|e| {
             CliError::new(
                 exit::DATAERR,
                 format!("{} line {}: {e}", path.display(), n + 1),
@@ -103,7 +103,7 @@ pub(super) async fn run(cmd: AuditCommand) -> CliResult {
                     .map_err(|e| CliError::new(exit::IOERR, e.to_string()))?
                     .join(out)
             };
-            let mut c = crate::client::connect(&dir.data_dir).await?;
+            let mut c = crate::cli::client::connect(&dir.data_dir).await?;
             // The node writes the bundle (mode 0600, created new: never overwritten, never
             // left half-written); it answers FAILED_PRECONDITION, naming the path, only when
             // the file could not be created or written: an I/O error (exit 74).
@@ -226,11 +226,11 @@ pub(super) async fn run(cmd: AuditCommand) -> CliResult {
             }
         }
         AuditCommand::Witness { dir, json } => {
-            let mut c = crate::client::connect(&dir.data_dir).await?;
+            let mut c = crate::cli::client::connect(&dir.data_dir).await?;
             let w = c.witness(pb::WitnessRequest {}).await?.into_inner();
             let sth_json = |s: &Option<pb::SignedTreeHead>| {
                 s.as_ref().map(|s| {
-                    let h = crate::audit::witness::decode_head(&s.head).ok();
+                    let h = kdesk::audit::witness::decode_head(&s.head).ok();
                     json!({"size": h.as_ref().map(|h| h.size), "root": h.as_ref().map(|h| hex::encode(h.root)),
                            "timestamp_ms": h.as_ref().map(|h| h.timestamp_ms),
                            "head": hex::encode(&s.head), "signature": hex::encode(&s.signature),
@@ -284,7 +284,7 @@ pub(super) async fn run(cmd: AuditCommand) -> CliResult {
         }
         AuditCommand::TreeHead { dir, json } => {
             use prost::Message;
-            let mut c = crate::client::connect(&dir.data_dir).await?;
+            let mut c = crate::cli::client::connect(&dir.data_dir).await?;
             let sth = c
                 .get_tree_head(pb::GetTreeHeadRequest {})
                 .await?

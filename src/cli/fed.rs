@@ -6,10 +6,10 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::{exit, CliError, CliResult, DataDir};
-use crate::keys;
-use crate::model::{CountryCode, NodeName};
-use crate::pb;
-use crate::pki;
+use kdesk::keys;
+use kdesk::model::{CountryCode, NodeName};
+use kdesk::pb;
+use kdesk::pki;
 
 #[derive(Subcommand, Debug)]
 pub(super) enum CertsCommand {
@@ -190,7 +190,7 @@ fn parse_time_ms(s: &str) -> Result<i64, String> {
     use time::format_description::well_known::Rfc3339;
     let t = match time::OffsetDateTime::parse(s, &Rfc3339) {
         Ok(t) => t,
-        Err(_) => crate::model::Date::parse(s)
+        Err(_) => kdesk::model::Date::parse(s)
             .map_err(|_| {
                 format!(
                     "{s:?} is not an RFC 3339 time (2026-11-30T09:00:00Z) or a date (2026-11-30)"
@@ -445,7 +445,7 @@ pub(super) async fn peer(cmd: PeerCommand) -> CliResult {
             };
             keys::parse_public_key(&key_text)
                 .map_err(|e| CliError::new(exit::DATAERR, format!("--signing-key: {e}")))?;
-            let mut c = crate::client::connect(&dir.data_dir).await?;
+            let mut c = crate::cli::client::connect(&dir.data_dir).await?;
             let p = c
                 .add_peer(pb::AddPeerRequest {
                     country,
@@ -467,7 +467,7 @@ pub(super) async fn peer(cmd: PeerCommand) -> CliResult {
             Ok(())
         }
         PeerCommand::List { dir, json } => {
-            let mut c = crate::client::connect(&dir.data_dir).await?;
+            let mut c = crate::cli::client::connect(&dir.data_dir).await?;
             let peers = c
                 .list_peers(pb::ListPeersRequest {})
                 .await?
@@ -518,7 +518,7 @@ pub(super) async fn peer(cmd: PeerCommand) -> CliResult {
                     }
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            let mut c = crate::client::connect(&dir.data_dir).await?;
+            let mut c = crate::cli::client::connect(&dir.data_dir).await?;
             let p = c
                 .update_peer(pb::UpdatePeerRequest {
                     country,
@@ -539,7 +539,7 @@ pub(super) async fn peer(cmd: PeerCommand) -> CliResult {
             Ok(())
         }
         PeerCommand::Quarantine { dir, country, json } => {
-            let mut c = crate::client::connect(&dir.data_dir).await?;
+            let mut c = crate::cli::client::connect(&dir.data_dir).await?;
             let r = c
                 .list_quarantine(pb::ListQuarantineRequest {
                     country: country.unwrap_or_default(),
@@ -582,7 +582,7 @@ pub(super) async fn peer(cmd: PeerCommand) -> CliResult {
             Ok(())
         }
         PeerCommand::Remove { dir, country, json } => {
-            let mut c = crate::client::connect(&dir.data_dir).await?;
+            let mut c = crate::cli::client::connect(&dir.data_dir).await?;
             c.remove_peer(pb::RemovePeerRequest {
                 country: country.clone(),
             })
@@ -602,7 +602,7 @@ pub(super) async fn peer(cmd: PeerCommand) -> CliResult {
             compromised,
             json,
         } => {
-            let mut c = crate::client::connect(&dir.data_dir).await?;
+            let mut c = crate::cli::client::connect(&dir.data_dir).await?;
             let p = c
                 .revoke_peer_key(pb::RevokePeerKeyRequest {
                     country,

@@ -7,8 +7,8 @@ use std::path::Path;
 use serde_json::json;
 
 use super::{exit, CliError, CliResult};
-use crate::model::Alert;
-use crate::pb;
+use kdesk::model::Alert;
+use kdesk::pb;
 
 /// Bad lines listed when the file is refused (all are counted).
 const SHOWN_BAD_LINES: usize = 20;
@@ -190,7 +190,7 @@ pub(crate) async fn import_file(
         file.display().to_string()
     };
     // The node must be running before anything is read or checked.
-    drop(crate::client::connect(data_dir).await?);
+    drop(crate::cli::client::connect(data_dir).await?);
     let mut input = open_twice(file)?;
     // Pass 1: check every line.
     let mut bad = Vec::new();

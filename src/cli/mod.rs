@@ -19,7 +19,7 @@
 
 mod alert;
 mod audit;
-mod demo;
+pub mod client;
 mod fed;
 pub(crate) mod import;
 mod node;
@@ -32,16 +32,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::client::ConnectError;
-use crate::config::ConfigError;
-use crate::keys::KeyError;
-use crate::model::{CountryCode, NodeName};
-use crate::node::ServeError;
+use crate::cli::client::ConnectError;
+use kdesk::config::ConfigError;
+use kdesk::keys::KeyError;
+use kdesk::model::{CountryCode, NodeName};
+use kdesk::node::ServeError;
 
 /// Exit codes; see the module documentation.
 pub mod exit {
-    /// Success.
-    pub const OK: u8 = 0;
     /// A check failed.
     pub const FAILED: u8 = 1;
     /// Invalid input data.
@@ -240,7 +238,7 @@ enum Command {
         /// How often (seconds, 1-3600) to fetch, check and cosign each partner's signed tree
         /// head (transparency log witnessing; kept in kdesk.toml as
         /// exchange.witness_interval_seconds).
-        #[arg(long, value_name = "SECONDS", default_value_t = crate::config::DEFAULT_WITNESS_INTERVAL_SECONDS,
+        #[arg(long, value_name = "SECONDS", default_value_t = kdesk::config::DEFAULT_WITNESS_INTERVAL_SECONDS,
               value_parser = clap::value_parser!(u64).range(1..=3600))]
         witness_interval: u64,
         /// Print the result as JSON.
@@ -471,7 +469,7 @@ async fn run(cli: Cli) -> CliResult {
         Command::Hits(cmd) => screen::hits(cmd).await,
         Command::Report(a) => screen::report(a).await,
         Command::Gen(a) => screen::generate(a),
-        Command::Demo { keep } => demo::run(keep).await,
+        Command::Demo { keep } => crate::demo::run(keep).await,
         Command::Bench(BenchCommand::Screen {
             lines,
             alerts,

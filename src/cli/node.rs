@@ -5,9 +5,9 @@ use std::path::Path;
 use serde_json::json;
 
 use super::{CliError, CliResult};
-use crate::config::Config;
-use crate::model::{CountryCode, NodeName};
-use crate::record::KeyId;
+use kdesk::config::Config;
+use kdesk::model::{CountryCode, NodeName};
+use kdesk::record::KeyId;
 
 pub(super) fn init(
     dir: &Path,
@@ -70,12 +70,12 @@ pub(super) async fn serve(dir: &Path) -> CliResult {
             format!("cannot watch for SIGTERM/SIGINT: {e}"),
         )
     })?;
-    crate::node::serve(config, async move {
+    kdesk::node::serve(config, async move {
         let _ = stop_rx.await;
     })
     .await
     .map_err(|e| match e {
-        crate::node::ServeError::FinalFlush(_) => CliError::new(super::exit::IOERR, e.to_string()),
+        kdesk::node::ServeError::FinalFlush(_) => CliError::new(super::exit::IOERR, e.to_string()),
         e => e.into(),
     })?;
     Ok(())
@@ -141,9 +141,9 @@ fn watch_signals(
 }
 
 pub(super) async fn status(dir: &Path, json: bool) -> CliResult {
-    let mut client = crate::client::connect(dir).await?;
+    let mut client = crate::cli::client::connect(dir).await?;
     let s = client
-        .status(crate::pb::StatusRequest {})
+        .status(kdesk::pb::StatusRequest {})
         .await
         .map_err(CliError::from)?
         .into_inner();
@@ -313,7 +313,7 @@ pub(super) async fn status(dir: &Path, json: bool) -> CliResult {
 }
 
 /// Free space at or below the node's reserve (new records refused).
-fn disk_low(s: &crate::pb::StatusResponse) -> bool {
+fn disk_low(s: &kdesk::pb::StatusResponse) -> bool {
     s.disk_reserve_bytes > 0 && s.disk_free_bytes <= s.disk_reserve_bytes
 }
 
@@ -333,7 +333,7 @@ fn size(bytes: u64) -> String {
 }
 
 /// One partner's witnessing state, as JSON.
-pub(super) fn witness_json(w: &crate::pb::WitnessInfo) -> serde_json::Value {
+pub(super) fn witness_json(w: &kdesk::pb::WitnessInfo) -> serde_json::Value {
     json!({
         "country": w.country,
         "state": w.state,
@@ -346,7 +346,7 @@ pub(super) fn witness_json(w: &crate::pb::WitnessInfo) -> serde_json::Value {
 }
 
 /// One partner's witnessing state, on one line.
-pub(super) fn witness_line(w: &crate::pb::WitnessInfo) -> String {
+pub(super) fn witness_line(w: &kdesk::pb::WitnessInfo) -> String {
     format!(
         "{}: {}; their log seen at size {}{}; they cosigned ours up to size {}",
         w.country,

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use tonic::transport::Channel;
 
 use super::CliError;
-use crate::client::ConnectError;
-use crate::pb::admin_client::AdminClient;
+use crate::cli::client::ConnectError;
+use kdesk::pb::admin_client::AdminClient;
 
 /// How long an issuing command keeps retrying an ambiguous failure.
 pub const RETRY_FOR: Duration = Duration::from_secs(30);
@@ -34,7 +34,7 @@ pub fn new_request_id() -> Result<String, CliError> {
 /// node said "not now"): safe to repeat with the same request id.
 fn ambiguous(s: &tonic::Status) -> bool {
     use tonic::Code;
-    if s.metadata().contains_key(crate::node::REFUSAL_METADATA) {
+    if s.metadata().contains_key(kdesk::node::REFUSAL_METADATA) {
         return false;
     }
     // The client library reports a connection lost mid-call as "transport error", under
@@ -62,7 +62,7 @@ where
     let mut attempt = 0u32;
     loop {
         attempt += 1;
-        let failure: CliError = match crate::client::connect(data_dir).await {
+        let failure: CliError = match crate::cli::client::connect(data_dir).await {
             Ok(client) => match call(client).await {
                 Ok(v) => return Ok(v),
                 Err(s) if ambiguous(&s) => s.into(),
@@ -104,7 +104,7 @@ mod tests {
         assert!(!ambiguous(&tonic::Status::invalid_argument("bad field")));
         let mut stopping = tonic::Status::unavailable("the node is stopping");
         stopping.metadata_mut().insert(
-            crate::node::REFUSAL_METADATA,
+            kdesk::node::REFUSAL_METADATA,
             tonic::metadata::MetadataValue::from_static("stopping"),
         );
         assert!(!ambiguous(&stopping));

@@ -7,8 +7,8 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::{exit, CliError, CliResult, DataDir};
-use crate::pb;
-use crate::screen::{gen, Format};
+use kdesk::pb;
+use kdesk::screen::{gen, Format};
 
 /// Size of the chunks sent to the node.
 const CHUNK: usize = 256 * 1024;
@@ -36,7 +36,7 @@ pub(super) struct ScreenArgs {
     /// Screen against the alerts valid on this day instead of today (UTC): e.g. the arrival
     /// date of a manifest received in advance. Within two years of today.
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
-    date: Option<crate::model::Date>,
+    date: Option<kdesk::model::Date>,
     /// One JSON object per line: hits, bad lines, then the summary.
     #[arg(long)]
     json: bool,
@@ -147,8 +147,8 @@ fn progress(done: u64, total: u64, lines: u64, hits: u64) {
 }
 
 /// `--date`: a real calendar date (the node checks the range against its own clock).
-fn parse_date(raw: &str) -> Result<crate::model::Date, String> {
-    crate::model::Date::parse(raw).map_err(|e| e.to_string())
+fn parse_date(raw: &str) -> Result<kdesk::model::Date, String> {
+    kdesk::model::Date::parse(raw).map_err(|e| e.to_string())
 }
 
 pub(super) async fn screen(a: ScreenArgs) -> CliResult {
@@ -156,7 +156,7 @@ pub(super) async fn screen(a: ScreenArgs) -> CliResult {
         .map_err(|e| CliError::new(exit::NOINPUT, format!("{}: {e}", a.input.display())))?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
     let format = a.format.unwrap_or_else(|| Format::from_path(&a.input));
-    let mut client = crate::client::connect(&a.dir.data_dir).await?;
+    let mut client = crate::cli::client::connect(&a.dir.data_dir).await?;
     let opts = pb::ScreenRequest {
         item: Some(pb::screen_request::Item::Options(pb::ScreenOptions {
             format: format.as_str().into(),
@@ -172,7 +172,7 @@ pub(super) async fn screen(a: ScreenArgs) -> CliResult {
         if tx.blocking_send(opts).is_err() {
             return Ok(());
         }
-        for chunk in crate::screen::file_chunks(file, CHUNK) {
+        for chunk in kdesk::screen::file_chunks(file, CHUNK) {
             let req = pb::ScreenRequest {
                 item: Some(pb::screen_request::Item::Chunk(chunk?)),
             };
@@ -339,7 +339,7 @@ pub(super) async fn outcome(cmd: OutcomeCommand) -> CliResult {
             ))
         }
     };
-    let mut client = crate::client::connect(&dir.data_dir).await?;
+    let mut client = crate::cli::client::connect(&dir.data_dir).await?;
     let keys = super::view::KnownKeys::load(&dir.data_dir, &mut client).await?;
     let r = client
         .record_outcome(pb::RecordOutcomeRequest {
@@ -359,7 +359,7 @@ pub(super) async fn outcome(cmd: OutcomeCommand) -> CliResult {
 
 pub(super) async fn hits(cmd: HitsCommand) -> CliResult {
     let HitsCommand::List { dir, json } = cmd;
-    let mut client = crate::client::connect(&dir.data_dir).await?;
+    let mut client = crate::cli::client::connect(&dir.data_dir).await?;
     let r = client.list_hits(pb::ListHitsRequest {}).await?.into_inner();
     let status = client.status(pb::StatusRequest {}).await?.into_inner();
     let me = origin_str(&status.origin);
@@ -434,22 +434,22 @@ pub(super) async fn hits(cmd: HitsCommand) -> CliResult {
 }
 
 pub(super) async fn report(a: ReportArgs) -> CliResult {
-    let mut client = crate::client::connect(&a.dir.data_dir).await?;
+    let mut client = crate::cli::client::connect(&a.dir.data_dir).await?;
     let r = client
         .report(pb::ReportRequest {
             since: a.since.unwrap_or_default(),
         })
         .await?
         .into_inner();
-    let rep = crate::node::screening::report_from_pb(&r);
+    let rep = kdesk::node::screening::report_from_pb(&r);
     if let Some(path) = &a.svg {
-        let svg = crate::screen::report::to_svg(&rep);
+        let svg = kdesk::screen::report::to_svg(&rep);
         write_private(path, |w| w.write_all(svg.as_bytes()))?;
     }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&rep).unwrap_or_default());
     } else {
-        print!("{}", crate::screen::report::to_table(&rep));
+        print!("{}", kdesk::screen::report::to_table(&rep));
         if let Some(path) = &a.svg {
             println!("\nchart written to {}", path.display());
         }
@@ -467,7 +467,7 @@ pub(super) fn generate(a: GenArgs) -> CliResult {
         true_identifiers: a.true_identifiers,
         true_names: a.true_names,
         true_profiles: a.true_profiles,
-        date: crate::model::Date::today_utc(),
+        date: kdesk::model::Date::today_utc(),
     };
     let alerts =
         gen::alerts(&spec).map_err(|e| CliError::new(exit::SOFTWARE, format!("generator: {e}")))?;

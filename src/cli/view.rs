@@ -6,9 +6,9 @@ use serde_json::{json, Value};
 
 use std::collections::HashMap;
 
-use crate::model::CountryCode;
-use crate::pb;
-use crate::record::{verify_envelope, KeyId, Record, RecordKind, SignedRecord};
+use kdesk::model::CountryCode;
+use kdesk::pb;
+use kdesk::record::{verify_envelope, KeyId, Record, RecordKind, SignedRecord};
 
 /// Public keys the CLI verifies with: key id → (country, key, revoked).
 #[derive(Default)]
@@ -23,7 +23,7 @@ impl KnownKeys {
         dir: &std::path::Path,
         client: &mut pb::admin_client::AdminClient<tonic::transport::Channel>,
     ) -> Result<Self, super::CliError> {
-        let cfg = crate::config::Config::load(dir)?;
+        let cfg = kdesk::config::Config::load(dir)?;
         let own = cfg.public_key()?;
         let mut m = HashMap::new();
         m.insert(KeyId::of(&own), (cfg.origin.country, own, false));
@@ -37,7 +37,7 @@ impl KnownKeys {
                 continue;
             };
             for k in p.keys {
-                if let Ok(vk) = crate::keys::parse_public_key(&k.public_key_hex) {
+                if let Ok(vk) = kdesk::keys::parse_public_key(&k.public_key_hex) {
                     m.insert(KeyId::of(&vk), (c, vk, k.revoked_at_ms > 0));
                 }
             }
@@ -119,7 +119,7 @@ impl Shown {
                     check,
                 });
             }
-            Err(crate::record::VerifyError::UnknownKey(_)) => SignatureCheck::KeyUnknown(short),
+            Err(kdesk::record::VerifyError::UnknownKey(_)) => SignatureCheck::KeyUnknown(short),
             Err(e) => SignatureCheck::Failed(e.to_string()),
         };
         // Not verifiable here (a key no longer registered): decode for display.
@@ -127,7 +127,7 @@ impl Shown {
         let record = Record::from_pb(&body).map_err(|e| e.to_string())?;
         Ok(Self {
             signed: SignedRecord {
-                id: crate::record::RecordId::of_body(&env.body),
+                id: kdesk::record::RecordId::of_body(&env.body),
                 envelope: env,
                 record,
             },

@@ -201,6 +201,22 @@ pub struct Identity {
     pub key: Arc<PrivateKeyDer<'static>>,
 }
 
+impl Identity {
+    /// Loads a certificate chain (PEM) and its private key (PEM, refused when readable by
+    /// others), as a node does at start.
+    ///
+    /// # Errors
+    /// An unreadable or malformed file, or a key readable by others.
+    pub fn load(cert: &std::path::Path, key: &std::path::Path) -> Result<Self, pki::PkiError> {
+        let pem = std::fs::read_to_string(cert)
+            .map_err(|e| pki::PkiError::Identity(format!("{}: {e}", cert.display())))?;
+        Ok(Self {
+            chain: pki::certs(&pem, &cert.display().to_string())?,
+            key: Arc::new(pki::load_private_key(key)?),
+        })
+    }
+}
+
 /// Server configuration of the exchange port.
 ///
 /// # Errors

@@ -44,7 +44,6 @@ pub const MAX_ADMIN_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 
 /// Why the node could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum ServeError {
     /// Configuration problem.
     #[error(transparent)]

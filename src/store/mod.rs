@@ -44,7 +44,6 @@ use crate::record::{origin_key_prefix, Origin, Record, RecordId, RecordKind, Sig
 
 /// Storage failure or refusal.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum StoreError {
     /// sled failed (I/O, corruption, or another process holds the directory).
     #[error("storage: {0}")]
@@ -69,7 +68,6 @@ pub enum StoreError {
 
 /// Lifecycle rules an amendment or retraction can break.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum Rejection {
     /// The target record is not stored here.
     #[error("target {0} is not a stored alert")]

@@ -331,7 +331,7 @@ pub fn client_config(
     let mut cfg = match client {
         None => builder.with_no_client_auth(),
         Some((cert, key)) => {
-            let id = kdesk::testing::load_identity(cert, key).unwrap();
+            let id = kdesk::federation::tls::Identity::load(cert, key).unwrap();
             builder
                 .with_client_auth_cert(id.chain, id.key.clone_key())
                 .unwrap()

@@ -6,12 +6,11 @@ use hyper_util::rt::TokioIo;
 use tokio::net::UnixStream;
 use tonic::transport::{Channel, Endpoint};
 
-use crate::config::{Config, ConfigError};
-use crate::pb::admin_client::AdminClient;
+use kdesk::config::{Config, ConfigError};
+use kdesk::pb::admin_client::AdminClient;
 
 /// Why the CLI could not reach the node.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum ConnectError {
     /// Configuration missing or invalid.
     #[error(transparent)]
@@ -91,5 +90,5 @@ async fn connect_socket(
                 not_running(reason)
             }
         })?;
-    Ok(AdminClient::new(channel).max_decoding_message_size(crate::node::MAX_ADMIN_MESSAGE_BYTES))
+    Ok(AdminClient::new(channel).max_decoding_message_size(kdesk::node::MAX_ADMIN_MESSAGE_BYTES))
 }

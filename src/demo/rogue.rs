@@ -14,9 +14,9 @@ use tokio::net::TcpListener;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
-use crate::federation::registry::{CompiledPeer, PeerEntry, Registry};
-use crate::federation::tls;
-use crate::pb;
+use kdesk::federation::registry::{CompiledPeer, PeerEntry, Registry};
+use kdesk::federation::tls;
+use kdesk::pb;
 
 /// A running misbehaving partner.
 pub struct Rogue {
@@ -149,20 +149,5 @@ pub async fn start_rogue(
     Ok(Rogue {
         addr,
         stop: Some(stop),
-    })
-}
-
-/// Loads a TLS identity (certificate chain and key files), as a node does.
-///
-/// # Errors
-/// Unreadable files, or a key readable by others.
-pub fn load_identity(
-    cert: &std::path::Path,
-    key: &std::path::Path,
-) -> Result<tls::Identity, String> {
-    let pem = std::fs::read_to_string(cert).map_err(|e| format!("{}: {e}", cert.display()))?;
-    Ok(tls::Identity {
-        chain: crate::pki::certs(&pem, "certificate").map_err(|e| e.to_string())?,
-        key: Arc::new(crate::pki::load_private_key(key).map_err(|e| e.to_string())?),
     })
 }

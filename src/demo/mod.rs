@@ -4,7 +4,7 @@
 //! serve`, `kdesk peer`, `kdesk alert`) in a temporary directory, exactly as administrators
 //! would, prints each command and what it answered, checks every outcome, and exits non-zero
 //! if anything misbehaved. The forgery step runs a misbehaving partner in-process
-//! ([`crate::testing::Rogue`]) speaking the real protocol over real mTLS.
+//! ([`rogue::Rogue`]) speaking the real protocol over real mTLS.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,9 +14,11 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio::process::{Child, Command};
 
-use super::{exit, CliError, CliResult};
-use crate::model::Date;
-use crate::pb;
+use crate::cli::{exit, CliError, CliResult};
+use kdesk::model::Date;
+use kdesk::pb;
+
+pub mod rogue;
 
 /// The sample alerts in `examples/alerts/`, compiled in so the demo runs from any directory.
 pub const EXAMPLES: [(&str, &str); 8] = [
@@ -993,11 +995,11 @@ async fn forgery(demo: &mut Demo, desks: &[Desk], th_alert: &str) -> CliResult {
         false,
     )
     .await?;
-    let vn_key = crate::keys::generate()?;
+    let vn_key = kdesk::keys::generate()?;
     let vn_pub = hex::encode(vn_key.verifying_key().as_bytes());
 
     // 1. A genuine TH alert with one byte of its body changed.
-    let mut client = crate::client::connect(&kr.dir).await?;
+    let mut client = crate::cli::client::connect(&kr.dir).await?;
     let genuine = client
         .get_record(pb::GetRecordRequest {
             id: th_alert.to_owned(),
@@ -1010,41 +1012,41 @@ async fn forgery(demo: &mut Demo, desks: &[Desk], th_alert: &str) -> CliResult {
     let at = altered.body.len() / 2;
     altered.body[at] ^= 0x01;
     // 2. An alert claiming to come from TH, signed with VN's key.
-    let base = crate::model::Alert::from_json(
+    let base = kdesk::model::Alert::from_json(
         &with_current_validity(example("cargo-air-cargo-precursor.json")?)?.to_string(),
     )
     .map_err(|e| fail(e.to_string()))?;
-    let impersonation = crate::record::Record {
-        origin: crate::record::Origin::parse("TH/bangkok").map_err(|e| fail(e.to_string()))?,
+    let impersonation = kdesk::record::Record {
+        origin: kdesk::record::Origin::parse("TH/bangkok").map_err(|e| fail(e.to_string()))?,
         seq: 99,
-        created_at_ms: crate::node::now_ms(),
-        kind: crate::record::RecordKind::Alert(base.clone()),
+        created_at_ms: kdesk::node::now_ms(),
+        kind: kdesk::record::RecordKind::Alert(base.clone()),
     }
     .sign(&vn_key);
     // 3. VN's own alert, properly signed, addressed only to NL.
     let mut to_nl = base;
-    to_nl.distribution = crate::model::Distribution::new(
+    to_nl.distribution = kdesk::model::Distribution::new(
         false,
-        vec![crate::model::CountryCode::parse("NL").map_err(|e| fail(e.to_string()))?],
+        vec![kdesk::model::CountryCode::parse("NL").map_err(|e| fail(e.to_string()))?],
     )
     .map_err(|e| fail(e.to_string()))?;
-    let misdirected = crate::record::Record {
-        origin: crate::record::Origin::parse("VN/rogue").map_err(|e| fail(e.to_string()))?,
+    let misdirected = kdesk::record::Record {
+        origin: kdesk::record::Origin::parse("VN/rogue").map_err(|e| fail(e.to_string()))?,
         seq: 1,
-        created_at_ms: crate::node::now_ms(),
-        kind: crate::record::RecordKind::Alert(to_nl),
+        created_at_ms: kdesk::node::now_ms(),
+        kind: kdesk::record::RecordKind::Alert(to_nl),
     }
     .sign(&vn_key);
 
     let identity =
-        crate::testing::load_identity(&vn_tls.join("node.pem"), &vn_tls.join("node.key"))
-            .map_err(fail)?;
-    let kr_entry = crate::federation::registry::PeerEntry {
-        country: crate::model::CountryCode::parse("KR").map_err(|e| fail(e.to_string()))?,
+        kdesk::federation::tls::Identity::load(&vn_tls.join("node.pem"), &vn_tls.join("node.key"))
+            .map_err(|e| fail(e.to_string()))?;
+    let kr_entry = kdesk::federation::registry::PeerEntry {
+        country: kdesk::model::CountryCode::parse("KR").map_err(|e| fail(e.to_string()))?,
         endpoint: format!("https://{}", kr.addr),
         ca_pem: std::fs::read_to_string(kr.ca.join("ca.pem")).map_err(|e| fail(e.to_string()))?,
         crl_pems: vec![],
-        keys: vec![crate::federation::registry::PeerKey {
+        keys: vec![kdesk::federation::registry::PeerKey {
             public_key: std::fs::read_to_string(kr.dir.join("keys/signing.pub"))
                 .map_err(|e| fail(e.to_string()))?
                 .trim()
@@ -1055,7 +1057,7 @@ async fn forgery(demo: &mut Demo, desks: &[Desk], th_alert: &str) -> CliResult {
         }],
         added_at_ms: 0,
     };
-    let rogue = crate::testing::start_rogue(
+    let rogue = rogue::start_rogue(
         identity,
         kr_entry,
         vec![altered, impersonation.envelope, misdirected.envelope],
