@@ -248,7 +248,7 @@ impl Keyword {
     /// after folding.
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         super::check_visible(raw).map_err(|rule| InvalidValue::new(raw, "a keyword", rule))?;
-        let t = crate::screen::fold::tokens(raw);
+        let t = crate::model::fold::tokens(raw);
         match t.as_slice() {
             [w] if (2..=32).contains(&w.len()) => Ok(Self(w.clone())),
             _ => Err(InvalidValue::new(

@@ -6,6 +6,7 @@
 //! path such as `subject.cargo.container_numbers[1]`), the value and the rule.
 
 mod alert;
+pub mod fold;
 mod ids;
 mod text;
 

@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::fold;
+use crate::model::fold;
 use super::manifest::{CargoLine, Line, LineParty, PassengerLine, Subject as LineSubject};
 use super::names::{blocking_keys, similarity, PreparedName};
 use crate::model::{Alert, CargoRoute, CountryCode, Date, Profile, Subject};
@@ -752,7 +752,7 @@ fn blocking_units(name: &PreparedName) -> Vec<(String, u32)> {
         }
         if i + 1 < n && n <= 6 {
             let joined = format!("{}{}", name.tokens[i], name.tokens[i + 1]);
-            v.push((super::fold::skeleton(&joined), (1u32 << i) | (1 << (i + 1))));
+            v.push((fold::skeleton(&joined), (1u32 << i) | (1 << (i + 1))));
         }
     }
     v

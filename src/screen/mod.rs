@@ -9,7 +9,6 @@
 //! [`screen_stream`] runs the whole pipeline on several threads, keeping line order.
 
 pub mod engine;
-pub mod fold;
 pub mod gen;
 pub mod manifest;
 pub mod names;

@@ -1,7 +1,7 @@
 //! Name similarity: tolerant of case, diacritics, romanisation, token order and small typing
 //! errors, and strict enough that different people do not look alike.
 //!
-//! A name is a list of folded tokens ([`crate::screen::fold::name_tokens`]). Two names are
+//! A name is a list of folded tokens ([`crate::model::fold::name_tokens`]). Two names are
 //! compared token by token: each token of the shorter name is paired with its most similar
 //! unused token of the other (order does not matter), token similarity is the better of
 //! edit similarity on the spelling and on the phonetic skeleton, and an initial (`"m"`) pairs
@@ -9,7 +9,7 @@
 //! penalises tokens left unpaired on either side, so `NGUYEN HUNG` against `NGUYEN VAN HUNG`
 //! scores lower than an exact match but higher than a stranger.
 
-use super::fold::skeleton;
+use crate::model::fold::skeleton;
 
 /// A name prepared for comparison.
 #[derive(Clone, Debug, Default)]
@@ -38,7 +38,7 @@ fn char_mask(t: &str) -> u32 {
 impl PreparedName {
     /// Prepares a name from display text.
     pub fn new(text: &str) -> Self {
-        Self::from_tokens(super::fold::name_tokens(text))
+        Self::from_tokens(crate::model::fold::name_tokens(text))
     }
 
     /// Prepares a name, weighing each token by `rarity` (an inverse document frequency: common
