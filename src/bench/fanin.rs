@@ -113,7 +113,10 @@ pub async fn fanin(partners: usize, n: u64) -> Result<FaninReport, String> {
             }
             progress(&format!("signing and storing at {cc}"), seq, n);
         }
-        node.flush_and_publish().await.map_err(|e| e.to_string())?;
+        node.log
+            .flush_and_publish()
+            .await
+            .map_err(|e| e.to_string())?;
         let public = hex::encode(key.verifying_key().as_bytes());
         desks.push((cc.to_string(), cfg, ca, node, public, key));
     }
@@ -155,7 +158,7 @@ pub async fn fanin(partners: usize, n: u64) -> Result<FaninReport, String> {
     let watcher = {
         let (kr, arrived) = (kr.clone(), arrived.clone());
         tokio::spawn(async move {
-            let mut durable = kr.durable_watch();
+            let mut durable = kr.log.durable_watch();
             let mut seen = *durable.borrow();
             while durable.changed().await.is_ok() {
                 let now = Instant::now();
@@ -205,7 +208,7 @@ pub async fn fanin(partners: usize, n: u64) -> Result<FaninReport, String> {
     let total_prepared = n * partners as u64;
     let mut stopped_probes = false;
     loop {
-        let got = kr.durable_len().saturating_sub(kr_own);
+        let got = kr.log.durable_len().saturating_sub(kr_own);
         if !stopped_probes && got >= total_prepared {
             done.store(true, Ordering::SeqCst);
             for p in probers.drain(..) {
@@ -224,7 +227,7 @@ pub async fn fanin(partners: usize, n: u64) -> Result<FaninReport, String> {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let fanin_seconds = start.elapsed().as_secs_f64();
-    let received = kr.durable_len().saturating_sub(kr_own);
+    let received = kr.log.durable_len().saturating_sub(kr_own);
     let cpu = cpu_seconds() - cpu_start;
     let flushes = kr.store.flushes() - flushes_start;
     // Then the same probes for 3 s with the hub caught up: the latency a desk sees when no
@@ -244,7 +247,7 @@ pub async fn fanin(partners: usize, n: u64) -> Result<FaninReport, String> {
     }
     let want = received + idle_count.load(Ordering::SeqCst);
     let wait = Instant::now();
-    while kr.durable_len().saturating_sub(kr_own) < want {
+    while kr.log.durable_len().saturating_sub(kr_own) < want {
         if wait.elapsed() > Duration::from_secs(60) {
             return Err("idle probes did not arrive".into());
         }

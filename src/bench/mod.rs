@@ -137,7 +137,10 @@ pub async fn replicate(n: u64) -> Result<ReplicateReport, String> {
         envelopes.push(signed.envelope);
         progress("signing and storing at TH", seq, n);
     }
-    th.flush_and_publish().await.map_err(|e| e.to_string())?;
+    th.log
+        .flush_and_publish()
+        .await
+        .map_err(|e| e.to_string())?;
     let prepare_seconds = prep.elapsed().as_secs_f64();
 
     // The primitive: a bare verify_strict loop over the same envelopes, one thread.
@@ -187,7 +190,7 @@ pub async fn replicate(n: u64) -> Result<ReplicateReport, String> {
     // Done when KR's durable log holds every record (after KR's own admin event recording
     // TH's registration).
     loop {
-        let durable = kr.durable_len().saturating_sub(1);
+        let durable = kr.log.durable_len().saturating_sub(1);
         progress("replicating TH -> KR", durable, n);
         if durable >= n {
             break;
@@ -328,7 +331,10 @@ pub async fn audit(n: u64) -> Result<AuditReport, String> {
         }
         progress("signing and storing", seq, n);
     }
-    node.flush_and_publish().await.map_err(|e| e.to_string())?;
+    node.log
+        .flush_and_publish()
+        .await
+        .map_err(|e| e.to_string())?;
     let (bytes, exported, _, _) = node.export_audit(None, None).map_err(|e| e.to_string())?;
     if exported != n {
         return Err(format!("exported {exported} of {n}"));
@@ -371,6 +377,7 @@ fn witness_cost(node: &Node, n: u64, bundle_root_hex: &str) -> Result<WitnessCos
     let size = usize::try_from(n).map_err(|e| e.to_string())?;
     let start = Instant::now();
     let root = node
+        .log
         .with_tree(n, |t, s| t.root(s))
         .map_err(|e| e.to_string())?
         .ok_or("no root")?;
@@ -387,14 +394,15 @@ fn witness_cost(node: &Node, n: u64, bundle_root_hex: &str) -> Result<WitnessCos
     };
     let calls = 2000;
     let per_call = |f: &mut dyn FnMut(&merkle::Incremental, usize) -> Option<()>| {
-        node.with_tree(n, |t, s| {
-            let start = Instant::now();
-            for _ in 0..calls {
-                f(t, s).ok_or("no answer")?;
-            }
-            Ok::<f64, String>(start.elapsed().as_secs_f64() * 1e6 / f64::from(calls))
-        })
-        .map_err(|e| e.to_string())?
+        node.log
+            .with_tree(n, |t, s| {
+                let start = Instant::now();
+                for _ in 0..calls {
+                    f(t, s).ok_or("no answer")?;
+                }
+                Ok::<f64, String>(start.elapsed().as_secs_f64() * 1e6 / f64::from(calls))
+            })
+            .map_err(|e| e.to_string())?
     };
     let root_us = per_call(&mut |t, s| t.root(pick(s)).map(|_| ()))?;
     let consistency_us = per_call(&mut |t, s| t.consistency_proof(pick(s), s).map(|_| ()))?;
@@ -411,6 +419,7 @@ fn witness_cost(node: &Node, n: u64, bundle_root_hex: &str) -> Result<WitnessCos
     let reference = merkle::consistency_proof(m, &leaves);
     let consistency_from_leaves_us = start.elapsed().as_secs_f64() * 1e6;
     let from_tree = node
+        .log
         .with_tree(n, |t, s| t.consistency_proof(m, s))
         .map_err(|e| e.to_string())?;
     if reference != from_tree {

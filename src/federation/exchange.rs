@@ -12,8 +12,8 @@ use tracing::info;
 
 use super::listener::PeerConn;
 use super::rules;
+use super::Context;
 use crate::model::CountryCode;
-use crate::node::Node;
 use crate::pb;
 use crate::record::Origin;
 use crate::store::{Store, StoreError};
@@ -21,12 +21,12 @@ use prost::Message;
 
 /// The `Exchange` gRPC service.
 pub struct ExchangeService {
-    node: Arc<Node>,
+    node: Arc<Context>,
 }
 
 impl ExchangeService {
     /// Serves a node's log.
-    pub fn new(node: Arc<Node>) -> Self {
+    pub fn new(node: Arc<Context>) -> Self {
         Self { node }
     }
 }
@@ -91,7 +91,7 @@ impl pb::exchange_server::Exchange for ExchangeService {
     ) -> Result<Response<pb::SignedTreeHead>, Status> {
         self.audit_caller(&req)?;
         let node = self.node.clone();
-        let sth = tokio::task::spawn_blocking(move || node.tree_head_for_partner())
+        let sth = tokio::task::spawn_blocking(move || node.log.tree_head_for_partner())
             .await
             .map_err(|e| Status::internal(e.to_string()))?
             .map_err(|e| match e {
@@ -108,7 +108,7 @@ impl pb::exchange_server::Exchange for ExchangeService {
         self.audit_caller(&req)?;
         let (a, b) = (req.get_ref().first_size, req.get_ref().second_size);
         let node = self.node.clone();
-        proof_response(tokio::task::spawn_blocking(move || node.consistency_proof(a, b)).await)
+        proof_response(tokio::task::spawn_blocking(move || node.log.consistency_proof(a, b)).await)
     }
 
     async fn get_inclusion_proof(
@@ -118,7 +118,7 @@ impl pb::exchange_server::Exchange for ExchangeService {
         self.audit_caller(&req)?;
         let (i, n) = (req.get_ref().index, req.get_ref().tree_size);
         let node = self.node.clone();
-        proof_response(tokio::task::spawn_blocking(move || node.inclusion_proof(i, n)).await)
+        proof_response(tokio::task::spawn_blocking(move || node.log.inclusion_proof(i, n)).await)
     }
 
     async fn get_cosignatures(
@@ -143,7 +143,7 @@ impl pb::exchange_server::Exchange for ExchangeService {
         req: Request<pb::CrlRequest>,
     ) -> Result<Response<pb::CrlResponse>, Status> {
         self.audit_caller(&req)?;
-        let Some(path) = self.node.config.exchange.as_ref().map(|e| e.crl.clone()) else {
+        let Some(path) = self.node.exchange.as_ref().map(|e| e.crl.clone()) else {
             return Ok(Response::new(pb::CrlResponse::default()));
         };
         let crl_pem = match tokio::fs::read(&path).await {
@@ -208,7 +208,7 @@ pub fn proof_response(
 }
 
 /// Whether a connection's partner is still registered and the connection not closed.
-fn still_registered(node: &Node, conn: &PeerConn) -> bool {
+fn still_registered(node: &Context, conn: &PeerConn) -> bool {
     !conn.kill.is_killed()
         && node
             .fed
@@ -219,13 +219,13 @@ fn still_registered(node: &Node, conn: &PeerConn) -> bool {
 }
 
 async fn stream_log(
-    node: Arc<Node>,
+    node: Arc<Context>,
     conn: PeerConn,
     mut next: u64,
     tx: mpsc::Sender<Result<pb::ExchangeBatch, Status>>,
 ) {
     let peer = conn.identity.country;
-    let mut durable = node.durable_watch();
+    let mut durable = node.log.durable_watch();
     let mut stopping = node.stopping_watch();
     loop {
         if *stopping.borrow() {

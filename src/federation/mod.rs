@@ -13,6 +13,7 @@
 //! per-origin "highest seq seen" cursor would then skip records after a reconnect. A log
 //! position is exact; idempotent storage makes re-delivery harmless.
 
+mod context;
 pub mod exchange;
 pub mod listener;
 pub mod registry;
@@ -20,6 +21,8 @@ pub mod replicator;
 pub mod rules;
 pub mod tls;
 pub mod witness;
+
+pub use context::{Context, TrustEvents};
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -161,7 +164,7 @@ pub enum CommitError {
 /// # Errors
 /// The registration is invalid, or storing it failed (then nothing changed).
 pub async fn commit_registration(
-    node: &Arc<crate::node::Node>,
+    node: &Arc<Context>,
     entry: &PeerEntry,
 ) -> Result<Arc<CompiledPeer>, CommitError> {
     let compiled = CompiledPeer::compile(entry.clone(), &tls::provider())

@@ -18,10 +18,11 @@ use tonic::transport::{Channel, Endpoint};
 use tracing::{info, warn};
 
 use super::registry::CompiledPeer;
+use super::Context;
 use super::{rules, tls, MAX_EXCHANGE_MESSAGE_BYTES};
 use crate::model::CountryCode;
-use crate::node::{now_ms, Node};
 use crate::pb;
+use crate::record::now_ms;
 use crate::record::{verify_envelope, KeyId, RecordId, SignedRecord, VerifyError};
 use crate::store::{Ingest, Mode};
 
@@ -32,7 +33,7 @@ const BACKOFF_MAX: Duration = Duration::from_secs(30);
 const REJECTION_BUDGET: u64 = 10_000;
 
 /// Starts (or restarts) the replicator and the witness of a partner.
-pub fn spawn(node: Arc<Node>, country: CountryCode) {
+pub fn spawn(node: Arc<Context>, country: CountryCode) {
     let n = node.clone();
     let handle = tokio::spawn(async move {
         tokio::join!(run(n.clone(), country), super::witness::run(n, country));
@@ -52,7 +53,7 @@ pub fn jitter(d: Duration) -> Duration {
     d.mul_f64(0.5 + r)
 }
 
-async fn run(node: Arc<Node>, country: CountryCode) {
+async fn run(node: Arc<Context>, country: CountryCode) {
     let mut backoff = BACKOFF_MIN;
     let mut stopping = node.stopping_watch();
     loop {
@@ -159,7 +160,7 @@ pub async fn connect(peer: &CompiledPeer, identity: &tls::Identity) -> Result<Ch
 }
 
 /// One subscription, until it fails (`Err`) or the node stops (`Ok`).
-async fn session(node: &Arc<Node>, peer: &CompiledPeer) -> Result<(), String> {
+async fn session(node: &Arc<Context>, peer: &CompiledPeer) -> Result<(), String> {
     let country = peer.entry.country;
     let identity = node
         .fed
@@ -251,7 +252,7 @@ fn verify_reason(e: &VerifyError) -> &'static str {
     }
 }
 
-fn judge(node: &Node, country: CountryCode, item: &pb::ExchangeItem) -> Verdict {
+fn judge(node: &Context, country: CountryCode, item: &pb::ExchangeItem) -> Verdict {
     let Some(env) = &item.envelope else {
         return Verdict::Skip;
     };
@@ -261,7 +262,7 @@ fn judge(node: &Node, country: CountryCode, item: &pb::ExchangeItem) -> Verdict 
     if node.store.may_hold(&env.body) && matches!(node.store.contains(&id), Ok(true)) {
         return Verdict::Duplicate;
     }
-    let own = node.public_key();
+    let own = node.log.public_key();
     let own_id = KeyId::of(&own);
     let mut key_country = None;
     let mut revocation = None;
@@ -325,7 +326,7 @@ fn judge(node: &Node, country: CountryCode, item: &pb::ExchangeItem) -> Verdict 
 ///
 /// # Errors
 /// Storage failure.
-pub async fn rejudge_quarantine(node: &Arc<Node>) -> Result<usize, String> {
+pub async fn rejudge_quarantine(node: &Arc<Context>) -> Result<usize, String> {
     let n = node.clone();
     let stored = tokio::task::spawn_blocking(move || -> Result<usize, String> {
         let items = n.store.quarantined(None).map_err(|e| e.to_string())?;
@@ -375,7 +376,8 @@ pub async fn rejudge_quarantine(node: &Arc<Node>) -> Result<usize, String> {
     })
     .await
     .map_err(|e| format!("quarantine task: {e}"))??;
-    node.flush_and_publish()
+    node.log
+        .flush_and_publish()
         .await
         .map_err(|e| format!("flush: {e}"))?;
     if stored > 0 {
@@ -388,7 +390,7 @@ pub async fn rejudge_quarantine(node: &Arc<Node>) -> Result<usize, String> {
 }
 
 /// Whether an (unverified) body claims an origin country this node has registered.
-fn claims_registered_origin(node: &Node, body: &[u8]) -> bool {
+fn claims_registered_origin(node: &Context, body: &[u8]) -> bool {
     let Some(country) =
         crate::store::claimed_origin(body).and_then(|o| CountryCode::parse(&o.country).ok())
     else {
@@ -403,7 +405,7 @@ fn claims_registered_origin(node: &Node, body: &[u8]) -> bool {
 
 /// Verifies a batch on all cores (pooled blocking threads).
 async fn verify_batch(
-    node: &Arc<Node>,
+    node: &Arc<Context>,
     country: CountryCode,
     batch: Vec<pb::ExchangeItem>,
 ) -> Result<Vec<Verdict>, String> {
@@ -440,7 +442,7 @@ async fn verify_batch(
 /// Stores the accepted records of a verified batch in one transaction, flushes, then advances
 /// the cursor to `scanned_to`. Returns how many items were refused.
 async fn store_batch(
-    node: &Arc<Node>,
+    node: &Arc<Context>,
     country: CountryCode,
     verdicts: Vec<Verdict>,
     scanned_to: Option<u64>,
@@ -535,7 +537,8 @@ async fn store_batch(
     // Whatever was written (duplicates of an interrupted earlier batch too) is flushed and
     // published, so nothing stored waits unpublished for an unrelated write.
     if !accepted.is_empty() {
-        node.flush_and_publish()
+        node.log
+            .flush_and_publish()
             .await
             .map_err(|e| format!("flush: {e}"))?;
     }

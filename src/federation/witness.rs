@@ -11,16 +11,17 @@ use tonic::transport::Channel;
 use tracing::{error, info, warn};
 
 use super::registry::CompiledPeer;
+use super::Context;
 use crate::audit::witness::{self, Judgement};
 use crate::model::CountryCode;
-use crate::node::{now_ms, Node};
 use crate::pb;
+use crate::record::now_ms;
 
 type Client = pb::exchange_client::ExchangeClient<Channel>;
 
 /// Witnesses one partner until the node stops or the partner is removed.
-pub async fn run(node: Arc<Node>, country: CountryCode) {
-    let Some(interval) = node.config.exchange.as_ref().map(|e| e.witness_interval) else {
+pub async fn run(node: Arc<Context>, country: CountryCode) {
+    let Some(interval) = node.exchange.as_ref().map(|e| e.witness_interval) else {
         return;
     };
     let Some(identity) = node.fed.identity.clone() else {
@@ -72,7 +73,7 @@ pub async fn run(node: Arc<Node>, country: CountryCode) {
 /// # Errors
 /// Transport failure, or a CRL that does not check (as text).
 pub async fn fetch_crl(
-    node: &Arc<Node>,
+    node: &Arc<Context>,
     peer: &CompiledPeer,
     client: &mut Client,
 ) -> Result<(), String> {
@@ -109,7 +110,11 @@ pub async fn fetch_crl(
 /// Applies a partner's CRL if it is signed by the registered CA and newer than every CRL
 /// registered; records it when it revokes other certificates than before, and restarts the
 /// partner's links under it. The caller holds the registration lock.
-async fn apply_crl(node: &Arc<Node>, country: CountryCode, crl_pem: String) -> Result<(), String> {
+async fn apply_crl(
+    node: &Arc<Context>,
+    country: CountryCode,
+    crl_pem: String,
+) -> Result<(), String> {
     let Some(peer) = node.fed.registry.read().ok().and_then(|r| r.peer(country)) else {
         return Ok(()); // removed meanwhile
     };
@@ -153,7 +158,7 @@ async fn apply_crl(node: &Arc<Node>, country: CountryCode, crl_pem: String) -> R
     ))
     .map_err(|e| e.to_string())?;
     let ca_sha = crate::pki::cert_sha256(&entry.ca_pem, "ca").ok();
-    node.issue_trust_change(crate::record::RecordKind::AdminEvent(
+    node.record_trust_change(crate::record::RecordKind::AdminEvent(
         crate::record::AdminEvent {
             action: crate::record::AdminAction::PeerUpdated,
             country,
@@ -173,7 +178,7 @@ async fn apply_crl(node: &Arc<Node>, country: CountryCode, crl_pem: String) -> R
 /// Transport failures and refused answers, as text (evidence of misbehaviour is not an
 /// error: it is kept and reported).
 pub async fn witness_once(
-    node: &Arc<Node>,
+    node: &Arc<Context>,
     peer: &CompiledPeer,
     client: &mut Client,
 ) -> Result<(), String> {
@@ -283,12 +288,12 @@ pub async fn witness_once(
 
 /// Cosigns a partner head and keeps it as the last one seen, durably.
 async fn accept(
-    node: &Arc<Node>,
+    node: &Arc<Context>,
     country: CountryCode,
     sth: &pb::SignedTreeHead,
     size: u64,
 ) -> Result<(), String> {
-    let cosignature = node.cosign(&sth.head);
+    let cosignature = node.log.cosign(&sth.head);
     node.store
         .put_witnessed(country, size, sth, &cosignature)
         .map_err(|e| e.to_string())?;
@@ -299,7 +304,7 @@ async fn accept(
 
 /// Fetches the partner's cosignatures of this node's heads, keeping those that check.
 async fn collect_cosignatures(
-    node: &Arc<Node>,
+    node: &Arc<Context>,
     peer: &CompiledPeer,
     client: &mut Client,
 ) -> Result<(), String> {

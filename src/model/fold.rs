@@ -3,7 +3,7 @@
 //! Names reach a desk typed by different people in different scripts and keyboards:
 //! `Nguyễn Văn Hùng`, `NGUYEN VAN HUNG`, `Hung Nguyen Van`, `Nguyen Van Hugn`; `이민호`,
 //! `Lee Min-ho`, `Yi Minho`; `Somchai`, `Somchay`. Folding turns each into comparable ASCII
-//! tokens; [`crate::screen::names`] then scores token lists.
+//! tokens; screening then scores token lists.
 
 /// Transliterates to ASCII (any script, via `deunicode`), lower-cases, and splits into tokens
 /// of `[a-z0-9]`. Everything else separates tokens. Appends to `out`.

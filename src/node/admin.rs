@@ -267,7 +267,7 @@ impl AdminService {
         entry: &PeerEntry,
         refuse: fn(String) -> Status,
     ) -> Result<pb::PeerInfo, Status> {
-        let compiled = crate::federation::commit_registration(&self.node, entry)
+        let compiled = crate::federation::commit_registration(&self.node.cx, entry)
             .await
             .map_err(|e| match e {
                 crate::federation::CommitError::Refused(m) => refuse(m),
@@ -364,7 +364,7 @@ impl AdminService {
         };
         let info = self.commit_peer(&entry, Status::invalid_argument).await?;
         info!(peer = %country, endpoint = %entry.endpoint, "partner registered");
-        crate::federation::replicator::spawn(self.node.clone(), country);
+        crate::federation::replicator::spawn(self.node.cx.clone(), country);
         let ca_sha256 = crate::pki::certs(&entry.ca_pem, "ca")
             .ok()
             .and_then(|c| c.first().map(|c| sha2::Sha256::digest(c.as_ref()).into()));
@@ -458,7 +458,7 @@ impl AdminService {
         info!(peer = %country, changes = %changes.join("; "), "partner registration updated");
         // A new endpoint or CA: reconnect with the new registration.
         if !r.endpoint.trim().is_empty() || ca_sha.is_some() || r.replace_crls {
-            crate::federation::replicator::spawn(self.node.clone(), country);
+            crate::federation::replicator::spawn(self.node.cx.clone(), country);
         }
         self.admin_event(
             AdminAction::PeerUpdated,
@@ -902,8 +902,8 @@ impl pb::admin_server::Admin for AdminService {
                 true,
             ),
         };
-        let disk = super::disk::space(&n.config.database)
-            .unwrap_or(super::disk::DiskSpace { free: 0, total: 0 });
+        let disk = crate::store::disk::space(&n.config.database)
+            .unwrap_or(crate::store::disk::DiskSpace { free: 0, total: 0 });
         let stall = n.stalled();
         Ok(Response::new(pb::StatusResponse {
             origin: Some(pb::Origin {
@@ -974,7 +974,7 @@ impl pb::admin_server::Admin for AdminService {
         let (a, b) = (req.get_ref().first_size, req.get_ref().second_size);
         let node = self.node.clone();
         crate::federation::exchange::proof_response(
-            tokio::task::spawn_blocking(move || node.consistency_proof(a, b)).await,
+            tokio::task::spawn_blocking(move || node.log.consistency_proof(a, b)).await,
         )
     }
 
@@ -985,7 +985,7 @@ impl pb::admin_server::Admin for AdminService {
         let (i, n) = (req.get_ref().index, req.get_ref().tree_size);
         let node = self.node.clone();
         crate::federation::exchange::proof_response(
-            tokio::task::spawn_blocking(move || node.inclusion_proof(i, n)).await,
+            tokio::task::spawn_blocking(move || node.log.inclusion_proof(i, n)).await,
         )
     }
 
@@ -1233,7 +1233,7 @@ impl pb::admin_server::Admin for AdminService {
         _: Request<pb::GetTreeHeadRequest>,
     ) -> Result<Response<pb::SignedTreeHead>, Status> {
         let node = self.node.clone();
-        let sth = tokio::task::spawn_blocking(move || node.tree_head())
+        let sth = tokio::task::spawn_blocking(move || node.log.tree_head())
             .await
             .map_err(internal)?
             .map_err(internal)?;

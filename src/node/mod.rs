@@ -7,7 +7,7 @@
 
 mod access;
 mod admin;
-pub mod disk;
+use crate::store::disk;
 pub mod faults;
 pub mod screening;
 
@@ -15,7 +15,7 @@ use std::future::Future;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use ed25519_dalek::SigningKey;
 use tokio::net::{TcpListener, UnixListener};
@@ -131,12 +131,7 @@ fn load_identity(
     })
 }
 
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
+pub use crate::record::now_ms;
 
 /// Shared state of a running node.
 pub struct Node {
@@ -145,22 +140,19 @@ pub struct Node {
     /// Database.
     pub store: Store,
     /// Partners, links, counters.
-    pub fed: Federation,
-    key: SigningKey,
+    pub fed: Arc<Federation>,
+    /// What the federation's tasks work with (store, log, registry, stop signal).
+    pub cx: Arc<crate::federation::Context>,
+    key: Arc<SigningKey>,
     /// Held by the blocking job that looks up a request id, numbers, signs and stores: one
     /// issuing job at a time, and held for the whole job even if its request is cancelled.
     issue_lock: Arc<tokio::sync::Mutex<()>>,
     started: Instant,
-    /// Length of the log prefix that is flushed: only this much is ever served to partners.
-    durable: watch::Sender<u64>,
+    /// The verifiable log: tree heads, proofs and the durable prefix.
+    pub log: Arc<crate::audit::log::Log>,
     stopping: watch::Sender<bool>,
     /// The screening engine last built: (log length, date, names on) it reflects.
     screen_cache: std::sync::Mutex<Option<ScreenCache>>,
-    /// Merkle tree of the log prefix hashed so far (the log only grows): roots and proofs
-    /// of any size in O(log n).
-    tree: std::sync::Mutex<crate::audit::merkle::Incremental>,
-    /// One tree head is signed per size, one at a time.
-    head_lock: std::sync::Mutex<()>,
     /// Test faults to play (normally none).
     faults: faults::Faults,
     /// Issuing requests made durable since start (for the kill-after-issue fault).
@@ -171,6 +163,20 @@ pub struct Node {
     health: std::sync::OnceLock<tonic_health::server::HealthReporter>,
     /// What the store is stuck on, when the stall watchdog saw a stall.
     stall: std::sync::Mutex<Option<crate::store::Running>>,
+}
+
+impl crate::federation::TrustEvents for Node {
+    fn record(
+        &self,
+        kind: RecordKind,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>> {
+        Box::pin(async move {
+            self.issue_trust_change(kind)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+    }
 }
 
 /// An issuing request's idempotency key, owned.
@@ -280,21 +286,35 @@ impl Node {
             }
             e => ServeError::Store(e),
         })?;
-        let fed = Federation::load(&store, identity)?;
-        let (durable, _) = watch::channel(store.log_len()?);
+        let fed = Arc::new(Federation::load(&store, identity)?);
+        let key = Arc::new(key);
+        let log = Arc::new(crate::audit::log::Log::open(
+            store.clone(),
+            key.clone(),
+            config.origin.clone(),
+            config.stall.min(std::time::Duration::from_secs(10)),
+        )?);
         let (stopping, _) = watch::channel(false);
+        let cx = Arc::new(crate::federation::Context::new(
+            store.clone(),
+            log.clone(),
+            fed.clone(),
+            config.exchange.clone(),
+            config.origin.clone(),
+            (config.database.clone(), config.min_free_bytes),
+            stopping.subscribe(),
+        ));
         Ok(Self {
             config,
             store,
             fed,
+            cx,
             key,
             issue_lock: Arc::default(),
             started: Instant::now(),
-            durable,
+            log,
             stopping,
             screen_cache: std::sync::Mutex::new(None),
-            tree: std::sync::Mutex::new(crate::audit::merkle::Incremental::new()),
-            head_lock: std::sync::Mutex::new(()),
             faults,
             issued_requests: std::sync::atomic::AtomicU64::new(0),
             issuing: Arc::default(),
@@ -377,152 +397,6 @@ impl Node {
         self.stall.lock().ok().and_then(|s| s.clone())
     }
 
-    /// Runs `f` over the Merkle tree of the log, grown to at least `size` leaves (blocking:
-    /// hashes only what was appended since).
-    ///
-    /// # Errors
-    /// Storage failure, or a log shorter than `size`.
-    pub fn with_tree<T>(
-        &self,
-        size: u64,
-        f: impl FnOnce(&crate::audit::merkle::Incremental, usize) -> T,
-    ) -> Result<T, StoreError> {
-        let mut tree = self
-            .tree
-            .lock()
-            .map_err(|_| StoreError::Corrupt("log tree poisoned".into()))?;
-        let have = tree.len() as u64;
-        if have < size {
-            for item in self.store.log_range(have, size) {
-                tree.push(crate::audit::bundle::record_leaf(&item?.1));
-            }
-        }
-        match usize::try_from(size) {
-            Ok(n) if n <= tree.len() => Ok(f(&tree, n)),
-            _ => Err(StoreError::Corrupt(format!(
-                "log has fewer than {size} entries"
-            ))),
-        }
-    }
-
-    /// This node's signed head of its durable log (blocking). One head is signed per tree
-    /// size and kept, so every partner asking at that size gets the same head.
-    ///
-    /// # Errors
-    /// Storage failure.
-    pub fn tree_head(&self) -> Result<pb::SignedTreeHead, StoreError> {
-        self.tree_head_with(true)
-    }
-
-    /// [`Node::tree_head`] for partners: while another head is being signed it answers
-    /// [`StoreError::Busy`] at once (partners ask up to 20 times a second, and must not pile
-    /// up blocking threads behind a slow disk).
-    ///
-    /// # Errors
-    /// Busy, or a storage failure.
-    pub fn tree_head_for_partner(&self) -> Result<pb::SignedTreeHead, StoreError> {
-        self.tree_head_with(false)
-    }
-
-    fn tree_head_with(&self, wait: bool) -> Result<pb::SignedTreeHead, StoreError> {
-        let locked = if wait {
-            self.head_lock.lock().map_err(|_| ())
-        } else {
-            match self.head_lock.try_lock() {
-                Ok(g) => Ok(g),
-                Err(std::sync::TryLockError::WouldBlock) => return Err(StoreError::Busy),
-                Err(std::sync::TryLockError::Poisoned(_)) => Err(()),
-            }
-        };
-        let _one_at_a_time =
-            locked.map_err(|()| StoreError::Corrupt("tree head lock poisoned".into()))?;
-        let size = self.durable_len();
-        if let Some(sth) = self.store.own_head(size)? {
-            // It may have been stored by a call whose flush timed out: flushed before it is
-            // handed out (a flush with nothing new to write is quick).
-            self.store
-                .flush_within(self.config.stall.min(std::time::Duration::from_secs(10)))?;
-            return Ok(sth);
-        }
-        let root = self
-            .with_tree(size, |t, n| t.root(n))?
-            .ok_or_else(|| StoreError::Corrupt(format!("no tree of size {size}")))?;
-        let sth =
-            crate::audit::bundle::sign_tree_head(&self.key, self.origin(), size, root, now_ms());
-        self.store.put_own_head(size, &sth)?;
-        // Bounded: a head that cannot be made durable soon is not handed out.
-        self.store
-            .flush_within(self.config.stall.min(std::time::Duration::from_secs(10)))?;
-        Ok(sth)
-    }
-
-    /// A tree size a partner or auditor asked for (`field`) that the durable log has reached.
-    fn within_durable(&self, field: &str, size: u64) -> Result<(), String> {
-        let durable = self.durable_len();
-        if size > durable {
-            return Err(format!(
-                "{field} {size} is beyond the durable log ({durable})"
-            ));
-        }
-        Ok(())
-    }
-
-    /// RFC 9162 consistency proof between two sizes of the durable log (blocking). The inner
-    /// error names a request that cannot be served.
-    ///
-    /// # Errors
-    /// Storage failure.
-    pub fn consistency_proof(
-        &self,
-        first: u64,
-        second: u64,
-    ) -> Result<Result<Vec<Vec<u8>>, String>, StoreError> {
-        if let Err(why) = self.within_durable("second_size", second) {
-            return Ok(Err(why));
-        }
-        if first == 0 || first > second {
-            return Ok(Err(format!(
-                "first_size must be 1..=second_size ({second}), got {first}"
-            )));
-        }
-        let first = usize::try_from(first).unwrap_or(usize::MAX);
-        self.with_tree(second, |t, n| {
-            t.consistency_proof(first, n)
-                .map(|p| p.iter().map(|h| h.to_vec()).collect())
-                .ok_or_else(|| "no such proof".to_string())
-        })
-    }
-
-    /// RFC 9162 inclusion proof of leaf `index` in the tree of `size` (blocking).
-    ///
-    /// # Errors
-    /// Storage failure.
-    pub fn inclusion_proof(
-        &self,
-        index: u64,
-        size: u64,
-    ) -> Result<Result<Vec<Vec<u8>>, String>, StoreError> {
-        if let Err(why) = self.within_durable("tree_size", size) {
-            return Ok(Err(why));
-        }
-        if index >= size {
-            return Ok(Err(format!(
-                "index must be below tree_size ({size}), got {index}"
-            )));
-        }
-        let index = usize::try_from(index).unwrap_or(usize::MAX);
-        self.with_tree(size, |t, n| {
-            t.inclusion_proof(index, n)
-                .map(|p| p.iter().map(|h| h.to_vec()).collect())
-                .ok_or_else(|| "no such proof".to_string())
-        })
-    }
-
-    /// Signs with this node's key (cosignatures).
-    pub fn cosign(&self, head: &[u8]) -> pb::Cosignature {
-        crate::audit::witness::cosign(&self.key, self.origin(), head, now_ms())
-    }
-
     /// Builds a signed audit bundle of the durable log (blocking). Returns the file bytes,
     /// records exported, tree size, root and whether it is complete.
     ///
@@ -559,7 +433,7 @@ impl Node {
                 }
             }
         }
-        let size = self.durable_len();
+        let size = self.log.durable_len();
         let (bytes, n, root) = crate::audit::bundle::export(
             &self.store,
             crate::audit::bundle::ExportRequest {
@@ -575,16 +449,6 @@ impl Node {
         Ok((bytes, n, size, root))
     }
 
-    /// Watches the durable log length.
-    pub fn durable_watch(&self) -> watch::Receiver<u64> {
-        self.durable.subscribe()
-    }
-
-    /// Durable log length now.
-    pub fn durable_len(&self) -> u64 {
-        *self.durable.borrow()
-    }
-
     /// Watches the stop flag.
     pub fn stopping_watch(&self) -> watch::Receiver<bool> {
         self.stopping.subscribe()
@@ -593,25 +457,6 @@ impl Node {
     /// Asks every long-running task (subscriptions, replicators, servers) to stop.
     pub fn stop(&self) {
         self.stopping.send_replace(true);
-    }
-
-    /// Flushes the store and publishes the new durable log length to subscriptions.
-    ///
-    /// # Errors
-    /// The flush failed: nothing new is published.
-    pub async fn flush_and_publish(&self) -> Result<(), StoreError> {
-        // Everything below `len` is committed; once the flush returns it is durable.
-        let len = self.store.log_len()?;
-        self.store.flush().await?;
-        self.durable.send_if_modified(|d| {
-            if len > *d {
-                *d = len;
-                true
-            } else {
-                false
-            }
-        });
-        Ok(())
     }
 
     /// This node's origin.
@@ -854,7 +699,7 @@ impl Node {
         })??;
         // Durability point (a replayed request too: its records may not be flushed yet). A
         // later flush by another request also covers these records.
-        self.flush_and_publish().await?;
+        self.log.flush_and_publish().await?;
         match signed {
             Ok(signed) => {
                 for s in &signed {
@@ -932,6 +777,10 @@ pub async fn run(
     node: Arc<Node>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    // Trust changes the federation makes by itself are recorded by this node's issuing.
+    let weak = Arc::downgrade(&node);
+    let events: std::sync::Weak<dyn crate::federation::TrustEvents> = weak;
+    node.cx.set_trust_events(events);
     let socket = node.config.admin_socket.clone();
     // We hold the database lock, so a socket file left here belongs to a node that died.
     match std::fs::remove_file(&socket) {
@@ -972,7 +821,7 @@ pub async fn run(
         .unwrap_or_default();
     if node.fed.identity.is_some() {
         for c in peers {
-            federation::replicator::spawn(node.clone(), c);
+            federation::replicator::spawn(node.cx.clone(), c);
         }
     }
     info!(
@@ -1238,7 +1087,7 @@ async fn start_exchange(
         .build_v1()
         .map_err(|e| ServeError::Tls(format!("reflection: {e}")))?;
     let exchange = pb::exchange_server::ExchangeServer::new(
-        federation::exchange::ExchangeService::new(node.clone()),
+        federation::exchange::ExchangeService::new(node.cx.clone()),
     )
     .max_decoding_message_size(4096)
     .max_encoding_message_size(federation::MAX_EXCHANGE_MESSAGE_BYTES);

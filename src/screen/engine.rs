@@ -17,9 +17,9 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::model::fold;
 use super::manifest::{CargoLine, Line, LineParty, PassengerLine, Subject as LineSubject};
 use super::names::{blocking_keys, similarity, PreparedName};
+use crate::model::fold;
 use crate::model::{Alert, CargoRoute, CountryCode, Date, Profile, Subject};
 use crate::record::{Origin, RecordId};
 

@@ -443,7 +443,12 @@ pub(super) struct Lifecycle {
 }
 
 /// Writes the `state` entry of an alert version.
-pub(super) fn write_state(tx: &Tx<'_>, id: &RecordId, st: &AlertState, derived: bool) -> Result<(), Abort> {
+pub(super) fn write_state(
+    tx: &Tx<'_>,
+    id: &RecordId,
+    st: &AlertState,
+    derived: bool,
+) -> Result<(), Abort> {
     if derived {
         tx.derived_delta.set(tx.derived_delta.get() - 1);
     }
@@ -472,7 +477,10 @@ pub(super) fn load_state(tx: &Tx<'_>, id: &RecordId) -> Result<Option<Lifecycle>
 }
 
 /// Loads a stored record inside a transaction.
-pub(super) fn load_record(records: &TransactionalTree, id: &RecordId) -> Result<Option<Record>, Abort> {
+pub(super) fn load_record(
+    records: &TransactionalTree,
+    id: &RecordId,
+) -> Result<Option<Record>, Abort> {
     let Some(raw) = records.get(id.0)? else {
         return Ok(None);
     };

@@ -27,6 +27,7 @@
 //! uses it.
 
 mod activity;
+pub mod disk;
 mod flusher;
 mod lifecycle;
 mod peers;
@@ -39,13 +40,13 @@ mod witness;
 use std::path::Path;
 
 pub use activity::{Activity, Running};
+pub use flusher::{FlushError, Flusher};
 pub use lifecycle::{display_status, AlertState, Status};
 pub use peers::{Quarantined, RevokedKey, MAX_QUARANTINE_PER_PEER};
 pub use records::{claimed_origin, index_entries, IndexKind, Mode, StoredEntry};
 pub use requests::{RequestKey, RequestRecord};
 #[allow(clippy::wildcard_imports)]
 use {lifecycle::*, records::*};
-pub use flusher::{FlushError, Flusher};
 
 use prost::Message;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};

@@ -122,7 +122,9 @@ pub(super) fn meta_u64(meta: &TransactionalTree, key: &[u8]) -> Result<u64, Abor
 
 /// Groups new (origin ‖ seq → id) entries into `seq` runs: key = origin ‖ first seq, value =
 /// the ids of consecutive sequence numbers, 32 bytes each.
-pub(super) fn seq_runs(new: std::collections::HashMap<Vec<u8>, RecordId>) -> Vec<(Vec<u8>, Vec<u8>)> {
+pub(super) fn seq_runs(
+    new: std::collections::HashMap<Vec<u8>, RecordId>,
+) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut entries: Vec<(Vec<u8>, RecordId)> = new.into_iter().collect();
     entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let mut runs: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();

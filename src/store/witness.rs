@@ -7,7 +7,7 @@ use super::*;
 pub(super) const W_OWN_HEAD: u8 = 1; // 1 ‖ size (8) → this node's SignedTreeHead for that size
 pub(super) const W_SEEN: u8 = 2; // 2 ‖ country (2) → a partner's last verified, consistent SignedTreeHead
 pub(super) const W_MADE: u8 = 3; // 3 ‖ country ‖ size → Cosignature this node made of a partner's head
-                      // (4 held an earlier layout of received cosignatures and is not read.)
+                                 // (4 held an earlier layout of received cosignatures and is not read.)
 pub(super) const W_GOT: u8 = 6; // 6 ‖ country ‖ size → Cosignature a partner made of this node's head
 pub(super) const W_EVIDENCE: u8 = 5; // 5 ‖ country ‖ SHA-256(presented head) → WitnessEvidence
 
