@@ -21,13 +21,13 @@ use prost::Message;
 
 /// The `Exchange` gRPC service.
 pub struct ExchangeService {
-    node: Arc<Context>,
+    cx: Arc<Context>,
 }
 
 impl ExchangeService {
     /// Serves a node's log.
-    pub fn new(node: Arc<Context>) -> Self {
-        Self { node }
+    pub fn new(cx: Arc<Context>) -> Self {
+        Self { cx }
     }
 }
 
@@ -59,7 +59,7 @@ impl pb::exchange_server::Exchange for ExchangeService {
     ) -> Result<Response<Self::SubscribeStream>, Status> {
         let conn = self.registered_caller(&req)?;
         let who = conn.identity.clone();
-        let fed = &self.node.fed;
+        let fed = &self.cx.fed;
         let key = conn.node_key();
         if !fed.admit(&key) {
             fed.refusal_log
@@ -77,9 +77,9 @@ impl pb::exchange_server::Exchange for ExchangeService {
         let from = req.get_ref().from_position;
         info!(peer = %who, from, "subscription opened");
         let (tx, rx) = mpsc::channel(4);
-        let node = self.node.clone();
+        let cx = self.cx.clone();
         tokio::spawn(async move {
-            stream_log(node, conn, from, tx).await;
+            stream_log(cx, conn, from, tx).await;
             drop(permit);
         });
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
@@ -90,8 +90,8 @@ impl pb::exchange_server::Exchange for ExchangeService {
         req: Request<pb::TreeHeadRequest>,
     ) -> Result<Response<pb::SignedTreeHead>, Status> {
         self.audit_caller(&req)?;
-        let node = self.node.clone();
-        let sth = tokio::task::spawn_blocking(move || node.log.tree_head_for_partner())
+        let cx = self.cx.clone();
+        let sth = tokio::task::spawn_blocking(move || cx.log.tree_head_for_partner())
             .await
             .map_err(|e| Status::internal(e.to_string()))?
             .map_err(|e| match e {
@@ -107,8 +107,8 @@ impl pb::exchange_server::Exchange for ExchangeService {
     ) -> Result<Response<pb::ProofResponse>, Status> {
         self.audit_caller(&req)?;
         let (a, b) = (req.get_ref().first_size, req.get_ref().second_size);
-        let node = self.node.clone();
-        proof_response(tokio::task::spawn_blocking(move || node.log.consistency_proof(a, b)).await)
+        let cx = self.cx.clone();
+        proof_response(tokio::task::spawn_blocking(move || cx.log.consistency_proof(a, b)).await)
     }
 
     async fn get_inclusion_proof(
@@ -117,8 +117,8 @@ impl pb::exchange_server::Exchange for ExchangeService {
     ) -> Result<Response<pb::ProofResponse>, Status> {
         self.audit_caller(&req)?;
         let (i, n) = (req.get_ref().index, req.get_ref().tree_size);
-        let node = self.node.clone();
-        proof_response(tokio::task::spawn_blocking(move || node.log.inclusion_proof(i, n)).await)
+        let cx = self.cx.clone();
+        proof_response(tokio::task::spawn_blocking(move || cx.log.inclusion_proof(i, n)).await)
     }
 
     async fn get_cosignatures(
@@ -127,7 +127,7 @@ impl pb::exchange_server::Exchange for ExchangeService {
     ) -> Result<Response<pb::CosignaturesResponse>, Status> {
         let who = self.audit_caller(&req)?;
         let cosignatures = self
-            .node
+            .cx
             .store
             .cosignatures_made(
                 who.identity.country,
@@ -143,7 +143,7 @@ impl pb::exchange_server::Exchange for ExchangeService {
         req: Request<pb::CrlRequest>,
     ) -> Result<Response<pb::CrlResponse>, Status> {
         self.audit_caller(&req)?;
-        let Some(path) = self.node.exchange.as_ref().map(|e| e.crl.clone()) else {
+        let Some(path) = self.cx.exchange.as_ref().map(|e| e.crl.clone()) else {
             return Ok(Response::new(pb::CrlResponse::default()));
         };
         let crl_pem = match tokio::fs::read(&path).await {
@@ -165,7 +165,7 @@ impl ExchangeService {
     /// a registered CA; a partner removed since then ends here.
     fn registered_caller<T>(&self, req: &Request<T>) -> Result<PeerConn, Status> {
         let who = caller(req)?;
-        if !still_registered(&self.node, &who) {
+        if !still_registered(&self.cx, &who) {
             return Err(Status::permission_denied(format!(
                 "{} is not a registered partner",
                 who.identity.country
@@ -177,8 +177,8 @@ impl ExchangeService {
     /// A registered partner within its transparency-log call budget.
     fn audit_caller<T>(&self, req: &Request<T>) -> Result<PeerConn, Status> {
         let who = self.registered_caller(req)?;
-        if !self.node.fed.admit_audit(&who.node_key()) {
-            self.node.fed.refusal_log.refused(
+        if !self.cx.fed.admit_audit(&who.node_key()) {
+            self.cx.fed.refusal_log.refused(
                 "transparency-log rate limit",
                 who.remote.ip(),
                 &who.node_key(),
@@ -208,9 +208,9 @@ pub fn proof_response(
 }
 
 /// Whether a connection's partner is still registered and the connection not closed.
-fn still_registered(node: &Context, conn: &PeerConn) -> bool {
+fn still_registered(cx: &Context, conn: &PeerConn) -> bool {
     !conn.kill.is_killed()
-        && node
+        && cx
             .fed
             .registry
             .read()
@@ -219,20 +219,20 @@ fn still_registered(node: &Context, conn: &PeerConn) -> bool {
 }
 
 async fn stream_log(
-    node: Arc<Context>,
+    cx: Arc<Context>,
     conn: PeerConn,
     mut next: u64,
     tx: mpsc::Sender<Result<pb::ExchangeBatch, Status>>,
 ) {
     let peer = conn.identity.country;
-    let mut durable = node.log.durable_watch();
-    let mut stopping = node.stopping_watch();
+    let mut durable = cx.log.durable_watch();
+    let mut stopping = cx.stopping_watch();
     loop {
         if *stopping.borrow() {
             return;
         }
         // Every batch is authorized against the registry as it is now.
-        if !still_registered(&node, &conn) {
+        if !still_registered(&cx, &conn) {
             info!(peer = %conn.identity, "subscription ended: the partner is no longer trusted");
             let _ = tx
                 .send(Err(Status::permission_denied(
@@ -243,8 +243,8 @@ async fn stream_log(
         }
         let end = *durable.borrow_and_update();
         if next < end {
-            let store = node.store.clone();
-            let me = node.origin().clone();
+            let store = cx.store.clone();
+            let me = cx.origin().clone();
             let scanned =
                 tokio::task::spawn_blocking(move || scan(&store, next, end, peer, &me)).await;
             let batch = match scanned {

@@ -120,7 +120,7 @@ struct Bucket {
 /// Takes one token from a partner's bucket (`burst` tokens, refilled at `per_second`).
 fn take_token(
     buckets: &Mutex<HashMap<String, Bucket>>,
-    node: &str,
+    cx: &str,
     burst: f64,
     per_second: f64,
 ) -> bool {
@@ -132,7 +132,7 @@ fn take_token(
         // Forget buckets that have refilled (their nodes are gone or quiet).
         m.retain(|_, b| now.duration_since(b.last).as_secs_f64() * per_second < burst);
     }
-    let b = m.entry(node.to_owned()).or_insert(Bucket {
+    let b = m.entry(cx.to_owned()).or_insert(Bucket {
         tokens: burst,
         last: now,
     });
@@ -164,7 +164,7 @@ pub enum CommitError {
 /// # Errors
 /// The registration is invalid, or storing it failed (then nothing changed).
 pub async fn commit_registration(
-    node: &Arc<Context>,
+    cx: &Arc<Context>,
     entry: &PeerEntry,
 ) -> Result<Arc<CompiledPeer>, CommitError> {
     let compiled = CompiledPeer::compile(entry.clone(), &tls::provider())
@@ -173,7 +173,7 @@ pub async fn commit_registration(
         .map_err(|e| CommitError::Store(crate::store::StoreError::Corrupt(e.to_string())))?;
     // Run to the end even if the caller goes away: the stored and the active registration
     // must not differ.
-    let n = node.clone();
+    let n = cx.clone();
     let country = entry.country;
     tokio::spawn(async move {
         n.store.put_peer(country, &json)?;
@@ -415,21 +415,21 @@ impl Federation {
 
     /// The subscription slots of a partner node (identity and certificate fingerprint: a
     /// second certificate of the same country cannot take the genuine node's slots).
-    pub fn slots(&self, node: &str) -> Arc<Semaphore> {
+    pub fn slots(&self, cx: &str) -> Arc<Semaphore> {
         let mut m = match self.slots.lock() {
             Ok(m) => m,
             Err(p) => p.into_inner(),
         };
-        m.entry(node.to_owned())
+        m.entry(cx.to_owned())
             .or_insert_with(|| Arc::new(Semaphore::new(MAX_SUBSCRIPTIONS_PER_PEER)))
             .clone()
     }
 
     /// Token-bucket rate limit on a partner node's Subscribe calls.
-    pub fn admit(&self, node: &str) -> bool {
+    pub fn admit(&self, cx: &str) -> bool {
         take_token(
             &self.buckets,
-            node,
+            cx,
             SUBSCRIBE_BURST,
             1.0 / SUBSCRIBE_REFILL_SECONDS,
         )
@@ -437,10 +437,10 @@ impl Federation {
 
     /// Token-bucket rate limit on a partner's transparency-log calls (tree heads, proofs,
     /// cosignatures).
-    pub fn admit_audit(&self, node: &str) -> bool {
+    pub fn admit_audit(&self, cx: &str) -> bool {
         take_token(
             &self.audit_buckets,
-            node,
+            cx,
             AUDIT_CALL_BURST,
             AUDIT_CALLS_PER_SECOND,
         )

@@ -33,12 +33,12 @@ const BACKOFF_MAX: Duration = Duration::from_secs(30);
 const REJECTION_BUDGET: u64 = 10_000;
 
 /// Starts (or restarts) the replicator and the witness of a partner.
-pub fn spawn(node: Arc<Context>, country: CountryCode) {
-    let n = node.clone();
+pub fn spawn(cx: Arc<Context>, country: CountryCode) {
+    let n = cx.clone();
     let handle = tokio::spawn(async move {
         tokio::join!(run(n.clone(), country), super::witness::run(n, country));
     });
-    node.fed.set_replicator(country, handle);
+    cx.fed.set_replicator(country, handle);
 }
 
 /// 50% to 150% of `d`, at random.
@@ -53,24 +53,24 @@ pub fn jitter(d: Duration) -> Duration {
     d.mul_f64(0.5 + r)
 }
 
-async fn run(node: Arc<Context>, country: CountryCode) {
+async fn run(cx: Arc<Context>, country: CountryCode) {
     let mut backoff = BACKOFF_MIN;
-    let mut stopping = node.stopping_watch();
+    let mut stopping = cx.stopping_watch();
     loop {
         if *stopping.borrow() {
             return;
         }
-        let peer = node.fed.registry.read().ok().and_then(|r| r.peer(country));
+        let peer = cx.fed.registry.read().ok().and_then(|r| r.peer(country));
         let Some(peer) = peer else { return };
-        node.fed
+        cx.fed
             .link(country, |l| l.state = super::LinkState::Connecting);
-        let stored_before = node.fed.link_stats(country).stored;
+        let stored_before = cx.fed.link_stats(country).stored;
         let began = std::time::Instant::now();
-        let result = session(&node, &peer).await;
+        let result = session(&cx, &peer).await;
         // A session that stored records or stayed up a while was healthy: reconnect soon. One
         // that failed at once (partner down or refusing, our disk in its reserve, a batch we
         // could not store) waits longer each time instead of reconnecting in a tight loop.
-        if node.fed.link_stats(country).stored > stored_before || began.elapsed() >= BACKOFF_MAX {
+        if cx.fed.link_stats(country).stored > stored_before || began.elapsed() >= BACKOFF_MAX {
             backoff = BACKOFF_MIN;
         }
         let wait = jitter(backoff);
@@ -78,7 +78,7 @@ async fn run(node: Arc<Context>, country: CountryCode) {
             Ok(()) => return, // shutting down
             Err(e) => {
                 warn!(peer = %country, cause = %e, retry_in_ms = wait.as_millis() as u64, "link down");
-                node.fed.link(country, |l| {
+                cx.fed.link(country, |l| {
                     l.state = super::LinkState::Retrying {
                         at: std::time::Instant::now() + wait,
                     };
@@ -160,9 +160,9 @@ pub async fn connect(peer: &CompiledPeer, identity: &tls::Identity) -> Result<Ch
 }
 
 /// One subscription, until it fails (`Err`) or the node stops (`Ok`).
-async fn session(node: &Arc<Context>, peer: &CompiledPeer) -> Result<(), String> {
+async fn session(cx: &Arc<Context>, peer: &CompiledPeer) -> Result<(), String> {
     let country = peer.entry.country;
-    let identity = node
+    let identity = cx
         .fed
         .identity
         .clone()
@@ -171,7 +171,7 @@ async fn session(node: &Arc<Context>, peer: &CompiledPeer) -> Result<(), String>
     let mut client = pb::exchange_client::ExchangeClient::new(channel)
         .max_decoding_message_size(MAX_EXCHANGE_MESSAGE_BYTES)
         .max_encoding_message_size(4096);
-    let from = node.store.cursor(country).map_err(|e| e.to_string())?;
+    let from = cx.store.cursor(country).map_err(|e| e.to_string())?;
     let mut stream = client
         .subscribe(pb::SubscribeRequest {
             from_position: from,
@@ -180,14 +180,14 @@ async fn session(node: &Arc<Context>, peer: &CompiledPeer) -> Result<(), String>
         .map_err(|s| format!("subscribe refused: {}", s.message()))?
         .into_inner();
     info!(peer = %country, from, "subscribed");
-    node.fed
+    cx.fed
         .link(country, |l| l.state = super::LinkState::Connected);
-    let mut stopping = node.stopping_watch();
+    let mut stopping = cx.stopping_watch();
     // Pipeline: this loop receives and verifies batch N+1 while the store task stores and
     // flushes batch N; the cursor advances only in the store task, after the flush.
     let (to_store, mut store_rx) =
         tokio::sync::mpsc::channel::<(Vec<Verdict>, Option<u64>, u64)>(2);
-    let store_node = node.clone();
+    let store_node = cx.clone();
     let mut store_task = tokio::spawn(async move {
         let mut rejected = 0u64;
         while let Some((verdicts, last, generation)) = store_rx.recv().await {
@@ -218,8 +218,8 @@ async fn session(node: &Arc<Context>, peer: &CompiledPeer) -> Result<(), String>
             return Err("partner sent a malformed batch".into());
         }
         // The registry generation the batch is judged against (see `store_batch`).
-        let generation = node.fed.registry_generation();
-        let verdicts = verify_batch(node, country, batch.items).await?;
+        let generation = cx.fed.registry_generation();
+        let verdicts = verify_batch(cx, country, batch.items).await?;
         if to_store
             .send((verdicts, Some(batch.scanned_to), generation))
             .await
@@ -252,28 +252,28 @@ fn verify_reason(e: &VerifyError) -> &'static str {
     }
 }
 
-fn judge(node: &Context, country: CountryCode, item: &pb::ExchangeItem) -> Verdict {
+fn judge(cx: &Context, country: CountryCode, item: &pb::ExchangeItem) -> Verdict {
     let Some(env) = &item.envelope else {
         return Verdict::Skip;
     };
     let id = RecordId::of_body(&env.body);
     // Skip verifying what is already stored (relayed copies, re-deliveries); the lookup is
     // only made when the origin's sequence number says the record may be here.
-    if node.store.may_hold(&env.body) && matches!(node.store.contains(&id), Ok(true)) {
+    if cx.store.may_hold(&env.body) && matches!(cx.store.contains(&id), Ok(true)) {
         return Verdict::Duplicate;
     }
-    let own = node.log.public_key();
+    let own = cx.log.public_key();
     let own_id = KeyId::of(&own);
     let mut key_country = None;
     let mut revocation = None;
     let verified = {
-        let reg = match node.fed.registry.read() {
+        let reg = match cx.fed.registry.read() {
             Ok(r) => r,
             Err(_) => return Verdict::Refused("internal", "registry unavailable".into(), Some(id)),
         };
         verify_envelope(env, |kid| {
             if *kid == own_id {
-                key_country = Some(node.origin().country);
+                key_country = Some(cx.origin().country);
                 return Some(own);
             }
             reg.key(kid).map(|(c, k)| {
@@ -291,7 +291,7 @@ fn judge(node: &Context, country: CountryCode, item: &pb::ExchangeItem) -> Verdi
         Err(e @ VerifyError::UnknownKey(_))
             if env.signature.len() == 64
                 && env.key_id.len() == 32
-                && claims_registered_origin(node, &env.body) =>
+                && claims_registered_origin(cx, &env.body) =>
         {
             return Verdict::Quarantine(Box::new(env.clone()), e.to_string(), id)
         }
@@ -314,7 +314,7 @@ fn judge(node: &Context, country: CountryCode, item: &pb::ExchangeItem) -> Verdi
             Some(id),
         );
     }
-    if let Err(r) = rules::check_received(&signed.record, kc, country, node.origin()) {
+    if let Err(r) = rules::check_received(&signed.record, kc, country, cx.origin()) {
         return Verdict::Refused(r.reason(), r.to_string(), Some(id));
     }
     Verdict::Accepted(Box::new(signed))
@@ -326,8 +326,8 @@ fn judge(node: &Context, country: CountryCode, item: &pb::ExchangeItem) -> Verdi
 ///
 /// # Errors
 /// Storage failure.
-pub async fn rejudge_quarantine(node: &Arc<Context>) -> Result<usize, String> {
-    let n = node.clone();
+pub async fn rejudge_quarantine(cx: &Arc<Context>) -> Result<usize, String> {
+    let n = cx.clone();
     let stored = tokio::task::spawn_blocking(move || -> Result<usize, String> {
         let items = n.store.quarantined(None).map_err(|e| e.to_string())?;
         let mut by_peer: std::collections::BTreeMap<CountryCode, Vec<(RecordId, SignedRecord)>> =
@@ -376,7 +376,7 @@ pub async fn rejudge_quarantine(node: &Arc<Context>) -> Result<usize, String> {
     })
     .await
     .map_err(|e| format!("quarantine task: {e}"))??;
-    node.log
+    cx.log
         .flush_and_publish()
         .await
         .map_err(|e| format!("flush: {e}"))?;
@@ -390,13 +390,13 @@ pub async fn rejudge_quarantine(node: &Arc<Context>) -> Result<usize, String> {
 }
 
 /// Whether an (unverified) body claims an origin country this node has registered.
-fn claims_registered_origin(node: &Context, body: &[u8]) -> bool {
+fn claims_registered_origin(cx: &Context, body: &[u8]) -> bool {
     let Some(country) =
         crate::store::claimed_origin(body).and_then(|o| CountryCode::parse(&o.country).ok())
     else {
         return false;
     };
-    node.fed
+    cx.fed
         .registry
         .read()
         .map(|r| r.peer(country).is_some())
@@ -405,7 +405,7 @@ fn claims_registered_origin(node: &Context, body: &[u8]) -> bool {
 
 /// Verifies a batch on all cores (pooled blocking threads).
 async fn verify_batch(
-    node: &Arc<Context>,
+    cx: &Arc<Context>,
     country: CountryCode,
     batch: Vec<pb::ExchangeItem>,
 ) -> Result<Vec<Verdict>, String> {
@@ -424,7 +424,7 @@ async fn verify_batch(
     let tasks: Vec<_> = parts
         .into_iter()
         .map(|part| {
-            let n = node.clone();
+            let n = cx.clone();
             tokio::task::spawn_blocking(move || {
                 part.iter()
                     .map(|i| judge(&n, country, i))
@@ -442,7 +442,7 @@ async fn verify_batch(
 /// Stores the accepted records of a verified batch in one transaction, flushes, then advances
 /// the cursor to `scanned_to`. Returns how many items were refused.
 async fn store_batch(
-    node: &Arc<Context>,
+    cx: &Arc<Context>,
     country: CountryCode,
     verdicts: Vec<Verdict>,
     scanned_to: Option<u64>,
@@ -451,7 +451,7 @@ async fn store_batch(
     // Disk in its reserve: store nothing and drop the link without advancing the cursor; the
     // partner sends the batch again after the backoff, once there is room.
     // A partner removed since this batch was verified gets nothing more stored.
-    if node
+    if cx
         .fed
         .registry
         .read()
@@ -465,7 +465,7 @@ async fn store_batch(
         .filter(|v| matches!(v, Verdict::Accepted(_) | Verdict::Quarantine(..)))
         .count();
     if to_store > 0 {
-        node.check_disk_reserve()
+        cx.check_disk_reserve()
             .map_err(|e| format!("{to_store} record(s) not stored: {e}"))?;
     }
     let (mut stored, mut dup, mut refused) = (0u64, 0u64, 0u64);
@@ -479,12 +479,12 @@ async fn store_batch(
             Verdict::Quarantine(env, why, id) => {
                 refused += 1;
                 quarantined += 1;
-                node.fed.count_rejection("quarantined");
+                cx.fed.count_rejection("quarantined");
                 aside.push((env, why, id));
             }
             Verdict::Refused(reason, why, id) => {
                 refused += 1;
-                node.fed.count_rejection(reason);
+                cx.fed.count_rejection(reason);
                 warn!(peer = %country, reason, id = %id.map(|i| i.to_hex()).unwrap_or_default(), detail = %why, "record refused");
             }
             Verdict::Accepted(signed) => accepted.push(*signed),
@@ -492,7 +492,7 @@ async fn store_batch(
     }
     // One transaction for the batch: stored whole or not at all.
     // sled work is blocking: keep it off the async workers that run TLS and HTTP/2.
-    let store = node.store.clone();
+    let store = cx.store.clone();
     let (accepted, outcomes, full) = tokio::task::spawn_blocking(move || {
         let full = match store.quarantine_put_all(country, &aside, now_ms()) {
             Ok(n) => n,
@@ -508,8 +508,8 @@ async fn store_batch(
     }
     // The registry changed while this batch was judged: what was just kept aside may verify
     // now, and the judging that change started may have missed it.
-    if quarantined > 0 && node.fed.registry_generation() != generation {
-        let n = node.clone();
+    if quarantined > 0 && cx.fed.registry_generation() != generation {
+        let n = cx.clone();
         tokio::spawn(async move {
             if let Err(e) = rejudge_quarantine(&n).await {
                 warn!(cause = %e, "judging quarantined records again failed");
@@ -523,13 +523,13 @@ async fn store_batch(
             Ok(Ingest::Duplicate) => dup += 1,
             Ok(Ingest::Equivocation { existing }) => {
                 refused += 1;
-                node.fed.count_rejection("equivocation");
+                cx.fed.count_rejection("equivocation");
                 warn!(peer = %country, origin = %signed.record.origin, seq = signed.record.seq,
                       kept = %existing, evidence = %signed.id, "EQUIVOCATION: two bodies for one (origin, seq); kept as evidence");
             }
             Err(r) => {
                 refused += 1;
-                node.fed.count_rejection("lifecycle");
+                cx.fed.count_rejection("lifecycle");
                 warn!(peer = %country, id = %signed.id, reason = %r, "record refused");
             }
         }
@@ -537,18 +537,18 @@ async fn store_batch(
     // Whatever was written (duplicates of an interrupted earlier batch too) is flushed and
     // published, so nothing stored waits unpublished for an unrelated write.
     if !accepted.is_empty() {
-        node.log
+        cx.log
             .flush_and_publish()
             .await
             .map_err(|e| format!("flush: {e}"))?;
     }
     if let Some(next) = scanned_to {
         // Everything below `next` is durable (stored and flushed) or deliberately skipped.
-        node.store
+        cx.store
             .set_cursor(country, next)
             .map_err(|e| format!("cursor: {e}"))?;
     }
-    node.fed.link(country, |l| {
+    cx.fed.link(country, |l| {
         l.stored += stored;
         l.duplicates += dup;
         l.rejected += refused;

@@ -20,14 +20,14 @@ use crate::record::now_ms;
 type Client = pb::exchange_client::ExchangeClient<Channel>;
 
 /// Witnesses one partner until the node stops or the partner is removed.
-pub async fn run(node: Arc<Context>, country: CountryCode) {
-    let Some(interval) = node.exchange.as_ref().map(|e| e.witness_interval) else {
+pub async fn run(cx: Arc<Context>, country: CountryCode) {
+    let Some(interval) = cx.exchange.as_ref().map(|e| e.witness_interval) else {
         return;
     };
-    let Some(identity) = node.fed.identity.clone() else {
+    let Some(identity) = cx.fed.identity.clone() else {
         return;
     };
-    let mut stopping = node.stopping_watch();
+    let mut stopping = cx.stopping_watch();
     let mut client: Option<Client> = None;
     loop {
         tokio::select! {
@@ -37,7 +37,7 @@ pub async fn run(node: Arc<Context>, country: CountryCode) {
         if *stopping.borrow() {
             return;
         }
-        let peer = node.fed.registry.read().ok().and_then(|r| r.peer(country));
+        let peer = cx.fed.registry.read().ok().and_then(|r| r.peer(country));
         let Some(peer) = peer else { return };
         let c = match client.as_mut() {
             Some(c) => c,
@@ -48,20 +48,20 @@ pub async fn run(node: Arc<Context>, country: CountryCode) {
                         .max_encoding_message_size(4096),
                 ),
                 Err(e) => {
-                    node.fed
+                    cx.fed
                         .set_witness_state(country, format!("partner unreachable: {e}"));
                     continue;
                 }
             },
         };
-        if let Err(e) = witness_once(&node, &peer, c).await {
+        if let Err(e) = witness_once(&cx, &peer, c).await {
             warn!(peer = %country, cause = %e, "witnessing failed; retrying next round");
-            node.fed
+            cx.fed
                 .set_witness_state(country, format!("last round failed: {e}"));
             client = None;
             continue;
         }
-        if let Err(e) = fetch_crl(&node, &peer, c).await {
+        if let Err(e) = fetch_crl(&cx, &peer, c).await {
             warn!(peer = %country, cause = %e, "partner CRL not applied");
         }
     }
@@ -73,7 +73,7 @@ pub async fn run(node: Arc<Context>, country: CountryCode) {
 /// # Errors
 /// Transport failure, or a CRL that does not check (as text).
 pub async fn fetch_crl(
-    node: &Arc<Context>,
+    cx: &Arc<Context>,
     peer: &CompiledPeer,
     client: &mut Client,
 ) -> Result<(), String> {
@@ -97,8 +97,8 @@ pub async fn fetch_crl(
     }
     // Applied under the registration lock, on the registration as it is then (an admin may
     // have changed it while the CRL was fetched), in a task of its own that runs to the end.
-    let guard = node.fed.changes.clone().lock_owned().await;
-    let n = node.clone();
+    let guard = cx.fed.changes.clone().lock_owned().await;
+    let n = cx.clone();
     tokio::spawn(async move {
         let _one_change_at_a_time = guard;
         apply_crl(&n, country, r.crl_pem).await
@@ -110,12 +110,8 @@ pub async fn fetch_crl(
 /// Applies a partner's CRL if it is signed by the registered CA and newer than every CRL
 /// registered; records it when it revokes other certificates than before, and restarts the
 /// partner's links under it. The caller holds the registration lock.
-async fn apply_crl(
-    node: &Arc<Context>,
-    country: CountryCode,
-    crl_pem: String,
-) -> Result<(), String> {
-    let Some(peer) = node.fed.registry.read().ok().and_then(|r| r.peer(country)) else {
+async fn apply_crl(cx: &Arc<Context>, country: CountryCode, crl_pem: String) -> Result<(), String> {
+    let Some(peer) = cx.fed.registry.read().ok().and_then(|r| r.peer(country)) else {
         return Ok(()); // removed meanwhile
     };
     if peer
@@ -140,7 +136,7 @@ async fn apply_crl(
     let same_revocations = registered.iter().any(|old| old.serials == info.serials);
     let mut entry = peer.entry.clone();
     entry.crl_pems = vec![crl_pem];
-    super::commit_registration(node, &entry)
+    super::commit_registration(cx, &entry)
         .await
         .map_err(|e| e.to_string())?;
     info!(peer = %country, revoked = info.revoked, "partner CRL fetched and applied");
@@ -151,14 +147,14 @@ async fn apply_crl(
     }
     // Links to the partner reconnect under the new CRL (the witness task that fetched it ends
     // at its next wait; this task is not it).
-    super::replicator::spawn(node.clone(), country);
+    super::replicator::spawn(cx.clone(), country);
     let detail = crate::model::Note::parse(&format!(
         "CRL fetched from the partner and applied: {} certificate(s) revoked",
         info.revoked
     ))
     .map_err(|e| e.to_string())?;
     let ca_sha = crate::pki::cert_sha256(&entry.ca_pem, "ca").ok();
-    node.record_trust_change(crate::record::RecordKind::AdminEvent(
+    cx.record_trust_change(crate::record::RecordKind::AdminEvent(
         crate::record::AdminEvent {
             action: crate::record::AdminAction::PeerUpdated,
             country,
@@ -178,7 +174,7 @@ async fn apply_crl(
 /// Transport failures and refused answers, as text (evidence of misbehaviour is not an
 /// error: it is kept and reported).
 pub async fn witness_once(
-    node: &Arc<Context>,
+    cx: &Arc<Context>,
     peer: &CompiledPeer,
     client: &mut Client,
 ) -> Result<(), String> {
@@ -190,18 +186,18 @@ pub async fn witness_once(
         .map_err(|s| format!("GetTreeHead: {}", s.message()))?
         .into_inner();
     let new = witness::open_head(&sth, &keys).map_err(|e| {
-        node.fed.count_rejection("tree-head");
+        cx.fed.count_rejection("tree-head");
         format!("tree head refused: {e}")
     })?;
     if new.origin.country != country {
-        node.fed.count_rejection("tree-head");
+        cx.fed.count_rejection("tree-head");
         return Err(format!("{country} served a tree head of {}", new.origin));
     }
     if new.timestamp_ms > now_ms() + witness::MAX_CLOCK_SKEW_MS {
-        node.fed.count_rejection("tree-head");
+        cx.fed.count_rejection("tree-head");
         return Err("tree head is dated in the future".into());
     }
-    let seen_sth = node.store.seen_head(country).map_err(|e| e.to_string())?;
+    let seen_sth = cx.store.seen_head(country).map_err(|e| e.to_string())?;
     let seen = seen_sth
         .as_ref()
         .map(|s| witness::decode_head(&s.head))
@@ -211,7 +207,7 @@ pub async fn witness_once(
     let alarm = match (witness::judge(seen.as_ref(), &new), seen.as_ref()) {
         (Judgement::Same, _) => None,
         (Judgement::First, _) => {
-            accept(node, country, &sth, new.size).await?;
+            accept(cx, country, &sth, new.size).await?;
             None
         }
         (Judgement::NeedsProof { from }, Some(s)) => {
@@ -226,7 +222,7 @@ pub async fn witness_once(
                 .hashes;
             match witness::check_extends(s, &new, &proof) {
                 Ok(()) => {
-                    accept(node, country, &sth, new.size).await?;
+                    accept(cx, country, &sth, new.size).await?;
                     None
                 }
                 Err(why) => Some((earlier("inconsistent"), proof, why)),
@@ -265,51 +261,51 @@ pub async fn witness_once(
         };
         let mut dedupe = kind.as_bytes().to_vec();
         dedupe.extend_from_slice(&earlier.head);
-        let fresh = node
+        let fresh = cx
             .store
             .put_evidence(country, &dedupe, &evidence)
             .map_err(|e| e.to_string())?;
-        node.store.flush().await.map_err(|e| e.to_string())?;
+        cx.store.flush().await.map_err(|e| e.to_string())?;
         if fresh {
             error!(peer = %country, %kind, %detail, "partner log misbehaviour detected; evidence kept");
         }
-        node.fed
+        cx.fed
             .set_witness_state(country, format!("ALARM: {kind}: {detail}"));
-    } else if node
+    } else if cx
         .fed
         .witness_state(country)
         .is_none_or(|s| !s.starts_with("ALARM"))
     {
-        node.fed
+        cx.fed
             .set_witness_state(country, format!("ok (size {})", new.size));
     }
-    collect_cosignatures(node, peer, client).await
+    collect_cosignatures(cx, peer, client).await
 }
 
 /// Cosigns a partner head and keeps it as the last one seen, durably.
 async fn accept(
-    node: &Arc<Context>,
+    cx: &Arc<Context>,
     country: CountryCode,
     sth: &pb::SignedTreeHead,
     size: u64,
 ) -> Result<(), String> {
-    let cosignature = node.log.cosign(&sth.head);
-    node.store
+    let cosignature = cx.log.cosign(&sth.head);
+    cx.store
         .put_witnessed(country, size, sth, &cosignature)
         .map_err(|e| e.to_string())?;
-    node.store.flush().await.map_err(|e| e.to_string())?;
+    cx.store.flush().await.map_err(|e| e.to_string())?;
     info!(peer = %country, size, "partner tree head consistent; cosigned");
     Ok(())
 }
 
 /// Fetches the partner's cosignatures of this node's heads, keeping those that check.
 async fn collect_cosignatures(
-    node: &Arc<Context>,
+    cx: &Arc<Context>,
     peer: &CompiledPeer,
     client: &mut Client,
 ) -> Result<(), String> {
     let country = peer.entry.country;
-    let have = node
+    let have = cx
         .store
         .latest_cosigned(country, u64::MAX)
         .map_err(|e| e.to_string())?;
@@ -333,7 +329,7 @@ async fn collect_cosignatures(
                     return Err(format!("names witness {}", co.witness));
                 }
                 let head = witness::decode_head(&co.tree_head)?;
-                match node.store.own_head(head.size).map_err(|e| e.to_string())? {
+                match cx.store.own_head(head.size).map_err(|e| e.to_string())? {
                     Some(own) if own.head == co.tree_head => Ok(head.size),
                     Some(_) => Err(format!(
                         "cosigns a head of size {} that differs from the one this node signed",
@@ -346,18 +342,18 @@ async fn collect_cosignatures(
                 }
             });
         match checked {
-            Ok(size) => node
+            Ok(size) => cx
                 .store
                 .put_cosignature_received(size, country, c)
                 .map_err(|e| e.to_string())?,
             Err(why) => {
-                node.fed.count_rejection("cosignature");
+                cx.fed.count_rejection("cosignature");
                 warn!(peer = %country, %why, "cosignature refused");
             }
         }
     }
     if !got.is_empty() {
-        node.store.flush().await.map_err(|e| e.to_string())?;
+        cx.store.flush().await.map_err(|e| e.to_string())?;
     }
     Ok(())
 }
