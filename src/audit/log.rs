@@ -75,7 +75,7 @@ impl Log {
         let mut tree = self
             .tree
             .lock()
-            .map_err(|_| StoreError::Corrupt("log tree poisoned".into()))?;
+            .map_err(|_| StoreError::Poisoned("log tree"))?;
         let have = tree.len() as u64;
         if have < size {
             for item in self.store.log_range(have, size) {
@@ -119,8 +119,7 @@ impl Log {
                 Err(std::sync::TryLockError::Poisoned(_)) => Err(()),
             }
         };
-        let _one_at_a_time =
-            locked.map_err(|()| StoreError::Corrupt("tree head lock poisoned".into()))?;
+        let _one_at_a_time = locked.map_err(|()| StoreError::Poisoned("tree head"))?;
         let size = self.durable_len();
         if let Some(sth) = self.store.own_head(size)? {
             // It may have been stored by a call whose flush timed out: flushed before it is

@@ -14,6 +14,7 @@
 //! position is exact; idempotent storage makes re-delivery harmless.
 
 mod context;
+mod error;
 pub mod exchange;
 pub mod listener;
 pub mod registry;
@@ -23,6 +24,7 @@ pub mod tls;
 pub mod witness;
 
 pub use context::{Context, TrustEvents};
+pub use error::{chain as error_chain, LinkError};
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -109,7 +111,7 @@ pub struct LinkStats {
     /// Records refused.
     pub rejected: u64,
     /// Why the link last went down (kept after it is up again, for the record).
-    pub last_error: String,
+    pub last_error: Option<LinkError>,
 }
 
 struct Bucket {
@@ -206,8 +208,8 @@ pub async fn commit_registration(
                 n.fed.registry_changed();
             }
             Err(_) => {
-                return Err(CommitError::Store(crate::store::StoreError::Corrupt(
-                    "registry lock poisoned".into(),
+                return Err(CommitError::Store(crate::store::StoreError::Poisoned(
+                    "registry",
                 )))
             }
         }

@@ -18,8 +18,8 @@ use tonic::transport::{Channel, Endpoint};
 use tracing::{info, warn};
 
 use super::registry::CompiledPeer;
-use super::Context;
 use super::{rules, tls, MAX_EXCHANGE_MESSAGE_BYTES};
+use super::{Context, LinkError};
 use crate::model::CountryCode;
 use crate::pb;
 use crate::record::now_ms;
@@ -77,12 +77,12 @@ async fn run(cx: Arc<Context>, country: CountryCode) {
         match result {
             Ok(()) => return, // shutting down
             Err(e) => {
-                warn!(peer = %country, cause = %e, retry_in_ms = wait.as_millis() as u64, "link down");
+                warn!(peer = %country, cause = %e, hint = e.hint(), retry_in_ms = wait.as_millis() as u64, "link down");
                 cx.fed.link(country, |l| {
                     l.state = super::LinkState::Retrying {
                         at: std::time::Instant::now() + wait,
                     };
-                    l.last_error = e;
+                    l.last_error = Some(e);
                 });
             }
         }
@@ -98,15 +98,15 @@ async fn run(cx: Arc<Context>, country: CountryCode) {
 ///
 /// # Errors
 /// TLS configuration, connection or handshake failure, as text.
-pub async fn connect(peer: &CompiledPeer, identity: &tls::Identity) -> Result<Channel, String> {
+pub async fn connect(peer: &CompiledPeer, identity: &tls::Identity) -> Result<Channel, LinkError> {
     let cfg = Arc::new(
         tls::client_config(peer.entry.country, peer.server_verifier.clone(), identity)
-            .map_err(|e| format!("TLS client configuration: {e}"))?,
+            .map_err(|e| LinkError::Registration(format!("TLS client configuration: {e}")))?,
     );
     let host = peer.endpoint.host.clone();
     let port = peer.endpoint.port;
-    let server_name =
-        ServerName::try_from(host.clone()).map_err(|e| format!("endpoint host: {e}"))?;
+    let server_name = ServerName::try_from(host.clone())
+        .map_err(|e| LinkError::Registration(format!("endpoint host: {e}")))?;
     let uri_host = if host.contains(':') {
         format!("[{host}]")
     } else {
@@ -114,7 +114,7 @@ pub async fn connect(peer: &CompiledPeer, identity: &tls::Identity) -> Result<Ch
     };
     // The scheme only fills the :scheme header; TLS is done by the connector below.
     let endpoint = Endpoint::from_shared(format!("http://{uri_host}:{port}"))
-        .map_err(|e| format!("endpoint: {e}"))?
+        .map_err(|e| LinkError::Registration(format!("endpoint: {e}")))?
         .connect_timeout(Duration::from_secs(10))
         // Let the partner keep a few batches in flight while this node verifies and stores.
         .initial_stream_window_size(Some(8 << 20))
@@ -148,36 +148,30 @@ pub async fn connect(peer: &CompiledPeer, identity: &tls::Identity) -> Result<Ch
     endpoint
         .connect_with_connector(connector)
         .await
-        .map_err(|e| {
-            let mut msg = e.to_string();
-            let mut src = std::error::Error::source(&e);
-            while let Some(s) = src {
-                msg = format!("{msg}: {s}");
-                src = s.source();
-            }
-            msg
-        })
+        .map_err(|e| LinkError::Connect(super::error_chain(&e)))
 }
 
 /// One subscription, until it fails (`Err`) or the node stops (`Ok`).
-async fn session(cx: &Arc<Context>, peer: &CompiledPeer) -> Result<(), String> {
+async fn session(cx: &Arc<Context>, peer: &CompiledPeer) -> Result<(), LinkError> {
     let country = peer.entry.country;
-    let identity = cx
-        .fed
-        .identity
-        .clone()
-        .ok_or("this node has no exchange certificate")?;
+    let identity = cx.fed.identity.clone().ok_or(LinkError::NoIdentity)?;
     let channel = connect(peer, &identity).await?;
     let mut client = pb::exchange_client::ExchangeClient::new(channel)
         .max_decoding_message_size(MAX_EXCHANGE_MESSAGE_BYTES)
         .max_encoding_message_size(4096);
-    let from = cx.store.cursor(country).map_err(|e| e.to_string())?;
+    let from = cx
+        .store
+        .cursor(country)
+        .map_err(|e| LinkError::Store(e.to_string()))?;
     let mut stream = client
         .subscribe(pb::SubscribeRequest {
             from_position: from,
         })
         .await
-        .map_err(|s| format!("subscribe refused: {}", s.message()))?
+        .map_err(|s| LinkError::Refused {
+            code: format!("{:?}", s.code()),
+            message: s.message().to_owned(),
+        })?
         .into_inner();
     info!(peer = %country, from, "subscribed");
     cx.fed
@@ -193,29 +187,32 @@ async fn session(cx: &Arc<Context>, peer: &CompiledPeer) -> Result<(), String> {
         while let Some((verdicts, last, generation)) = store_rx.recv().await {
             rejected += store_batch(&store_node, country, verdicts, last, generation).await?;
             if rejected > REJECTION_BUDGET {
-                return Err(format!(
-                    "partner sent {rejected} refused records; dropping the link"
-                ));
+                return Err(LinkError::TooManyRefused(rejected));
             }
         }
-        Ok::<(), String>(())
+        Ok::<(), LinkError>(())
     });
     // The store task is not aborted with the session: a batch being stored is finished and
     // flushed (its records published to subscribers). A removed partner's batches are not
     // stored: `store_batch` checks the registration first.
     loop {
         let msg = tokio::select! {
-            m = stream.message() => m.map_err(|s| format!("stream: {}", s.message()))?,
+            m = stream.message() => m.map_err(|s| LinkError::Stream {
+                code: format!("{:?}", s.code()),
+                message: s.message().to_owned(),
+            })?,
             _ = stopping.changed() => return Ok(()),
-            r = &mut store_task => return Err(r.map_err(|e| e.to_string()).and_then(|r| r.err().ok_or_else(String::new)).unwrap_or_else(|e| e)),
+            r = &mut store_task => return Err(store_task_ended(r)),
         };
         let Some(batch) = msg else {
-            return Err("partner closed the stream".into());
+            return Err(LinkError::Closed);
         };
         if batch.items.len() > super::MAX_BATCH_ITEMS
             || batch.items.iter().any(|i| i.position >= batch.scanned_to)
         {
-            return Err("partner sent a malformed batch".into());
+            return Err(LinkError::Malformed(
+                "too many items, or an item beyond the batch's scanned_to".into(),
+            ));
         }
         // The registry generation the batch is judged against (see `store_batch`).
         let generation = cx.fed.registry_generation();
@@ -225,9 +222,17 @@ async fn session(cx: &Arc<Context>, peer: &CompiledPeer) -> Result<(), String> {
             .await
             .is_err()
         {
-            let r = store_task.await.map_err(|e| e.to_string())?;
-            return Err(r.err().unwrap_or_else(|| "store task ended".into()));
+            return Err(store_task_ended(store_task.await));
         }
+    }
+}
+
+/// Why the store task ended: its error, or a join failure.
+fn store_task_ended(r: Result<Result<(), LinkError>, tokio::task::JoinError>) -> LinkError {
+    match r {
+        Ok(Err(e)) => e,
+        Ok(Ok(())) => LinkError::Internal("the store task ended early".into()),
+        Err(e) => LinkError::Internal(format!("store task: {e}")),
     }
 }
 
@@ -408,7 +413,7 @@ async fn verify_batch(
     cx: &Arc<Context>,
     country: CountryCode,
     batch: Vec<pb::ExchangeItem>,
-) -> Result<Vec<Verdict>, String> {
+) -> Result<Vec<Verdict>, LinkError> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |p| p.get())
         .min(4);
@@ -434,7 +439,10 @@ async fn verify_batch(
         .collect();
     let mut out = vec![];
     for t in tasks {
-        out.extend(t.await.map_err(|e| format!("verification task: {e}"))?);
+        out.extend(
+            t.await
+                .map_err(|e| LinkError::Internal(format!("verification task: {e}")))?,
+        );
     }
     Ok(out)
 }
@@ -447,7 +455,7 @@ async fn store_batch(
     verdicts: Vec<Verdict>,
     scanned_to: Option<u64>,
     generation: u64,
-) -> Result<u64, String> {
+) -> Result<u64, LinkError> {
     // Disk in its reserve: store nothing and drop the link without advancing the cursor; the
     // partner sends the batch again after the backoff, once there is room.
     // A partner removed since this batch was verified gets nothing more stored.
@@ -458,7 +466,7 @@ async fn store_batch(
         .map(|r| r.peer(country).is_none())
         .unwrap_or(true)
     {
-        return Err(format!("{country} is no longer registered"));
+        return Err(LinkError::Unregistered(country));
     }
     let to_store = verdicts
         .iter()
@@ -466,7 +474,10 @@ async fn store_batch(
         .count();
     if to_store > 0 {
         cx.check_disk_reserve()
-            .map_err(|e| format!("{to_store} record(s) not stored: {e}"))?;
+            .map_err(|e| LinkError::DiskReserve {
+                records: to_store,
+                cause: e.to_string(),
+            })?;
     }
     let (mut stored, mut dup, mut refused) = (0u64, 0u64, 0u64);
     let mut accepted = vec![];
@@ -502,7 +513,7 @@ async fn store_batch(
         (accepted, outcomes, full)
     })
     .await
-    .map_err(|e| format!("store task: {e}"))?;
+    .map_err(|e| LinkError::Internal(format!("store task: {e}")))?;
     if full > 0 {
         warn!(peer = %country, dropped = full, "quarantine full: records with an unregistered key dropped (the cursor still moves on)");
     }
@@ -516,7 +527,7 @@ async fn store_batch(
             }
         });
     }
-    let outcomes = outcomes.map_err(|e| format!("store: {e}"))?;
+    let outcomes = outcomes.map_err(|e| LinkError::Store(e.to_string()))?;
     for (signed, outcome) in accepted.iter().zip(outcomes) {
         match outcome {
             Ok(Ingest::Stored) => stored += 1,
@@ -540,13 +551,13 @@ async fn store_batch(
         cx.log
             .flush_and_publish()
             .await
-            .map_err(|e| format!("flush: {e}"))?;
+            .map_err(|e| LinkError::Store(format!("flush: {e}")))?;
     }
     if let Some(next) = scanned_to {
         // Everything below `next` is durable (stored and flushed) or deliberately skipped.
         cx.store
             .set_cursor(country, next)
-            .map_err(|e| format!("cursor: {e}"))?;
+            .map_err(|e| LinkError::Store(format!("cursor: {e}")))?;
     }
     cx.fed.link(country, |l| {
         l.stored += stored;

@@ -244,7 +244,7 @@ impl AdminService {
             stored: link.stored,
             duplicates: link.duplicates,
             rejected: link.rejected,
-            last_error: link.last_error,
+            last_error: link.last_error.map(|e| e.describe()).unwrap_or_default(),
             inbound_connections: u32::try_from(self.node.fed.conns.count_country(c))
                 .unwrap_or(u32::MAX),
         })

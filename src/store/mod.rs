@@ -78,6 +78,10 @@ pub enum StoreError {
     /// The same work is already running; ask again shortly.
     #[error("busy: the same work is already running; retry shortly")]
     Busy,
+    /// A lock was poisoned by a panic in this process: the stored data is fine, the process
+    /// is not.
+    #[error("internal: the {0} lock was poisoned by an earlier failure; restart the node (stored data is not affected)")]
+    Poisoned(&'static str),
 }
 
 /// Lifecycle rules an amendment or retraction can break.

@@ -247,12 +247,12 @@ impl Store {
         let _writer = self
             .writer
             .lock()
-            .map_err(|_| StoreError::Corrupt("store writer lock poisoned".into()))?;
+            .map_err(|_| StoreError::Poisoned("store writer"))?;
         let pending_nonempty = !self.pending.is_empty();
         let mut high = self
             .high_seq
             .lock()
-            .map_err(|_| StoreError::Corrupt("sequence cache poisoned".into()))?
+            .map_err(|_| StoreError::Poisoned("sequence cache"))?
             .clone();
         let mut prepared = Vec::with_capacity(recs.len());
         for rec in recs {
