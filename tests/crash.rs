@@ -42,7 +42,7 @@ fn every_acknowledged_alert_survives_sigkill() {
                         "issue",
                         "--data-dir",
                         s(&dir),
-                        "--file",
+                        "--input",
                         s(&f),
                         "--json",
                     ]);

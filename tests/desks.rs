@@ -238,7 +238,7 @@ fn try_issue(dir: &Path, file: &Path, json: &str) -> Result<String, (i32, String
             "issue",
             "--data-dir",
             s(dir),
-            "--file",
+            "--input",
             s(file),
             "--json",
         ],
@@ -602,11 +602,7 @@ fn eleven_desks_in_a_star_exchange_concurrently_and_stop_cleanly() {
     .into();
     assert_eq!(kinds, expect_kinds, "KR's own records");
     let kr_st = status(&kr.dir);
-    assert_eq!(
-        kr_st["rejections"],
-        json!({}),
-        "KR refused records: {kr_st}"
-    );
+    assert_eq!(kr_st["refusals"], json!({}), "KR refused records: {kr_st}");
     assert_eq!(kr_st["equivocations"], 0, "{kr_st}");
     assert_eq!(
         recs.len() as u64,
@@ -638,7 +634,7 @@ fn eleven_desks_in_a_star_exchange_concurrently_and_stop_cleanly() {
         );
         assert_eq!(from, from_kr[d.cc], "KR's records at {}", d.cc);
         let st = status(&d.dir);
-        let refusals = st["rejections"].as_object().unwrap();
+        let refusals = st["refusals"].as_object().unwrap();
         assert!(
             refusals
                 .keys()
@@ -939,7 +935,7 @@ fn eleven_desks_survive_random_sigkill_during_fan_in() {
         let st = status(&d.dir);
         assert_eq!(st["equivocations"], 0, "{}: {st}", d.cc);
         assert_eq!(st["witness_evidence"], 0, "{}: {st}", d.cc);
-        let refused: BTreeSet<&str> = st["rejections"]
+        let refused: BTreeSet<&str> = st["refusals"]
             .as_object()
             .unwrap()
             .keys()

@@ -310,7 +310,7 @@ async fn forged_misdirected_duplicated_and_reordered_records_from_a_partner() {
     tokio::task::spawn_blocking(move || {
         wait_until("every good record stored and every bad one counted", || {
             let st = status(&kr_dir);
-            let r = &st["rejections"];
+            let r = &st["refusals"];
             let total: u64 = r
                 .as_object()
                 .map(|m| m.values().filter_map(Value::as_u64).sum())
@@ -337,7 +337,7 @@ async fn forged_misdirected_duplicated_and_reordered_records_from_a_partner() {
             );
         }
         let st = status(&kr_dir);
-        let r = &st["rejections"];
+        let r = &st["refusals"];
         assert_eq!(
             r["bad-signature"], 2,
             "forged signature and altered body: {r}"
@@ -425,7 +425,7 @@ fn replication_resumes_after_either_side_restarts_with_nothing_lost() {
         assert!(!got.contains(id), "alert {id} for NL only reached KR");
     }
     // The sender filtered them: KR never even saw (and so never had to refuse) one of them.
-    let refused = status(&kr.dir)["rejections"].clone();
+    let refused = status(&kr.dir)["refusals"].clone();
     assert_eq!(
         refused,
         serde_json::json!({}),
@@ -498,7 +498,7 @@ fn replication_resumes_after_either_side_restarts_with_nothing_lost() {
         }),
     );
     wait_until("alert signed with the revoked key refused", || {
-        status(&kr.dir)["rejections"]["key-revoked"].as_u64() == Some(1)
+        status(&kr.dir)["refusals"]["key-revoked"].as_u64() == Some(1)
     });
     assert_eq!(
         ids(&kr.dir, "TH").len(),
@@ -593,7 +593,7 @@ fn a_node_whose_disk_is_in_its_reserve_signs_and_stores_nothing_then_catches_up(
     let st = status(&kr.dir);
     assert_eq!(ids(&kr.dir, "TH").len(), 1, "stored while in the reserve");
     assert_eq!(st["records_own"].as_u64().unwrap(), own_before, "{st}");
-    assert_eq!(st["rejections"], serde_json::json!({}), "{st}");
+    assert_eq!(st["refusals"], serde_json::json!({}), "{st}");
 
     // Space freed (the reserve back to normal): KR catches up with everything it missed.
     let _kr_node = restart_with_reserve(kr_node, &kr, 1);

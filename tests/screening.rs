@@ -248,11 +248,15 @@ fn screening_end_to_end() {
     assert_eq!(code, 0, "{err}");
     let (code, out, err) = outcome(&run(&["hits", "list", "--data-dir", s(&dir), "--json"]));
     assert_eq!(code, 0, "{err}");
-    let list: Vec<Value> = serde_json::from_str(&out).unwrap();
+    // JSON Lines, one hit per line; quantities in kilograms as in the text.
+    let list: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(list.len(), 3);
     let seized = list.iter().find(|h| h["id"] == hit).unwrap();
     assert_eq!(seized["outcomes"][0]["result"], "seized");
-    assert_eq!(seized["outcomes"][0]["quantity_grams"], 2350);
+    assert_eq!(seized["outcomes"][0]["quantity_kg"], 2.35);
 
     // Report: counts by partner/route/substance, precision, and an SVG.
     let svg = tmp.path().join("report.svg");

@@ -189,7 +189,7 @@ fn withdrawn_trust_closes_live_links_at_once() {
         "KR refuses NL's later record",
         Duration::from_secs(30),
         || {
-            status(&kr.dir)["rejections"]["key-revoked"]
+            status(&kr.dir)["refusals"]["key-revoked"]
                 .as_u64()
                 .unwrap_or(0)
                 > 0

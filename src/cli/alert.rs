@@ -20,7 +20,7 @@ pub(super) enum AlertCommand {
         #[command(flatten)]
         dir: DataDir,
         /// Alert JSON file, or - for standard input.
-        #[arg(long, value_name = "FILE")]
+        #[arg(long = "input", alias = "file", value_name = "FILE")]
         file: PathBuf,
         /// Idempotency key (1-128 of A-Z a-z 0-9 . _ : -): a request repeated with the same
         /// id returns the record stored the first time instead of signing another. Default:
@@ -42,7 +42,7 @@ pub(super) enum AlertCommand {
         #[command(flatten)]
         dir: DataDir,
         /// JSON Lines file of alerts, or - for standard input.
-        #[arg(long, value_name = "FILE")]
+        #[arg(long = "input", alias = "file", value_name = "FILE")]
         file: PathBuf,
         /// Import the valid lines and report each bad one, instead of refusing the file.
         #[arg(long)]
@@ -100,7 +100,7 @@ pub(super) enum AlertCommand {
         /// Id (or unique prefix) of the current version.
         id: String,
         /// New alert JSON file, or - for standard input.
-        #[arg(long, value_name = "FILE")]
+        #[arg(long = "input", alias = "file", value_name = "FILE")]
         file: PathBuf,
         /// Why the alert changed.
         #[arg(long)]

@@ -20,7 +20,7 @@ pub(super) enum CertsCommand {
         #[arg(long, value_name = "CC", value_parser = super::parse_country)]
         country: CountryCode,
         /// Output directory (created; existing files are never overwritten).
-        #[arg(long, value_name = "DIR")]
+        #[arg(long = "out-dir", alias = "out", value_name = "DIR")]
         out: PathBuf,
         /// Print what was written as JSON.
         #[arg(long)]
@@ -43,7 +43,7 @@ pub(super) enum CertsCommand {
         #[arg(long = "host", value_name = "HOST", required = true)]
         hosts: Vec<String>,
         /// Output directory, usually the node's DATA_DIR/tls.
-        #[arg(long, value_name = "DIR")]
+        #[arg(long = "out-dir", alias = "out", value_name = "DIR")]
         out: PathBuf,
         /// Print what was written as JSON.
         #[arg(long)]
@@ -126,10 +126,10 @@ pub(super) enum PeerCommand {
         #[arg(long)]
         no_crl: bool,
         /// Register another signing key (64 hex digits, or a file holding them; repeatable).
-        #[arg(long, value_name = "KEY")]
+        #[arg(long = "add-signing-key", alias = "add-key", value_name = "KEY")]
         add_key: Vec<String>,
         /// Retire a signing key from now (public key or key id, hex prefix; repeatable).
-        #[arg(long, value_name = "HEX")]
+        #[arg(long = "retire-signing-key", alias = "retire-key", value_name = "HEX")]
         retire_key: Vec<String>,
         /// Print JSON.
         #[arg(long)]
@@ -137,7 +137,7 @@ pub(super) enum PeerCommand {
     },
     /// Records from a partner kept aside because they could not be verified yet (signed with
     /// a key not registered); they are judged again, and stored if they verify, whenever the
-    /// partner's registration changes (e.g. `peer update --add-key`).
+    /// partner's registration changes (e.g. `peer update --add-signing-key`).
     Quarantine {
         #[command(flatten)]
         dir: DataDir,
@@ -170,8 +170,9 @@ pub(super) enum PeerCommand {
         /// Partner country.
         #[arg(long, value_name = "CC")]
         country: String,
-        /// The public key or key id, hex (a unique prefix of at least 8 digits).
-        #[arg(long, value_name = "HEX")]
+        /// The partner's signing key to revoke: public key or key id, hex (a unique prefix of
+        /// at least 8 digits).
+        #[arg(long = "signing-key", alias = "key", value_name = "HEX")]
         key: String,
         /// Untrusted from this time: RFC 3339 (2026-11-30T09:00:00Z) or a date (midnight UTC).
         #[arg(long, value_name = "TIME", value_parser = parse_time_ms, conflicts_with = "compromised")]
@@ -407,7 +408,7 @@ pub(super) fn peer_json(p: &pb::PeerInfo) -> serde_json::Value {
         "cursor": p.cursor,
         "stored": p.stored,
         "duplicates": p.duplicates,
-        "rejected": p.rejected,
+        "refused": p.rejected,
         "last_error": p.last_error,
         "inbound_connections": p.inbound_connections,
         "crls": p.crl_count,

@@ -180,13 +180,13 @@ talks to it through its local Admin API socket.
 Getting started:
   kdesk init  --data-dir ./kr --country KR --node-name seoul   create keys and config
   kdesk serve --data-dir ./kr                                   run the node
-  kdesk alert issue --data-dir ./kr --file examples/alerts/cargo-sea-container-cocaine.json
+  kdesk alert issue --data-dir ./kr --input examples/alerts/cargo-sea-container-cocaine.json
   kdesk alert list  --data-dir ./kr
   kdesk demo                                                    see it all end to end
 
 Federation (each desk):
-  kdesk certs ca   --country KR --out ./kr-ca                   national CA (keep ca.key offline)
-  kdesk certs node --ca ./kr-ca --country KR --node-name seoul --host kr.example --out ./kr/tls
+  kdesk certs ca   --country KR --out-dir ./kr-ca                   national CA (keep ca.key offline)
+  kdesk certs node --ca ./kr-ca --country KR --node-name seoul --host kr.example --out-dir ./kr/tls
   kdesk init --data-dir ./kr --country KR --node-name seoul --listen 0.0.0.0:7443
   kdesk peer add --data-dir ./kr --country TH --endpoint https://th.example:7443 \\
                  --ca th-ca.pem --signing-key <TH public key>
@@ -300,6 +300,10 @@ enum Command {
         /// Keep the demo directory instead of deleting it.
         #[arg(long)]
         keep: bool,
+        /// Narrate on standard error and print the result as one JSON object on standard
+        /// output (checks passed, failed checks, seconds, kept directory).
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -469,7 +473,7 @@ async fn run(cli: Cli) -> CliResult {
         Command::Hits(cmd) => screen::hits(cmd).await,
         Command::Report(a) => screen::report(a).await,
         Command::Gen(a) => screen::generate(a),
-        Command::Demo { keep } => crate::demo::run(keep).await,
+        Command::Demo { keep, json } => crate::demo::run(keep, json).await,
         Command::Bench(BenchCommand::Screen {
             lines,
             alerts,

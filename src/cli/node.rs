@@ -47,7 +47,7 @@ pub(super) fn init(
         if cfg.exchange.is_some() {
             println!("Next, issue this node's exchange certificate from your national CA:");
             println!(
-                "  kdesk certs node --ca CA_DIR --country {} --node-name {} --host HOST --out {}",
+                "  kdesk certs node --ca CA_DIR --country {} --node-name {} --host HOST --out-dir {}",
                 cfg.origin.country,
                 cfg.origin.node,
                 cfg.data_dir.join("tls").display()
@@ -173,7 +173,7 @@ pub(super) async fn status(dir: &Path, json: bool) -> CliResult {
                 "log_length": s.log_length,
                 "handshakes_refused": s.handshakes_refused,
                 "handshake_refusals": s.handshake_refusals.iter().map(|c| (c.name.clone(), c.count)).collect::<std::collections::BTreeMap<_, _>>(),
-                "rejections": s.rejections.iter().map(|c| (c.name.clone(), c.count)).collect::<std::collections::BTreeMap<_, _>>(),
+                "refusals": s.rejections.iter().map(|c| (c.name.clone(), c.count)).collect::<std::collections::BTreeMap<_, _>>(),
                 "peers": s.peers.iter().map(super::fed::peer_json).collect::<Vec<_>>(),
                 "witness": s.witness.iter().map(witness_json).collect::<Vec<_>>(),
                 "witness_evidence": s.witness_evidence,

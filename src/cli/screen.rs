@@ -59,8 +59,11 @@ pub(super) enum OutcomeCommand {
         #[command(flatten)]
         dir: DataDir,
         /// The hit (id or unique prefix of at least 8 hex digits; see `kdesk hits list`).
-        #[arg(long, value_name = "ID")]
-        hit: String,
+        #[arg(value_name = "HIT", required_unless_present = "hit_flag")]
+        hit: Option<String>,
+        /// The hit, as a flag (older spelling of the HIT argument).
+        #[arg(long = "hit", value_name = "ID", hide = true, conflicts_with = "hit")]
+        hit_flag: Option<String>,
         /// seized, nothing-found, released, false-positive.
         #[arg(long)]
         result: String,
@@ -112,25 +115,26 @@ pub(super) struct ReportArgs {
 #[derive(clap::Args, Debug)]
 pub(super) struct GenArgs {
     /// Directory to write alerts.jsonl, manifest.csv (or .jsonl) and truth.csv into.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long = "out-dir", alias = "out", value_name = "DIR")]
     out: PathBuf,
-    /// Alerts.
-    #[arg(long, default_value_t = 1000)]
+    /// Number of synthetic alerts to write (traveler, cargo and profile alerts of every
+    /// partner desk).
+    #[arg(long, value_name = "N", default_value_t = 1000)]
     alerts: usize,
-    /// Manifest lines.
-    #[arg(long, default_value_t = 10_000)]
+    /// Number of manifest lines to write.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
     lines: usize,
-    /// Seed.
-    #[arg(long, default_value_t = 1)]
+    /// Random seed: the same seed writes the same files.
+    #[arg(long, value_name = "N", default_value_t = 1)]
     seed: u64,
     /// Lines seeded with an alert identifier.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, value_name = "N", default_value_t = 20)]
     true_identifiers: usize,
     /// Lines seeded with a variant of an alert's consignee name.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, value_name = "N", default_value_t = 20)]
     true_names: usize,
     /// Lines seeded to fit a profile.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, value_name = "N", default_value_t = 10)]
     true_profiles: usize,
     /// Manifest format.
     #[arg(long, value_enum, default_value_t = Format::Csv)]
@@ -323,12 +327,14 @@ pub(super) async fn outcome(cmd: OutcomeCommand) -> CliResult {
     let OutcomeCommand::Record {
         dir,
         hit,
+        hit_flag,
         result,
         substance,
         quantity_kg,
         note,
         json,
     } = cmd;
+    let hit = hit.or(hit_flag).unwrap_or_default();
     let grams = match quantity_kg {
         None => 0,
         Some(q) if q.is_finite() && q > 0.0 && q <= 1_000_000.0 => (q * 1000.0).round() as u64,
@@ -374,11 +380,13 @@ pub(super) async fn hits(cmd: HitsCommand) -> CliResult {
                    "screened_on": h.screened_on, "created_at_ms": h.created_at_ms,
                    "matched": matched_json(&h.matched),
                    "outcomes": h.outcomes.iter().map(|o| json!({"id": o.id_hex, "result": o.result,
-                        "substance": o.substance, "quantity_grams": o.quantity_grams, "note": o.note,
+                        "substance": o.substance, "quantity_kg": o.quantity_grams as f64 / 1000.0, "note": o.note,
                         "created_at_ms": o.created_at_ms})).collect::<Vec<_>>()})
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        for h in v {
+            println!("{h}");
+        }
         return Ok(());
     }
     if r.hits.is_empty() {

@@ -170,6 +170,23 @@ impl Demo {
             .map_err(|e| fail(format!("`kdesk {}` gave no JSON: {e}", args.join(" "))))
     }
 
+    /// Runs `kdesk ARGS` and parses its JSON Lines.
+    async fn json_lines(&self, args: &[&str]) -> Result<Vec<Value>, CliError> {
+        let out = Command::new(&self.exe)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l)
+                    .map_err(|e| fail(format!("`kdesk {}` gave no JSON: {e}", args.join(" "))))
+            })
+            .collect()
+    }
+
     /// `alert list --json` of a desk, as id -> record.
     async fn records(&self, desk: &Desk) -> Result<BTreeMap<String, Value>, CliError> {
         let out = Command::new(&self.exe)
@@ -244,7 +261,46 @@ where
     Ok(None)
 }
 
-pub(super) async fn run(keep: bool) -> CliResult {
+/// Standard output moved to standard error while the demo narrates (`--json`), so that
+/// standard output carries only the result.
+struct Narration {
+    saved_stdout: Option<libc::c_int>,
+}
+
+impl Narration {
+    fn begin(json: bool) -> Self {
+        if !json {
+            return Self { saved_stdout: None };
+        }
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+        // SAFETY: duplicating and replacing this process's own standard descriptors.
+        let saved = unsafe { libc::dup(1) };
+        if saved < 0 || unsafe { libc::dup2(2, 1) } < 0 {
+            return Self { saved_stdout: None };
+        }
+        Self {
+            saved_stdout: Some(saved),
+        }
+    }
+
+    /// Puts standard output back and prints `result` on it.
+    fn finish(self, result: &Value) {
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+        if let Some(fd) = self.saved_stdout {
+            // SAFETY: restoring the descriptor saved in `begin`.
+            unsafe {
+                libc::dup2(fd, 1);
+                libc::close(fd);
+            }
+            println!("{result}");
+        }
+    }
+}
+
+pub(super) async fn run(keep: bool, json: bool) -> CliResult {
+    let narration = Narration::begin(json);
     let started = Instant::now();
     let exe = std::env::current_exe()
         .map_err(|e| CliError::new(exit::SOFTWARE, format!("cannot find own executable: {e}")))?;
@@ -290,11 +346,19 @@ pub(super) async fn run(keep: bool) -> CliResult {
             demo.check(clean, &format!("{} node exited 0 after SIGTERM", desk.cc));
         }
     }
-    if keep {
-        let kept = tmp.keep();
-        println!("\nkept {}", kept.display());
+    let kept = keep.then(|| tmp.keep());
+    if let Some(k) = &kept {
+        println!("\nkept {}", k.display());
     }
     let elapsed = started.elapsed().as_secs_f64();
+    narration.finish(&serde_json::json!({
+        "ok": result.is_ok() && demo.failures.is_empty(),
+        "checks_passed": demo.passed,
+        "failed_checks": demo.failures,
+        "aborted": result.as_ref().err().map(|e| e.message.clone()),
+        "seconds": (elapsed * 10.0).round() / 10.0,
+        "kept_dir": kept.as_ref().map(|k| k.display().to_string()),
+    }));
     match result {
         Err(e) => {
             println!("\ndemo aborted after {elapsed:.1} s: {}", e.message);
@@ -322,8 +386,11 @@ async fn run_steps(demo: &mut Demo, desks: &mut [Desk]) -> CliResult {
     );
     for desk in desks.iter() {
         let (ca, d) = (desk.ca.display().to_string(), desk.d());
-        demo.ok(&["certs", "ca", "--country", desk.cc, "--out", &ca], true)
-            .await?;
+        demo.ok(
+            &["certs", "ca", "--country", desk.cc, "--out-dir", &ca],
+            true,
+        )
+        .await?;
         demo.ok(
             &[
                 "init",
@@ -356,7 +423,7 @@ async fn run_steps(demo: &mut Demo, desks: &mut [Desk]) -> CliResult {
                 "127.0.0.1",
                 "--host",
                 "localhost",
-                "--out",
+                "--out-dir",
                 &tls,
             ],
             true,
@@ -470,7 +537,7 @@ async fn run_steps(demo: &mut Demo, desks: &mut [Desk]) -> CliResult {
                     "issue",
                     "--data-dir",
                     &desks[who].d(),
-                    "--file",
+                    "--input",
                     &path.display().to_string(),
                     "--json",
                 ],
@@ -507,7 +574,7 @@ async fn run_steps(demo: &mut Demo, desks: &mut [Desk]) -> CliResult {
                 "issue",
                 "--data-dir",
                 &desks[0].d(),
-                "--file",
+                "--input",
                 &bad_path.display().to_string(),
             ],
             true,
@@ -787,10 +854,8 @@ const MANIFEST: &str = include_str!("../../examples/manifests/korea-bound-cargo.
 
 /// Hit ids (with their line reference) in `kdesk hits list --json` of a desk.
 async fn hit_list(demo: &Demo, desk: &Desk) -> Result<Vec<Value>, CliError> {
-    let v = demo
-        .json(&["hits", "list", "--data-dir", &desk.d(), "--json"])
-        .await?;
-    Ok(v.as_array().cloned().unwrap_or_default())
+    demo.json_lines(&["hits", "list", "--data-dir", &desk.d(), "--json"])
+        .await
 }
 
 /// Both borders screen the same Korea-bound manifest; hits go, signed, to the desk that
@@ -910,10 +975,9 @@ async fn screening(demo: &mut Demo, desks: &[Desk]) -> CliResult {
             &[
                 "outcome",
                 "record",
+                hit,
                 "--data-dir",
                 &desks[0].d(),
-                "--hit",
-                hit,
                 "--result",
                 "seized",
                 "--substance",
@@ -973,7 +1037,7 @@ async fn forgery(demo: &mut Demo, desks: &[Desk], th_alert: &str) -> CliResult {
     let vn_tls = demo.root.join("vn-tls");
     let vn_ca_s = vn_ca.display().to_string();
     demo.ok(
-        &["certs", "ca", "--country", "VN", "--out", &vn_ca_s],
+        &["certs", "ca", "--country", "VN", "--out-dir", &vn_ca_s],
         false,
     )
     .await?;
@@ -989,7 +1053,7 @@ async fn forgery(demo: &mut Demo, desks: &[Desk], th_alert: &str) -> CliResult {
             "rogue",
             "--host",
             "127.0.0.1",
-            "--out",
+            "--out-dir",
             &vn_tls.display().to_string(),
         ],
         false,
@@ -1097,7 +1161,7 @@ async fn forgery(demo: &mut Demo, desks: &[Desk], th_alert: &str) -> CliResult {
         let st = demo
             .json(&["status", "--data-dir", &kr.d(), "--json"])
             .await?;
-        let r = &st["rejections"];
+        let r = &st["refusals"];
         Ok(r["bad-signature"].as_u64() >= Some(1)
             && r["wrong-origin-key"].as_u64() >= Some(1)
             && r["not-addressed-to-us"].as_u64() >= Some(1))
@@ -1106,7 +1170,7 @@ async fn forgery(demo: &mut Demo, desks: &[Desk], th_alert: &str) -> CliResult {
     let st = demo
         .json(&["status", "--data-dir", &kr.d(), "--json"])
         .await?;
-    println!("    KR refusal counters: {}", st["rejections"]);
+    println!("    KR refusal counters: {}", st["refusals"]);
     demo.check(counted.is_some(), "altered body refused (bad-signature)");
     demo.check(
         counted.is_some(),

@@ -105,7 +105,7 @@ fn load_identity(
 ) -> Result<tls::Identity, ServeError> {
     let pem = std::fs::read_to_string(&ex.cert).map_err(|e| {
         ServeError::Tls(format!(
-            "{}: {e} (issue one with: kdesk certs node --ca CA_DIR --country {} --node-name {} --host HOST --out {})",
+            "{}: {e} (issue one with: kdesk certs node --ca CA_DIR --country {} --node-name {} --host HOST --out-dir {})",
             ex.cert.display(),
             origin.country,
             origin.node,

@@ -174,7 +174,7 @@ pub fn issue(dir: &Path, tmp: &Path, json: &str) -> Value {
         "issue",
         "--data-dir",
         s(dir),
-        "--file",
+        "--input",
         s(&f),
         "--json",
     ]));
