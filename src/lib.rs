@@ -6,19 +6,31 @@
 //! systems of its desk through a local Admin API; partner nodes exchange them over mutually
 //! authenticated gRPC.
 //!
-//! The crate is organised by concern:
+//! The library is built in layers that only point down (`docs/ARCHITECTURE.md` gives the
+//! reason for each boundary):
 //!
 //! - [`model`]: checked domain types. Identifiers (ISO 6346 containers, UPU S10 items, IATA
 //!   air waybills, IMO numbers, ICAO 9303 documents, HS codes, UN/LOCODEs, ISO 3166 countries)
-//!   cannot hold an invalid value; alerts parse from JSON or protobuf with field-level errors.
+//!   cannot hold an invalid value; alerts parse from JSON or protobuf with field-level errors;
+//!   text folding for comparing names.
 //! - [`record`]: signed records: the envelope, the signed message, record and key ids,
-//!   `verify_strict` verification. Specified for auditors in `docs/PROTOCOL.md`.
-//! - [`keys`]: key files (0600, refused when readable by others) and public-key checks.
-//! - [`store`]: the sled keyspaces, one transaction per record, flush before acknowledgement.
-//! - [`config`]: the node's TOML configuration.
-//! - [`node`]: the `kdesk serve` process: Admin gRPC service on a Unix socket, shutdown.
-//! - [`client`]: the Admin API client used by the CLI.
-//! - [`cli`]: the `kdesk` command line.
+//!   `verify_strict` verification. Specified for auditors in `docs/PROTOCOL.md`. Beside it:
+//!   [`keys`] (key files, 0600), [`pki`] (national CAs, node certificates, CRLs) and
+//!   [`config`] (the node's TOML configuration).
+//! - [`store`]: the sled keyspaces by concern (records and log, lifecycle rules, witness
+//!   state, partners, issuing requests), one transaction per batch, one flusher thread, flush
+//!   before acknowledgement, the disk reserve.
+//! - [`audit`]: the verifiable log (Merkle tree, signed tree heads, proofs, durable prefix),
+//!   audit bundles and their offline verifier, witness cosignatures.
+//! - [`federation`]: partner registry, TLS 1.3 with client certificates, distribution rules,
+//!   the exchange service, replicators and witnesses, working on a narrow
+//!   [`federation::Context`] rather than on the node.
+//! - [`screen`]: manifests and passenger lists, the screening engine, name matching, the
+//!   desk chief's report.
+//! - [`node`]: the `kdesk serve` process: wires the above together, issues this node's own
+//!   records, serves the Admin API on a Unix socket, stops cleanly.
+//!
+//! The `kdesk` binary (command line, demo, benchmarks) is a client of this library.
 
 pub mod audit;
 pub mod config;

@@ -2,7 +2,7 @@
 //!
 //! - [`manifest`]: CSV / JSON Lines input, streamed in blocks of whole lines;
 //! - [`engine`]: the index of active alerts and the matchers;
-//! - [`fold`], [`names`]: name folding and similarity;
+//! - [`names`]: name similarity over folded tokens ([`crate::model::fold`]);
 //! - [`gen`]: synthetic manifests and alerts with ground truth;
 //! - [`report`]: alerts, hits and seizures by partner, route and substance.
 //!
