@@ -6,11 +6,13 @@
 //! path such as `subject.cargo.container_numbers[1]`), the value and the rule.
 
 mod alert;
+mod birth;
 pub mod fold;
 mod ids;
 mod text;
 
 pub use alert::*;
+pub use birth::BirthDate;
 pub use ids::*;
 pub use text::*;
 

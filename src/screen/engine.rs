@@ -675,7 +675,7 @@ impl Engine {
             return;
         }
         // Same date of birth: compare names.
-        if let Some(dob) = p.date_of_birth {
+        if let Some(dob) = p.date_of_birth.and_then(|b| b.full()) {
             for &i in self.dob.get(&dob).map_or(&[][..], Vec::as_slice) {
                 let Some(t) = &self.entries[i as usize].traveler else {
                     continue;

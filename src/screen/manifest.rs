@@ -11,8 +11,8 @@
 use std::fmt;
 
 use crate::model::{
-    CargoRoute, ContainerNumber, CountryCode, Date, DocumentNumber, FlightOrVoyage, HsCode,
-    ImoNumber, InvalidValue, PostalItemId, TrackingNumber, UnLocode, Weight,
+    BirthDate, CargoRoute, ContainerNumber, CountryCode, Date, DocumentNumber, FlightOrVoyage,
+    HsCode, ImoNumber, InvalidValue, PostalItemId, TrackingNumber, UnLocode, Weight,
 };
 
 /// Input format.
@@ -193,7 +193,7 @@ pub struct PassengerLine {
     /// Given name(s).
     pub given_names: Option<String>,
     /// Date of birth.
-    pub date_of_birth: Option<Date>,
+    pub date_of_birth: Option<BirthDate>,
     /// Nationality.
     pub nationality: Option<CountryCode>,
     /// Travel document number (normalised).
@@ -711,7 +711,7 @@ fn passenger(f: &[&str], line: u64) -> Result<PassengerLine, BadLine> {
     Ok(PassengerLine {
         family_name,
         given_names: opt_text(f[2], 128, c[2], line)?,
-        date_of_birth: opt(f[3], c[3], line, Date::parse)?,
+        date_of_birth: opt(f[3], c[3], line, BirthDate::parse)?,
         nationality: opt(f[4], c[4], line, CountryCode::parse)?,
         document_number,
         document_country,
