@@ -650,6 +650,126 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// A public key known to whoever checks records: the country it is registered for and
+/// whether it has been revoked since.
+#[derive(Clone, Copy, Debug)]
+pub struct KnownKey {
+    /// The country the key is registered for.
+    pub country: CountryCode,
+    /// The key.
+    pub key: VerifyingKey,
+    /// Revoked since (records it signed earlier may still be shown).
+    pub revoked: bool,
+}
+
+/// The public keys a reader checks stored records with (its own and its partners').
+#[derive(Clone, Debug, Default)]
+pub struct Keyring(std::collections::HashMap<KeyId, KnownKey>);
+
+/// How a record's signature checked against a [`Keyring`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SignatureCheck {
+    /// `verify_strict` passed with a key registered for the record's origin country.
+    Verified {
+        /// The key id's first 12 hex digits.
+        key: String,
+        /// Its country.
+        country: CountryCode,
+        /// Revoked since.
+        revoked: bool,
+    },
+    /// The signer's key is not in the keyring.
+    KeyUnknown(String),
+    /// Verification failed, or the key belongs to another country than the record claims.
+    Failed(String),
+}
+
+impl SignatureCheck {
+    /// Short text for people.
+    #[must_use]
+    pub fn text(&self) -> String {
+        match self {
+            Self::Verified {
+                key,
+                country,
+                revoked,
+            } => format!(
+                "verified (verify_strict, key {key}, registered for {country}{})",
+                if *revoked { ", since revoked" } else { "" }
+            ),
+            Self::KeyUnknown(k) => {
+                format!("not checked here: key {k} is not registered on this node")
+            }
+            Self::Failed(e) => format!("FAILED: {e}"),
+        }
+    }
+}
+
+impl Keyring {
+    /// Adds a key.
+    pub fn insert(&mut self, country: CountryCode, key: VerifyingKey, revoked: bool) {
+        self.0.insert(
+            KeyId::of(&key),
+            KnownKey {
+                country,
+                key,
+                revoked,
+            },
+        );
+    }
+
+    /// Checks a stored envelope: the record (verified, or only decoded when its key is not
+    /// in the keyring or verification failed) and how its signature checked.
+    ///
+    /// # Errors
+    /// The body does not decode at all.
+    pub fn check(
+        &self,
+        envelope: &pb::Envelope,
+    ) -> Result<(SignedRecord, SignatureCheck), VerifyError> {
+        let key_hex = hex::encode(&envelope.key_id);
+        let short = key_hex.get(..12).unwrap_or(&key_hex).to_owned();
+        let mut owner = None;
+        let check = match verify_envelope(envelope, |id| {
+            self.0.get(id).map(|k| {
+                owner = Some(*k);
+                k.key
+            })
+        }) {
+            Ok(signed) => {
+                let check = match owner {
+                    Some(k) if k.country != signed.record.origin.country => {
+                        SignatureCheck::Failed(format!(
+                            "key {short} is registered for {}, but the record claims {}",
+                            k.country, signed.record.origin
+                        ))
+                    }
+                    Some(k) => SignatureCheck::Verified {
+                        key: short,
+                        country: k.country,
+                        revoked: k.revoked,
+                    },
+                    None => SignatureCheck::Failed("no key".into()),
+                };
+                return Ok((signed, check));
+            }
+            Err(VerifyError::UnknownKey(_)) => SignatureCheck::KeyUnknown(short),
+            Err(e) => SignatureCheck::Failed(e.to_string()),
+        };
+        // Not verifiable here: decoded for display only.
+        let body = pb::RecordBody::decode(envelope.body.as_slice())?;
+        let record = Record::from_pb(&body)?;
+        Ok((
+            SignedRecord {
+                id: RecordId::of_body(&envelope.body),
+                envelope: envelope.clone(),
+                record,
+            },
+            check,
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

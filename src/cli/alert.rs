@@ -367,7 +367,7 @@ pub(super) async fn run(cmd: AlertCommand) -> CliResult {
                     .map_err(|e| CliError::new(exit::SOFTWARE, e.to_string()))?;
                 println!("{pretty}");
             }
-            if matches!(s.check, super::view::SignatureCheck::Failed(_)) {
+            if matches!(s.check, kdesk::record::SignatureCheck::Failed(_)) {
                 return Err(CliError::new(exit::FAILED, "signature check failed"));
             }
             Ok(())

@@ -1,18 +1,14 @@
 //! How records are shown: JSON objects (`--json`) and terminal tables.
 
-use ed25519_dalek::VerifyingKey;
-use prost::Message;
 use serde_json::{json, Value};
-
-use std::collections::HashMap;
 
 use kdesk::model::CountryCode;
 use kdesk::pb;
-use kdesk::record::{verify_envelope, KeyId, Record, RecordKind, SignedRecord};
+use kdesk::record::{Keyring, RecordKind, SignatureCheck, SignedRecord};
 
-/// Public keys the CLI verifies with: key id → (country, key, revoked).
+/// Public keys the CLI checks records with: the node's own and its partners'.
 #[derive(Default)]
-pub struct KnownKeys(pub HashMap<KeyId, (CountryCode, VerifyingKey, bool)>);
+pub struct KnownKeys(pub Keyring);
 
 impl KnownKeys {
     /// The node's own key (from its data directory) and its partners' keys (from the node).
@@ -24,9 +20,8 @@ impl KnownKeys {
         client: &mut pb::admin_client::AdminClient<tonic::transport::Channel>,
     ) -> Result<Self, super::CliError> {
         let cfg = kdesk::config::Config::load(dir)?;
-        let own = cfg.public_key()?;
-        let mut m = HashMap::new();
-        m.insert(KeyId::of(&own), (cfg.origin.country, own, false));
+        let mut ring = Keyring::default();
+        ring.insert(cfg.origin.country, cfg.public_key()?, false);
         let peers = client
             .list_peers(pb::ListPeersRequest {})
             .await?
@@ -38,34 +33,11 @@ impl KnownKeys {
             };
             for k in p.keys {
                 if let Ok(vk) = kdesk::keys::parse_public_key(&k.public_key_hex) {
-                    m.insert(KeyId::of(&vk), (c, vk, k.revoked_at_ms > 0));
+                    ring.insert(c, vk, k.revoked_at_ms > 0);
                 }
             }
         }
-        Ok(Self(m))
-    }
-}
-
-/// Result of checking a stored record's signature in the CLI.
-pub enum SignatureCheck {
-    /// Verified with a key this CLI knows for the record's origin.
-    Verified(String),
-    /// The signer's key is not one this CLI knows.
-    KeyUnknown(String),
-    /// Verification failed.
-    Failed(String),
-}
-
-impl SignatureCheck {
-    /// Short text.
-    pub fn text(&self) -> String {
-        match self {
-            Self::Verified(k) => format!("verified (verify_strict, key {k})"),
-            Self::KeyUnknown(k) => {
-                format!("not checked here: key {k} is not registered on this node")
-            }
-            Self::Failed(e) => format!("FAILED: {e}"),
-        }
+        Ok(Self(ring))
     }
 }
 
@@ -75,62 +47,23 @@ pub struct Shown {
     pub signed: SignedRecord,
     /// The node's view.
     pub stored: pb::StoredRecord,
-    /// Signature check done by the CLI itself.
+    /// Signature check done by the CLI itself (not trusting the node's word).
     pub check: SignatureCheck,
 }
 
 impl Shown {
-    /// Decodes a stored record and re-verifies its signature with the keys this node knows:
-    /// its own and its partners'.
+    /// Decodes a stored record and checks its signature with the keys this node knows.
     ///
     /// # Errors
     /// The envelope is missing or does not decode.
     pub fn new(stored: pb::StoredRecord, keys: &KnownKeys) -> Result<Self, String> {
         let env = stored
             .envelope
-            .clone()
+            .as_ref()
             .ok_or("node returned a record without envelope")?;
-        let key_hex = hex::encode(&env.key_id);
-        let short = key_hex.get(..12).unwrap_or(&key_hex).to_owned();
-        let mut owner = None;
-        let check = match verify_envelope(&env, |id| {
-            keys.0.get(id).map(|(c, k, revoked)| {
-                owner = Some((*c, *revoked));
-                *k
-            })
-        }) {
-            Ok(s) => {
-                let check = match owner {
-                    Some((c, _)) if c != s.record.origin.country => {
-                        SignatureCheck::Failed(format!(
-                            "key {short} is registered for {c}, but the record claims {}",
-                            s.record.origin
-                        ))
-                    }
-                    Some((c, revoked)) => SignatureCheck::Verified(format!(
-                        "{short}, registered for {c}{}",
-                        if revoked { ", since revoked" } else { "" }
-                    )),
-                    None => SignatureCheck::Failed("no key".into()),
-                };
-                return Ok(Self {
-                    signed: s,
-                    stored,
-                    check,
-                });
-            }
-            Err(kdesk::record::VerifyError::UnknownKey(_)) => SignatureCheck::KeyUnknown(short),
-            Err(e) => SignatureCheck::Failed(e.to_string()),
-        };
-        // Not verifiable here (a key no longer registered): decode for display.
-        let body = pb::RecordBody::decode(env.body.as_slice()).map_err(|e| e.to_string())?;
-        let record = Record::from_pb(&body).map_err(|e| e.to_string())?;
+        let (signed, check) = keys.0.check(env).map_err(|e| e.to_string())?;
         Ok(Self {
-            signed: SignedRecord {
-                id: kdesk::record::RecordId::of_body(&env.body),
-                envelope: env,
-                record,
-            },
+            signed,
             stored,
             check,
         })
