@@ -379,7 +379,25 @@ pub(super) async fn run(keep: bool, json: bool) -> CliResult {
     }
 }
 
+/// An alert issued during the demo: the desk (index), its record id, what it is.
+type Issued = (usize, String, &'static str);
+
+/// The demonstration, one function per step, in order.
 async fn run_steps(demo: &mut Demo, desks: &mut [Desk]) -> CliResult {
+    certificates_and_nodes(demo, desks).await?;
+    start_nodes(demo, desks).await?;
+    register_partners(demo, desks).await?;
+    let issued = issue_alerts(demo, desks).await?;
+    deliveries(demo, desks, &issued).await?;
+    retraction(demo, desks, &issued).await?;
+    rogue_partner_and_screening(demo, desks, &issued).await?;
+    partners_and_counters(demo, desks).await?;
+    audit(demo, desks).await?;
+    summary(demo, desks).await
+}
+
+/// Each desk makes its national CA, a node certificate and its node.
+async fn certificates_and_nodes(demo: &mut Demo, desks: &mut [Desk]) -> CliResult {
     section(
         1,
         "Each desk makes its national CA, a node certificate, and its node (Ed25519 key, 0600)",
@@ -430,7 +448,11 @@ async fn run_steps(demo: &mut Demo, desks: &mut [Desk]) -> CliResult {
         )
         .await?;
     }
+    Ok(())
+}
 
+/// The three nodes start as separate processes.
+async fn start_nodes(demo: &mut Demo, desks: &mut [Desk]) -> CliResult {
     section(2, "Start the three nodes as separate processes");
     for desk in desks.iter_mut() {
         let log = std::fs::File::create(
@@ -469,7 +491,11 @@ async fn run_steps(demo: &mut Demo, desks: &mut [Desk]) -> CliResult {
             ),
         );
     }
+    Ok(())
+}
 
+/// Each desk registers the other two.
+async fn register_partners(demo: &mut Demo, desks: &mut [Desk]) -> CliResult {
     section(
         3,
         "Each desk registers the other two: endpoint, national CA, public signing key",
@@ -503,7 +529,11 @@ async fn run_steps(demo: &mut Demo, desks: &mut [Desk]) -> CliResult {
             .await?;
         }
     }
+    Ok(())
+}
 
+/// Three desks issue alerts, each to its own distribution; a mistyped container number is refused. Returns (desk index, record id, what) of each alert issued.
+async fn issue_alerts(demo: &mut Demo, desks: &mut [Desk]) -> Result<Vec<Issued>, CliError> {
     section(4, "Three desks issue alerts, each to its own distribution");
     let plan = [
         (
@@ -587,7 +617,11 @@ async fn run_steps(demo: &mut Demo, desks: &mut [Desk]) -> CliResult {
             && before == after,
         "refused with exit 65, naming subject.cargo.container_numbers[0]; nothing stored",
     );
+    Ok(issued)
+}
 
+/// Each alert arrives, verified, exactly where its distribution says, and nowhere else.
+async fn deliveries(demo: &mut Demo, desks: &mut [Desk], issued: &[Issued]) -> CliResult {
     section(
         5,
         "Each alert arrives, verified, exactly where its distribution says",
@@ -660,7 +694,11 @@ async fn run_steps(demo: &mut Demo, desks: &mut [Desk]) -> CliResult {
     }
     demo.ok(&["alert", "list", "--data-dir", &desks[0].d()], true)
         .await?;
+    Ok(())
+}
 
+/// KR retracts its alert; the retraction reaches every desk that held it.
+async fn retraction(demo: &mut Demo, desks: &mut [Desk], issued: &[Issued]) -> CliResult {
     section(
         6,
         "KR retracts its alert; the retraction reaches everyone who received it",
@@ -704,7 +742,15 @@ async fn run_steps(demo: &mut Demo, desks: &mut [Desk]) -> CliResult {
             ),
         );
     }
+    Ok(())
+}
 
+/// A rogue partner sends forged and misdirected records; then both borders screen a manifest.
+async fn rogue_partner_and_screening(
+    demo: &mut Demo,
+    desks: &mut [Desk],
+    issued: &[Issued],
+) -> CliResult {
     section(
         7,
         "A rogue partner (VN) sends forged and misdirected records to KR",
@@ -712,13 +758,21 @@ async fn run_steps(demo: &mut Demo, desks: &mut [Desk]) -> CliResult {
     forgery(demo, desks, &issued[0].1).await?;
 
     screening(demo, desks).await?;
+    Ok(())
+}
 
+/// Partners and counters at the Korean desk.
+async fn partners_and_counters(demo: &mut Demo, desks: &mut [Desk]) -> CliResult {
     section(9, "Partners and counters at the Korean desk");
     demo.ok(&["peer", "list", "--data-dir", &desks[0].d()], true)
         .await?;
     demo.ok(&["status", "--data-dir", &desks[0].d()], true)
         .await?;
+    Ok(())
+}
 
+/// KR's log exported and verified offline; a tampered copy fails.
+async fn audit(demo: &mut Demo, desks: &mut [Desk]) -> CliResult {
     section(
         10,
         "Audit: export KR's log and verify it offline, as an inspector would",
@@ -830,7 +884,11 @@ async fn run_steps(demo: &mut Demo, desks: &mut [Desk]) -> CliResult {
         r.code == 1 && r.stderr.contains("audit FAILED"),
         "tampered copy refused with the failing check",
     );
+    Ok(())
+}
 
+/// What each desk holds at the end.
+async fn summary(demo: &mut Demo, desks: &mut [Desk]) -> CliResult {
     section(11, "Summary");
     for desk in desks.iter() {
         let recs = demo.records(desk).await?;
