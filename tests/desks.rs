@@ -663,7 +663,10 @@ fn eleven_desks_in_a_star_exchange_concurrently_and_stop_cleanly() {
         CLI_LIMIT,
     ));
     assert_eq!(code, 0, "{err}");
-    let hits: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let hits: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(hits.len(), 1, "{hits:?}");
     assert_eq!(hits[0]["id"], hit.as_str());
     assert_eq!(hits[0]["outcomes"][0]["result"], "seized", "{hits:?}");

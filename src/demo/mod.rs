@@ -351,15 +351,16 @@ pub(super) async fn run(keep: bool, json: bool) -> CliResult {
         println!("\nkept {}", k.display());
     }
     let elapsed = started.elapsed().as_secs_f64();
-    narration.finish(&serde_json::json!({
+
+    let summary = serde_json::json!({
         "ok": result.is_ok() && demo.failures.is_empty(),
         "checks_passed": demo.passed,
-        "failed_checks": demo.failures,
+        "failed_checks": demo.failures.clone(),
         "aborted": result.as_ref().err().map(|e| e.message.clone()),
         "seconds": (elapsed * 10.0).round() / 10.0,
         "kept_dir": kept.as_ref().map(|k| k.display().to_string()),
-    }));
-    match result {
+    });
+    let outcome = match result {
         Err(e) => {
             println!("\ndemo aborted after {elapsed:.1} s: {}", e.message);
             Err(e)
@@ -376,7 +377,9 @@ pub(super) async fn run(keep: bool, json: bool) -> CliResult {
             demo.failures.len(),
             demo.failures.join("; ")
         ))),
-    }
+    };
+    narration.finish(&summary);
+    outcome
 }
 
 /// An alert issued during the demo: the desk (index), its record id, what it is.
