@@ -68,6 +68,8 @@ struct ConfigFile {
     storage: StorageSection,
     #[serde(default)]
     shutdown: ShutdownSection,
+    #[serde(default)]
+    screening: ScreeningSection,
     #[serde(default, skip_serializing_if = "AdminSection::is_default")]
     admin: AdminSection,
 }
@@ -135,6 +137,31 @@ impl Default for StorageSection {
         }
     }
 }
+
+/// Screening on the node.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ScreeningSection {
+    /// Days after its arrival date that a screened consignment or traveler is kept for
+    /// retro-screening (an alert arriving later is screened against it at once); 0 keeps
+    /// nothing.
+    keep_days_after_arrival: u32,
+    /// Hits found by retro-screening are signed and delivered to the alert's desk, as
+    /// `kdesk screen --share` does; otherwise they stay on this node (`kdesk hits list`).
+    share_hits: bool,
+}
+
+impl Default for ScreeningSection {
+    fn default() -> Self {
+        Self {
+            keep_days_after_arrival: DEFAULT_KEEP_DAYS_AFTER_ARRIVAL,
+            share_hits: false,
+        }
+    }
+}
+
+/// Default `[screening] keep_days_after_arrival`.
+pub const DEFAULT_KEEP_DAYS_AFTER_ARRIVAL: u32 = 3;
 
 /// Default disk reserve (MiB): see `[storage] min_free_mb`.
 pub const DEFAULT_MIN_FREE_MB: u64 = 128;
@@ -254,6 +281,12 @@ pub struct Config {
     pub drain: std::time::Duration,
     /// The officers' group allowed on the Admin API besides the owner (`[admin] group`).
     pub admin_group: Option<String>,
+    /// Days after arrival that screened lines are kept for retro-screening
+    /// (`[screening] keep_days_after_arrival`; 0: none).
+    pub keep_days_after_arrival: u32,
+    /// Retro-screening hits are signed and delivered to the alert's desk
+    /// (`[screening] share_hits`).
+    pub share_retro_hits: bool,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ConfigError + '_ {
@@ -304,7 +337,12 @@ impl Config {
                 ),
             });
         }
-        let ranges: [(&str, u64, std::ops::RangeInclusive<u64>); 3] = [
+        let ranges: [(&str, u64, std::ops::RangeInclusive<u64>); 4] = [
+            (
+                "screening.keep_days_after_arrival",
+                u64::from(file.screening.keep_days_after_arrival),
+                0..=90,
+            ),
             (
                 "storage.stall_seconds",
                 file.storage.stall_seconds,
@@ -358,6 +396,8 @@ impl Config {
             cache_bytes: f.storage.cache_mb << 20,
             drain: std::time::Duration::from_secs(f.shutdown.drain_seconds),
             admin_group: f.admin.group,
+            keep_days_after_arrival: f.screening.keep_days_after_arrival,
+            share_retro_hits: f.screening.share_hits,
         }
     }
 
@@ -396,6 +436,7 @@ impl Config {
             }),
             storage: StorageSection::default(),
             shutdown: ShutdownSection::default(),
+            screening: ScreeningSection::default(),
             admin: AdminSection::default(),
         };
         let cfg = Self::resolve(data_dir, file.clone());
@@ -420,7 +461,10 @@ impl Config {
              # signs and stores nothing new (0: no reserve). stall_seconds: a flush or store\n\
              # transaction running longer is reported as a stall (status, health, log).\n\
              # cache_mb: the database's page cache. [shutdown] drain_seconds: how long a\n\
-             # stopping node waits for requests in flight and its last flush.\n{}",
+             # stopping node waits for requests in flight and its last flush.\n\
+             # [screening] keep_days_after_arrival: screened lines not yet arrived are kept\n\
+             # this many days past arrival, and alerts arriving meanwhile are screened against\n\
+             # them (0: keep none). share_hits: sign such hits and send them to the alert's desk.\n{}",
             toml::to_string(&file).map_err(|e| ConfigError::Invalid {
                 path: path.clone(),
                 message: e.to_string(),

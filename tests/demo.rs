@@ -35,5 +35,8 @@ fn demo_json_prints_only_the_result_on_standard_output() {
     assert_eq!(v["ok"], true, "{v}");
     assert!(v["checks_passed"].as_u64().unwrap_or(0) >= 30, "{v}");
     assert_eq!(v["failed_checks"], serde_json::json!([]), "{v}");
-    assert!(err.contains("every check passed"), "the narration goes to stderr");
+    assert!(
+        err.contains("every check passed"),
+        "the narration goes to stderr"
+    );
 }

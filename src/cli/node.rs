@@ -188,6 +188,8 @@ pub(super) async fn status(dir: &Path, json: bool) -> CliResult {
                 "flushes": s.flushes,
                 "stopping": s.stopping,
                 "warnings": s.warnings,
+                "held_lines": s.held_lines,
+                "retro_hits": s.retro_hits,
             })
         );
         return Ok(());
@@ -222,6 +224,10 @@ pub(super) async fn status(dir: &Path, json: bool) -> CliResult {
         s.records_total, s.records_own, s.last_seq, s.records_received
     );
     println!("alerts        {} active versions", s.alerts_active);
+    println!(
+        "screening     {} lines held for retro-screening (not yet arrived); {} retro hits",
+        s.held_lines, s.retro_hits
+    );
     if s.equivocations > 0 {
         println!(
             "EQUIVOCATION  {} conflicting bodies for one (origin, seq) kept as evidence",

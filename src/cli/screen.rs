@@ -251,7 +251,8 @@ pub(super) async fn screen(a: ScreenArgs) -> CliResult {
             json!({"type": "summary", "kind": s.kind, "lines": s.lines, "bad_lines": s.bad_lines,
                    "hits": s.hits, "shared": s.shared, "alerts": s.alerts,
                    "alerts_not_valid_on_date": s.alerts_not_valid, "date": s.date,
-                   "names": s.names, "stopped": s.stopped, "bytes": s.bytes})
+                   "names": s.names, "stopped": s.stopped, "bytes": s.bytes,
+                   "held_for_retro_screening": s.held})
         );
     } else {
         println!(
@@ -270,6 +271,12 @@ pub(super) async fn screen(a: ScreenArgs) -> CliResult {
             s.bad_lines,
             if s.stopped { "; stopped at the first bad line" } else { "" }
         );
+        if s.held > 0 {
+            println!(
+                "held {} lines not yet arrived: alerts arriving before then are screened against them",
+                s.held
+            );
+        }
     }
     if s.stopped || (a.on_bad_line == OnBadLine::Fail && bad_lines > 0) {
         return Err(CliError::new(
@@ -387,11 +394,40 @@ pub(super) async fn hits(cmd: HitsCommand) -> CliResult {
         for h in v {
             println!("{h}");
         }
+        for h in &r.retro {
+            println!("{}", retro_json(h));
+        }
         return Ok(());
     }
-    if r.hits.is_empty() {
+    if r.hits.is_empty() && r.retro.is_empty() {
         println!("no hits yet");
         return Ok(());
+    }
+    for h in &r.retro {
+        println!(
+            "retro-screening  {}  score {}  [{}] line {}  on {}'s alert{}",
+            super::view::rfc3339(h.found_at_ms),
+            h.score,
+            h.reference,
+            h.line,
+            origin_str(&h.alert_origin),
+            if h.hit_id_hex.is_empty() {
+                " (kept here, not shared)".to_owned()
+            } else {
+                format!(
+                    ", shared as hit {}",
+                    &h.hit_id_hex[..16.min(h.hit_id_hex.len())]
+                )
+            }
+        );
+        println!(
+            "    alert {} \"{}\"",
+            &h.alert_id_hex[..16.min(h.alert_id_hex.len())],
+            h.alert_title
+        );
+        for m in &h.matched {
+            println!("    {} = {}  ({})", m.field, m.value, m.reason);
+        }
     }
     for h in &r.hits {
         let by = origin_str(&h.screened_by);
@@ -558,4 +594,13 @@ fn write_private<R>(
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(out)
+}
+
+/// A retro-screening hit as one JSON object (`hits list --json`).
+fn retro_json(h: &pb::RetroHitInfo) -> serde_json::Value {
+    json!({"type": "retro", "found_at_ms": h.found_at_ms, "alert_id": h.alert_id_hex,
+           "alert_origin": origin_str(&h.alert_origin), "alert_title": h.alert_title,
+           "reference": h.reference, "line": h.line, "score": h.score,
+           "matched": matched_json(&h.matched),
+           "hit_id": if h.hit_id_hex.is_empty() { serde_json::Value::Null } else { json!(h.hit_id_hex) }})
 }

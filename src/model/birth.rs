@@ -7,7 +7,10 @@ use std::fmt;
 use super::{Date, InvalidValue};
 
 /// A date of birth, possibly partial: the year is always known; the month and day may not be.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(try_from = "String", into = "String")]
 pub struct BirthDate {
     year: u16,
     month: Option<u8>,
@@ -114,6 +117,19 @@ impl fmt::Display for BirthDate {
             self.month.unwrap_or(0),
             self.day.unwrap_or(0)
         )
+    }
+}
+
+impl TryFrom<String> for BirthDate {
+    type Error = InvalidValue;
+    fn try_from(s: String) -> Result<Self, InvalidValue> {
+        Self::parse(&s)
+    }
+}
+
+impl From<BirthDate> for String {
+    fn from(b: BirthDate) -> String {
+        b.to_string()
     }
 }
 

@@ -964,6 +964,8 @@ impl pb::admin_server::Admin for AdminService {
             flushes: n.store.flushes(),
             stopping: n.is_stopping(),
             warnings: n.trust_warnings(),
+            held_lines: n.store.held_count(),
+            retro_hits: n.store.retro_hit_count(),
         }))
     }
 
@@ -1302,11 +1304,16 @@ impl pb::admin_server::Admin for AdminService {
         _req: Request<pb::ListHitsRequest>,
     ) -> Result<Response<pb::ListHitsResponse>, Status> {
         let node = self.node.clone();
-        let hits = tokio::task::spawn_blocking(move || super::screening::list_hits(&node))
-            .await
-            .map_err(internal)?
-            .map_err(internal)?;
-        Ok(Response::new(pb::ListHitsResponse { hits }))
+        let (hits, retro) = tokio::task::spawn_blocking(move || {
+            Ok::<_, crate::store::StoreError>((
+                super::screening::list_hits(&node)?,
+                super::retro::list(&node)?,
+            ))
+        })
+        .await
+        .map_err(internal)?
+        .map_err(internal)?;
+        Ok(Response::new(pb::ListHitsResponse { hits, retro }))
     }
 
     async fn report(

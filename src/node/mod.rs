@@ -9,6 +9,7 @@ mod access;
 mod admin;
 use crate::store::disk;
 pub mod faults;
+pub mod retro;
 pub mod screening;
 
 use std::future::Future;
@@ -836,6 +837,8 @@ pub async fn run(
         warn!(cause = %e, "disk in its reserve: new records are refused until space is freed");
     }
     spawn_stall_watchdog(&node);
+    // Alerts arriving later meet the lines screened before them.
+    tokio::spawn(retro::run(node.clone()));
     // Every request is checked against the caller's uid (SO_PEERCRED).
     let guard = access.clone();
     let admin = tonic::service::interceptor::InterceptedService::new(

@@ -98,7 +98,7 @@ fn matched_fields(m: &[screen::Evidence]) -> Vec<pb::MatchedField> {
 /// by this node, earlier or earlier in the chunk, is found and not signed again; the others
 /// are signed with consecutive sequence numbers, stored in one transaction and flushed once.
 /// Returns each hit's record id and whether it had been shared before.
-async fn share_chunk(
+pub(super) async fn share_hits(
     node: &Node,
     engine: &Engine,
     hits: &[LineHit],
@@ -234,10 +234,22 @@ pub async fn run(
     let (res_tx, mut res_rx) = mpsc::channel::<BlockResult>(4);
     let stop_on_bad = opts.stop_on_bad_line;
     let eng = engine.clone();
+    let holder = node.clone();
+    let held = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let held_count = held.clone();
     let worker = tokio::task::spawn_blocking(move || {
         let chunks = std::iter::from_fn(move || chunk_rx.blocking_recv());
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let today = Date::today_utc();
         screen::screen_stream(&eng, format, chunks, threads, |_, mut r| {
+            // Lines not yet arrived are held for alerts still to come (retro-screening).
+            let parsed = std::mem::take(&mut r.parsed);
+            match super::retro::hold_block(&holder, &parsed, today) {
+                Ok(n) => {
+                    held_count.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+                }
+                Err(e) => warn!(error = %e, "screened lines not held for retro-screening"),
+            }
             let mut go_on = true;
             if stop_on_bad {
                 if let Some(first_bad) = r.bad.first().map(|b| b.line) {
@@ -264,7 +276,7 @@ pub async fn run(
             }
         }
         let shared_ids = if opts.share && !r.hits.is_empty() {
-            match share_chunk(&node, &engine, &r.hits).await {
+            match share_hits(&node, &engine, &r.hits).await {
                 Ok(ids) => ids,
                 Err(e) => {
                     warn!(error = %e, first_line = r.hits[0].line, "hits not shared");
@@ -322,10 +334,17 @@ pub async fn run(
             return;
         }
     };
+    let held = held.load(std::sync::atomic::Ordering::Relaxed);
+    if held > 0 {
+        if let Err(e) = node.store.flush().await {
+            warn!(error = %e, "held lines not flushed");
+        }
+    }
     info!(
         lines = summary.lines,
         hits,
         shared,
+        held,
         bad = summary.bad_lines,
         "screened"
     );
@@ -346,6 +365,7 @@ pub async fn run(
             stopped: summary.stopped,
             names: engine.names_enabled(),
             bytes: summary.bytes,
+            held,
         }),
     )
     .await;

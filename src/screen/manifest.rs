@@ -138,7 +138,7 @@ impl fmt::Display for BadLine {
 }
 
 /// A party on a manifest line.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LineParty {
     /// Name as written.
     pub name: Option<String>,
@@ -149,7 +149,7 @@ pub struct LineParty {
 }
 
 /// One consignment of a cargo manifest.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CargoLine {
     /// Route.
     pub route: Option<CargoRoute>,
@@ -186,7 +186,7 @@ pub struct CargoLine {
 }
 
 /// One traveler of a passenger list.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PassengerLine {
     /// Family name(s).
     pub family_name: String,
@@ -211,7 +211,7 @@ pub struct PassengerLine {
 }
 
 /// What a line describes.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Subject {
     /// A consignment.
     Cargo(Box<CargoLine>),
@@ -220,7 +220,7 @@ pub enum Subject {
 }
 
 /// A parsed line.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Line {
     /// 1-based line number in the file.
     pub line: u64,

@@ -13,6 +13,7 @@ pub mod gen;
 pub mod manifest;
 pub mod names;
 pub mod report;
+pub mod retro;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -43,6 +44,8 @@ pub struct BlockResult {
     pub bad: Vec<BadLine>,
     /// Bytes of input in the block.
     pub bytes: u64,
+    /// The lines read, in order (for retro-screening: a node holds those not yet arrived).
+    pub parsed: Vec<manifest::Line>,
 }
 
 /// Screens one block of whole lines.
@@ -68,6 +71,7 @@ pub fn screen_block(
                     hit: m,
                 });
             }
+            r.parsed.push(line);
         }
         Err(b) => r.bad.push(b),
     });

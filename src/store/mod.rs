@@ -16,6 +16,7 @@
 //! | `peers`, `cursors` | partner country               | registration JSON / next log position |
 //! | `witness`  | tag (1) ‖ …                           | own tree heads, partners' heads seen, cosignatures, evidence |
 //! | `requests` | request id (UTF-8)                    | SHA-256 of the request (32) ‖ first seq (8) ‖ record count (8): idempotent issuing |
+//! | `held`, `held_idx`, `held_exp`, `retro` | see [`held`] | screened lines not yet arrived, their probe keys and expiry; hits found by retro-screening |
 //! | `quarantine` | partner country (2) ‖ record id     | received ms (8) ‖ reason length (1) ‖ reason ‖ Envelope: refused for a fixable reason, judged again when the registry changes |
 //!
 //! The origin prefix is country (2) ‖ node-name length (1) ‖ node name, so no origin's prefix is
@@ -29,6 +30,7 @@
 mod activity;
 pub mod disk;
 mod flusher;
+mod held;
 mod lifecycle;
 mod peers;
 mod records;
@@ -41,6 +43,7 @@ use std::path::Path;
 
 pub use activity::{Activity, Running};
 pub use flusher::{FlushError, Flusher};
+pub use held::{HeldEntry, HeldLine};
 pub use lifecycle::{display_status, AlertState, Status};
 pub use peers::{Quarantined, RevokedKey, MAX_QUARANTINE_PER_PEER};
 pub use records::{claimed_origin, index_entries, IndexKind, Mode, StoredEntry};
@@ -164,6 +167,10 @@ pub struct Store {
     witness: sled::Tree,
     requests: sled::Tree,
     quarantine: sled::Tree,
+    held: sled::Tree,
+    held_idx: sled::Tree,
+    held_exp: sled::Tree,
+    retro: sled::Tree,
     writer: std::sync::Arc<std::sync::Mutex<()>>,
     /// The one thread that flushes (group commit).
     flusher: Flusher,
@@ -260,6 +267,10 @@ impl Store {
             witness: db.open_tree("witness")?,
             requests: db.open_tree("requests")?,
             quarantine: db.open_tree("quarantine")?,
+            held: db.open_tree("held")?,
+            held_idx: db.open_tree("held_idx")?,
+            held_exp: db.open_tree("held_exp")?,
+            retro: db.open_tree("retro")?,
             writer: std::sync::Arc::default(),
             high_seq: std::sync::Arc::default(),
             flusher,
