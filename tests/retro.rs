@@ -107,7 +107,7 @@ fn an_alert_arriving_after_screening_meets_the_held_lines_at_both_desks() {
     assert_eq!(retro[0]["reference"], "BL-1");
     assert_eq!(retro[0]["alert_origin"], "TH/bangkok");
     let hit_id = retro[0]["hit_id"].as_str().expect("shared").to_owned();
-    let at_th = wait_for("KR's signed hit at TH", Duration::from_secs(10), || {
+    wait_for("KR's signed hit at TH", Duration::from_secs(10), || {
         hits_json(&th.dir)
             .iter()
             .any(|h| h["id"] == hit_id.as_str() && h["alert_id"] == alert_id.as_str())

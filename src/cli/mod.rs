@@ -352,6 +352,20 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Retro-screening: hold N generated consignments (as a node holds screened lines not yet
+    /// arrived), then screen new alerts against them (an identifier, a consignee name, a miss);
+    /// prints the milliseconds from each alert to its hits.
+    Retro {
+        /// Lines held.
+        #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+        lines: u64,
+        /// Generator seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Screen a synthetic Korea-bound cargo manifest of N lines against M alerts with seeded
     /// true matches: lines/s (identifiers and profiles; then with names), peak memory,
     /// recall and precision against the ground truth.
@@ -474,6 +488,27 @@ async fn run(cli: Cli) -> CliResult {
         Command::Report(a) => screen::report(a).await,
         Command::Gen(a) => screen::generate(a),
         Command::Demo { keep, json } => crate::demo::run(keep, json).await,
+        Command::Bench(BenchCommand::Retro { lines, seed, json }) => {
+            let r = tokio::task::spawn_blocking(move || crate::bench::retro::retro(lines, seed))
+                .await
+                .map_err(|e| CliError::new(exit::SOFTWARE, e.to_string()))?
+                .map_err(|e| CliError::new(exit::FAILED, format!("benchmark failed: {e}")))?;
+            if json {
+                println!("{}", serde_json::to_string(&r).unwrap_or_default());
+            } else {
+                println!(
+                    "kdesk bench retro: {} lines held ({:.1} s to parse, hold and flush; database {:.0} MiB)",
+                    r.held, r.hold_seconds, r.database_mib
+                );
+                for p in &r.probes {
+                    println!(
+                        "  new alert on {:<48} {:>7} candidates {:>5} hits {:>8.1} ms",
+                        p.alert, p.candidates, p.hits, p.ms
+                    );
+                }
+            }
+            Ok(())
+        }
         Command::Bench(BenchCommand::Screen {
             lines,
             alerts,

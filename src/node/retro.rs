@@ -8,41 +8,8 @@ use tracing::{info, warn};
 
 use super::Node;
 use crate::model::Date;
-use crate::screen::manifest::Line;
-use crate::screen::{retro, Engine, LineHit, Options, ScreenAlert};
-use crate::store::{HeldLine, Status, StoreError};
-
-/// Most held lines screened against one new alert (its probe keys narrow the search; a
-/// profile alert over a busy route may meet more, and then only this many are screened).
-pub const MAX_CANDIDATES: usize = 200_000;
-
-/// Holds the lines of one screened block that have not arrived yet. Returns how many were
-/// new (a line held before is not held twice).
-///
-/// # Errors
-/// Storage failure.
-pub fn hold_block(node: &Node, lines: &[Line], screened_on: Date) -> Result<usize, StoreError> {
-    let keep = node.config.keep_days_after_arrival;
-    if keep == 0 || lines.is_empty() {
-        return Ok(0);
-    }
-    let mut held = Vec::with_capacity(lines.len());
-    for l in lines {
-        let Some(until) = retro::keep_until(l, screened_on, keep) else {
-            continue;
-        };
-        let Ok(json) = serde_json::to_vec(l) else {
-            continue;
-        };
-        held.push(HeldLine {
-            id: retro::line_id(&json),
-            keep_until_day: until,
-            line: json,
-            keys: retro::line_keys(l),
-        });
-    }
-    node.store.hold_lines(&held)
-}
+use crate::screen::{retro, LineHit, ScreenAlert};
+use crate::store::{Status, StoreError};
 
 /// One hit found by retro-screening, as kept in the store and listed by `kdesk hits list`.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -65,46 +32,6 @@ pub struct RetroHit {
     pub matched: Vec<(String, String, String)>,
     /// The signed hit record, when shared.
     pub hit_id: Option<String>,
-}
-
-/// A hit on a held line: the hit and the line's id.
-pub type HeldHit = (LineHit, [u8; 16]);
-
-/// Screens the lines held now against one alert version (blocking). Returns the hits.
-///
-/// # Errors
-/// Storage failure.
-pub fn screen_held(
-    node: &Node,
-    alert: ScreenAlert,
-    today: Date,
-) -> Result<(Engine, Vec<HeldHit>), StoreError> {
-    let keys = retro::alert_keys(&alert.alert);
-    let engine = Engine::build(vec![alert], today, Options { names: true });
-    let mut hits = Vec::new();
-    if engine.is_empty() || keys.is_empty() {
-        return Ok((engine, hits));
-    }
-    let mut out = Vec::new();
-    for (id, json) in node.store.held_candidates(&keys, MAX_CANDIDATES)? {
-        let Ok(line) = serde_json::from_slice::<Line>(&json) else {
-            warn!("a held line does not decode; skipped");
-            continue;
-        };
-        out.clear();
-        engine.screen(&line, &mut out);
-        for m in out.drain(..) {
-            hits.push((
-                LineHit {
-                    line: line.line,
-                    reference: line.reference.clone(),
-                    hit: m,
-                },
-                id,
-            ));
-        }
-    }
-    Ok((engine, hits))
 }
 
 /// Follows the log from where retro-screening stopped: each new alert version that is
@@ -197,7 +124,7 @@ async fn screen_new(node: &Arc<Node>, from: u64, to: u64, today: Date) -> Result
                 origin: record.origin.clone(),
                 alert: alert.clone(),
             };
-            let (engine, hits) = screen_held(&n, sa, today)?;
+            let (engine, hits) = retro::screen_held(&n.store, sa, today)?;
             if !hits.is_empty() {
                 found.push((engine, hits));
             }

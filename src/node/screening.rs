@@ -244,7 +244,12 @@ pub async fn run(
         screen::screen_stream(&eng, format, chunks, threads, |_, mut r| {
             // Lines not yet arrived are held for alerts still to come (retro-screening).
             let parsed = std::mem::take(&mut r.parsed);
-            match super::retro::hold_block(&holder, &parsed, today) {
+            match screen::retro::hold_block(
+                &holder.store,
+                holder.config.keep_days_after_arrival,
+                &parsed,
+                today,
+            ) {
                 Ok(n) => {
                     held_count.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
                 }

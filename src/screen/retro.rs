@@ -9,7 +9,13 @@
 use sha2::{Digest, Sha256};
 
 use super::manifest::{Line, Subject as LineSubject};
+use super::{Engine, LineHit, Options, ScreenAlert};
 use crate::model::{fold, Alert, Date, Subject};
+use crate::store::{HeldLine, Store, StoreError};
+
+/// Most held lines screened against one new alert (its probe keys narrow the search; a
+/// profile alert over a busy route may meet more, and then only this many are screened).
+pub const MAX_CANDIDATES: usize = 200_000;
 
 /// Identifier kinds of probe keys (as the engine's identifier index).
 mod kind {
@@ -168,6 +174,112 @@ pub fn line_id(serialized: &[u8]) -> [u8; 16] {
     let mut id = [0u8; 16];
     id.copy_from_slice(&d[..16]);
     id
+}
+
+/// Holds the lines of one screened block that have not arrived yet. Returns how many were
+/// new (a line held before is not held twice).
+///
+/// # Errors
+/// Storage failure.
+pub fn hold_block(
+    store: &Store,
+    keep_days: u32,
+    lines: &[Line],
+    screened_on: Date,
+) -> Result<usize, StoreError> {
+    let keep = keep_days;
+    if keep == 0 || lines.is_empty() {
+        return Ok(0);
+    }
+    let mut held = Vec::with_capacity(lines.len());
+    for l in lines {
+        let Some(until) = keep_until(l, screened_on, keep) else {
+            continue;
+        };
+        let Ok(json) = serde_json::to_vec(l) else {
+            continue;
+        };
+        held.push(HeldLine {
+            id: line_id(&json),
+            keep_until_day: until,
+            line: json,
+            keys: line_keys(l),
+        });
+    }
+    store.hold_lines(&held)
+}
+
+/// Name tokens found on more held lines than this are too common to search by, unless the
+/// name has nothing rarer.
+const COMMON_NAME_KEY: usize = 2_000;
+
+/// The keys worth searching by: every identifier and route key, and of the name keys the two
+/// rarest among the held lines (a true match shares nearly all its name's tokens, so the rare
+/// ones find it; a common one such as "trading" would only add candidates), plus any other
+/// name key that is rare too.
+///
+/// # Errors
+/// Storage failure.
+pub fn probe_keys(store: &Store, keys: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, StoreError> {
+    let mut out = Vec::new();
+    let mut names = Vec::new();
+    for k in keys {
+        if k.first() == Some(&kind::NAME) {
+            names.push((store.held_postings(k, COMMON_NAME_KEY + 1)?, k));
+        } else {
+            out.push(k.clone());
+        }
+    }
+    names.sort();
+    for (i, (n, k)) in names.iter().enumerate() {
+        if *n == 0 {
+            continue;
+        }
+        if i < 2 || *n <= COMMON_NAME_KEY / 10 {
+            out.push((*k).clone());
+        }
+    }
+    Ok(out)
+}
+
+/// A hit on a held line: the hit and the line's id.
+pub type HeldHit = (LineHit, [u8; 16]);
+
+/// Screens the lines held now against one alert version (blocking). Returns the hits.
+///
+/// # Errors
+/// Storage failure.
+pub fn screen_held(
+    store: &Store,
+    alert: ScreenAlert,
+    today: Date,
+) -> Result<(Engine, Vec<HeldHit>), StoreError> {
+    let keys = probe_keys(store, &alert_keys(&alert.alert))?;
+    let engine = Engine::build(vec![alert], today, Options { names: true });
+    let mut hits = Vec::new();
+    if engine.is_empty() || keys.is_empty() {
+        return Ok((engine, hits));
+    }
+    let mut out = Vec::new();
+    for (id, json) in store.held_candidates(&keys, MAX_CANDIDATES)? {
+        let Ok(line) = serde_json::from_slice::<Line>(&json) else {
+            tracing::warn!("a held line does not decode; skipped");
+            continue;
+        };
+        out.clear();
+        engine.screen(&line, &mut out);
+        for m in out.drain(..) {
+            hits.push((
+                LineHit {
+                    line: line.line,
+                    reference: line.reference.clone(),
+                    hit: m,
+                },
+                id,
+            ));
+        }
+    }
+    Ok((engine, hits))
 }
 
 #[cfg(test)]

@@ -155,6 +155,24 @@ impl Store {
         Ok(n)
     }
 
+    /// How many held lines `probe` finds, counting at most `limit` (cheap for rare keys).
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn held_postings(&self, probe: &[u8], limit: usize) -> Result<usize, StoreError> {
+        if probe.is_empty() || probe.contains(&0) {
+            return Ok(0);
+        }
+        let mut prefix = probe.to_vec();
+        prefix.push(0);
+        let mut n = 0;
+        for kv in self.held_idx.scan_prefix(&prefix).take(limit) {
+            kv?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
     /// Lines held now (a counter kept beside the lines: counting the tree would read all of
     /// it).
     pub fn held_count(&self) -> u64 {
