@@ -480,32 +480,49 @@ pub fn list_hits(node: &Node) -> Result<Vec<pb::HitInfo>, StoreError> {
     Ok(out)
 }
 
-/// The report over every stored record.
+/// The report of this desk over every stored record, counting those created in `period`.
 ///
 /// # Errors
 /// Storage failure.
-pub fn report(node: &Node, since: Option<Date>) -> Result<pb::ReportResponse, StoreError> {
+pub fn report(node: &Node, period: report::Period) -> Result<pb::ReportResponse, StoreError> {
     let mut records: Vec<(RecordId, Record)> = Vec::new();
     for e in node.store.iter() {
         let e = e?;
         let r = e.record()?;
         records.push((e.id, r));
     }
-    let r = report::build(&records, since);
-    let rows = |v: &[report::Row]| -> Vec<pb::ReportRow> {
-        v.iter()
-            .map(|x| pb::ReportRow {
-                key: x.key.clone(),
-                alerts: x.alerts,
-                hits: x.hits,
-                outcomes: x.outcomes,
-                seizures: x.seizures,
-                seized_grams: x.seized_grams,
-            })
-            .collect()
+    let desk = &node.config.origin;
+    let r = report::build(&records, desk, period);
+    let row = |x: &report::Row| pb::ReportRow {
+        key: x.key.clone(),
+        alerts: x.alerts,
+        hits: x.hits,
+        outcomes: x.outcomes,
+        seizures: x.seizures,
+        seized_grams: x.seized_grams,
     };
+    let rows = |v: &[report::Row]| -> Vec<pb::ReportRow> { v.iter().map(row).collect() };
     Ok(pb::ReportResponse {
         since: r.since.clone().unwrap_or_default(),
+        until: r.until.clone().unwrap_or_default(),
+        desk_country: desk.country.to_string(),
+        desk_node: desk.node.to_string(),
+        period_start: r.period_start.clone().unwrap_or_default(),
+        period_end: r.period_end.clone().unwrap_or_default(),
+        tlp: r.tlp.map(|t| t.as_str().to_owned()).unwrap_or_default(),
+        totals: Some(row(&r.totals)),
+        weeks: r
+            .weeks
+            .iter()
+            .map(|w| pb::ReportWeek {
+                week: w.week.clone(),
+                starts: w.starts.clone(),
+                alerts: w.alerts,
+                hits: w.hits,
+                seizures: w.seizures,
+                seized_grams: w.seized_grams,
+            })
+            .collect(),
         by_partner: rows(&r.by_partner),
         by_route: rows(&r.by_route),
         by_substance: rows(&r.by_substance),
@@ -522,34 +539,59 @@ pub fn report(node: &Node, since: Option<Date>) -> Result<pb::ReportResponse, St
     })
 }
 
-/// Converts a report received over the Admin API back for rendering.
+/// Converts a report received over the Admin API back for rendering. An unknown TLP name
+/// (from a newer node) is shown as the strictest, TLP:RED.
 pub fn report_from_pb(r: &pb::ReportResponse) -> report::Report {
-    let rows = |v: &[pb::ReportRow]| -> Vec<report::Row> {
-        v.iter()
-            .map(|x| report::Row {
-                key: x.key.clone(),
-                alerts: x.alerts,
-                hits: x.hits,
-                outcomes: x.outcomes,
-                seizures: x.seizures,
-                seized_grams: x.seized_grams,
-            })
-            .collect()
+    let row = |x: &pb::ReportRow| report::Row {
+        key: x.key.clone(),
+        alerts: x.alerts,
+        hits: x.hits,
+        outcomes: x.outcomes,
+        seizures: x.seizures,
+        seized_grams: x.seized_grams,
+        seized_kg: x.seized_grams as f64 / 1000.0,
+    };
+    let rows = |v: &[pb::ReportRow]| -> Vec<report::Row> { v.iter().map(row).collect() };
+    let opt = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    let desk = match (r.desk_country.as_str(), r.desk_node.as_str()) {
+        ("", _) => String::new(),
+        (c, "") => c.to_owned(),
+        (c, n) => format!("{c}/{n}"),
     };
     report::Report {
-        since: (!r.since.is_empty()).then(|| r.since.clone()),
+        desk,
+        since: opt(&r.since),
+        until: opt(&r.until),
+        period_start: opt(&r.period_start),
+        period_end: opt(&r.period_end),
+        tlp: match r.tlp.as_str() {
+            "" => None,
+            t => Some(crate::model::Tlp::parse(t).unwrap_or(crate::model::Tlp::Red)),
+        },
+        totals: r.totals.as_ref().map(row).unwrap_or_else(|| report::Row {
+            key: "total".into(),
+            ..Default::default()
+        }),
+        weeks: r
+            .weeks
+            .iter()
+            .map(|w| report::Week {
+                week: w.week.clone(),
+                starts: w.starts.clone(),
+                alerts: w.alerts,
+                hits: w.hits,
+                seizures: w.seizures,
+                seized_kg: w.seized_grams as f64 / 1000.0,
+                seized_grams: w.seized_grams,
+            })
+            .collect(),
         by_partner: rows(&r.by_partner),
         by_route: rows(&r.by_route),
         by_substance: rows(&r.by_substance),
         sources: r
             .sources
             .iter()
-            .map(|s| report::Source {
-                source: s.source.clone(),
-                hits: s.hits,
-                with_outcome: s.with_outcome,
-                seizures: s.seizures,
-            })
+            .map(|s| report::Source::new(&s.source, s.hits, s.with_outcome, s.seizures))
             .collect(),
     }
 }
