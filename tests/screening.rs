@@ -290,6 +290,20 @@ fn screening_end_to_end() {
     assert_eq!(r["sources"][0]["with_outcome"], 1);
     let svg = std::fs::read_to_string(&svg).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("KR") && svg.trim_end().ends_with("</svg>"));
+    // The same numbers in kilograms, the weekly series, totals, precision with its n.
+    assert_eq!(kr["seized_kg"], 2.35);
+    assert_eq!(r["desk"], "KR/seoul");
+    assert_eq!(r["totals"]["alerts"], 5);
+    assert_eq!(r["totals"]["seized_kg"], 2.35);
+    let weeks = r["weeks"].as_array().unwrap();
+    assert_eq!(weeks.len(), 1, "{weeks:?}");
+    assert!(weeks[0]["week"].as_str().unwrap().contains("-W"));
+    assert_eq!(weeks[0]["hits"], 3);
+    assert_eq!(weeks[0]["seized_kg"], 2.35);
+    assert_eq!(r["sources"][0]["precision"], 1.0);
+    // The strictest TLP of the alerts counted (traveler and postal: AMBER+STRICT).
+    assert_eq!(r["tlp"], "TLP:AMBER+STRICT");
+    report_charts(&dir, tmp.path(), &r);
 
     // The same subject twice in one manifest: one hit record, found again for the second line.
     let text = std::fs::read_to_string(&manifest).unwrap();
@@ -319,4 +333,96 @@ fn screening_end_to_end() {
     assert_eq!(code, 0, "{err}");
     let st: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(st["last_seq"], st["records_own"], "{st}");
+}
+
+/// `kdesk report --chart` in each format, --since/--until, and the refusals.
+fn report_charts(dir: &std::path::Path, tmp: &std::path::Path, r: &Value) {
+    let today = r["period_start"].as_str().unwrap().to_owned();
+    assert_eq!(r["period_end"], today.as_str());
+    let mut files = Vec::new();
+    for ext in ["svg", "png", "pdf", "PNG"] {
+        let f = tmp.join(format!("briefing.{ext}"));
+        let (code, out, err) = outcome(&run(&[
+            "report",
+            "--data-dir",
+            s(dir),
+            "--since",
+            &today,
+            "--until",
+            &today,
+            "--chart",
+            s(&f),
+        ]));
+        assert_eq!(code, 0, "{ext}: {err}");
+        assert!(out.contains("chart written to"), "{out}");
+        files.push(std::fs::read(&f).unwrap());
+    }
+    // SVG: parses with the embedded font and names the desk, the period and the TLP label.
+    let svg = String::from_utf8(files[0].clone()).unwrap();
+    let tree = kdesk::screen::chart::parse(&svg).expect("the SVG parses");
+    assert_eq!(tree.size().width(), 1123.0);
+    for needle in [
+        "KR/seoul",
+        today.as_str(),
+        "TLP:AMBER+STRICT",
+        "Per ISO week",
+    ] {
+        assert!(svg.contains(needle), "SVG lacks {needle}");
+    }
+    // PNG: signature and the 2x A4-landscape size; the upper-case extension works too.
+    for png in [&files[1], &files[3]] {
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+        let w = u32::from_be_bytes(png[16..20].try_into().unwrap());
+        let h = u32::from_be_bytes(png[20..24].try_into().unwrap());
+        assert_eq!((w, h), (2246, 1588));
+    }
+    // PDF.
+    assert!(files[2].starts_with(b"%PDF-"));
+    assert!(files[2].len() > 1000);
+
+    // --svg is still accepted (hidden alias of --chart), and its format is the extension's.
+    let old = tmp.join("old.svg");
+    let (code, _, err) = outcome(&run(&["report", "--data-dir", s(dir), "--svg", s(&old)]));
+    assert_eq!(code, 0, "{err}");
+    assert!(std::fs::read_to_string(&old).unwrap().starts_with("<svg"));
+    let (_, help, _) = outcome(&run(&["report", "--help"]));
+    assert!(help.contains("--chart") && help.contains("--until") && !help.contains("--svg"));
+
+    // A period with nothing in it: an empty report, still a chart.
+    let (code, out, err) = outcome(&run(&[
+        "report",
+        "--data-dir",
+        s(dir),
+        "--until",
+        "2001-01-01",
+        "--json",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let empty: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(empty["totals"]["alerts"], 0);
+    assert_eq!(empty["tlp"], "TLP:CLEAR");
+
+    // Refused before the node is asked: a format no extension names, until before since.
+    let bad = tmp.join("briefing.jpg");
+    let (code, _, err) = outcome(&run(&["report", "--data-dir", s(dir), "--chart", s(&bad)]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("briefing.jpg") && err.contains(".svg, .png or .pdf"),
+        "{err}"
+    );
+    assert!(!bad.exists());
+    let (code, _, err) = outcome(&run(&[
+        "report",
+        "--data-dir",
+        s(dir),
+        "--since",
+        "2026-02-01",
+        "--until",
+        "2026-01-31",
+    ]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("until: 2026-01-31 is before since 2026-02-01"),
+        "{err}"
+    );
 }

@@ -281,8 +281,8 @@ enum Command {
     /// List hits on this desk's alerts and hits it raised, with outcomes.
     #[command(subcommand)]
     Hits(screen::HitsCommand),
-    /// Alerts, hits and seizures by partner, route and substance, with each source's
-    /// precision; --svg writes a chart for a briefing.
+    /// Alerts, hits and seizures by ISO week, partner, route and substance, with each
+    /// source's precision; --chart writes a one-page briefing chart (.svg, .png or .pdf).
     Report(screen::ReportArgs),
     /// Write synthetic alerts, a Korea-bound cargo manifest with seeded true matches, and the
     /// ground truth (for trials and measurements; no node needed).

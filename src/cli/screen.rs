@@ -100,13 +100,19 @@ pub(super) enum HitsCommand {
 pub(super) struct ReportArgs {
     #[command(flatten)]
     dir: DataDir,
-    /// Count records created on or after this date (YYYY-MM-DD, UTC).
-    #[arg(long, value_name = "DATE")]
-    since: Option<String>,
-    /// Also write an SVG chart to this file.
-    #[arg(long, value_name = "FILE")]
-    svg: Option<PathBuf>,
-    /// Print JSON.
+    /// Count records created on or after this day (YYYY-MM-DD, UTC). Default: from the
+    /// first record.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    since: Option<kdesk::model::Date>,
+    /// Count records created on or before this day (YYYY-MM-DD, UTC), not before --since.
+    /// Default: to the last record.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    until: Option<kdesk::model::Date>,
+    /// Also write the briefing chart (one A4 landscape page) to this file; the extension
+    /// chooses the format: .svg, .png (2246x1588, for slides) or .pdf. Created with mode 0600.
+    #[arg(long, value_name = "FILE", alias = "svg")]
+    chart: Option<PathBuf>,
+    /// Print JSON (the same numbers, kilograms as `seized_kg`).
     #[arg(long)]
     json: bool,
 }
@@ -477,24 +483,43 @@ pub(super) async fn hits(cmd: HitsCommand) -> CliResult {
     Ok(())
 }
 
+/// Exit code of a bad flag value found after parsing, the same as clap's own usage errors.
+const USAGE: u8 = 2;
+
 pub(super) async fn report(a: ReportArgs) -> CliResult {
+    use kdesk::screen::chart;
+    let period = kdesk::screen::report::Period::new(a.since, a.until)
+        .map_err(|e| CliError::new(USAGE, e))?;
+    // The format is known before the node is asked: a wrong extension costs nothing.
+    let format = a
+        .chart
+        .as_deref()
+        .map(chart::ChartFormat::from_path)
+        .transpose()
+        .map_err(|e| CliError::new(USAGE, e.to_string()))?;
     let mut client = crate::cli::client::connect(&a.dir.data_dir).await?;
     let r = client
         .report(pb::ReportRequest {
-            since: a.since.unwrap_or_default(),
+            since: period.since.map(|d| d.to_string()).unwrap_or_default(),
+            until: period.until.map(|d| d.to_string()).unwrap_or_default(),
         })
         .await?
         .into_inner();
-    let rep = kdesk::node::screening::report_from_pb(&r);
-    if let Some(path) = &a.svg {
-        let svg = kdesk::screen::report::to_svg(&rep);
-        write_private(path, |w| w.write_all(svg.as_bytes()))?;
+    let rep = kdesk::screen::report::from_pb(&r);
+    if let (Some(path), Some(format)) = (&a.chart, format) {
+        let bytes = chart::render(&rep, format)
+            .map_err(|e| CliError::new(exit::SOFTWARE, e.to_string()))?;
+        write_private(path, |w| w.write_all(&bytes))?;
     }
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&rep).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string(&rep)
+                .map_err(|e| CliError::new(exit::SOFTWARE, format!("report JSON: {e}")))?
+        );
     } else {
         print!("{}", kdesk::screen::report::to_table(&rep));
-        if let Some(path) = &a.svg {
+        if let Some(path) = &a.chart {
             println!("\nchart written to {}", path.display());
         }
     }

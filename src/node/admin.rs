@@ -1321,12 +1321,15 @@ impl pb::admin_server::Admin for AdminService {
         req: Request<pb::ReportRequest>,
     ) -> Result<Response<pb::ReportResponse>, Status> {
         let r = req.into_inner();
-        let since = match r.since.trim() {
-            "" => None,
-            d => Some(Date::parse(d).map_err(|e| invalid(e.at("since")))?),
+        let day = |v: &str, field: &str| match v.trim() {
+            "" => Ok(None),
+            d => Date::parse(d).map(Some).map_err(|e| invalid(e.at(field))),
         };
+        let period =
+            crate::screen::report::Period::new(day(&r.since, "since")?, day(&r.until, "until")?)
+                .map_err(Status::invalid_argument)?;
         let node = self.node.clone();
-        let report = tokio::task::spawn_blocking(move || super::screening::report(&node, since))
+        let report = tokio::task::spawn_blocking(move || super::screening::report(&node, period))
             .await
             .map_err(internal)?
             .map_err(internal)?;

@@ -505,32 +505,49 @@ pub fn list_hits(node: &Node) -> Result<Vec<pb::HitInfo>, StoreError> {
     Ok(out)
 }
 
-/// The report over every stored record.
+/// The report of this desk over every stored record, counting those created in `period`.
 ///
 /// # Errors
 /// Storage failure.
-pub fn report(node: &Node, since: Option<Date>) -> Result<pb::ReportResponse, StoreError> {
+pub fn report(node: &Node, period: report::Period) -> Result<pb::ReportResponse, StoreError> {
     let mut records: Vec<(RecordId, Record)> = Vec::new();
     for e in node.store.iter() {
         let e = e?;
         let r = e.record()?;
         records.push((e.id, r));
     }
-    let r = report::build(&records, since);
-    let rows = |v: &[report::Row]| -> Vec<pb::ReportRow> {
-        v.iter()
-            .map(|x| pb::ReportRow {
-                key: x.key.clone(),
-                alerts: x.alerts,
-                hits: x.hits,
-                outcomes: x.outcomes,
-                seizures: x.seizures,
-                seized_grams: x.seized_grams,
-            })
-            .collect()
+    let desk = &node.config.origin;
+    let r = report::build(&records, desk, period);
+    let row = |x: &report::Row| pb::ReportRow {
+        key: x.key.clone(),
+        alerts: x.alerts,
+        hits: x.hits,
+        outcomes: x.outcomes,
+        seizures: x.seizures,
+        seized_grams: x.seized_grams,
     };
+    let rows = |v: &[report::Row]| -> Vec<pb::ReportRow> { v.iter().map(row).collect() };
     Ok(pb::ReportResponse {
         since: r.since.clone().unwrap_or_default(),
+        until: r.until.clone().unwrap_or_default(),
+        desk_country: desk.country.to_string(),
+        desk_node: desk.node.to_string(),
+        period_start: r.period_start.clone().unwrap_or_default(),
+        period_end: r.period_end.clone().unwrap_or_default(),
+        tlp: r.tlp.map(|t| t.as_str().to_owned()).unwrap_or_default(),
+        totals: Some(row(&r.totals)),
+        weeks: r
+            .weeks
+            .iter()
+            .map(|w| pb::ReportWeek {
+                week: w.week.clone(),
+                starts: w.starts.clone(),
+                alerts: w.alerts,
+                hits: w.hits,
+                seizures: w.seizures,
+                seized_grams: w.seized_grams,
+            })
+            .collect(),
         by_partner: rows(&r.by_partner),
         by_route: rows(&r.by_route),
         by_substance: rows(&r.by_substance),
@@ -545,38 +562,6 @@ pub fn report(node: &Node, since: Option<Date>) -> Result<pb::ReportResponse, St
             })
             .collect(),
     })
-}
-
-/// Converts a report received over the Admin API back for rendering.
-pub fn report_from_pb(r: &pb::ReportResponse) -> report::Report {
-    let rows = |v: &[pb::ReportRow]| -> Vec<report::Row> {
-        v.iter()
-            .map(|x| report::Row {
-                key: x.key.clone(),
-                alerts: x.alerts,
-                hits: x.hits,
-                outcomes: x.outcomes,
-                seizures: x.seizures,
-                seized_grams: x.seized_grams,
-            })
-            .collect()
-    };
-    report::Report {
-        since: (!r.since.is_empty()).then(|| r.since.clone()),
-        by_partner: rows(&r.by_partner),
-        by_route: rows(&r.by_route),
-        by_substance: rows(&r.by_substance),
-        sources: r
-            .sources
-            .iter()
-            .map(|s| report::Source {
-                source: s.source.clone(),
-                hits: s.hits,
-                with_outcome: s.with_outcome,
-                seizures: s.seizures,
-            })
-            .collect(),
-    }
 }
 
 #[cfg(test)]

@@ -4,10 +4,12 @@
 //! - [`engine`]: the index of active alerts and the matchers;
 //! - [`names`]: name similarity over folded tokens ([`crate::model::fold`]);
 //! - [`gen`]: synthetic manifests and alerts with ground truth;
-//! - [`report`]: alerts, hits and seizures by partner, route and substance.
+//! - [`report`]: alerts, hits and seizures by week, partner, route and substance;
+//! - [`chart`]: the report as a one-page chart (SVG, PNG, PDF).
 //!
 //! [`screen_stream`] runs the whole pipeline on several threads, keeping line order.
 
+pub mod chart;
 pub mod engine;
 pub mod gen;
 pub mod manifest;
