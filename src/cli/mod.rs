@@ -26,6 +26,7 @@ mod node;
 mod retry;
 mod screen;
 mod view;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,6 +43,8 @@ use kdesk::node::ServeError;
 pub mod exit {
     /// A check failed.
     pub const FAILED: u8 = 1;
+    /// Usage error: a bad flag or flag value (clap's own code for the same).
+    pub const USAGE: u8 = 2;
     /// Invalid input data.
     pub const DATAERR: u8 = 65;
     /// Input file or record not found.

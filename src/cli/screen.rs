@@ -19,8 +19,18 @@ pub(super) struct ScreenArgs {
     #[command(flatten)]
     dir: DataDir,
     /// Manifest or passenger list (columns: docs/SCREENING.md).
-    #[arg(long, value_name = "FILE")]
-    input: PathBuf,
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "watch",
+        conflicts_with = "watch"
+    )]
+    input: Option<PathBuf>,
+    /// Watch a directory instead: screen each file dropped into it, then move it to
+    /// DIR/done/ (with its results) or DIR/failed/; a file is screened once and never lost
+    /// across restarts. Runs until SIGINT or SIGTERM.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["date", "on_bad_line"])]
+    watch: Option<PathBuf>,
     /// Input format; by default from the file name (.jsonl/.ndjson: JSON Lines, else CSV).
     #[arg(long, value_enum)]
     format: Option<Format>,
@@ -162,10 +172,37 @@ fn parse_date(raw: &str) -> Result<kdesk::model::Date, String> {
 }
 
 pub(super) async fn screen(a: ScreenArgs) -> CliResult {
-    let file = std::fs::File::open(&a.input)
-        .map_err(|e| CliError::new(exit::NOINPUT, format!("{}: {e}", a.input.display())))?;
+    if let Some(dir) = &a.watch {
+        let mut pass = Vec::new();
+        if a.share {
+            pass.push("--share".to_owned());
+        }
+        if a.no_names {
+            pass.push("--no-names".to_owned());
+        }
+        if let Some(f) = a.format {
+            pass.push("--format".to_owned());
+            pass.push(f.as_str().to_owned());
+        }
+        return super::watch::run(super::watch::WatchOptions {
+            data_dir: &a.dir.data_dir,
+            dir,
+            pass,
+            json: a.json,
+            poll: std::time::Duration::from_secs(1),
+        })
+        .await;
+    }
+    let Some(input) = a.input.clone() else {
+        return Err(CliError::new(
+            exit::USAGE,
+            "--input FILE or --watch DIR is required",
+        ));
+    };
+    let file = std::fs::File::open(&input)
+        .map_err(|e| CliError::new(exit::NOINPUT, format!("{}: {e}", input.display())))?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let format = a.format.unwrap_or_else(|| Format::from_path(&a.input));
+    let format = a.format.unwrap_or_else(|| Format::from_path(&input));
     let mut client = crate::cli::client::connect(&a.dir.data_dir).await?;
     let opts = pb::ScreenRequest {
         item: Some(pb::screen_request::Item::Options(pb::ScreenOptions {
@@ -249,7 +286,7 @@ pub(super) async fn screen(a: ScreenArgs) -> CliResult {
     reader
         .await
         .map_err(|e| CliError::new(exit::SOFTWARE, e.to_string()))?
-        .map_err(|e| CliError::new(exit::IOERR, format!("{}: {e}", a.input.display())))?;
+        .map_err(|e| CliError::new(exit::IOERR, format!("{}: {e}", input.display())))?;
     let s = summary.ok_or_else(|| CliError::new(exit::SOFTWARE, "the node sent no summary"))?;
     if a.json {
         println!(
@@ -483,20 +520,17 @@ pub(super) async fn hits(cmd: HitsCommand) -> CliResult {
     Ok(())
 }
 
-/// Exit code of a bad flag value found after parsing, the same as clap's own usage errors.
-const USAGE: u8 = 2;
-
 pub(super) async fn report(a: ReportArgs) -> CliResult {
     use kdesk::screen::chart;
     let period = kdesk::screen::report::Period::new(a.since, a.until)
-        .map_err(|e| CliError::new(USAGE, e))?;
+        .map_err(|e| CliError::new(exit::USAGE, e))?;
     // The format is known before the node is asked: a wrong extension costs nothing.
     let format = a
         .chart
         .as_deref()
         .map(chart::ChartFormat::from_path)
         .transpose()
-        .map_err(|e| CliError::new(USAGE, e.to_string()))?;
+        .map_err(|e| CliError::new(exit::USAGE, e.to_string()))?;
     let mut client = crate::cli::client::connect(&a.dir.data_dir).await?;
     let r = client
         .report(pb::ReportRequest {
