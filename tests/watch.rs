@@ -20,7 +20,7 @@ fn watcher(data: &Path, dir: &Path) -> Child {
         .expect("spawn watcher")
 }
 
-fn stop(mut w: Child) -> String {
+fn stop(w: Child) -> String {
     // SAFETY: signalling our own child process.
     unsafe { libc::kill(w.id() as libc::pid_t, libc::SIGTERM) };
     let out = w.wait_with_output().expect("watcher output");
