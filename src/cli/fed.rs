@@ -409,7 +409,7 @@ pub(super) fn peer_json(p: &pb::PeerInfo) -> serde_json::Value {
         "stored": p.stored,
         "duplicates": p.duplicates,
         "refused": p.rejected,
-        "last_error": p.last_error,
+        "last_error": if p.last_error.is_empty() { serde_json::Value::Null } else { json!(p.last_error) },
         "inbound_connections": p.inbound_connections,
         "crls": p.crl_count,
         "keys": p.keys.iter().map(|k| json!({
