@@ -215,9 +215,20 @@ impl tonic::transport::server::Connected for Revocable {
 #[derive(Default)]
 pub struct Connections {
     live: Mutex<BTreeMap<u64, PeerConn>>,
+    /// Woken when a partner connects to us: it is reachable, so our link to it is retried
+    /// at once instead of at the end of its backoff.
+    arrivals: Mutex<std::collections::HashMap<crate::model::CountryCode, Arc<tokio::sync::Notify>>>,
 }
 
 impl Connections {
+    /// What a partner's connecting to us wakes (see [`Connections`]).
+    pub fn arrival(&self, country: crate::model::CountryCode) -> Arc<tokio::sync::Notify> {
+        self.arrivals
+            .lock()
+            .map(|mut m| m.entry(country).or_default().clone())
+            .unwrap_or_default()
+    }
+
     fn remove(&self, id: u64) {
         if let Ok(mut m) = self.live.lock() {
             m.remove(&id);
@@ -480,6 +491,7 @@ impl Listener {
                     return;
                 }
                 info!(peer = %conn.identity, %remote, "partner connection open");
+                conns.arrival(conn.identity.country).notify_one();
                 let _ = out
                     .send(Ok(Revocable {
                         inner: tls,

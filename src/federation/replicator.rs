@@ -27,7 +27,20 @@ use crate::record::{verify_envelope, KeyId, RecordId, SignedRecord, VerifyError}
 use crate::store::{Ingest, Mode};
 
 const BACKOFF_MIN: Duration = Duration::from_millis(250);
-const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// Longest wait between attempts while the partner is down or unreachable: a link heals
+/// within this of the network healing (attempts are cheap: one TCP connect).
+const BACKOFF_MAX: Duration = Duration::from_secs(3);
+/// Longest wait after the partner answered and refused (not registered there, records we
+/// refuse): asking again soon would not change its answer.
+const BACKOFF_MAX_REFUSED: Duration = Duration::from_secs(30);
+/// HTTP/2 pings on every link, idle or not; a partner that does not answer one within
+/// [`KEEPALIVE_TIMEOUT`] is down (a link that silently stops forwarding is noticed in
+/// seconds, not when TCP gives up).
+pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(2);
+/// See [`KEEPALIVE_INTERVAL`].
+pub const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(4);
+/// TCP connect deadline.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// A session that refuses this many records, most of what it receives, is dropped and
 /// retried later: a misbehaving partner cannot keep the node busy verifying garbage.
 const REJECTION_BUDGET: u64 = 10_000;
@@ -56,6 +69,7 @@ pub fn jitter(d: Duration) -> Duration {
 async fn run(cx: Arc<Context>, country: CountryCode) {
     let mut backoff = BACKOFF_MIN;
     let mut stopping = cx.stopping_watch();
+    let arrival = cx.fed.conns.arrival(country);
     loop {
         if *stopping.borrow() {
             return;
@@ -70,9 +84,18 @@ async fn run(cx: Arc<Context>, country: CountryCode) {
         // A session that stored records or stayed up a while was healthy: reconnect soon. One
         // that failed at once (partner down or refusing, our disk in its reserve, a batch we
         // could not store) waits longer each time instead of reconnecting in a tight loop.
-        if cx.fed.link_stats(country).stored > stored_before || began.elapsed() >= BACKOFF_MAX {
+        if cx.fed.link_stats(country).stored > stored_before
+            || began.elapsed() >= BACKOFF_MAX_REFUSED
+        {
             backoff = BACKOFF_MIN;
         }
+        let cap = match &result {
+            Err(
+                LinkError::Refused { .. } | LinkError::TooManyRefused(_) | LinkError::Malformed(_),
+            ) => BACKOFF_MAX_REFUSED,
+            _ => BACKOFF_MAX,
+        };
+        backoff = backoff.min(cap);
         let wait = jitter(backoff);
         match result {
             Ok(()) => return, // shutting down
@@ -86,11 +109,24 @@ async fn run(cx: Arc<Context>, country: CountryCode) {
                 });
             }
         }
+        // A partner that refused us is not asked again just because it connected to us.
+        let reachable = async {
+            if cap == BACKOFF_MAX {
+                arrival.notified().await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = stopping.changed() => return,
+            // The partner just connected to us: it is reachable, try now.
+            () = reachable => {
+                backoff = BACKOFF_MIN;
+                continue;
+            }
         }
-        backoff = (backoff * 2).min(BACKOFF_MAX);
+        backoff = (backoff * 2).min(cap);
     }
 }
 
@@ -115,24 +151,23 @@ pub async fn connect(peer: &CompiledPeer, identity: &tls::Identity) -> Result<Ch
     // The scheme only fills the :scheme header; TLS is done by the connector below.
     let endpoint = Endpoint::from_shared(format!("http://{uri_host}:{port}"))
         .map_err(|e| LinkError::Registration(format!("endpoint: {e}")))?
-        .connect_timeout(Duration::from_secs(10))
+        .connect_timeout(CONNECT_TIMEOUT)
         // Let the partner keep a few batches in flight while this node verifies and stores.
         .initial_stream_window_size(Some(8 << 20))
         .initial_connection_window_size(Some(16 << 20))
-        .http2_keep_alive_interval(Duration::from_secs(30))
-        .keep_alive_timeout(Duration::from_secs(20))
+        .http2_keep_alive_interval(KEEPALIVE_INTERVAL)
+        .keep_alive_timeout(KEEPALIVE_TIMEOUT)
+        .keep_alive_while_idle(true)
         .tcp_nodelay(true);
     let connector = tower::service_fn(move |_| {
         let (cfg, host, server_name) = (cfg.clone(), host.clone(), server_name.clone());
         async move {
-            let tcp = tokio::time::timeout(
-                Duration::from_secs(10),
-                TcpStream::connect((host.as_str(), port)),
-            )
-            .await
-            .map_err(|_| {
-                std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out")
-            })??;
+            let tcp =
+                tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((host.as_str(), port)))
+                    .await
+                    .map_err(|_| {
+                        std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out")
+                    })??;
             tcp.set_nodelay(true)?;
             let tls = tokio::time::timeout(
                 super::HANDSHAKE_TIMEOUT,
