@@ -606,6 +606,11 @@ pub enum VerifyError {
     /// The body decodes but a field is invalid.
     #[error("body field {0}")]
     Invalid(#[from] FieldError),
+    /// The body is valid but not in the one encoding kdesk writes for it (a value not
+    /// normalised, such as untrimmed text or a spaced container number; fields repeated,
+    /// reordered or unknown; lengths not minimal).
+    #[error("body is not in canonical form: a value is not normalised (e.g. untrimmed text) or the encoding is not the one kdesk writes")]
+    NotCanonical,
 }
 
 /// Verifies an envelope with a key chosen by its key id, then decodes and checks the body.
@@ -636,6 +641,14 @@ pub fn verify_envelope(
         .map_err(|_| VerifyError::BadSignature(key_id.to_hex()))?;
     let body = pb::RecordBody::decode(envelope.body.as_slice())?;
     let record = Record::from_pb(&body)?;
+    // One record, one body: what the signer signed must be exactly what kdesk writes for the
+    // record it decodes to, so that a verifier and a partner read the same values and "any
+    // changed byte fails" holds for every field.
+    let canonical = record.to_pb();
+    if canonical.encoded_len() != envelope.body.len() || canonical.encode_to_vec() != envelope.body
+    {
+        return Err(VerifyError::NotCanonical);
+    }
     Ok(SignedRecord {
         id: RecordId::of_body(&envelope.body),
         envelope: envelope.clone(),
@@ -1056,9 +1069,9 @@ mod tests {
             }
             let e = signed_body(body);
             if let Ok(v) = verify_envelope(&e, lookup(&key().verifying_key())) {
+                // Accepted only as the exact bytes kdesk writes for that record.
                 let again = v.record.sign(&key());
-                let back = verify_envelope(&again.envelope, lookup(&key().verifying_key()));
-                prop_assert_eq!(back.map(|b| b.record).ok(), Some(v.record));
+                prop_assert_eq!(&again.envelope.body, &e.body);
             }
         }
 
@@ -1069,6 +1082,39 @@ mod tests {
         {
             let _ = verify_envelope(&signed_body(body), lookup(&key().verifying_key()));
         }
+    }
+
+    #[test]
+    fn only_the_canonical_body_of_a_record_verifies() {
+        let r = record(alert("Courier", "Tran", "C1234567", 1), 9);
+        let good = r.sign(&key()).envelope.body;
+        assert!(
+            verify_envelope(&signed_body(good.clone()), lookup(&key().verifying_key())).is_ok()
+        );
+        // The same record with an untrimmed title: decodes, trims, but is not what kdesk signs.
+        let mut body = pb::RecordBody::decode(good.as_slice()).unwrap();
+        if let Some(pb::record_body::Kind::Alert(a)) = &mut body.kind {
+            a.title = format!(" {} ", a.title);
+        } else {
+            panic!("an alert");
+        }
+        let e = signed_body(body.encode_to_vec());
+        assert!(matches!(
+            verify_envelope(&e, lookup(&key().verifying_key())),
+            Err(VerifyError::NotCanonical)
+        ));
+        // A field repeated (the sequence number again, with the same value).
+        let mut twice = good.clone();
+        pb::RecordBody {
+            seq: 9,
+            ..Default::default()
+        }
+        .encode(&mut twice)
+        .unwrap();
+        assert!(matches!(
+            verify_envelope(&signed_body(twice), lookup(&key().verifying_key())),
+            Err(VerifyError::NotCanonical)
+        ));
     }
 
     /// An envelope over arbitrary body bytes with a valid signature from [`key`].

@@ -97,6 +97,22 @@ fn export_then_verify_offline_with_and_without_trust() {
     assert_eq!(code, 1);
     assert!(err.contains("not in the trust file"), "{err}");
 
+    // A country in the trust file binds the key to that desk, and is written in capitals.
+    let kr_key = std::fs::read_to_string(dir.join("keys/signing.pub")).unwrap();
+    let wrong = write(t.path(), "wrong.txt", &format!("TH {}\n", kr_key.trim()));
+    let (code, _, err) = outcome(&run(&["audit", "verify", s(&b), "--trust", s(&wrong)]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("trusts it for TH"), "{err}");
+    let lower = write(t.path(), "lower.txt", &format!("kr {}\n", kr_key.trim()));
+    let (code, _, err) = outcome(&run(&["audit", "verify", s(&b), "--trust", s(&lower)]));
+    assert_eq!(code, 65, "{err}");
+    assert!(err.contains("line 1") && err.contains("capitals"), "{err}");
+
+    // Without a witness a bundle proves only what its exporter signed; an auditor may insist.
+    let (code, _, err) = outcome(&run(&["audit", "verify", s(&b), "--require-witness", "1"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("0 partner(s) cosigned this log"), "{err}");
+
     // The node's own tree head matches the bundle's root.
     let (code, out, _) = outcome(&run(&[
         "audit",
@@ -222,4 +238,45 @@ fn a_dishonest_exporter_cannot_drop_reorder_or_rewrite() {
         head: hb,
     });
     expect_fail("rewritten root", rewritten, "inclusion proof");
+}
+
+#[test]
+fn only_the_canonical_encoding_verifies() {
+    let t = tempfile::tempdir().unwrap();
+    let (_dir, b, _node) = node_with_bundle(t.path());
+    let bytes = std::fs::read(&b).unwrap();
+    assert!(verify(&bytes).is_ok());
+    // A valid field appended (the key id again): decodes, but is not what kdesk wrote.
+    let f = pb::AuditBundleFile::decode(bytes.as_slice()).unwrap();
+    let mut appended = bytes.clone();
+    pb::AuditBundleFile {
+        key_id: f.key_id.clone(),
+        ..Default::default()
+    }
+    .encode(&mut appended)
+    .unwrap();
+    let e = verify(&appended).unwrap_err();
+    assert!(e.message.contains("not canonically encoded"), "{e:?}");
+    // The same fields in another order.
+    let mut reordered = Vec::new();
+    pb::AuditBundleFile {
+        signature: f.signature.clone(),
+        ..Default::default()
+    }
+    .encode(&mut reordered)
+    .unwrap();
+    pb::AuditBundleFile {
+        bundle: f.bundle.clone(),
+        key_id: f.key_id.clone(),
+        ..Default::default()
+    }
+    .encode(&mut reordered)
+    .unwrap();
+    assert_eq!(
+        pb::AuditBundleFile::decode(reordered.as_slice()).unwrap(),
+        f,
+        "the same message"
+    );
+    let e = verify(&reordered).unwrap_err();
+    assert!(e.message.contains("not canonically encoded"), "{e:?}");
 }

@@ -264,21 +264,68 @@ pub struct AuditReport {
     pub notes: Vec<String>,
 }
 
-/// Verifies a bundle file offline. `trust`: public keys (32 bytes) the auditor trusts; when
-/// given, every key the bundle uses must be among them. `progress` is called with
-/// (done, total) while entries are checked.
+/// The keys an auditor trusts, each with the country it is trusted for (None: any).
+pub type TrustedKeys = HashMap<[u8; 32], Option<CountryCode>>;
+
+/// Parses a trust file: one key per line, `[CC] HEX` (an optional ISO 3166-1 alpha-2 country
+/// in capitals, then 64 hex digits), `#` starts a comment. A country binds the key to that
+/// desk: a bundle that lists the key for another country fails. A key listed twice must name
+/// the same country both times.
+///
+/// # Errors
+/// The line number and what is wrong with it.
+pub fn parse_trust(text: &str) -> Result<TrustedKeys, String> {
+    let mut out = TrustedKeys::new();
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let at = |m: String| format!("line {}: {m}", n + 1);
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let (country, key) = match words.as_slice() {
+            [key] => (None, *key),
+            [cc, key] => {
+                if cc.len() != 2 || !cc.bytes().all(|b| b.is_ascii_uppercase()) {
+                    return Err(at(format!(
+                        "country {cc:?} must be an ISO 3166-1 alpha-2 code in capitals (e.g. KR)"
+                    )));
+                }
+                let c = CountryCode::parse(cc).map_err(|e| at(e.to_string()))?;
+                (Some(c), *key)
+            }
+            _ => {
+                return Err(at(
+                    "must be an optional country code then one key (64 hex digits)".into(),
+                ))
+            }
+        };
+        let vk = crate::keys::parse_public_key(key).map_err(|e| at(e.to_string()))?;
+        match out.insert(*vk.as_bytes(), country) {
+            Some(prev) if prev != country => {
+                return Err(at("the same key is listed for two countries".into()));
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Verifies a bundle file offline. `trust`: public keys the auditor trusts; when given, every
+/// key the bundle uses must be among them, for the country the trust file names. `progress`
+/// is called with (done, total) while entries are checked.
 ///
 /// # Errors
 /// The first failure found, naming the entry.
 pub fn verify(
     file: &[u8],
-    trust: Option<&HashSet<[u8; 32]>>,
+    trust: Option<&TrustedKeys>,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<AuditReport, AuditFailure> {
-    let f = pb::AuditBundleFile::decode(file)
+    let f: pb::AuditBundleFile = super::decode_canonical(file, "the bundle file")
         .map_err(|e| fail(format!("not a kdesk audit bundle: {e}")))?;
-    let b = pb::AuditBundle::decode(f.bundle.as_slice())
-        .map_err(|e| fail(format!("bundle does not decode: {e}")))?;
+    let b: pb::AuditBundle =
+        super::decode_canonical(&f.bundle, "the signed bundle").map_err(fail)?;
     if b.version != BUNDLE_VERSION {
         return Err(fail(format!(
             "bundle version {} is not supported",
@@ -301,11 +348,20 @@ pub fn verify(
         let vk = crate::keys::parse_public_key(&hex::encode(&k.public_key))
             .map_err(|e| fail(format!("keys[{i}] ({country}): {e}")))?;
         if let Some(t) = trust {
-            if !t.contains(vk.as_bytes()) {
-                return Err(fail(format!(
-                    "keys[{i}] ({country}, {}) is not in the trust file",
-                    hex::encode(vk.as_bytes())
-                )));
+            match t.get(vk.as_bytes()) {
+                None => {
+                    return Err(fail(format!(
+                        "keys[{i}] ({country}, {}) is not in the trust file",
+                        hex::encode(vk.as_bytes())
+                    )))
+                }
+                Some(Some(trusted)) if *trusted != country => {
+                    return Err(fail(format!(
+                        "keys[{i}] ({}) is listed for {country}, but the trust file trusts it for {trusted}",
+                        hex::encode(vk.as_bytes())
+                    )))
+                }
+                Some(_) => {}
             }
         } else {
             all_trusted = false;
@@ -354,8 +410,7 @@ pub fn verify(
     if !check(TREE_HEAD_CONTEXT, &sth.head, &sth.signature, &hk) {
         return Err(fail("tree head signature does not verify"));
     }
-    let head =
-        pb::TreeHead::decode(sth.head.as_slice()).map_err(|e| fail(format!("tree head: {e}")))?;
+    let head: pb::TreeHead = super::decode_canonical(&sth.head, "the tree head").map_err(fail)?;
     let ho = head
         .origin
         .as_ref()

@@ -12,3 +12,25 @@ pub mod bundle;
 pub mod log;
 pub mod merkle;
 pub mod witness;
+
+/// Decodes a protobuf message that must be in its one canonical encoding: the encoding kdesk
+/// writes (fields in field-number order, each at most once, no unknown fields, minimal
+/// varints and lengths, default values left out). Anything else was not written by kdesk, so
+/// "any changed byte fails" holds for the signed structures auditors check, not only for the
+/// signed bytes inside them.
+///
+/// # Errors
+/// The bytes do not decode, or are not the canonical encoding of what they decode to.
+pub fn decode_canonical<M: prost::Message + Default>(
+    bytes: &[u8],
+    what: &str,
+) -> Result<M, String> {
+    let m = M::decode(bytes).map_err(|e| format!("{what} does not decode: {e}"))?;
+    if m.encoded_len() != bytes.len() || m.encode_to_vec() != bytes {
+        return Err(format!(
+            "{what} is not canonically encoded (a field repeated, reordered or unknown, a default \
+             value written out, or a length not minimal)"
+        ));
+    }
+    Ok(m)
+}

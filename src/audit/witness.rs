@@ -67,7 +67,7 @@ pub fn open_head(sth: &pb::SignedTreeHead, keys: &[VerifyingKey]) -> Result<Head
 /// # Errors
 /// Undecodable head, bad origin or root.
 pub fn decode_head(bytes: &[u8]) -> Result<Head, String> {
-    let h = pb::TreeHead::decode(bytes).map_err(|e| format!("tree head: {e}"))?;
+    let h: pb::TreeHead = super::decode_canonical(bytes, "tree head")?;
     let o = h.origin.as_ref().ok_or("tree head names no origin")?;
     let origin = Origin::parse(&format!("{}/{}", o.country, o.node))
         .map_err(|e| format!("tree head origin: {e}"))?;
@@ -125,8 +125,7 @@ pub fn open_cosignature(c: &pb::Cosignature, key: &VerifyingKey) -> Result<Cosig
         .map_err(|_| "cosignature is not 64 bytes".to_string())?;
     key.verify_strict(&with_context(COSIGNATURE_CONTEXT, &c.body), &sig)
         .map_err(|_| "cosignature does not verify".to_string())?;
-    let b = pb::CosignatureBody::decode(c.body.as_slice())
-        .map_err(|e| format!("cosignature body: {e}"))?;
+    let b: pb::CosignatureBody = super::decode_canonical(&c.body, "cosignature body")?;
     let w = b.witness.as_ref().ok_or("cosignature names no witness")?;
     let witness = Origin::parse(&format!("{}/{}", w.country, w.node))
         .map_err(|e| format!("cosignature witness: {e}"))?;

@@ -1,6 +1,5 @@
 //! `kdesk audit ...`: export a bundle from a running node, verify one offline.
 
-use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -38,10 +37,16 @@ pub(super) enum AuditCommand {
     Verify {
         /// The bundle file.
         bundle: PathBuf,
-        /// File of trusted public keys (64 hex digits per line, optional leading country code,
-        /// # comments). Without it, keys are taken from the bundle and the report says so.
+        /// File of trusted public keys: per line an optional country code in capitals (the key
+        /// is then trusted for that desk only) and 64 hex digits; # starts a comment. Without
+        /// it, keys are taken from the bundle and the report says so.
         #[arg(long, value_name = "FILE")]
         trust: Option<PathBuf>,
+        /// Fail unless at least N partners cosigned a head of this log that the bundle's tree
+        /// extends. Without witnesses a bundle proves only what its exporter signed: an exporter
+        /// that drops its newest records and signs a shorter tree is caught only by witnesses.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        require_witness: usize,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -66,25 +71,11 @@ pub(super) enum AuditCommand {
     },
 }
 
-fn read_trust(path: &Path) -> Result<HashSet<[u8; 32]>, CliError> {
+fn read_trust(path: &Path) -> Result<bundle::TrustedKeys, CliError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| CliError::new(exit::NOINPUT, format!("{}: {e}", path.display())))?;
-    let mut out = HashSet::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.split('#').next().unwrap_or("").trim();
-        if line.is_empty() {
-            continue;
-        }
-        let key = line.split_whitespace().last().unwrap_or("");
-        let vk = kdesk::keys::parse_public_key(key).map_err(|e| {
-            CliError::new(
-                exit::DATAERR,
-                format!("{} line {}: {e}", path.display(), n + 1),
-            )
-        })?;
-        out.insert(*vk.as_bytes());
-    }
-    Ok(out)
+    bundle::parse_trust(&text)
+        .map_err(|e| CliError::new(exit::DATAERR, format!("{}: {e}", path.display())))
 }
 
 pub(super) async fn run(cmd: AuditCommand) -> CliResult {
@@ -150,6 +141,7 @@ pub(super) async fn run(cmd: AuditCommand) -> CliResult {
         AuditCommand::Verify {
             bundle: path,
             trust,
+            require_witness,
             json,
         } => {
             let bytes = std::fs::read(&path).map_err(|e| {
@@ -178,6 +170,24 @@ pub(super) async fn run(cmd: AuditCommand) -> CliResult {
             })
             .await
             .map_err(|e| CliError::new(exit::SOFTWARE, e.to_string()))?;
+            let result = result.and_then(|r| {
+                if r.witnessed_by.len() < require_witness {
+                    Err(bundle::AuditFailure {
+                        entry: None,
+                        message: format!(
+                            "{} partner(s) cosigned this log ({}); --require-witness asks for {require_witness}",
+                            r.witnessed_by.len(),
+                            if r.witnessed_by.is_empty() {
+                                "none".to_owned()
+                            } else {
+                                r.witnessed_by.keys().cloned().collect::<Vec<_>>().join(", ")
+                            }
+                        ),
+                    })
+                } else {
+                    Ok(r)
+                }
+            });
             match result {
                 Ok(r) => {
                     if json {

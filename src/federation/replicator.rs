@@ -289,6 +289,7 @@ fn verify_reason(e: &VerifyError) -> &'static str {
         VerifyError::SignatureLength(_) | VerifyError::BadSignature(_) => "bad-signature",
         VerifyError::Decode(_) => "undecodable",
         VerifyError::Invalid(_) => "invalid-field",
+        VerifyError::NotCanonical => "not-canonical",
     }
 }
 
