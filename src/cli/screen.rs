@@ -18,12 +18,18 @@ const CHUNK: usize = 256 * 1024;
 pub(super) struct ScreenArgs {
     #[command(flatten)]
     dir: DataDir,
-    /// Manifest or passenger list (columns: docs/SCREENING.md).
+    /// Manifest or passenger list: kdesk's CSV or JSON Lines, a carrier's CSV (with
+    /// --mapping), UN/EDIFACT PAXLST or CUSCAR, IATA Cargo-XML XFWB or XFZB (docs/SCREENING.md).
     #[arg(long, value_name = "FILE")]
     input: PathBuf,
-    /// Input format; by default from the file name (.jsonl/.ndjson: JSON Lines, else CSV).
+    /// Input format; by default detected from the content (EDIFACT by its UNH message type,
+    /// Cargo-XML by its root element, JSON Lines by a leading '{', else CSV).
     #[arg(long, value_enum)]
     format: Option<Format>,
+    /// A mapping file (TOML) for a carrier's CSV: which column is which field, date formats,
+    /// decimal separator, units, route words (examples/mappings/).
+    #[arg(long, value_name = "FILE")]
+    mapping: Option<PathBuf>,
     /// Sign each hit as a Hit record and deliver it to the alert's origin (only there).
     #[arg(long)]
     share: bool,
@@ -159,11 +165,34 @@ pub(super) async fn screen(a: ScreenArgs) -> CliResult {
     let file = std::fs::File::open(&a.input)
         .map_err(|e| CliError::new(exit::NOINPUT, format!("{}: {e}", a.input.display())))?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let format = a.format.unwrap_or_else(|| Format::from_path(&a.input));
+    let mapping = match &a.mapping {
+        None => String::new(),
+        Some(p) => {
+            let text = std::fs::read(p)
+                .map_err(|e| CliError::new(exit::NOINPUT, format!("{}: {e}", p.display())))?;
+            if text.len() > 1 << 20 {
+                return Err(CliError::new(
+                    exit::DATAERR,
+                    format!("{}: a mapping is at most 1 MiB", p.display()),
+                ));
+            }
+            String::from_utf8(text).map_err(|e| {
+                CliError::new(
+                    exit::DATAERR,
+                    format!(
+                        "{}: not UTF-8 (byte {})",
+                        p.display(),
+                        e.utf8_error().valid_up_to()
+                    ),
+                )
+            })?
+        }
+    };
     let mut client = crate::cli::client::connect(&a.dir.data_dir).await?;
     let opts = pb::ScreenRequest {
         item: Some(pb::screen_request::Item::Options(pb::ScreenOptions {
-            format: format.as_str().into(),
+            format: a.format.map(|f| f.as_str().to_owned()).unwrap_or_default(),
+            mapping,
             share: a.share,
             stop_on_bad_line: a.on_bad_line == OnBadLine::Fail,
             no_names: a.no_names,
@@ -211,11 +240,23 @@ pub(super) async fn screen(a: ScreenArgs) -> CliResult {
                 }
             }
             Some(pb::screen_response::Item::BadLine(b)) => {
-                bad_lines += 1;
+                if b.severity != "warning" {
+                    bad_lines += 1;
+                }
+                let unit = if b.unit.is_empty() {
+                    "line"
+                } else {
+                    b.unit.as_str()
+                };
                 if a.json {
+                    let kind = if b.severity.is_empty() {
+                        "bad_line"
+                    } else {
+                        b.severity.as_str()
+                    };
                     println!(
                         "{}",
-                        json!({"type": "bad_line", "line": b.line, "field": b.field, "message": b.message})
+                        json!({"type": kind, "line": b.line, "unit": unit, "field": b.field, "message": b.message})
                     );
                 } else {
                     if tty {
@@ -226,7 +267,14 @@ pub(super) async fn screen(a: ScreenArgs) -> CliResult {
                     } else {
                         format!("{}: ", b.field)
                     };
-                    eprintln!("bad line {}: {field}{}", b.line, b.message);
+                    match b.severity.as_str() {
+                        "warning" => eprintln!("warning: {unit} {}: {field}{}", b.line, b.message),
+                        "bad_field" => eprintln!(
+                            "bad field, {unit} {}: {field}{} (left out; the rest was screened)",
+                            b.line, b.message
+                        ),
+                        _ => eprintln!("bad {unit} {}: {field}{}", b.line, b.message),
+                    }
                 }
             }
             Some(pb::screen_response::Item::Progress(p)) if tty => {
@@ -248,15 +296,17 @@ pub(super) async fn screen(a: ScreenArgs) -> CliResult {
     if a.json {
         println!(
             "{}",
-            json!({"type": "summary", "kind": s.kind, "lines": s.lines, "bad_lines": s.bad_lines,
+            json!({"type": "summary", "format": s.format, "kind": s.kind, "lines": s.lines,
+                   "bad_lines": s.bad_lines, "bad_fields": s.bad_fields, "warnings": s.warnings,
                    "hits": s.hits, "shared": s.shared, "alerts": s.alerts,
                    "alerts_not_valid_on_date": s.alerts_not_valid, "date": s.date,
                    "names": s.names, "stopped": s.stopped, "bytes": s.bytes})
         );
     } else {
         println!(
-            "screened {} {} lines against {} active alerts valid on {} (names {}): {} hits{}, {} bad lines{}",
+            "screened {} {} {} lines against {} active alerts valid on {} (names {}): {} hits{}, {} bad lines, {} bad fields, {} warnings{}",
             s.lines,
+            s.format,
             s.kind,
             s.alerts,
             s.date,
@@ -268,13 +318,15 @@ pub(super) async fn screen(a: ScreenArgs) -> CliResult {
                 String::new()
             },
             s.bad_lines,
-            if s.stopped { "; stopped at the first bad line" } else { "" }
+            s.bad_fields,
+            s.warnings,
+            if s.stopped { "; stopped at the first bad line or field" } else { "" }
         );
     }
     if s.stopped || (a.on_bad_line == OnBadLine::Fail && bad_lines > 0) {
         return Err(CliError::new(
             exit::DATAERR,
-            "stopped at a bad line (see above); lines after it were not screened",
+            "stopped at a bad line or field (see above); lines after it were not screened",
         ));
     }
     Ok(())
@@ -288,7 +340,12 @@ fn origin_str(o: &Option<pb::Origin>) -> String {
 
 fn print_hit(h: &pb::ScreenHit) {
     println!(
-        "  line {} [{}] score {} on {} alert {} \"{}\" ({}){}",
+        "  {} {} [{}] score {} on {} alert {} \"{}\" ({}){}",
+        if h.unit.is_empty() {
+            "line"
+        } else {
+            h.unit.as_str()
+        },
         h.line,
         h.reference,
         h.score,
@@ -317,7 +374,8 @@ fn matched_json(m: &[pb::MatchedField]) -> serde_json::Value {
 }
 
 fn hit_json(h: &pb::ScreenHit) -> serde_json::Value {
-    json!({"type": "hit", "line": h.line, "reference": h.reference, "score": h.score,
+    json!({"type": "hit", "line": h.line, "unit": if h.unit.is_empty() { "line" } else { h.unit.as_str() },
+           "reference": h.reference, "score": h.score,
            "alert_id": h.alert_id_hex, "alert_origin": origin_str(&h.alert_origin),
            "alert_title": h.alert_title, "route": h.route, "matched": matched_json(&h.matched),
            "hit_id": h.hit_id_hex, "already_shared": h.already_shared})

@@ -12,7 +12,9 @@ use std::io::Write;
 
 use serde_json::json;
 
-use super::manifest::{csv_field, Format, CARGO_COLUMNS};
+use super::formats::fields::{Field, CARGO_FIELDS};
+use super::formats::Format;
+use super::manifest::csv_field;
 use crate::model::{Alert, CargoRoute, ContainerNumber, Date, ImoNumber, PostalItemId, Subject};
 
 /// What to generate.
@@ -390,18 +392,18 @@ impl Row {
         match format {
             Format::Csv => {
                 let mut first = true;
-                for c in CARGO_COLUMNS {
+                for c in CARGO_FIELDS.iter().map(Field::name) {
                     if !first {
                         w.write_all(b",")?;
                     }
                     first = false;
-                    if let Some((_, v)) = self.0.iter().find(|(k, _)| k == c) {
+                    if let Some((_, v)) = self.0.iter().find(|(k, _)| *k == c) {
                         w.write_all(csv_field(v).as_bytes())?;
                     }
                 }
                 w.write_all(b"\n")
             }
-            Format::Jsonl => {
+            _ => {
                 let mut m = serde_json::Map::new();
                 for (k, v) in &self.0 {
                     if !v.is_empty() {
@@ -539,7 +541,8 @@ pub fn write_manifest(
 ) -> std::io::Result<Vec<Truth>> {
     let mut rng = Rng::new(spec.seed.wrapping_add(1));
     if format == Format::Csv {
-        writeln!(w, "{}", CARGO_COLUMNS.join(","))?;
+        let names: Vec<&str> = CARGO_FIELDS.iter().map(Field::name).collect();
+        writeln!(w, "{}", names.join(","))?;
     }
     // Which alerts can seed what.
     let mut with_id = vec![];
