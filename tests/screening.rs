@@ -662,3 +662,77 @@ fn real_formats_end_to_end() {
     assert_eq!(code, 65, "{err}");
     assert!(err.contains("INVOIC"), "{err}");
 }
+
+/// `kdesk gen` in every format: the alerts import, the manifest screens with its format
+/// detected, nothing in it is bad, and every seeded line is found with its alert.
+#[test]
+fn generated_manifests_screen_in_every_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("kr");
+    init(&dir, "KR", "seoul");
+    let _node = Node::start(&dir);
+    for (i, format) in ["csv", "jsonl", "cuscar", "xfwb", "xfzb", "paxlst"]
+        .into_iter()
+        .enumerate()
+    {
+        let out = tmp.path().join(format);
+        let seed = (100 + i).to_string();
+        let (code, o, err) = outcome(&run(&[
+            "gen",
+            "--out-dir",
+            s(&out),
+            "--format",
+            format,
+            "--alerts",
+            "60",
+            "--lines",
+            "300",
+            "--seed",
+            &seed,
+            "--json",
+        ]));
+        assert_eq!(code, 0, "{format}: {err}");
+        let g: Value = serde_json::from_str(&o).unwrap();
+        let (code, _, err) = outcome(&run(&[
+            "alert",
+            "import",
+            "--data-dir",
+            s(&dir),
+            "--input",
+            g["alerts_file"].as_str().unwrap(),
+        ]));
+        assert_eq!(code, 0, "{format}: {err}");
+        let manifest = std::path::PathBuf::from(g["manifest_file"].as_str().unwrap());
+        let (code, ev, err) = screen(&dir, &manifest, &[]);
+        assert_eq!(code, 0, "{format}: {err}");
+        let summary = ev.last().unwrap();
+        assert_eq!(summary["format"], format);
+        assert_eq!(
+            (
+                &summary["bad_lines"],
+                &summary["bad_fields"],
+                &summary["warnings"]
+            ),
+            (&Value::from(0), &Value::from(0), &Value::from(0)),
+            "{format}: {summary}"
+        );
+        let hits: std::collections::HashSet<String> = ev
+            .iter()
+            .filter(|e| e["type"] == "hit")
+            .map(|e| e["reference"].as_str().unwrap().to_owned())
+            .collect();
+        let truth = std::fs::read_to_string(g["truth_file"].as_str().unwrap()).unwrap();
+        let mut rd = csv::Reader::from_reader(truth.as_bytes());
+        let mut seeded = 0;
+        for r in rd.records() {
+            let r = r.unwrap();
+            seeded += 1;
+            assert!(
+                hits.contains(&r[0]),
+                "{format}: seeded line {:?} not hit",
+                &r[0]
+            );
+        }
+        assert!(seeded >= 20, "{format}: {seeded} seeded lines");
+    }
+}

@@ -120,7 +120,8 @@ pub(super) struct ReportArgs {
 /// Options of `kdesk gen`.
 #[derive(clap::Args, Debug)]
 pub(super) struct GenArgs {
-    /// Directory to write alerts.jsonl, manifest.csv (or .jsonl) and truth.csv into.
+    /// Directory to write alerts.jsonl, the manifest (manifest.csv, .jsonl, .paxlst.edi,
+    /// .cuscar.edi, .xfwb.xml or .xfzb.xml) and truth.csv into.
     #[arg(long = "out-dir", alias = "out", value_name = "DIR")]
     out: PathBuf,
     /// Number of synthetic alerts to write (traveler, cargo and profile alerts of every
@@ -142,7 +143,9 @@ pub(super) struct GenArgs {
     /// Lines seeded to fit a profile.
     #[arg(long, value_name = "N", default_value_t = 10)]
     true_profiles: usize,
-    /// Manifest format.
+    /// Manifest format: csv or jsonl (kdesk's own, every route), cuscar (sea containers),
+    /// xfwb or xfzb (air cargo), paxlst (travelers: traveler alerts are written instead of
+    /// cargo alerts). The truth lists the seeded lines by the reference the reader gives them.
     #[arg(long, value_enum, default_value_t = Format::Csv)]
     format: Format,
     /// Print what was written as JSON.
@@ -535,8 +538,12 @@ pub(super) fn generate(a: GenArgs) -> CliResult {
         true_profiles: a.true_profiles,
         date: kdesk::model::Date::today_utc(),
     };
-    let alerts =
-        gen::alerts(&spec).map_err(|e| CliError::new(exit::SOFTWARE, format!("generator: {e}")))?;
+    let alerts = if a.format == Format::Paxlst {
+        gen::traveler_alerts(&spec)
+    } else {
+        gen::alerts(&spec)
+    }
+    .map_err(|e| CliError::new(exit::SOFTWARE, format!("generator: {e}")))?;
     let ap = a.out.join("alerts.jsonl");
     write_private(&ap, |w| {
         for al in &alerts {
@@ -545,7 +552,12 @@ pub(super) fn generate(a: GenArgs) -> CliResult {
         }
         Ok(())
     })?;
-    let mp = a.out.join(format!("manifest.{}", a.format.as_str()));
+    let ext = match a.format {
+        Format::Csv | Format::Jsonl => a.format.as_str().to_owned(),
+        Format::Paxlst | Format::Cuscar => format!("{}.edi", a.format.as_str()),
+        Format::Xfwb | Format::Xfzb => format!("{}.xml", a.format.as_str()),
+    };
+    let mp = a.out.join(format!("manifest.{ext}"));
     let truth = write_private(&mp, |w| gen::write_manifest(&spec, &alerts, w, a.format))?;
     let tp = a.out.join("truth.csv");
     write_private(&tp, |w| {
@@ -558,7 +570,10 @@ pub(super) fn generate(a: GenArgs) -> CliResult {
             writeln!(
                 w,
                 "{},{},{},{}",
-                t.reference, t.case_reference, kind, t.variant
+                kdesk::screen::manifest::csv_field(&t.reference),
+                t.case_reference,
+                kind,
+                t.variant
             )?;
         }
         Ok(())

@@ -22,6 +22,32 @@ use super::{Counting, Event, Records, SourceError};
 use crate::model::{Date, DocumentNumber, FlightOrVoyage, InvalidValue};
 use crate::screen::manifest::{Kind, Line, PassengerLine, Problem, Severity, Subject, Unit};
 
+/// The reference of a traveler's line: flight, `crew`, seat, name and booking reference
+/// (`VN416 23C NGUYEN VAN HUNG (K7QX2M)`), at most 64 characters.
+pub fn reference(
+    flight: Option<&str>,
+    crew: bool,
+    seat: Option<&str>,
+    family: &str,
+    given: Option<&str>,
+    booking: Option<&str>,
+) -> String {
+    let mut r = String::new();
+    for part in [flight, crew.then_some("crew"), seat, Some(family), given]
+        .into_iter()
+        .flatten()
+    {
+        if !r.is_empty() {
+            r.push(' ');
+        }
+        r.push_str(part);
+    }
+    if let Some(b) = booking {
+        r.push_str(&format!(" ({b})"));
+    }
+    r.trim().chars().take(64).collect()
+}
+
 /// The flight of the current message.
 #[derive(Default, Clone)]
 struct Flight {
@@ -179,24 +205,14 @@ impl<R: BufRead + Send> Reader<R> {
             doc = None;
         }
         let flight = self.flight.number.clone();
-        let mut reference = format!(
-            "{}{}{} {}{}",
-            flight.as_ref().map_or("", |f| f.as_str()),
-            if t.crew { " crew" } else { "" },
-            t.seat
-                .as_deref()
-                .map(|s| format!(" {s}"))
-                .unwrap_or_default(),
-            family,
-            t.given
-                .as_deref()
-                .map(|g| format!(" {g}"))
-                .unwrap_or_default()
+        let reference = reference(
+            flight.as_ref().map(|f| f.as_str()),
+            t.crew,
+            t.seat.as_deref(),
+            &family,
+            t.given.as_deref(),
+            t.booking.as_deref(),
         );
-        if let Some(b) = &t.booking {
-            reference = format!("{reference} ({b})");
-        }
-        let reference: String = reference.trim().chars().take(64).collect();
         self.queue.push_back(Event::Line(Line {
             line: t.at,
             reference,
