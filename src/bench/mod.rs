@@ -22,6 +22,7 @@ use kdesk::record::{signing_message, Record, RecordKind};
 use kdesk::store::Mode;
 
 pub mod fanin;
+pub mod formats;
 
 /// Figures of one replication run.
 #[derive(Debug, Serialize)]
