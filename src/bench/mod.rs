@@ -22,6 +22,7 @@ use kdesk::record::{signing_message, Record, RecordKind};
 use kdesk::store::Mode;
 
 pub mod fanin;
+pub mod formats;
 pub mod retro;
 
 /// Figures of one replication run.
@@ -500,7 +501,7 @@ pub fn peak_rss_mib() -> f64 {
 /// # Errors
 /// Temporary files cannot be written or read.
 pub fn screen(lines: u64, alerts: u64, seed: u64) -> Result<ScreenReport, String> {
-    use kdesk::screen::{self, gen, Engine, Format, Options, ScreenAlert};
+    use kdesk::screen::{self, gen, Engine, Format, Options, ReadOptions, ScreenAlert};
     use std::collections::{HashMap, HashSet};
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let date = kdesk::model::Date::today_utc();
@@ -556,7 +557,10 @@ pub fn screen(lines: u64, alerts: u64, seed: u64) -> Result<ScreenReport, String
         let t = Instant::now();
         let summary = screen::screen_stream(
             &engine,
-            Format::Csv,
+            &ReadOptions {
+                format: Some(Format::Csv),
+                mapping: None,
+            },
             screen::file_chunks(f, 1 << 20),
             threads,
             |_, r| {

@@ -79,7 +79,10 @@ pub fn retro(lines: u64, seed: u64) -> Result<RetroReport, String> {
     let mut seen = 0u64;
     screen::screen_stream(
         &empty,
-        Format::Csv,
+        &screen::ReadOptions {
+            format: Some(Format::Csv),
+            mapping: None,
+        },
         screen::file_chunks(
             std::fs::File::open(&path).map_err(|e| e.to_string())?,
             1 << 20,

@@ -386,6 +386,24 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The readers of what desks receive (PAXLST, CUSCAR, XFWB, XFZB, CSV, JSON Lines) through
+    /// the node's screening path against M alerts: a 400-passenger PAXLST flight, a
+    /// 10,000-consignment CUSCAR, every format's speed, recall and precision, and peak memory
+    /// while streaming a large CUSCAR file (engine builds timed apart).
+    Formats {
+        /// Alerts in each engine (traveler alerts for PAXLST, cargo alerts for the others).
+        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+        alerts: u64,
+        /// Lines of each format's file.
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+        lines: u64,
+        /// Consignments of the large CUSCAR streamed from disk (a twentieth of it is streamed too).
+        #[arg(long, default_value_t = 400_000, value_parser = clap::value_parser!(u64).range(20..))]
+        large: u64,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Export a complete audit bundle of N records and verify it offline (signatures, proofs,
     /// order), compared with a bare verify_strict loop over the same records.
     Audit {
@@ -509,6 +527,52 @@ async fn run(cli: Cli) -> CliResult {
                         p.alert, p.candidates, p.hits, p.ms
                     );
                 }
+            }
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Formats {
+            alerts,
+            lines,
+            large,
+            json,
+        }) => {
+            let to = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+            let r = tokio::task::spawn_blocking(move || {
+                crate::bench::formats::formats(alerts, to(lines), to(large))
+            })
+            .await
+            .map_err(|e| CliError::new(exit::SOFTWARE, e.to_string()))?
+            .map_err(|e| CliError::new(exit::FAILED, format!("benchmark failed: {e}")))?;
+            if json {
+                println!("{}", serde_json::to_string(&r).unwrap_or_default());
+                return Ok(());
+            }
+            println!(
+                "kdesk bench formats: {} alerts per engine, {} threads (engine builds not in the figures: travelers {:.2} s, cargo {:.2} s)",
+                r.alerts, r.threads, r.build_travelers_seconds, r.build_cargo_seconds
+            );
+            let p = &r.paxlst_flight;
+            println!(
+                "  PAXLST flight, {} travelers ({} bytes): parse + screen {:.1} ms median, {:.1} ms best of {} (target <= 50 ms); {} hits, recall {:.0}%, precision {:.0}%",
+                p.lines, p.bytes, p.seconds * 1e3, p.best_seconds * 1e3, p.runs, p.hits, p.recall * 100.0, p.precision * 100.0
+            );
+            let c = &r.cuscar_manifest;
+            println!(
+                "  CUSCAR, {} consignments ({:.1} MB): parse + screen {:.3} s median, {:.3} s best of {} (target <= 1 s); {} hits, recall {:.0}%, precision {:.0}%",
+                c.lines, c.bytes as f64 / 1e6, c.seconds, c.best_seconds, c.runs, c.hits, c.recall * 100.0, c.precision * 100.0
+            );
+            println!("  every format, generated with seeded true matches:");
+            for f in &r.per_format {
+                println!(
+                    "    {:<7} {:>6} lines {:>7.1} MB {:>9.0} lines/s  hits {:>4}  problems {}  recall {:>5.1}%  precision {:>5.1}%",
+                    f.format, f.lines, f.bytes as f64 / 1e6, f.lines as f64 / f.seconds, f.hits, f.problems, f.recall * 100.0, f.precision * 100.0
+                );
+            }
+            for m in &r.rss {
+                println!(
+                    "  streaming a CUSCAR file of {} consignments ({:.0} MB) from disk: {:.2} s; RSS {:.0} MiB before, peak {:.0} MiB while streaming",
+                    m.lines, m.bytes as f64 / 1e6, m.seconds, m.rss_before_mib, m.peak_mib
+                );
             }
             Ok(())
         }

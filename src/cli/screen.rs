@@ -18,7 +18,8 @@ const CHUNK: usize = 256 * 1024;
 pub(super) struct ScreenArgs {
     #[command(flatten)]
     dir: DataDir,
-    /// Manifest or passenger list (columns: docs/SCREENING.md).
+    /// Manifest or passenger list: kdesk's CSV or JSON Lines, a carrier's CSV (with
+    /// --mapping), UN/EDIFACT PAXLST or CUSCAR, IATA Cargo-XML XFWB or XFZB (docs/SCREENING.md).
     #[arg(
         long,
         value_name = "FILE",
@@ -31,9 +32,14 @@ pub(super) struct ScreenArgs {
     /// across restarts. Runs until SIGINT or SIGTERM.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["date", "on_bad_line"])]
     watch: Option<PathBuf>,
-    /// Input format; by default from the file name (.jsonl/.ndjson: JSON Lines, else CSV).
+    /// Input format; by default detected from the content (EDIFACT by its UNH message type,
+    /// Cargo-XML by its root element, JSON Lines by a leading '{', else CSV).
     #[arg(long, value_enum)]
     format: Option<Format>,
+    /// A mapping file (TOML) for a carrier's CSV: which column is which field, date formats,
+    /// decimal separator, units, route words (examples/mappings/).
+    #[arg(long, value_name = "FILE")]
+    mapping: Option<PathBuf>,
     /// Sign each hit as a Hit record and deliver it to the alert's origin (only there).
     #[arg(long)]
     share: bool,
@@ -130,7 +136,8 @@ pub(super) struct ReportArgs {
 /// Options of `kdesk gen`.
 #[derive(clap::Args, Debug)]
 pub(super) struct GenArgs {
-    /// Directory to write alerts.jsonl, manifest.csv (or .jsonl) and truth.csv into.
+    /// Directory to write alerts.jsonl, the manifest (manifest.csv, .jsonl, .paxlst.edi,
+    /// .cuscar.edi, .xfwb.xml or .xfzb.xml) and truth.csv into.
     #[arg(long = "out-dir", alias = "out", value_name = "DIR")]
     out: PathBuf,
     /// Number of synthetic alerts to write (traveler, cargo and profile alerts of every
@@ -152,7 +159,9 @@ pub(super) struct GenArgs {
     /// Lines seeded to fit a profile.
     #[arg(long, value_name = "N", default_value_t = 10)]
     true_profiles: usize,
-    /// Manifest format.
+    /// Manifest format: csv or jsonl (kdesk's own, every route), cuscar (sea containers),
+    /// xfwb or xfzb (air cargo), paxlst (travelers: traveler alerts are written instead of
+    /// cargo alerts). The truth lists the seeded lines by the reference the reader gives them.
     #[arg(long, value_enum, default_value_t = Format::Csv)]
     format: Format,
     /// Print what was written as JSON.
@@ -184,6 +193,13 @@ pub(super) async fn screen(a: ScreenArgs) -> CliResult {
             pass.push("--format".to_owned());
             pass.push(f.as_str().to_owned());
         }
+        if let Some(m) = &a.mapping {
+            // The children run from the same directory: an absolute path to be sure.
+            let m = std::fs::canonicalize(m)
+                .map_err(|e| CliError::new(exit::NOINPUT, format!("{}: {e}", m.display())))?;
+            pass.push("--mapping".to_owned());
+            pass.push(m.display().to_string());
+        }
         return super::watch::run(super::watch::WatchOptions {
             data_dir: &a.dir.data_dir,
             dir,
@@ -202,11 +218,34 @@ pub(super) async fn screen(a: ScreenArgs) -> CliResult {
     let file = std::fs::File::open(&input)
         .map_err(|e| CliError::new(exit::NOINPUT, format!("{}: {e}", input.display())))?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let format = a.format.unwrap_or_else(|| Format::from_path(&input));
+    let mapping = match &a.mapping {
+        None => String::new(),
+        Some(p) => {
+            let text = std::fs::read(p)
+                .map_err(|e| CliError::new(exit::NOINPUT, format!("{}: {e}", p.display())))?;
+            if text.len() > 1 << 20 {
+                return Err(CliError::new(
+                    exit::DATAERR,
+                    format!("{}: a mapping is at most 1 MiB", p.display()),
+                ));
+            }
+            String::from_utf8(text).map_err(|e| {
+                CliError::new(
+                    exit::DATAERR,
+                    format!(
+                        "{}: not UTF-8 (byte {})",
+                        p.display(),
+                        e.utf8_error().valid_up_to()
+                    ),
+                )
+            })?
+        }
+    };
     let mut client = crate::cli::client::connect(&a.dir.data_dir).await?;
     let opts = pb::ScreenRequest {
         item: Some(pb::screen_request::Item::Options(pb::ScreenOptions {
-            format: format.as_str().into(),
+            format: a.format.map(|f| f.as_str().to_owned()).unwrap_or_default(),
+            mapping,
             share: a.share,
             stop_on_bad_line: a.on_bad_line == OnBadLine::Fail,
             no_names: a.no_names,
@@ -254,11 +293,23 @@ pub(super) async fn screen(a: ScreenArgs) -> CliResult {
                 }
             }
             Some(pb::screen_response::Item::BadLine(b)) => {
-                bad_lines += 1;
+                if b.severity != "warning" {
+                    bad_lines += 1;
+                }
+                let unit = if b.unit.is_empty() {
+                    "line"
+                } else {
+                    b.unit.as_str()
+                };
                 if a.json {
+                    let kind = if b.severity.is_empty() {
+                        "bad_line"
+                    } else {
+                        b.severity.as_str()
+                    };
                     println!(
                         "{}",
-                        json!({"type": "bad_line", "line": b.line, "field": b.field, "message": b.message})
+                        json!({"type": kind, "line": b.line, "unit": unit, "field": b.field, "message": b.message})
                     );
                 } else {
                     if tty {
@@ -269,7 +320,14 @@ pub(super) async fn screen(a: ScreenArgs) -> CliResult {
                     } else {
                         format!("{}: ", b.field)
                     };
-                    eprintln!("bad line {}: {field}{}", b.line, b.message);
+                    match b.severity.as_str() {
+                        "warning" => eprintln!("warning: {unit} {}: {field}{}", b.line, b.message),
+                        "bad_field" => eprintln!(
+                            "bad field, {unit} {}: {field}{} (left out; the rest was screened)",
+                            b.line, b.message
+                        ),
+                        _ => eprintln!("bad {unit} {}: {field}{}", b.line, b.message),
+                    }
                 }
             }
             Some(pb::screen_response::Item::Progress(p)) if tty => {
@@ -291,7 +349,8 @@ pub(super) async fn screen(a: ScreenArgs) -> CliResult {
     if a.json {
         println!(
             "{}",
-            json!({"type": "summary", "kind": s.kind, "lines": s.lines, "bad_lines": s.bad_lines,
+            json!({"type": "summary", "format": s.format, "kind": s.kind, "lines": s.lines,
+                   "bad_lines": s.bad_lines, "bad_fields": s.bad_fields, "warnings": s.warnings,
                    "hits": s.hits, "shared": s.shared, "alerts": s.alerts,
                    "alerts_not_valid_on_date": s.alerts_not_valid, "date": s.date,
                    "names": s.names, "stopped": s.stopped, "bytes": s.bytes,
@@ -299,8 +358,9 @@ pub(super) async fn screen(a: ScreenArgs) -> CliResult {
         );
     } else {
         println!(
-            "screened {} {} lines against {} active alerts valid on {} (names {}): {} hits{}, {} bad lines{}",
+            "screened {} {} {} lines against {} active alerts valid on {} (names {}): {} hits{}, {} bad lines, {} bad fields, {} warnings{}",
             s.lines,
+            s.format,
             s.kind,
             s.alerts,
             s.date,
@@ -312,7 +372,9 @@ pub(super) async fn screen(a: ScreenArgs) -> CliResult {
                 String::new()
             },
             s.bad_lines,
-            if s.stopped { "; stopped at the first bad line" } else { "" }
+            s.bad_fields,
+            s.warnings,
+            if s.stopped { "; stopped at the first bad line or field" } else { "" }
         );
         if s.held > 0 {
             println!(
@@ -324,7 +386,7 @@ pub(super) async fn screen(a: ScreenArgs) -> CliResult {
     if s.stopped || (a.on_bad_line == OnBadLine::Fail && bad_lines > 0) {
         return Err(CliError::new(
             exit::DATAERR,
-            "stopped at a bad line (see above); lines after it were not screened",
+            "stopped at a bad line or field (see above); lines after it were not screened",
         ));
     }
     Ok(())
@@ -338,7 +400,12 @@ fn origin_str(o: &Option<pb::Origin>) -> String {
 
 fn print_hit(h: &pb::ScreenHit) {
     println!(
-        "  line {} [{}] score {} on {} alert {} \"{}\" ({}){}",
+        "  {} {} [{}] score {} on {} alert {} \"{}\" ({}){}",
+        if h.unit.is_empty() {
+            "line"
+        } else {
+            h.unit.as_str()
+        },
         h.line,
         h.reference,
         h.score,
@@ -367,7 +434,8 @@ fn matched_json(m: &[pb::MatchedField]) -> serde_json::Value {
 }
 
 fn hit_json(h: &pb::ScreenHit) -> serde_json::Value {
-    json!({"type": "hit", "line": h.line, "reference": h.reference, "score": h.score,
+    json!({"type": "hit", "line": h.line, "unit": if h.unit.is_empty() { "line" } else { h.unit.as_str() },
+           "reference": h.reference, "score": h.score,
            "alert_id": h.alert_id_hex, "alert_origin": origin_str(&h.alert_origin),
            "alert_title": h.alert_title, "route": h.route, "matched": matched_json(&h.matched),
            "hit_id": h.hit_id_hex, "already_shared": h.already_shared})
@@ -572,8 +640,12 @@ pub(super) fn generate(a: GenArgs) -> CliResult {
         true_profiles: a.true_profiles,
         date: kdesk::model::Date::today_utc(),
     };
-    let alerts =
-        gen::alerts(&spec).map_err(|e| CliError::new(exit::SOFTWARE, format!("generator: {e}")))?;
+    let alerts = if a.format == Format::Paxlst {
+        gen::traveler_alerts(&spec)
+    } else {
+        gen::alerts(&spec)
+    }
+    .map_err(|e| CliError::new(exit::SOFTWARE, format!("generator: {e}")))?;
     let ap = a.out.join("alerts.jsonl");
     write_private(&ap, |w| {
         for al in &alerts {
@@ -582,7 +654,12 @@ pub(super) fn generate(a: GenArgs) -> CliResult {
         }
         Ok(())
     })?;
-    let mp = a.out.join(format!("manifest.{}", a.format.as_str()));
+    let ext = match a.format {
+        Format::Csv | Format::Jsonl => a.format.as_str().to_owned(),
+        Format::Paxlst | Format::Cuscar => format!("{}.edi", a.format.as_str()),
+        Format::Xfwb | Format::Xfzb => format!("{}.xml", a.format.as_str()),
+    };
+    let mp = a.out.join(format!("manifest.{ext}"));
     let truth = write_private(&mp, |w| gen::write_manifest(&spec, &alerts, w, a.format))?;
     let tp = a.out.join("truth.csv");
     write_private(&tp, |w| {
@@ -595,7 +672,10 @@ pub(super) fn generate(a: GenArgs) -> CliResult {
             writeln!(
                 w,
                 "{},{},{},{}",
-                t.reference, t.case_reference, kind, t.variant
+                kdesk::screen::manifest::csv_field(&t.reference),
+                t.case_reference,
+                kind,
+                t.variant
             )?;
         }
         Ok(())

@@ -973,8 +973,9 @@ async fn screening(demo: &mut Demo, desks: &[Desk]) -> CliResult {
                             .join(", "))
                         .unwrap_or_default()
                 ),
-                Some("bad_line") => println!(
-                    "  bad line {}: {}: {}",
+                Some(kind @ ("bad_line" | "bad_field")) => println!(
+                    "  {} at line {}: {}: {}",
+                    kind.replace('_', " "),
                     e["line"],
                     e["field"].as_str().unwrap_or(""),
                     e["message"].as_str().unwrap_or("")

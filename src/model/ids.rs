@@ -68,7 +68,7 @@ macro_rules! string_id {
 // ISO 3166-1 alpha-2
 
 /// The 249 officially assigned ISO 3166-1 alpha-2 codes, sorted.
-const ISO_3166_ALPHA2: [&str; 249] = [
+pub(crate) const ISO_3166_ALPHA2: [&str; 249] = [
     "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ",
     "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS",
     "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN",

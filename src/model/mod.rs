@@ -7,12 +7,14 @@
 
 mod alert;
 mod birth;
+mod country_alpha3;
 pub mod fold;
 mod ids;
 mod text;
 
 pub use alert::*;
 pub use birth::BirthDate;
+pub use country_alpha3::ISO_3166_ALPHA3;
 pub use ids::*;
 pub use text::*;
 

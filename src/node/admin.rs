@@ -1259,12 +1259,27 @@ impl pb::admin_server::Admin for AdminService {
                 "options: the first message must carry the options",
             ));
         };
-        let format = crate::screen::Format::parse(&opts.format).ok_or_else(|| {
-            Status::invalid_argument(format!(
-                "options.format: {:?} is not csv or jsonl",
-                opts.format
-            ))
-        })?;
+        let format = match opts.format.as_str() {
+            "" => None,
+            f => Some(crate::screen::Format::parse(f).ok_or_else(|| {
+                Status::invalid_argument(format!(
+                    "options.format: {f:?} is not csv, jsonl, paxlst, cuscar, xfwb or xfzb"
+                ))
+            })?),
+        };
+        let mapping = match opts.mapping.as_str() {
+            "" => None,
+            m => Some(std::sync::Arc::new(
+                crate::screen::formats::mapped_csv::Mapping::parse(m)
+                    .map_err(|e| Status::invalid_argument(format!("options.{e}")))?,
+            )),
+        };
+        if mapping.is_some() && format.is_some_and(|f| f != crate::screen::Format::Csv) {
+            return Err(Status::invalid_argument(
+                "options.mapping: a mapping applies to CSV files only",
+            ));
+        }
+        let read = crate::screen::ReadOptions { format, mapping };
         let date = super::screening::screening_date(&opts.date, Date::today_utc())
             .map_err(Status::invalid_argument)?;
         let engine = self
@@ -1276,7 +1291,7 @@ impl pb::admin_server::Admin for AdminService {
         tokio::spawn(super::screening::run(
             self.node.clone(),
             engine,
-            format,
+            read,
             opts,
             input,
             tx,

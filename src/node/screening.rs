@@ -11,7 +11,9 @@ use super::Node;
 use crate::model::{Date, Note, OutcomeResult, ShortText, Substance, Text, MAX_VALIDITY_DAYS};
 use crate::pb;
 use crate::record::{Hit, MatchedField, Outcome, Record, RecordId, RecordKind};
-use crate::screen::{self, report, BlockResult, Engine, Format, LineHit, Options, ScreenAlert};
+use crate::screen::{
+    self, report, BlockResult, Engine, LineHit, Options, ReadOptions, ScreenAlert, Severity,
+};
 use crate::store::{IndexKind, StoreError};
 
 impl Node {
@@ -200,7 +202,7 @@ pub const MAX_SCREEN_CHUNK: usize = 1 << 20;
 pub async fn run(
     node: Arc<Node>,
     engine: Arc<Engine>,
-    format: Format,
+    read: ReadOptions,
     opts: pb::ScreenOptions,
     mut input: tonic::Streaming<pb::ScreenRequest>,
     tx: Tx,
@@ -231,7 +233,7 @@ pub async fn run(
             }
         }
     });
-    let (res_tx, mut res_rx) = mpsc::channel::<BlockResult>(4);
+    let (res_tx, mut res_rx) = mpsc::channel::<(screen::StreamInfo, BlockResult)>(4);
     let stop_on_bad = opts.stop_on_bad_line;
     let eng = engine.clone();
     let holder = node.clone();
@@ -241,7 +243,7 @@ pub async fn run(
         let chunks = std::iter::from_fn(move || chunk_rx.blocking_recv());
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let today = Date::today_utc();
-        screen::screen_stream(&eng, format, chunks, threads, |_, mut r| {
+        screen::screen_stream(&eng, &read, chunks, threads, |info, mut r| {
             // Lines not yet arrived are held for alerts still to come (retro-screening).
             let parsed = std::mem::take(&mut r.parsed);
             match screen::retro::hold_block(
@@ -257,24 +259,32 @@ pub async fn run(
             }
             let mut go_on = true;
             if stop_on_bad {
-                if let Some(first_bad) = r.bad.first().map(|b| b.line) {
+                if let Some(i) = r
+                    .problems
+                    .iter()
+                    .position(|p| p.severity != Severity::Warning)
+                {
+                    let first_bad = r.problems[i].line;
                     r.hits.retain(|h| h.line < first_bad);
-                    r.bad.truncate(1);
+                    r.problems.truncate(i + 1);
                     go_on = false;
                 }
             }
-            res_tx.blocking_send(r).is_ok() && go_on
+            res_tx.blocking_send((*info, r)).is_ok() && go_on
         })
     });
     let (mut lines, mut bytes, mut hits, mut shared) = (0u64, 0u64, 0u64, 0u64);
-    while let Some(r) = res_rx.recv().await {
+    while let Some((info, r)) = res_rx.recv().await {
         lines += r.lines;
         bytes += r.bytes;
-        for b in &r.bad {
+        let unit = info.format.unit().as_str();
+        for b in &r.problems {
             let item = pb::screen_response::Item::BadLine(pb::BadLineInfo {
                 line: b.line,
                 field: b.field.clone(),
                 message: b.message.clone(),
+                unit: b.unit.as_str().to_owned(),
+                severity: b.severity.as_str().to_owned(),
             });
             if !send(&tx, item).await {
                 return;
@@ -313,6 +323,7 @@ pub async fn run(
                 matched: matched_fields(&h.hit.matched),
                 hit_id_hex: hit_id,
                 already_shared: already,
+                unit: unit.to_owned(),
             });
             if !send(&tx, item).await {
                 return;
@@ -362,6 +373,12 @@ pub async fn run(
                 .unwrap_or_default(),
             lines: summary.lines,
             bad_lines: summary.bad_lines,
+            bad_fields: summary.bad_fields,
+            warnings: summary.warnings,
+            format: summary
+                .format
+                .map(|f| f.as_str().to_owned())
+                .unwrap_or_default(),
             hits,
             shared,
             alerts: engine.len() as u64,

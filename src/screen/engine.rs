@@ -440,6 +440,19 @@ impl Engine {
         if let Some(d) = &c.transport_document {
             exact(acc, idk::DOC, "transport_document", d, 1000);
         }
+        // Air waybills and house bills are transport documents of alerts too; one number
+        // given twice on a line counts once.
+        for d in [
+            c.air_waybill.as_ref().map(|a| a.as_str()),
+            c.house_waybill.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if c.transport_document.as_deref() != Some(d) {
+                exact(acc, idk::DOC, "transport_document", d, 1000);
+            }
+        }
         if let Some(p) = &c.postal_item_id {
             exact(acc, idk::POSTAL, "postal_item_id", p.as_str(), 1000);
         }
@@ -933,7 +946,7 @@ impl Acc {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::screen::manifest::{Format, Splitter};
+    use crate::screen::formats::{read_all, ReadOptions};
 
     fn alert() -> ScreenAlert {
         let a = Alert::from_json(
@@ -956,14 +969,16 @@ mod tests {
             Date::parse(date).unwrap(),
             Options::default(),
         );
-        let mut s = Splitter::new(Format::Csv);
-        let b = s
-            .push(b"reference,route,postal_item_id\nP1,postal,rr 123 456 785 nl\n")
-            .unwrap()
-            .unwrap();
-        let schema = s.schema().unwrap().clone();
-        let r = crate::screen::screen_block(&engine, &schema, &b);
-        (engine.len(), engine.skipped_not_valid(), r.hits.len())
+        let (_, _, lines, _) = read_all(
+            b"reference,route,postal_item_id\nP1,postal,rr 123 456 785 nl\n",
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        let mut hits = Vec::new();
+        for l in &lines {
+            engine.screen(l, &mut hits);
+        }
+        (engine.len(), engine.skipped_not_valid(), hits.len())
     }
 
     #[test]

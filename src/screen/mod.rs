@@ -1,6 +1,8 @@
 //! Screening of Korea-bound manifests and passenger lists against the alerts a node holds.
 //!
-//! - [`manifest`]: CSV / JSON Lines input, streamed in blocks of whole lines;
+//! - [`manifest`]: the lines screened (a consignment or a traveler) and the problems found;
+//! - [`formats`]: the readers (kdesk's CSV and JSON Lines, carriers' CSV with a mapping,
+//!   UN/EDIFACT PAXLST and CUSCAR, IATA Cargo-XML XFWB and XFZB), detection by content;
 //! - [`engine`]: the index of active alerts and the matchers;
 //! - [`names`]: name similarity over folded tokens ([`crate::model::fold`]);
 //! - [`gen`]: synthetic manifests and alerts with ground truth;
@@ -11,6 +13,7 @@
 
 pub mod chart;
 pub mod engine;
+pub mod formats;
 pub mod gen;
 pub mod manifest;
 pub mod names;
@@ -19,15 +22,16 @@ pub mod retro;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Mutex};
+use std::sync::{mpsc, Mutex, OnceLock};
 
 pub use engine::{Engine, Evidence, Match, Options, ScreenAlert};
-pub use manifest::{BadLine, Format, Kind};
+pub use formats::{Format, ReadOptions};
+pub use manifest::{BadLine, Kind, Problem, Severity, Unit};
 
 /// A match found on one line.
 #[derive(Clone, Debug)]
 pub struct LineHit {
-    /// 1-based line number.
+    /// 1-based position (line, or segment for EDIFACT).
     pub line: u64,
     /// The line's reference.
     pub reference: String,
@@ -35,34 +39,27 @@ pub struct LineHit {
     pub hit: Match,
 }
 
-/// What screening one block of lines found.
+/// What screening one batch of lines found.
 #[derive(Debug, Default)]
 pub struct BlockResult {
-    /// Lines read successfully.
+    /// Lines read and screened.
     pub lines: u64,
-    /// Matches, in line order.
+    /// Matches, in input order.
     pub hits: Vec<LineHit>,
-    /// Bad lines, in line order.
-    pub bad: Vec<BadLine>,
-    /// Bytes of input in the block.
+    /// Problems (bad fields, bad lines, warnings), in input order.
+    pub problems: Vec<Problem>,
+    /// Bytes of input in the batch.
     pub bytes: u64,
     /// The lines read, in order (for retro-screening: a node holds those not yet arrived).
     pub parsed: Vec<manifest::Line>,
 }
 
-/// Screens one block of whole lines.
-pub fn screen_block(
-    engine: &Engine,
-    schema: &manifest::Schema,
-    block: &manifest::Block,
-) -> BlockResult {
-    let mut r = BlockResult {
-        bytes: block.bytes.len() as u64,
-        ..Default::default()
-    };
+/// Screens one batch.
+pub fn screen_batch(engine: &Engine, batch: formats::Batch, unit: Unit) -> BlockResult {
+    let mut r = BlockResult::default();
     let mut matches = Vec::new();
-    schema.parse_block(&block.bytes, block.first_line, |line| match line {
-        Ok(line) => {
+    let mut each = |e: formats::Event| match e {
+        formats::Event::Line(line) => {
             r.lines += 1;
             matches.clear();
             engine.screen(&line, &mut matches);
@@ -75,50 +72,101 @@ pub fn screen_block(
             }
             r.parsed.push(line);
         }
-        Err(b) => r.bad.push(b),
-    });
+        formats::Event::Problem(p) => r.problems.push(p.in_unit(unit)),
+    };
+    match batch {
+        formats::Batch::Lines { parser, block } => {
+            r.bytes = block.bytes.len() as u64;
+            parser.parse_block(&block.bytes, block.first_line, &mut each);
+        }
+        formats::Batch::Parsed { events, bytes } => {
+            r.bytes = bytes;
+            events.into_iter().for_each(&mut each);
+        }
+    }
     r
+}
+
+/// What is being read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamInfo {
+    /// The format (detected, or as told).
+    pub format: Format,
+    /// Kind of list.
+    pub kind: Kind,
 }
 
 /// Totals of a screening run.
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct Summary {
+    /// The format read.
+    pub format: Option<Format>,
     /// Kind of list.
     pub kind: Option<Kind>,
     /// Lines read and screened.
     pub lines: u64,
-    /// Lines refused.
+    /// Lines that could not be read (not screened).
     pub bad_lines: u64,
+    /// Values left out of lines that were screened.
+    pub bad_fields: u64,
+    /// Warnings (nothing left out).
+    pub warnings: u64,
     /// Matches.
     pub hits: u64,
     /// Input bytes.
     pub bytes: u64,
-    /// The run stopped early (a bad line with `fail` policy, or the consumer stopped).
+    /// The run stopped early (a problem with `fail` policy, or the consumer stopped).
     pub stopped: bool,
+}
+
+impl Summary {
+    fn add(&mut self, r: &BlockResult) {
+        self.lines += r.lines;
+        self.hits += r.hits.len() as u64;
+        self.bytes += r.bytes;
+        for p in &r.problems {
+            match p.severity {
+                Severity::Warning => self.warnings += 1,
+                Severity::BadField => self.bad_fields += 1,
+                Severity::BadLine => self.bad_lines += 1,
+            }
+        }
+    }
 }
 
 /// Why a run could not go on.
 #[derive(Debug, thiserror::Error)]
 pub enum StreamError {
-    /// The header (or first object) is unusable, or a line is too long.
+    /// The input is unusable from here on (format not recognised, no header, not well-formed,
+    /// a line or segment too long).
     #[error("{0}")]
-    Input(BadLine),
+    Input(Problem),
     /// Reading the input failed.
     #[error("reading the input: {0}")]
     Read(String),
 }
 
-/// Screens a stream of input chunks (any boundaries) on `threads` worker threads. `sink`
-/// receives each block's result in input order and returns `false` to stop.
+impl From<formats::SourceError> for StreamError {
+    fn from(e: formats::SourceError) -> Self {
+        match e {
+            formats::SourceError::Input(p) => StreamError::Input(p),
+            formats::SourceError::Read(e) => StreamError::Read(e.to_string()),
+        }
+    }
+}
+
+/// Screens a stream of input chunks (any boundaries) on `threads` worker threads: detects the
+/// format (unless `opts` gives it), reads it, screens every line. `sink` receives each
+/// batch's result in input order and returns `false` to stop.
 ///
 /// # Errors
 /// A fatal input problem or a read failure; results already passed to `sink` stand.
 pub fn screen_stream<I, E>(
     engine: &Engine,
-    format: Format,
+    opts: &ReadOptions,
     chunks: I,
     threads: usize,
-    mut sink: impl FnMut(&Kind, BlockResult) -> bool,
+    mut sink: impl FnMut(&StreamInfo, BlockResult) -> bool,
 ) -> Result<Summary, StreamError>
 where
     I: Iterator<Item = Result<Vec<u8>, E>> + Send,
@@ -126,46 +174,36 @@ where
 {
     let threads = threads.max(1);
     let stop = AtomicBool::new(false);
-    let (work_tx, work_rx) = mpsc::sync_channel::<(u64, manifest::Block)>(threads * 2);
+    let (work_tx, work_rx) = mpsc::sync_channel::<(u64, formats::Batch)>(threads * 2);
     let work_rx = Mutex::new(work_rx);
     let (res_tx, res_rx) = mpsc::sync_channel::<(u64, BlockResult)>(threads * 4);
-    let schema_slot: Mutex<Option<manifest::Schema>> = Mutex::new(None);
+    let info: OnceLock<StreamInfo> = OnceLock::new();
     let mut summary = Summary::default();
     let outcome: Result<(), StreamError> = std::thread::scope(|s| {
-        let schema_slot = &schema_slot;
         let stop = &stop;
         let work_rx = &work_rx;
-        // Reader: cuts chunks into blocks.
+        let info = &info;
+        // Reader: detects the format and produces batches.
         let reader = s.spawn(move || -> Result<(), StreamError> {
-            let mut split = manifest::Splitter::new(format);
+            let r = formats::ChunkReader::new(chunks);
+            let mut src = formats::open(r, opts)?;
+            let _ = info.set(StreamInfo {
+                format: src.format(),
+                kind: src.kind(),
+            });
             let mut seq = 0u64;
-            let mut send = |b: manifest::Block, split: &manifest::Splitter| -> bool {
-                if let (Ok(mut slot), Some(schema)) = (schema_slot.lock(), split.schema()) {
-                    if slot.is_none() {
-                        *slot = Some(schema.clone());
-                    }
-                }
-                let ok = work_tx.send((seq, b)).is_ok();
-                seq += 1;
-                ok
-            };
-            for chunk in chunks {
+            loop {
                 if stop.load(Ordering::Relaxed) {
                     return Ok(());
                 }
-                let chunk = chunk.map_err(|e| StreamError::Read(e.to_string()))?;
-                if let Some(b) = split.push(&chunk).map_err(StreamError::Input)? {
-                    if !send(b, &split) {
-                        return Ok(());
-                    }
+                let Some(b) = src.next_batch()? else {
+                    return Ok(());
+                };
+                if work_tx.send((seq, b)).is_err() {
+                    return Ok(());
                 }
+                seq += 1;
             }
-            if let Some(b) = split.finish().map_err(StreamError::Input)? {
-                send(b, &split);
-            } else if let (Ok(mut slot), Some(schema)) = (schema_slot.lock(), split.schema()) {
-                slot.get_or_insert_with(|| schema.clone());
-            }
-            Ok(())
         });
         for _ in 0..threads {
             let res_tx = res_tx.clone();
@@ -174,13 +212,12 @@ where
                     Ok(rx) => rx.recv(),
                     Err(_) => return,
                 };
-                let Ok((seq, block)) = next else { return };
+                let Ok((seq, batch)) = next else { return };
                 if stop.load(Ordering::Relaxed) {
                     continue;
                 }
-                let schema = schema_slot.lock().ok().and_then(|s| s.clone());
-                let Some(schema) = schema else { return };
-                let r = screen_block(engine, &schema, &block);
+                let unit = info.get().map_or(Unit::Line, |i| i.format.unit());
+                let r = screen_batch(engine, batch, unit);
                 if res_tx.send((seq, r)).is_err() {
                     return;
                 }
@@ -197,17 +234,13 @@ where
                 if summary.stopped {
                     continue;
                 }
-                let kind = schema_slot
-                    .lock()
-                    .ok()
-                    .and_then(|s| s.as_ref().map(|s| s.kind))
-                    .unwrap_or(Kind::Cargo);
-                summary.kind = Some(kind);
-                summary.lines += r.lines;
-                summary.bad_lines += r.bad.len() as u64;
-                summary.hits += r.hits.len() as u64;
-                summary.bytes += r.bytes;
-                if !sink(&kind, r) {
+                let Some(i) = info.get().copied() else {
+                    continue;
+                };
+                summary.format = Some(i.format);
+                summary.kind = Some(i.kind);
+                summary.add(&r);
+                if !sink(&i, r) {
                     summary.stopped = true;
                     stop.store(true, Ordering::Relaxed);
                 }
@@ -218,13 +251,11 @@ where
             Err(_) => Err(StreamError::Read("the reader thread failed".into())),
         }
     });
-    outcome?;
-    if summary.kind.is_none() {
-        summary.kind = schema_slot
-            .lock()
-            .ok()
-            .and_then(|s| s.as_ref().map(|s| s.kind));
+    if let Some(i) = info.get() {
+        summary.format = Some(i.format);
+        summary.kind = Some(i.kind);
     }
+    outcome?;
     Ok(summary)
 }
 
