@@ -424,7 +424,7 @@ pub fn passenger(rec: &Record<'_>, rules: &ValueRules, ck: &mut Checker<'_>) -> 
         ck.bad(
             Field::DocumentCountry,
             "is required with document_number (a number is unique only within its issuing \
-             country): the document is left out",
+             country), so the document number is not screened",
         );
         p.document_number = None;
     }
