@@ -172,35 +172,39 @@ impl Field {
     }
 }
 
+/// Number of fields.
+const FIELDS: usize = 32;
+const _: () = assert!(Field::ALL.len() == FIELDS);
+
 /// The values of one line, by field.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Record<'a> {
-    values: Vec<(Field, Cow<'a, str>)>,
+    values: [Cow<'a, str>; FIELDS],
+}
+
+impl Default for Record<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl<'a> Record<'a> {
     /// An empty record.
     pub fn new() -> Self {
         Self {
-            values: Vec::with_capacity(24),
+            values: std::array::from_fn(|_| Cow::Borrowed("")),
         }
     }
 
     /// Sets a field (a repeated field keeps the last value).
     pub fn set(&mut self, f: Field, v: impl Into<Cow<'a, str>>) {
-        let v = v.into();
-        match self.values.iter_mut().find(|(k, _)| *k == f) {
-            Some(slot) => slot.1 = v,
-            None => self.values.push((f, v)),
-        }
+        // The discriminant is the field's place in `Field::ALL`, below FIELDS (asserted).
+        self.values[f as usize] = v.into();
     }
 
     /// A field's value, trimmed; empty when absent.
     pub fn get(&self, f: Field) -> &str {
-        self.values
-            .iter()
-            .find(|(k, _)| *k == f)
-            .map_or("", |(_, v)| v.trim())
+        self.values[f as usize].trim()
     }
 
     /// Whether a field has a value.
@@ -420,7 +424,7 @@ pub fn passenger(rec: &Record<'_>, rules: &ValueRules, ck: &mut Checker<'_>) -> 
         ck.bad(
             Field::DocumentCountry,
             "is required with document_number (a number is unique only within its issuing \
-             country): the document is left out",
+             country), so the document number is not screened",
         );
         p.document_number = None;
     }

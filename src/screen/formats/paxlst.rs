@@ -198,7 +198,7 @@ impl<R: BufRead + Send> Reader<R> {
                 unit: Unit::Segment,
                 field: "LOC+91 (document_country)".into(),
                 message: "the document has no issuing state (LOC+91): a number is unique only \
-                          within its issuing country, so the document is left out"
+                          within its issuing country, so the document number is not screened"
                     .into(),
                 severity: Severity::BadField,
             }));
