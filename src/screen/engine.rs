@@ -37,6 +37,73 @@ const SMALL_UNION: usize = 256;
 /// Posting lists longer than this are too common to block on (unless nothing rarer exists).
 const COMMON_KEY: usize = 2_000;
 
+/// The points each kind of evidence gives a match (0-1000), in one place; docs/SCREENING.md
+/// ("What matches") mirrors it. A match scores its strongest piece of evidence plus
+/// [`Scoring::further_evidence`] for each further independent piece, at most 1000.
+#[derive(Clone, Copy, Debug)]
+pub struct Scoring {
+    /// An exact identifier: container, B/L or air waybill, postal item, tracking number,
+    /// travel document with its issuing country.
+    pub identifier: u32,
+    /// The same vessel (IMO number): many consignments share one.
+    pub vessel_imo: u32,
+    /// Each further independent piece of evidence.
+    pub further_evidence: u32,
+    /// A profile: base, per criterion met, and at most.
+    pub profile_base: u32,
+    /// See [`Scoring::profile_base`].
+    pub profile_per_criterion: u32,
+    /// See [`Scoring::profile_base`].
+    pub profile_max: u32,
+    /// A shipper or consignee: name similarity × this, plus [`Scoring::party_corroboration`]
+    /// per address or country that agrees, at most [`Scoring::party_max`].
+    pub party_name: f32,
+    /// See [`Scoring::party_name`].
+    pub party_corroboration: u32,
+    /// See [`Scoring::party_name`].
+    pub party_max: u32,
+    /// A traveler with the alert's date of birth: name similarity × this, plus
+    /// [`Scoring::traveler_same_dob`]; the same nationality adds
+    /// [`Scoring::traveler_same_nationality`], another takes away
+    /// [`Scoring::traveler_other_nationality`]; at most [`Scoring::traveler_max`].
+    pub traveler_name: f32,
+    /// See [`Scoring::traveler_name`].
+    pub traveler_same_dob: u32,
+    /// See [`Scoring::traveler_name`].
+    pub traveler_same_nationality: u32,
+    /// See [`Scoring::traveler_name`].
+    pub traveler_other_nationality: u32,
+    /// See [`Scoring::traveler_name`].
+    pub traveler_max: u32,
+    /// A traveler alert without a date of birth, same nationality: name similarity × this.
+    pub traveler_name_no_dob: f32,
+    /// The alert's flight and date: base plus name similarity × [`Scoring::flight_name`].
+    pub flight_base: f32,
+    /// See [`Scoring::flight_base`].
+    pub flight_name: f32,
+}
+
+/// The scoring table the engine uses.
+pub const SCORING: Scoring = Scoring {
+    identifier: 1000,
+    vessel_imo: 800,
+    further_evidence: 50,
+    profile_base: 500,
+    profile_per_criterion: 60,
+    profile_max: 900,
+    party_name: 850.0,
+    party_corroboration: 50,
+    party_max: 950,
+    traveler_name: 850.0,
+    traveler_same_dob: 100,
+    traveler_same_nationality: 50,
+    traveler_other_nationality: 150,
+    traveler_max: 980,
+    traveler_name_no_dob: 800.0,
+    flight_base: 500.0,
+    flight_name: 400.0,
+};
+
 /// An alert the engine screens against.
 #[derive(Clone, Debug)]
 pub struct ScreenAlert {
@@ -401,7 +468,7 @@ impl Engine {
             // The strongest evidence, plus a little for each further independent piece.
             let best = ev.iter().map(|(s, _)| *s).max().unwrap_or(0);
             let pieces = ev.iter().filter(|(s, _)| *s > 0).count() as u32;
-            let score = (best + 50 * pieces.saturating_sub(1)).min(1000);
+            let score = (best + SCORING.further_evidence * pieces.saturating_sub(1)).min(1000);
             ev.sort_by_key(|e| std::cmp::Reverse(e.0));
             out.push(Match {
                 alert,
@@ -435,10 +502,16 @@ impl Engine {
             }
         };
         for n in &c.container_numbers {
-            exact(acc, idk::CONTAINER, "container_numbers", n.as_str(), 1000);
+            exact(
+                acc,
+                idk::CONTAINER,
+                "container_numbers",
+                n.as_str(),
+                SCORING.identifier,
+            );
         }
         if let Some(d) = &c.transport_document {
-            exact(acc, idk::DOC, "transport_document", d, 1000);
+            exact(acc, idk::DOC, "transport_document", d, SCORING.identifier);
         }
         // Air waybills and house bills are transport documents of alerts too; one number
         // given twice on a line counts once.
@@ -450,11 +523,17 @@ impl Engine {
         .flatten()
         {
             if c.transport_document.as_deref() != Some(d) {
-                exact(acc, idk::DOC, "transport_document", d, 1000);
+                exact(acc, idk::DOC, "transport_document", d, SCORING.identifier);
             }
         }
         if let Some(p) = &c.postal_item_id {
-            exact(acc, idk::POSTAL, "postal_item_id", p.as_str(), 1000);
+            exact(
+                acc,
+                idk::POSTAL,
+                "postal_item_id",
+                p.as_str(),
+                SCORING.identifier,
+            );
         }
         if let Some(t) = &c.tracking_number {
             exact(
@@ -462,11 +541,11 @@ impl Engine {
                 idk::TRACKING,
                 "express_tracking_number",
                 t.as_str(),
-                1000,
+                SCORING.identifier,
             );
         }
         if let Some(m) = &c.vessel_imo {
-            exact(acc, idk::IMO, "vessel_imo", m.as_str(), 800);
+            exact(acc, idk::IMO, "vessel_imo", m.as_str(), SCORING.vessel_imo);
         }
         if let Some(route) = c.route {
             self.screen_profiles(route, c, acc);
@@ -499,7 +578,12 @@ impl Engine {
                     let n = ev.len() as u32;
                     for (k, (field, value, reason)) in ev.into_iter().enumerate() {
                         // One profile counts once: the first item carries the score.
-                        let score = if k == 0 { (500 + 60 * n).min(900) } else { 0 };
+                        let score = if k == 0 {
+                            (SCORING.profile_base + SCORING.profile_per_criterion * n)
+                                .min(SCORING.profile_max)
+                        } else {
+                            0
+                        };
                         acc.add(i, score, field, &value, reason);
                     }
                 }
@@ -635,13 +719,20 @@ impl Engine {
             if corroborated.is_empty() && !(alone && sim >= NAME_ALONE_THRESHOLD) {
                 continue;
             }
-            let score = (sim * 850.0).round() as u32 + 50 * corroborated.len() as u32;
+            let score = (sim * SCORING.party_name).round() as u32
+                + SCORING.party_corroboration * corroborated.len() as u32;
             let reason = if alone {
                 format!("name similarity {sim:.2} (the alert gives no address or country)")
             } else {
                 format!("name similarity {sim:.2}")
             };
-            acc.add(i, score.min(950), field.0, &seen.folded(), reason);
+            acc.add(
+                i,
+                score.min(SCORING.party_max),
+                field.0,
+                &seen.folded(),
+                reason,
+            );
             for (f, v, r) in corroborated {
                 acc.add(i, 0, f, &v, r);
             }
@@ -654,7 +745,7 @@ impl Engine {
             for &i in self.lookup(idk::TRAVEL_DOC, &v) {
                 acc.add(
                     i,
-                    1000,
+                    SCORING.identifier,
                     "document",
                     &v,
                     "exact document number and issuing country".into(),
@@ -676,7 +767,7 @@ impl Engine {
                 if sim >= FLIGHT_NAME_THRESHOLD {
                     acc.add(
                         i,
-                        (500.0 + 400.0 * sim).round() as u32,
+                        (SCORING.flight_base + SCORING.flight_name * sim).round() as u32,
                         "flight_or_voyage",
                         &v,
                         format!("same flight and date, name similarity {sim:.2}"),
@@ -697,19 +788,20 @@ impl Engine {
                 if sim < NAME_THRESHOLD {
                     continue;
                 }
-                let mut score = (sim * 850.0).round() as u32 + 100;
+                let mut score =
+                    (sim * SCORING.traveler_name).round() as u32 + SCORING.traveler_same_dob;
                 let mut nat = None;
                 if let (Some(a), Some(b)) = (t.country, p.nationality) {
                     if a == b {
-                        score += 50;
+                        score += SCORING.traveler_same_nationality;
                         nat = Some(b);
                     } else {
-                        score = score.saturating_sub(150);
+                        score = score.saturating_sub(SCORING.traveler_other_nationality);
                     }
                 }
                 acc.add(
                     i,
-                    score.min(980),
+                    score.min(SCORING.traveler_max),
                     "name",
                     &seen.folded(),
                     format!("name similarity {sim:.2}"),
@@ -742,7 +834,7 @@ impl Engine {
             }
             acc.add(
                 i,
-                (sim * 800.0).round() as u32,
+                (sim * SCORING.traveler_name_no_dob).round() as u32,
                 "name",
                 &seen.folded(),
                 format!("name similarity {sim:.2} (the alert gives no date of birth)"),
