@@ -98,9 +98,14 @@ fn dropped_files_are_screened_once_and_never_lost() {
         .iter()
         .find(|r| r["file"].as_str().unwrap().ends_with("done/manifest-1.csv"))
         .expect("manifest-1 reported");
+    // The bad container is left out; the rest of its line (and every other line) screened.
     assert_eq!(
-        (m["hits"].as_u64(), m["bad_lines"].as_u64()),
-        (Some(1), Some(1)),
+        (
+            m["hits"].as_u64(),
+            m["bad_fields"].as_u64(),
+            m["lines"].as_u64()
+        ),
+        (Some(1), Some(1), Some(2)),
         "{m}"
     );
     // Its results sit beside it: the hit and the bad field.
@@ -109,7 +114,7 @@ fn dropped_files_are_screened_once_and_never_lost() {
         res.contains("\"type\":\"hit\"") && res.contains("BL-9"),
         "{res}"
     );
-    assert!(res.contains("\"type\":\"bad_line\""), "{res}");
+    assert!(res.contains("\"type\":\"bad_field\""), "{res}");
     assert!(failed.join("garbage.csv.error.txt").exists());
     assert_eq!(names(&inbox.join("processing")), Vec::<String>::new());
     assert!(

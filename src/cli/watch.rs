@@ -239,16 +239,17 @@ pub(super) async fn run(o: WatchOptions<'_>) -> CliResult {
                     "{}",
                     json!({"file": dest.display().to_string(), "status": status, "exit": code,
                            "lines": summary["lines"], "hits": summary["hits"],
-                           "bad_lines": summary["bad_lines"],
+                           "bad_lines": summary["bad_lines"], "bad_fields": summary["bad_fields"],
                            "held_for_retro_screening": summary["held_for_retro_screening"]})
                 );
             } else {
                 println!(
-                    "{status:<7} {}  {} lines, {} hits, {} bad lines{}",
+                    "{status:<7} {}  {} lines, {} hits, {} bad lines, {} bad fields{}",
                     dest.display(),
                     summary["lines"],
                     summary["hits"],
                     summary["bad_lines"],
+                    summary["bad_fields"],
                     if code != 0 {
                         format!(" (kdesk screen exit {code})")
                     } else {
