@@ -518,8 +518,8 @@ async fn run(cli: Cli) -> CliResult {
                 println!("{}", serde_json::to_string(&r).unwrap_or_default());
             } else {
                 println!(
-                    "kdesk bench retro: {} lines held ({:.1} s to parse, hold and flush; database {:.0} MiB)",
-                    r.held, r.hold_seconds, r.database_mib
+                    "kdesk bench retro: {} lines held in {} segments ({:.1} s to parse, hold and flush; database {:.0} MiB)",
+                    r.held, r.segments, r.hold_seconds, r.database_mib
                 );
                 for p in &r.probes {
                     println!(

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::manifest::{Line, Subject as LineSubject};
 use super::{Engine, LineHit, Options, ScreenAlert};
 use crate::model::{fold, Alert, Date, Subject};
-use crate::store::{HeldLine, Store, StoreError};
+use crate::store::{HeldEntry, HeldLine, Store, StoreError, MAX_PROBES};
 
 /// Most held lines screened against one new alert (its probe keys narrow the search; a
 /// profile alert over a busy route may meet more, and then only this many are screened).
@@ -28,7 +28,17 @@ mod kind {
     pub const FLIGHT: u8 = b'F';
     pub const NAME: u8 = b'N';
     pub const ROUTE: u8 = b'R';
+    /// Route and origin country.
+    pub const ROUTE_ORIGIN: u8 = b'O';
+    /// Route and HS chapter.
+    pub const ROUTE_CHAPTER: u8 = b'S';
+    /// Route, origin country and HS chapter.
+    pub const ROUTE_ORIGIN_CHAPTER: u8 = b'Q';
 }
+
+/// Most keys a profile alert probes with; a profile combining more routes, countries and
+/// chapters probes with the less specific keys.
+const MAX_PROFILE_KEYS: usize = 32;
 
 fn key(kind: u8, value: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(1 + value.len());
@@ -74,7 +84,21 @@ pub fn line_keys(line: &Line) -> Vec<Vec<u8>> {
                 }
             }
             if let Some(r) = c.route {
-                out.push(key(kind::ROUTE, r.as_str()));
+                // Profiles name a route and often origins and HS chapters: lines are also
+                // found by the combinations, so a profile screens only the lines that can fit
+                // it, not every line on its route.
+                let r = r.as_str();
+                out.push(key(kind::ROUTE, r));
+                let chapter = c.hs_code.as_ref().map(|h| h.chapter());
+                if let Some(ch) = chapter {
+                    out.push(key(kind::ROUTE_CHAPTER, &format!("{r}/{ch}")));
+                }
+                for cc in [c.loading_country, c.shipper.country].into_iter().flatten() {
+                    out.push(key(kind::ROUTE_ORIGIN, &format!("{r}/{cc}")));
+                    if let Some(ch) = chapter {
+                        out.push(key(kind::ROUTE_ORIGIN_CHAPTER, &format!("{r}/{cc}/{ch}")));
+                    }
+                }
             }
         }
         LineSubject::Passenger(p) => {
@@ -135,15 +159,42 @@ pub fn alert_keys(alert: &Alert) -> Vec<Vec<u8>> {
                 name_keys(p.name.as_str(), &mut out);
             }
         }
-        Subject::Profile(p) => {
-            for r in &p.routes {
-                out.push(key(kind::ROUTE, r.as_str()));
-            }
-        }
+        Subject::Profile(p) => profile_keys(p, &mut out),
     }
     out.sort();
     out.dedup();
     out
+}
+
+/// Probe keys of a profile: the most specific combination of its routes, origin countries and
+/// HS chapters that it requires (a consignment fits a profile only if it meets every
+/// criterion the profile sets).
+fn profile_keys(p: &crate::model::Profile, out: &mut Vec<Vec<u8>>) {
+    let mut chapters: Vec<&str> = p.hs_prefixes.iter().map(|h| h.chapter()).collect();
+    chapters.sort_unstable();
+    chapters.dedup();
+    let (routes, countries) = (p.routes.len(), p.origin_countries.len());
+    let fits = |n: usize| n > 0 && n <= MAX_PROFILE_KEYS;
+    for r in &p.routes {
+        let r = r.as_str();
+        if fits(routes * countries * chapters.len()) {
+            for cc in &p.origin_countries {
+                for ch in &chapters {
+                    out.push(key(kind::ROUTE_ORIGIN_CHAPTER, &format!("{r}/{cc}/{ch}")));
+                }
+            }
+        } else if fits(routes * countries) {
+            for cc in &p.origin_countries {
+                out.push(key(kind::ROUTE_ORIGIN, &format!("{r}/{cc}")));
+            }
+        } else if fits(routes * chapters.len()) {
+            for ch in &chapters {
+                out.push(key(kind::ROUTE_CHAPTER, &format!("{r}/{ch}")));
+            }
+        } else {
+            out.push(key(kind::ROUTE, r));
+        }
+    }
 }
 
 /// Days since 1970-01-01 of a date.
@@ -209,34 +260,93 @@ pub fn hold_block(
     store.hold_lines(&held)
 }
 
-/// Name tokens found on more held lines than this are too common to search by, unless the
-/// name has nothing rarer.
-const COMMON_NAME_KEY: usize = 2_000;
+/// A name token the filters place in at most this many held segments is rare enough to
+/// find a line by on its own.
+const RARE_NAME_SEGMENTS: usize = 4;
 
-/// The keys worth searching by: every identifier and route key, and of the name keys the two
-/// rarest among the held lines (a true match shares nearly all its name's tokens, so the rare
-/// ones find it; a common one such as "trading" would only add candidates), plus any other
-/// name key that is rare too.
+/// A name token in more than this share of the held segments (and more than
+/// [`COMMON_NAME_FLOOR`] of them) is too common to search by at all.
+const COMMON_NAME_SHARE: usize = 16;
+
+/// A name token in at most this many segments never counts as too common (reading that many
+/// segments takes about a millisecond).
+const COMMON_NAME_FLOOR: usize = 16;
+
+/// The held lines worth screening against an alert with probe `keys`, at most `cap`.
+///
+/// A line is a candidate when it shares with the alert an identifier or route key, or its
+/// rarest name token, or any name token that is rare among the held lines, or at least two
+/// of its name tokens that are not common. A true match shares nearly all its name's tokens,
+/// so this finds it even with one token misspelt, while common tokens such as "trading" or
+/// "nguyen" (in more than one segment in [`COMMON_NAME_SHARE`]) never make a line a
+/// candidate unless it shares the rarest one too. How rare a token is comes from the
+/// segments' filters (in how many segments it may appear), read once; within a segment each
+/// line's own keys are compared exactly.
 ///
 /// # Errors
 /// Storage failure.
-pub fn probe_keys(store: &Store, keys: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, StoreError> {
-    let mut out = Vec::new();
-    let mut names = Vec::new();
-    for k in keys {
-        if k.first() == Some(&kind::NAME) {
-            names.push((store.held_postings(k, COMMON_NAME_KEY + 1)?, k));
-        } else {
-            out.push(k.clone());
+pub fn candidates(
+    store: &Store,
+    keys: &[Vec<u8>],
+    cap: usize,
+) -> Result<Vec<HeldEntry>, StoreError> {
+    let keys: Vec<Vec<u8>> = keys.iter().take(MAX_PROBES).cloned().collect();
+    let found = store.held_segments_matching(&keys)?;
+    let common = (found.segments / COMMON_NAME_SHARE).max(COMMON_NAME_FLOOR);
+    let matches = found.matches;
+    let mut segments = vec![0usize; keys.len()];
+    for (_, mask) in &matches {
+        for (i, n) in segments.iter_mut().enumerate() {
+            if mask >> i & 1 == 1 {
+                *n += 1;
+            }
         }
     }
-    names.sort();
-    for (i, (n, k)) in names.iter().enumerate() {
-        if *n == 0 {
+    // `strong`: one shared key makes a candidate; `names`: two shared make one.
+    let mut strong = 0u64;
+    let mut names = 0u64;
+    let mut by_rarity = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        if k.first() == Some(&kind::NAME) {
+            if segments[i] > 0 {
+                by_rarity.push((segments[i], i));
+            }
+            if segments[i] <= common {
+                names |= 1 << i;
+            }
+        } else if segments[i] > 0 {
+            strong |= 1 << i;
+        }
+    }
+    by_rarity.sort_unstable();
+    for (rank, (n, i)) in by_rarity.into_iter().enumerate() {
+        if rank == 0 || n <= RARE_NAME_SEGMENTS {
+            strong |= 1 << i;
+        }
+    }
+    let wanted = |mask: u64| mask & strong != 0 || (mask & names).count_ones() >= 2;
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for (segment, mask) in matches {
+        if !wanted(mask) {
             continue;
         }
-        if i < 2 || *n <= COMMON_NAME_KEY / 10 {
-            out.push((*k).clone());
+        let lines = store.held_lines_where(segment, cap - out.len(), |line_keys| {
+            let mut m = 0u64;
+            for (i, k) in keys.iter().enumerate() {
+                if line_keys.contains(&k.as_slice()) {
+                    m |= 1 << i;
+                }
+            }
+            wanted(m)
+        })?;
+        for e in lines {
+            if seen.insert(e.0) {
+                out.push(e);
+            }
+        }
+        if out.len() >= cap {
+            break;
         }
     }
     Ok(out)
@@ -254,14 +364,24 @@ pub fn screen_held(
     alert: ScreenAlert,
     today: Date,
 ) -> Result<(Engine, Vec<HeldHit>), StoreError> {
-    let keys = probe_keys(store, &alert_keys(&alert.alert))?;
+    let keys = alert_keys(&alert.alert);
     let engine = Engine::build(vec![alert], today, Options { names: true });
     let mut hits = Vec::new();
     if engine.is_empty() || keys.is_empty() {
         return Ok((engine, hits));
     }
     let mut out = Vec::new();
-    for (id, json) in store.held_candidates(&keys, MAX_CANDIDATES)? {
+    let found = candidates(store, &keys, MAX_CANDIDATES)?;
+    if found.len() >= MAX_CANDIDATES {
+        tracing::warn!(
+            alert = %hex::encode(engine.alert(0).id.0),
+            screened = found.len(),
+            "retro-screening stopped at the most lines screened against one alert; \
+             lines beyond them were not screened (a broad profile: narrow its routes, \
+             origins or HS chapters)"
+        );
+    }
+    for (id, json) in found {
         let Ok(line) = serde_json::from_slice::<Line>(&json) else {
             tracing::warn!("a held line does not decode; skipped");
             continue;
@@ -348,5 +468,78 @@ mod tests {
         let undated = cargo("CSQU3054383", None);
         assert_eq!(keep_until(&undated, today, 3), Some(day_number(today) + 3));
         assert_eq!(day_number(Date::parse("1970-01-02").unwrap()), 1);
+    }
+
+    #[test]
+    fn candidates_share_an_identifier_the_rarest_name_token_or_two_tokens() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let today = Date::parse("2026-12-01").unwrap();
+        let named = |n: usize, name: &str| {
+            let mut l = cargo("CSQU3054383", None);
+            l.line = n as u64;
+            if let LineSubject::Cargo(c) = &mut l.subject {
+                c.container_numbers.clear();
+                c.consignee.name = Some(name.into());
+            }
+            l
+        };
+        // Many lines in many screened blocks share the common words; one is the company, one
+        // has its rare word misspelt, one shares only common words.
+        for block in 0..40 {
+            let lines: Vec<Line> = (0..50)
+                .map(|n| named(5000 + block * 50 + n, &format!("Thanh Textiles Group {n}")))
+                .collect();
+            hold_block(&store, 3, &lines, today).unwrap();
+        }
+        let lines = vec![
+            named(1000, "Thanh Kamritrosmak Textiles Inc."),
+            named(1001, "Kamritrosmac Wathanvepel Textiles"),
+            named(1002, "Thanh Textiles Inc."),
+        ];
+        hold_block(&store, 3, &lines, today).unwrap();
+        let alert = Alert::from_json(
+            r#"{"title": "Front company",
+               "subject": {"cargo": {"route": "express",
+                  "consignee": {"name": "Kamritrosmak Wathanvepel Textiles Co., Ltd."}}},
+               "substances": ["ketamine"], "risk": "high",
+               "validity": {"valid_from": "2026-11-01", "valid_until": "2027-01-31"},
+               "distribution": {"all_partners": true}, "handling": {"tlp": "amber"}}"#,
+        )
+        .unwrap();
+        let got: Vec<u64> = candidates(&store, &alert_keys(&alert), MAX_CANDIDATES)
+            .unwrap()
+            .iter()
+            .map(|(_, json)| serde_json::from_slice::<Line>(json).unwrap().line)
+            .collect();
+        assert!(got.contains(&1000), "shares the rarest token: {got:?}");
+        assert!(got.contains(&1001), "shares two tokens: {got:?}");
+        assert!(!got.contains(&1002), "shares common tokens only: {got:?}");
+        assert!(got.len() <= 3, "{got:?}");
+    }
+
+    #[test]
+    fn profiles_probe_the_combinations_they_require() {
+        let alert = Alert::from_json(
+            r#"{"title": "Pharmaceuticals by express from Thailand",
+               "subject": {"profile": {"routes": ["express"], "origin_countries": ["TH", "VN"],
+                  "hs_prefixes": ["3004", "300490"]}},
+               "substances": ["ketamine"], "risk": "medium",
+               "validity": {"valid_from": "2026-11-01", "valid_until": "2027-01-31"},
+               "distribution": {"all_partners": true}, "handling": {"tlp": "amber"}}"#,
+        )
+        .unwrap();
+        let keys = alert_keys(&alert);
+        assert_eq!(
+            keys,
+            vec![b"Qexpress/TH/30".to_vec(), b"Qexpress/VN/30".to_vec()]
+        );
+        let mut l = cargo("CSQU3054383", None);
+        if let LineSubject::Cargo(c) = &mut l.subject {
+            c.route = Some(crate::model::CargoRoute::Express);
+            c.loading_country = Some(crate::model::CountryCode::parse("VN").unwrap());
+            c.hs_code = Some(crate::model::HsCode::parse("300490").unwrap());
+        }
+        assert!(line_keys(&l).contains(&b"Qexpress/VN/30".to_vec()));
     }
 }

@@ -16,7 +16,7 @@
 //! | `peers`, `cursors` | partner country               | registration JSON / next log position |
 //! | `witness`  | tag (1) ‖ …                           | own tree heads, partners' heads seen, cosignatures, evidence |
 //! | `requests` | request id (UTF-8)                    | SHA-256 of the request (32) ‖ first seq (8) ‖ record count (8): idempotent issuing |
-//! | `held`, `held_idx`, `held_exp`, `retro` | see [`held`] | screened lines not yet arrived, their probe keys and expiry; hits found by retro-screening |
+//! | `held`, `held_filter`, `held_exp`, `held_seen`, `retro` | see [`held`] | screened lines not yet arrived (in segments), their filters, expiry and fingerprints; hits found by retro-screening |
 //! | `quarantine` | partner country (2) ‖ record id     | received ms (8) ‖ reason length (1) ‖ reason ‖ Envelope: refused for a fixable reason, judged again when the registry changes |
 //!
 //! The origin prefix is country (2) ‖ node-name length (1) ‖ node name, so no origin's prefix is
@@ -43,7 +43,7 @@ use std::path::Path;
 
 pub use activity::{Activity, Running};
 pub use flusher::{FlushError, Flusher};
-pub use held::{HeldEntry, HeldLine};
+pub use held::{HeldEntry, HeldLine, SegmentMatches, MAX_PROBES, SEGMENT_BYTES};
 pub use lifecycle::{display_status, AlertState, Status};
 pub use peers::{Quarantined, RevokedKey, MAX_QUARANTINE_PER_PEER};
 pub use records::{claimed_origin, index_entries, IndexKind, Mode, StoredEntry};
@@ -168,8 +168,9 @@ pub struct Store {
     requests: sled::Tree,
     quarantine: sled::Tree,
     held: sled::Tree,
-    held_idx: sled::Tree,
+    held_filter: sled::Tree,
     held_exp: sled::Tree,
+    held_seen: sled::Tree,
     retro: sled::Tree,
     writer: std::sync::Arc<std::sync::Mutex<()>>,
     /// The one thread that flushes (group commit).
@@ -253,7 +254,7 @@ impl Store {
         let activity = Activity::default();
         let flusher = Flusher::start(db.clone(), activity.clone(), opts.flush_delay)
             .map_err(|e| StoreError::Corrupt(format!("cannot start the flusher thread: {e}")))?;
-        Ok(Self {
+        let store = Self {
             records: db.open_tree("records")?,
             seq: db.open_tree("seq")?,
             state: db.open_tree("state")?,
@@ -268,15 +269,18 @@ impl Store {
             requests: db.open_tree("requests")?,
             quarantine: db.open_tree("quarantine")?,
             held: db.open_tree("held")?,
-            held_idx: db.open_tree("held_idx")?,
+            held_filter: db.open_tree("held_filter")?,
             held_exp: db.open_tree("held_exp")?,
+            held_seen: db.open_tree("held_seen")?,
             retro: db.open_tree("retro")?,
             writer: std::sync::Arc::default(),
             high_seq: std::sync::Arc::default(),
             flusher,
             activity,
             db,
-        })
+        };
+        store.upgrade_held()?;
+        Ok(store)
     }
 
     /// Makes everything written so far durable: the durability point, acknowledge nothing
