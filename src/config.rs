@@ -81,8 +81,9 @@ struct ConfigFile {
 #[serde(deny_unknown_fields)]
 struct MetricsSection {
     /// Address of the plain-HTTP listener serving `/metrics`, `/healthz` and `/readyz`
-    /// (port 0: any free port, reported in the log and in `kdesk status`).
-    listen: std::net::SocketAddr,
+    /// (port 0: any free port, reported in the log and in `kdesk status`). Kept as text and
+    /// parsed by [`Config::load`], so a bad value is reported with the field's name.
+    listen: String,
     /// Allows a listen address other than loopback. The listener has no TLS and no
     /// authentication, so it is refused elsewhere unless this is set.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -114,6 +115,20 @@ impl MetricsConfig {
             ));
         }
         Ok(Self { listen, public })
+    }
+
+    /// [`MetricsConfig::new`] of an address given as text (`metrics.listen`).
+    ///
+    /// # Errors
+    /// Not an IP:PORT socket address, or the rule of [`MetricsConfig::new`].
+    pub fn parse(listen: &str, public: bool) -> Result<Self, String> {
+        let addr = listen.parse().map_err(|_| {
+            format!(
+                "metrics.listen {listen:?} is not a socket address: give IP:PORT, e.g. \
+                 127.0.0.1:9464 (port 0: any free port)"
+            )
+        })?;
+        Self::new(addr, public)
     }
 }
 
@@ -419,11 +434,21 @@ impl Config {
                 });
             }
         }
-        if let Some(m) = &file.metrics {
-            MetricsConfig::new(m.listen, m.public)
-                .map_err(|message| ConfigError::Invalid { path, message })?;
-        }
-        Ok(Self::resolve(data_dir, file))
+        let metrics = match &file.metrics {
+            None => None,
+            Some(m) => Some(
+                MetricsConfig::parse(&m.listen, m.public).map_err(|message| {
+                    ConfigError::Invalid {
+                        path: path.clone(),
+                        message,
+                    }
+                })?,
+            ),
+        };
+        Ok(Self {
+            metrics,
+            ..Self::resolve(data_dir, file)
+        })
     }
 
     fn resolve(data_dir: &Path, f: ConfigFile) -> Self {
@@ -459,10 +484,10 @@ impl Config {
             admin_group: f.admin.group,
             keep_days_after_arrival: f.screening.keep_days_after_arrival,
             share_retro_hits: f.screening.share_hits,
-            metrics: f.metrics.map(|m| MetricsConfig {
-                listen: m.listen,
-                public: m.public,
-            }),
+            // Checked by `load`; `init` writes a checked one.
+            metrics: f
+                .metrics
+                .and_then(|m| MetricsConfig::parse(&m.listen, m.public).ok()),
         }
     }
 
@@ -527,7 +552,7 @@ impl Config {
             screening: ScreeningSection::default(),
             admin: AdminSection::default(),
             metrics: metrics.map(|m| MetricsSection {
-                listen: m.listen,
+                listen: m.listen.to_string(),
                 public: m.public,
             }),
         };
@@ -617,6 +642,40 @@ mod tests {
             ),
             Err(ConfigError::AlreadyInitialised(_))
         ));
+    }
+
+    #[test]
+    fn metrics_listen_is_loopback_unless_public() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join(CONFIG_FILE);
+        let node = "[node]\ncountry = \"KR\"\nname = \"seoul\"\n";
+        fs::write(&path, node).unwrap();
+        assert_eq!(Config::load(d.path()).unwrap().metrics, None);
+        fs::write(&path, format!("{node}[metrics]\nlisten = \"[::1]:9464\"\n")).unwrap();
+        let m = Config::load(d.path()).unwrap().metrics.unwrap();
+        assert_eq!(m.listen.to_string(), "[::1]:9464");
+        fs::write(
+            &path,
+            format!("{node}[metrics]\nlisten = \"10.0.0.5:9464\"\n"),
+        )
+        .unwrap();
+        let e = Config::load(d.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("metrics.listen 10.0.0.5:9464 is not a loopback address"),
+            "{e}"
+        );
+        fs::write(
+            &path,
+            format!("{node}[metrics]\nlisten = \"10.0.0.5:9464\"\npublic = true\n"),
+        )
+        .unwrap();
+        assert!(Config::load(d.path()).unwrap().metrics.unwrap().public);
+        fs::write(&path, format!("{node}[metrics]\nlisten = \"localhost\"\n")).unwrap();
+        let e = Config::load(d.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("metrics.listen \"localhost\" is not a socket address"),
+            "{e}"
+        );
     }
 
     #[test]

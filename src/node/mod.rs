@@ -1220,10 +1220,9 @@ fn spawn_stall_watchdog(node: &Arc<Node>) {
 
 /// Reloads the exchange certificate and the published CRL on SIGHUP (as `kdesk tls reload`
 /// does). A refused reload is logged and the certificate in force stays.
+/// Installed on every node, federating or not: SIGHUP's default action would end the process
+/// (`systemctl reload`).
 fn spawn_reload_on_sighup(node: &Arc<Node>) {
-    if node.config.exchange.is_none() {
-        return;
-    }
     let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
         Ok(s) => s,
         Err(e) => {
@@ -1243,6 +1242,7 @@ fn spawn_reload_on_sighup(node: &Arc<Node>) {
             info!("SIGHUP received: reloading the exchange certificate and CRL");
             match node.reload_tls().await {
                 Ok(_) => {}
+                Err(e @ ReloadError::NotFederating) => warn!(cause = %e, "SIGHUP ignored"),
                 Err(e) => error!(cause = %e, "certificate reload refused"),
             }
         }
