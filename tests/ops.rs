@@ -435,3 +435,52 @@ fn a_renewed_certificate_is_served_on_new_connections_without_a_restart() {
         "{text}"
     );
 }
+
+#[test]
+fn readyz_says_why_the_node_is_not_ready() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("kr");
+    let (code, _, err) = outcome(&run(&[
+        "init",
+        "--data-dir",
+        s(&dir),
+        "--country",
+        "KR",
+        "--node-name",
+        "seoul",
+        "--metrics-listen",
+        "127.0.0.1:0",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    // A reserve no disk can meet: the node serves (reads, status) but refuses new records.
+    let cfg = dir.join("kdesk.toml");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("min_free_mb = 128", "min_free_mb = 4294967296");
+    std::fs::write(&cfg, text).unwrap();
+    let mut node = Node::start(&dir);
+    let a = metrics_addr(&dir);
+    let (code, body) = get(&a, "/readyz");
+    assert_eq!(code, 503, "{body}");
+    assert!(body.starts_with("not ready: disk reserve:"), "{body}");
+    assert_eq!(get(&a, "/healthz").0, 200);
+    let m = scrape(&a);
+    assert_eq!(value(&m, "kdesk_ready", &[]), Some(0.0));
+    assert_eq!(
+        value(&m, "kdesk_disk_reserve_bytes", &[]),
+        Some(4_294_967_296.0 * 1_048_576.0)
+    );
+    // A node that does not federate has no certificate to reload, and says so.
+    let (code, _, err) = outcome(&run(&["tls", "reload", "--data-dir", s(&dir)]));
+    assert_eq!(code, 65, "{err}");
+    assert!(err.contains("does not federate"), "{err}");
+    // Nor does SIGHUP (`systemctl reload`) end it.
+    // SAFETY: signalling our own child by pid.
+    unsafe { libc::kill(node.child.id() as libc::pid_t, libc::SIGHUP) };
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        node.child.try_wait().unwrap().is_none(),
+        "SIGHUP ended the node"
+    );
+    assert_eq!(get(&a, "/healthz").0, 200);
+}
