@@ -412,6 +412,49 @@ fn a_renewed_certificate_is_served_on_new_connections_without_a_restart() {
     );
     assert!(kr_node.child.try_wait().unwrap().is_none());
 
+    // An expired certificate (this node's identity and key, issued by the national CA, valid
+    // until yesterday) is refused, naming the file.
+    let expired = {
+        let mut p = rcgen::CertificateParams::default();
+        p.distinguished_name
+            .push(rcgen::DnType::CommonName, "KR/seoul");
+        p.subject_alt_names = vec![
+            rcgen::SanType::URI("kdesk://KR/seoul".try_into().unwrap()),
+            rcgen::SanType::IpAddress("127.0.0.1".parse().unwrap()),
+        ];
+        p.is_ca = rcgen::IsCa::ExplicitNoCa;
+        p.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
+        p.extended_key_usages = vec![
+            rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+            rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+        ];
+        let now = time::OffsetDateTime::now_utc();
+        p.not_before = now - time::Duration::days(30);
+        p.not_after = now - time::Duration::days(1);
+        let key = rcgen::KeyPair::from_pem(
+            &std::fs::read_to_string(kr.dir.join("tls/node.key")).unwrap(),
+        )
+        .unwrap();
+        let issuer = rcgen::Issuer::from_ca_cert_pem(
+            &std::fs::read_to_string(kr.ca.join("ca.pem")).unwrap(),
+            rcgen::KeyPair::from_pem(&std::fs::read_to_string(kr.ca.join("ca.key")).unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+        p.signed_by(&key, &issuer).unwrap().pem()
+    };
+    let in_force = kr.dir.join("tls/node.pem");
+    let kept = std::fs::read_to_string(&in_force).unwrap();
+    std::fs::write(&in_force, expired).unwrap();
+    let (code, _, err) = outcome(&run(&["tls", "reload", "--data-dir", s(&kr.dir)]));
+    assert_eq!(code, 65, "{err}");
+    assert!(
+        err.contains(&in_force.display().to_string()) && err.contains("expired at"),
+        "{err}"
+    );
+    assert_eq!(served_serial(&kr_addr, &ca, th_client), third);
+    std::fs::write(&in_force, kept).unwrap();
+
     // Each reload is an admin event in the node's log; status shows the expiry.
     let events = common::list(&kr.dir, &["--kind", "admin-event"]);
     let reloads = events
