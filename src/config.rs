@@ -72,6 +72,64 @@ struct ConfigFile {
     screening: ScreeningSection,
     #[serde(default, skip_serializing_if = "AdminSection::is_default")]
     admin: AdminSection,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    metrics: Option<MetricsSection>,
+}
+
+/// The local monitoring listener: Prometheus metrics and plain-HTTP health.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MetricsSection {
+    /// Address of the plain-HTTP listener serving `/metrics`, `/healthz` and `/readyz`
+    /// (port 0: any free port, reported in the log and in `kdesk status`). Kept as text and
+    /// parsed by [`Config::load`], so a bad value is reported with the field's name.
+    listen: String,
+    /// Allows a listen address other than loopback. The listener has no TLS and no
+    /// authentication, so it is refused elsewhere unless this is set.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    public: bool,
+}
+
+/// Checked `[metrics]` settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricsConfig {
+    /// Address of the plain-HTTP metrics and health listener.
+    pub listen: std::net::SocketAddr,
+    /// A non-loopback address was explicitly allowed (`public = true`).
+    pub public: bool,
+}
+
+impl MetricsConfig {
+    /// Checks the rule every metrics address obeys: loopback only, unless `public` allows
+    /// another address (the listener has neither TLS nor authentication).
+    ///
+    /// # Errors
+    /// A message naming the field, the value and the rule.
+    pub fn new(listen: std::net::SocketAddr, public: bool) -> Result<Self, String> {
+        if !listen.ip().is_loopback() && !public {
+            return Err(format!(
+                "metrics.listen {listen} is not a loopback address; the metrics listener is \
+                 plain HTTP without authentication, so it listens on 127.0.0.1 or ::1 unless \
+                 metrics.public = true (kdesk init --metrics-listen-public) allows another \
+                 address"
+            ));
+        }
+        Ok(Self { listen, public })
+    }
+
+    /// [`MetricsConfig::new`] of an address given as text (`metrics.listen`).
+    ///
+    /// # Errors
+    /// Not an IP:PORT socket address, or the rule of [`MetricsConfig::new`].
+    pub fn parse(listen: &str, public: bool) -> Result<Self, String> {
+        let addr = listen.parse().map_err(|_| {
+            format!(
+                "metrics.listen {listen:?} is not a socket address: give IP:PORT, e.g. \
+                 127.0.0.1:9464 (port 0: any free port)"
+            )
+        })?;
+        Self::new(addr, public)
+    }
 }
 
 /// Who may use the Admin API besides the node's owner.
@@ -189,6 +247,14 @@ struct ExchangeSection {
     /// file exists; replace the file to publish a new one.
     #[serde(default = "default_crl")]
     crl: PathBuf,
+    /// The national CA's certificate (PEM): a reloaded node certificate must chain to it and
+    /// a reloaded CRL must be signed by it (checked when the file exists).
+    #[serde(default = "default_ca")]
+    ca: PathBuf,
+}
+
+fn default_ca() -> PathBuf {
+    "tls/ca.pem".into()
 }
 
 fn default_crl() -> PathBuf {
@@ -222,6 +288,9 @@ pub struct ExchangeConfig {
     pub witness_interval: std::time::Duration,
     /// The national CA's CRL this node publishes to partners, when the file exists.
     pub crl: PathBuf,
+    /// The national CA's certificate, checked against reloaded certificates and CRLs when the
+    /// file exists.
+    pub ca: PathBuf,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -287,6 +356,8 @@ pub struct Config {
     /// Retro-screening hits are signed and delivered to the alert's desk
     /// (`[screening] share_hits`).
     pub share_retro_hits: bool,
+    /// The local metrics and health listener (`[metrics]`); `None`: off.
+    pub metrics: Option<MetricsConfig>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ConfigError + '_ {
@@ -363,7 +434,21 @@ impl Config {
                 });
             }
         }
-        Ok(Self::resolve(data_dir, file))
+        let metrics = match &file.metrics {
+            None => None,
+            Some(m) => Some(
+                MetricsConfig::parse(&m.listen, m.public).map_err(|message| {
+                    ConfigError::Invalid {
+                        path: path.clone(),
+                        message,
+                    }
+                })?,
+            ),
+        };
+        Ok(Self {
+            metrics,
+            ..Self::resolve(data_dir, file)
+        })
     }
 
     fn resolve(data_dir: &Path, f: ConfigFile) -> Self {
@@ -390,6 +475,7 @@ impl Config {
                 key: r(&e.key),
                 witness_interval: std::time::Duration::from_secs(e.witness_interval_seconds),
                 crl: r(&e.crl),
+                ca: r(&e.ca),
             }),
             min_free_bytes: f.storage.min_free_mb << 20,
             stall: std::time::Duration::from_secs(f.storage.stall_seconds),
@@ -398,6 +484,10 @@ impl Config {
             admin_group: f.admin.group,
             keep_days_after_arrival: f.screening.keep_days_after_arrival,
             share_retro_hits: f.screening.share_hits,
+            // Checked by `load`; `init` writes a checked one.
+            metrics: f
+                .metrics
+                .and_then(|m| MetricsConfig::parse(&m.listen, m.public).ok()),
         }
     }
 
@@ -412,6 +502,28 @@ impl Config {
         name: NodeName,
         listen: Option<std::net::SocketAddr>,
         witness_interval_seconds: u64,
+    ) -> Result<(Self, VerifyingKey), ConfigError> {
+        Self::init_with_metrics(
+            data_dir,
+            country,
+            name,
+            listen,
+            witness_interval_seconds,
+            None,
+        )
+    }
+
+    /// [`Config::init`] with the local metrics and health listener turned on (`[metrics]`).
+    ///
+    /// # Errors
+    /// As [`Config::init`].
+    pub fn init_with_metrics(
+        data_dir: &Path,
+        country: CountryCode,
+        name: NodeName,
+        listen: Option<std::net::SocketAddr>,
+        witness_interval_seconds: u64,
+        metrics: Option<MetricsConfig>,
     ) -> Result<(Self, VerifyingKey), ConfigError> {
         let path = data_dir.join(CONFIG_FILE);
         if path.exists() {
@@ -433,11 +545,16 @@ impl Config {
                 key: default_key(),
                 witness_interval_seconds,
                 crl: default_crl(),
+                ca: default_ca(),
             }),
             storage: StorageSection::default(),
             shutdown: ShutdownSection::default(),
             screening: ScreeningSection::default(),
             admin: AdminSection::default(),
+            metrics: metrics.map(|m| MetricsSection {
+                listen: m.listen.to_string(),
+                public: m.public,
+            }),
         };
         let cfg = Self::resolve(data_dir, file.clone());
         if let Some(dir) = cfg.signing_key.parent() {
@@ -464,7 +581,9 @@ impl Config {
              # stopping node waits for requests in flight and its last flush.\n\
              # [screening] keep_days_after_arrival: screened lines not yet arrived are kept\n\
              # this many days past arrival, and alerts arriving meanwhile are screened against\n\
-             # them (0: keep none). share_hits: sign such hits and send them to the alert's desk.\n{}",
+             # them (0: keep none). share_hits: sign such hits and send them to the alert's desk.\n\
+             # [metrics] listen: local plain-HTTP /metrics, /healthz, /readyz (absent: off);\n\
+             # loopback only unless public = true.\n{}",
             toml::to_string(&file).map_err(|e| ConfigError::Invalid {
                 path: path.clone(),
                 message: e.to_string(),
@@ -523,6 +642,40 @@ mod tests {
             ),
             Err(ConfigError::AlreadyInitialised(_))
         ));
+    }
+
+    #[test]
+    fn metrics_listen_is_loopback_unless_public() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join(CONFIG_FILE);
+        let node = "[node]\ncountry = \"KR\"\nname = \"seoul\"\n";
+        fs::write(&path, node).unwrap();
+        assert_eq!(Config::load(d.path()).unwrap().metrics, None);
+        fs::write(&path, format!("{node}[metrics]\nlisten = \"[::1]:9464\"\n")).unwrap();
+        let m = Config::load(d.path()).unwrap().metrics.unwrap();
+        assert_eq!(m.listen.to_string(), "[::1]:9464");
+        fs::write(
+            &path,
+            format!("{node}[metrics]\nlisten = \"10.0.0.5:9464\"\n"),
+        )
+        .unwrap();
+        let e = Config::load(d.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("metrics.listen 10.0.0.5:9464 is not a loopback address"),
+            "{e}"
+        );
+        fs::write(
+            &path,
+            format!("{node}[metrics]\nlisten = \"10.0.0.5:9464\"\npublic = true\n"),
+        )
+        .unwrap();
+        assert!(Config::load(d.path()).unwrap().metrics.unwrap().public);
+        fs::write(&path, format!("{node}[metrics]\nlisten = \"localhost\"\n")).unwrap();
+        let e = Config::load(d.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("metrics.listen \"localhost\" is not a socket address"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -531,3 +531,55 @@ mod tests {
         assert!(node_identity(&first_cert(&ca.cert_pem, "ca").unwrap()).is_err());
     }
 }
+
+/// Serial number and validity of a certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertInfo {
+    /// Serial number, hex.
+    pub serial_hex: String,
+    /// Start of validity (seconds since the epoch).
+    pub not_before: i64,
+    /// End of validity (seconds since the epoch).
+    pub not_after: i64,
+}
+
+/// Serial number and validity of a certificate.
+///
+/// # Errors
+/// The certificate does not parse.
+pub fn cert_info(cert: &CertificateDer<'_>) -> Result<CertInfo, PkiError> {
+    let (_, c) = x509_parser::parse_x509_certificate(cert.as_ref())
+        .map_err(|e| PkiError::Identity(format!("certificate does not parse: {e}")))?;
+    Ok(CertInfo {
+        serial_hex: hex::encode(c.raw_serial()),
+        not_before: c.validity().not_before.timestamp(),
+        not_after: c.validity().not_after.timestamp(),
+    })
+}
+
+/// Checks that `cert` was issued by the CA certificate `ca_pem` (issuer name and signature).
+///
+/// # Errors
+/// Unparseable certificates, another issuer, or a signature that does not verify.
+pub fn check_issued_by(cert: &CertificateDer<'_>, ca_pem: &str) -> Result<(), PkiError> {
+    let (_, c) = x509_parser::parse_x509_certificate(cert.as_ref())
+        .map_err(|e| PkiError::Identity(format!("certificate does not parse: {e}")))?;
+    let ca_der = first_cert(ca_pem, "CA certificate")?;
+    let (_, ca) =
+        x509_parser::parse_x509_certificate(ca_der.as_ref()).map_err(|e| PkiError::Pem {
+            what: "CA certificate".into(),
+            reason: e.to_string(),
+        })?;
+    if c.issuer() != ca.subject() {
+        return Err(PkiError::Identity(format!(
+            "issued by {}, not by the national CA {}",
+            c.issuer(),
+            ca.subject()
+        )));
+    }
+    c.verify_signature(Some(ca.public_key())).map_err(|e| {
+        PkiError::Identity(format!(
+            "its signature does not verify with the national CA's key: {e}"
+        ))
+    })
+}

@@ -253,10 +253,13 @@ pub enum AdminAction {
     RetentionPurge,
     /// A partner's registration changed in place.
     PeerUpdated,
+    /// This node's exchange certificate (and published CRL) reloaded without a restart.
+    TlsReloaded,
 }
 
 impl AdminAction {
-    /// `peer-added`, `peer-removed`, `peer-key-revoked`, `retention-purge`, `peer-updated`.
+    /// `peer-added`, `peer-removed`, `peer-key-revoked`, `retention-purge`, `peer-updated`,
+    /// `tls-reloaded`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::PeerAdded => "peer-added",
@@ -264,6 +267,7 @@ impl AdminAction {
             Self::PeerKeyRevoked => "peer-key-revoked",
             Self::RetentionPurge => "retention-purge",
             Self::PeerUpdated => "peer-updated",
+            Self::TlsReloaded => "tls-reloaded",
         }
     }
     fn to_pb(self) -> i32 {
@@ -273,6 +277,7 @@ impl AdminAction {
             Self::PeerKeyRevoked => pb::AdminAction::PeerKeyRevoked,
             Self::RetentionPurge => pb::AdminAction::RetentionPurge,
             Self::PeerUpdated => pb::AdminAction::PeerUpdated,
+            Self::TlsReloaded => pb::AdminAction::TlsReloaded,
         }) as i32
     }
     fn from_pb(v: i32) -> Result<Self, FieldError> {
@@ -282,6 +287,7 @@ impl AdminAction {
             Ok(pb::AdminAction::PeerKeyRevoked) => Ok(Self::PeerKeyRevoked),
             Ok(pb::AdminAction::RetentionPurge) => Ok(Self::RetentionPurge),
             Ok(pb::AdminAction::PeerUpdated) => Ok(Self::PeerUpdated),
+            Ok(pb::AdminAction::TlsReloaded) => Ok(Self::TlsReloaded),
             _ => Err(FieldError::new(
                 "admin_event.action",
                 format!("{v} is not a known admin action"),

@@ -258,7 +258,7 @@ pub async fn fanin(partners: usize, n: u64) -> Result<FaninReport, String> {
         .map_err(|_| "probes poisoned")?
         .drain(..)
         .collect();
-    let refused: u64 = kr.fed.rejections().iter().map(|(_, c)| c).sum();
+    let refused: u64 = kr.fed.rejections_since_start().iter().map(|(_, c)| c).sum();
     if refused > 0 {
         return Err(format!("the hub refused {refused} records"));
     }

@@ -204,7 +204,7 @@ pub async fn replicate(n: u64) -> Result<ReplicateReport, String> {
     }
     let replicate_seconds = start.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - cpu_start;
-    let refused: u64 = kr.fed.rejections().iter().map(|(_, c)| c).sum();
+    let refused: u64 = kr.fed.rejections_since_start().iter().map(|(_, c)| c).sum();
     let from_th = kr.store.count_origin(&origin) as u64;
     if refused > 0 || from_th != n {
         return Err(format!(

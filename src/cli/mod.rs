@@ -207,6 +207,23 @@ pub struct Cli {
     command: Command,
 }
 
+/// `kdesk tls ...`.
+#[derive(Subcommand, Debug)]
+enum TlsCommand {
+    /// Re-read the node certificate, its key and the published CRL from the paths in
+    /// kdesk.toml, check them (this node's identity, validity period, issued by the national
+    /// CA in [exchange] ca, key matching, CRL signed by that CA) and put them in force for
+    /// new connections without a restart; on any failure the ones in force stay. SIGHUP to
+    /// `kdesk serve` does the same.
+    Reload {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 /// The data directory of a node.
 #[derive(clap::Args, Debug, Clone)]
 pub struct DataDir {
@@ -244,6 +261,15 @@ enum Command {
         #[arg(long, value_name = "SECONDS", default_value_t = kdesk::config::DEFAULT_WITNESS_INTERVAL_SECONDS,
               value_parser = clap::value_parser!(u64).range(1..=3600))]
         witness_interval: u64,
+        /// Serve Prometheus metrics (/metrics) and plain-HTTP health (/healthz, /readyz) on
+        /// this local address, e.g. 127.0.0.1:9464 (port 0 picks a free port, shown by
+        /// `kdesk status`). Loopback only unless --metrics-listen-public is given.
+        #[arg(long, value_name = "ADDR")]
+        metrics_listen: Option<std::net::SocketAddr>,
+        /// Allow a --metrics-listen address other than loopback (the listener has no TLS
+        /// and no authentication: put it behind a firewall).
+        #[arg(long, requires = "metrics_listen")]
+        metrics_listen_public: bool,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -257,6 +283,9 @@ enum Command {
         #[arg(long, value_enum, default_value_t = LogFormat::Text)]
         log_format: LogFormat,
     },
+    /// The node's exchange certificate and published CRL.
+    #[command(subcommand)]
+    Tls(TlsCommand),
     /// Show the running node's identity and counters.
     Status {
         #[command(flatten)]
@@ -488,17 +517,31 @@ async fn run(cli: Cli) -> CliResult {
             node_name,
             listen,
             witness_interval,
+            metrics_listen,
+            metrics_listen_public,
             json,
-        } => node::init(
-            &dir.data_dir,
-            country,
-            node_name,
-            listen,
-            witness_interval,
-            json,
-        ),
+        } => {
+            let metrics = metrics_listen
+                .map(|a| kdesk::config::MetricsConfig::new(a, metrics_listen_public))
+                .transpose()
+                .map_err(|m| {
+                    CliError::new(exit::USAGE, m.replace("metrics.listen", "--metrics-listen"))
+                })?;
+            node::init(
+                &dir.data_dir,
+                country,
+                node_name,
+                listen,
+                witness_interval,
+                metrics,
+                json,
+            )
+        }
         Command::Serve { dir, .. } => node::serve(&dir.data_dir).await,
         Command::Status { dir, json } => node::status(&dir.data_dir, json).await,
+        Command::Tls(TlsCommand::Reload { dir, json }) => {
+            node::tls_reload(&dir.data_dir, json).await
+        }
         Command::Alert(cmd) => alert::run(cmd).await,
         Command::Certs(cmd) => fed::certs(cmd),
         Command::Peer(cmd) => fed::peer(cmd).await,

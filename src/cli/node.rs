@@ -15,9 +15,11 @@ pub(super) fn init(
     name: NodeName,
     listen: Option<std::net::SocketAddr>,
     witness_interval: u64,
+    metrics: Option<kdesk::config::MetricsConfig>,
     json: bool,
 ) -> CliResult {
-    let (cfg, public) = Config::init(dir, country, name, listen, witness_interval)?;
+    let (cfg, public) =
+        Config::init_with_metrics(dir, country, name, listen, witness_interval, metrics)?;
     let pk = hex::encode(public.as_bytes());
     let key_id = KeyId::of(&public).to_hex();
     if json {
@@ -190,6 +192,8 @@ pub(super) async fn status(dir: &Path, json: bool) -> CliResult {
                 "warnings": s.warnings,
                 "held_lines": s.held_lines,
                 "retro_hits": s.retro_hits,
+                "metrics_address": s.metrics_address,
+                "expiries": s.expiries.iter().map(expiry_json).collect::<Vec<_>>(),
             })
         );
         return Ok(());
@@ -253,6 +257,17 @@ pub(super) async fn status(dir: &Path, json: bool) -> CliResult {
              refused until space is freed"
         );
     }
+    if s.metrics_address.is_empty() {
+        println!("metrics       off (no [metrics] section)");
+    } else {
+        println!(
+            "metrics       http://{}/metrics (also /healthz, /readyz)",
+            s.metrics_address
+        );
+    }
+    for e in &s.expiries {
+        println!("expiry        {}", expiry_line(e));
+    }
     if s.exchange_address.is_empty() {
         println!("exchange      off (no [exchange] section)");
     } else {
@@ -313,6 +328,99 @@ pub(super) async fn status(dir: &Path, json: bool) -> CliResult {
         }
         for w in &s.witness {
             println!("witness       {}", witness_line(w));
+        }
+    }
+    Ok(())
+}
+
+/// Days from now until `at` (seconds since the epoch), rounded down; negative when past.
+fn days_left(at: i64) -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    (at - now).div_euclid(86_400)
+}
+
+fn whose(e: &kdesk::pb::Expiry) -> String {
+    let what = match e.kind.as_str() {
+        kdesk::node::EXPIRY_NODE_CERTIFICATE => "node certificate",
+        kdesk::node::EXPIRY_CA_CERTIFICATE => "CA certificate",
+        kdesk::node::EXPIRY_CRL => "CRL (next update)",
+        other => other,
+    };
+    if e.own {
+        format!("own {what}")
+    } else {
+        format!("{}'s {what}", e.country)
+    }
+}
+
+/// "own node certificate until 2027-03-01T00:00:00Z (90 days)", with WARNING within 14 days.
+fn expiry_line(e: &kdesk::pb::Expiry) -> String {
+    let days = days_left(e.expires_at);
+    let when = time::OffsetDateTime::from_unix_timestamp(e.expires_at)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| e.expires_at.to_string());
+    let flag = if days < 0 {
+        " EXPIRED"
+    } else if days < kdesk::node::EXPIRY_WARNING_DAYS {
+        " WARNING: within 14 days"
+    } else {
+        ""
+    };
+    format!("{} until {when} ({days} days){flag}", whose(e))
+}
+
+fn expiry_json(e: &kdesk::pb::Expiry) -> serde_json::Value {
+    let days = days_left(e.expires_at);
+    json!({
+        "kind": e.kind,
+        "country": e.country,
+        "own": e.own,
+        "expires_at": e.expires_at,
+        "days_left": days,
+        "warning": days < kdesk::node::EXPIRY_WARNING_DAYS,
+    })
+}
+
+/// `kdesk tls reload`: the node re-reads its certificate, key and published CRL.
+pub(super) async fn tls_reload(dir: &Path, json: bool) -> CliResult {
+    let mut client = crate::cli::client::connect(dir).await?;
+    let r = client
+        .reload_tls(kdesk::pb::ReloadTlsRequest {})
+        .await
+        .map_err(CliError::from)?
+        .into_inner();
+    let until = time::OffsetDateTime::from_unix_timestamp(r.not_after)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default();
+    if json {
+        println!(
+            "{}",
+            json!({
+                "serial": r.serial_hex,
+                "not_after": r.not_after,
+                "crl_next_update": (r.crl_next_update != 0).then_some(r.crl_next_update),
+            })
+        );
+    } else {
+        println!(
+            "reloaded: node certificate serial {} valid until {until}; new connections present it",
+            r.serial_hex
+        );
+        if r.crl_next_update != 0 {
+            println!(
+                "published CRL checked: next update in {} days",
+                days_left(r.crl_next_update)
+            );
         }
     }
     Ok(())

@@ -33,7 +33,7 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Instant;
 
 use tokio::sync::Semaphore;
-use tracing::error;
+use tracing::{error, warn};
 
 use crate::model::CountryCode;
 use crate::store::Store;
@@ -270,8 +270,9 @@ impl Refusals {
 pub struct Federation {
     /// Registered partners.
     pub registry: SharedRegistry,
-    /// This node's TLS identity (None when the node does not federate).
-    pub identity: Option<tls::Identity>,
+    /// This node's TLS identity (None when the node does not federate), replaced in place
+    /// when the certificate is reloaded.
+    pub identity: Option<Arc<tls::LiveIdentity>>,
     /// Connections refused on the exchange port, by reason.
     pub handshakes_refused: Arc<Refusals>,
     /// Live partner connections on the exchange port.
@@ -302,7 +303,7 @@ impl Federation {
     /// say) is logged and left out: fail closed.
     pub fn load(
         store: &Store,
-        identity: Option<tls::Identity>,
+        identity: Option<Arc<tls::LiveIdentity>>,
     ) -> Result<Self, crate::store::StoreError> {
         let provider = tls::provider();
         let mut reg = Registry::default();
@@ -355,15 +356,20 @@ impl Federation {
         })
     }
 
-    /// Counts a refused record.
-    pub fn count_rejection(&self, reason: &'static str) {
+    /// Counts a refused record (or tree head, or cosignature) from `peer`, in the store's
+    /// persistent counters, so the count survives restarts.
+    pub fn count_rejection(&self, store: &Store, peer: CountryCode, reason: &'static str) {
         if let Ok(mut m) = self.rejections.lock() {
             *m.entry(reason).or_default() += 1;
         }
+        if let Err(e) = store.count_refused(peer, reason) {
+            warn!(peer = %peer, reason, cause = %e, "refusal not counted in the store");
+        }
     }
 
-    /// Refusal counters by reason.
-    pub fn rejections(&self) -> Vec<(String, u64)> {
+    /// Refusals counted since this process started, by reason (the store keeps the totals:
+    /// [`Store::refused_counts`]).
+    pub fn rejections_since_start(&self) -> Vec<(String, u64)> {
         self.rejections
             .lock()
             .map(|m| m.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect())

@@ -189,7 +189,13 @@ pub async fn connect(peer: &CompiledPeer, identity: &tls::Identity) -> Result<Ch
 /// One subscription, until it fails (`Err`) or the node stops (`Ok`).
 async fn session(cx: &Arc<Context>, peer: &CompiledPeer) -> Result<(), LinkError> {
     let country = peer.entry.country;
-    let identity = cx.fed.identity.clone().ok_or(LinkError::NoIdentity)?;
+    // The identity in force now: a certificate reloaded since the last session is presented.
+    let identity = cx
+        .fed
+        .identity
+        .as_ref()
+        .map(|l| l.current())
+        .ok_or(LinkError::NoIdentity)?;
     let channel = connect(peer, &identity).await?;
     let mut client = pb::exchange_client::ExchangeClient::new(channel)
         .max_decoding_message_size(MAX_EXCHANGE_MESSAGE_BYTES)
@@ -385,7 +391,7 @@ pub async fn rejudge_quarantine(cx: &Arc<Context>) -> Result<usize, String> {
                     n.store.quarantine_remove(q.peer, &q.id).map_err(|e| e.to_string())?;
                 }
                 Verdict::Refused(reason, why, _) => {
-                    n.fed.count_rejection(reason);
+                    n.fed.count_rejection(&n.store, q.peer, reason);
                     warn!(peer = %q.peer, id = %q.id, reason, detail = %why, "quarantined record refused on second judgement");
                     n.store.quarantine_remove(q.peer, &q.id).map_err(|e| e.to_string())?;
                 }
@@ -404,7 +410,7 @@ pub async fn rejudge_quarantine(cx: &Arc<Context>) -> Result<usize, String> {
                     Ok(Ingest::Stored) => here += 1,
                     Ok(_) => {}
                     Err(r) => {
-                        n.fed.count_rejection("lifecycle");
+                        n.fed.count_rejection(&n.store, peer, "lifecycle");
                         warn!(peer = %peer, id = %id, reason = %r, "quarantined record refused");
                     }
                 }
@@ -526,12 +532,12 @@ async fn store_batch(
             Verdict::Quarantine(env, why, id) => {
                 refused += 1;
                 quarantined += 1;
-                cx.fed.count_rejection("quarantined");
+                cx.fed.count_rejection(&cx.store, country, "quarantined");
                 aside.push((env, why, id));
             }
             Verdict::Refused(reason, why, id) => {
                 refused += 1;
-                cx.fed.count_rejection(reason);
+                cx.fed.count_rejection(&cx.store, country, reason);
                 warn!(peer = %country, reason, id = %id.map(|i| i.to_hex()).unwrap_or_default(), detail = %why, "record refused");
             }
             Verdict::Accepted(signed) => accepted.push(*signed),
@@ -570,13 +576,13 @@ async fn store_batch(
             Ok(Ingest::Duplicate) => dup += 1,
             Ok(Ingest::Equivocation { existing }) => {
                 refused += 1;
-                cx.fed.count_rejection("equivocation");
+                cx.fed.count_rejection(&cx.store, country, "equivocation");
                 warn!(peer = %country, origin = %signed.record.origin, seq = signed.record.seq,
                       kept = %existing, evidence = %signed.id, "EQUIVOCATION: two bodies for one (origin, seq); kept as evidence");
             }
             Err(r) => {
                 refused += 1;
-                cx.fed.count_rejection("lifecycle");
+                cx.fed.count_rejection(&cx.store, country, "lifecycle");
                 warn!(peer = %country, id = %signed.id, reason = %r, "record refused");
             }
         }

@@ -9,6 +9,8 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::server::ResolvesServerCert;
+use rustls::sign::CertifiedKey;
 use rustls::{
     ClientConfig, DigitallySignedStruct, DistinguishedName, Error, ServerConfig, SignatureScheme,
 };
@@ -217,6 +219,100 @@ impl Identity {
     }
 }
 
+/// This node's TLS identity as it is now: replaced in place when the certificate is renewed
+/// (`kdesk tls reload`, SIGHUP), so new connections, served and made, present the new one
+/// while connections already open keep theirs.
+pub struct LiveIdentity {
+    current: std::sync::RwLock<(Identity, Arc<CertifiedKey>)>,
+}
+
+impl std::fmt::Debug for LiveIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveIdentity").finish_non_exhaustive()
+    }
+}
+
+/// The certificate chain and signing key rustls presents for `identity`.
+fn certified(identity: &Identity) -> Result<Arc<CertifiedKey>, Error> {
+    let key = provider()
+        .key_provider
+        .load_private_key(identity.key.clone_key())?;
+    let ck = CertifiedKey::new(identity.chain.clone(), key);
+    // Refuses a key that does not belong to the certificate.
+    ck.keys_match()?;
+    Ok(Arc::new(ck))
+}
+
+impl LiveIdentity {
+    /// Wraps a loaded identity.
+    ///
+    /// # Errors
+    /// The key is not usable or does not match the certificate.
+    pub fn new(identity: Identity) -> Result<Self, Error> {
+        let ck = certified(&identity)?;
+        Ok(Self {
+            current: std::sync::RwLock::new((identity, ck)),
+        })
+    }
+
+    /// The identity in force now (for a new outgoing connection).
+    pub fn current(&self) -> Identity {
+        match self.current.read() {
+            Ok(c) => c.0.clone(),
+            Err(poisoned) => poisoned.into_inner().0.clone(),
+        }
+    }
+
+    /// Puts `identity` in force for new connections.
+    ///
+    /// # Errors
+    /// The key is not usable or does not match the certificate; the old identity stays.
+    pub fn replace(&self, identity: Identity) -> Result<(), Error> {
+        let ck = certified(&identity)?;
+        match self.current.write() {
+            Ok(mut c) => *c = (identity, ck),
+            Err(poisoned) => *poisoned.into_inner() = (identity, ck),
+        }
+        Ok(())
+    }
+
+    fn certified_key(&self) -> Arc<CertifiedKey> {
+        match self.current.read() {
+            Ok(c) => c.1.clone(),
+            Err(poisoned) => poisoned.into_inner().1.clone(),
+        }
+    }
+}
+
+impl ResolvesServerCert for LiveIdentity {
+    fn resolve(&self, _: rustls::server::ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.certified_key())
+    }
+}
+
+/// Server configuration of the exchange port, presenting whatever `identity` holds at each
+/// handshake.
+///
+/// # Errors
+/// The provider refuses the settings.
+pub fn server_config_live(
+    registry: SharedRegistry,
+    identity: Arc<LiveIdentity>,
+    refused: Arc<super::Refusals>,
+) -> Result<ServerConfig, Error> {
+    let provider = provider();
+    let verifier = Arc::new(PeerClientVerifier {
+        registry,
+        provider: provider.clone(),
+        refused,
+    });
+    let cfg = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])?
+        .with_client_cert_verifier(verifier)
+        .with_cert_resolver(identity);
+    Ok(harden(cfg))
+}
+
 /// Server configuration of the exchange port.
 ///
 /// # Errors
@@ -232,16 +328,21 @@ pub fn server_config(
         provider: provider.clone(),
         refused,
     });
-    let mut cfg = ServerConfig::builder_with_provider(provider)
+    let cfg = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])?
         .with_client_cert_verifier(verifier)
         .with_single_cert(identity.chain.clone(), identity.key.clone_key())?;
+    Ok(harden(cfg))
+}
+
+/// ALPN h2 and no session resumption, for every exchange server configuration.
+fn harden(mut cfg: ServerConfig) -> ServerConfig {
     cfg.alpn_protocols = vec![b"h2".to_vec()];
     // No session resumption: a resumed session skips the client certificate check, so a
     // partner removed or a certificate revoked since would get back in.
     cfg.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
     cfg.send_tls13_tickets = 0;
-    Ok(cfg)
+    cfg
 }
 
 /// Client configuration for connecting to one partner.

@@ -24,7 +24,7 @@ pub async fn run(cx: Arc<Context>, country: CountryCode) {
     let Some(interval) = cx.exchange.as_ref().map(|e| e.witness_interval) else {
         return;
     };
-    let Some(identity) = cx.fed.identity.clone() else {
+    let Some(live) = cx.fed.identity.clone() else {
         return;
     };
     let mut stopping = cx.stopping_watch();
@@ -41,7 +41,7 @@ pub async fn run(cx: Arc<Context>, country: CountryCode) {
         let Some(peer) = peer else { return };
         let c = match client.as_mut() {
             Some(c) => c,
-            None => match super::replicator::connect(&peer, &identity).await {
+            None => match super::replicator::connect(&peer, &live.current()).await {
                 Ok(ch) => client.insert(
                     Client::new(ch)
                         .max_decoding_message_size(1 << 20)
@@ -186,15 +186,15 @@ pub async fn witness_once(
         .map_err(|s| format!("GetTreeHead: {}", s.message()))?
         .into_inner();
     let new = witness::open_head(&sth, &keys).map_err(|e| {
-        cx.fed.count_rejection("tree-head");
+        cx.fed.count_rejection(&cx.store, country, "tree-head");
         format!("tree head refused: {e}")
     })?;
     if new.origin.country != country {
-        cx.fed.count_rejection("tree-head");
+        cx.fed.count_rejection(&cx.store, country, "tree-head");
         return Err(format!("{country} served a tree head of {}", new.origin));
     }
     if new.timestamp_ms > now_ms() + witness::MAX_CLOCK_SKEW_MS {
-        cx.fed.count_rejection("tree-head");
+        cx.fed.count_rejection(&cx.store, country, "tree-head");
         return Err("tree head is dated in the future".into());
     }
     let seen_sth = cx.store.seen_head(country).map_err(|e| e.to_string())?;
@@ -347,7 +347,7 @@ async fn collect_cosignatures(
                 .put_cosignature_received(size, country, c)
                 .map_err(|e| e.to_string())?,
             Err(why) => {
-                cx.fed.count_rejection("cosignature");
+                cx.fed.count_rejection(&cx.store, country, "cosignature");
                 warn!(peer = %country, %why, "cosignature refused");
             }
         }

@@ -688,6 +688,8 @@ struct StoreCounters {
     size_on_disk: u64,
     log_length: u64,
     witness_evidence: u64,
+    /// Refused from partners (stored counters): (country, reason, count).
+    refused: Vec<(String, String, u64)>,
 }
 
 fn store_counters(n: &Node) -> Result<StoreCounters, StoreError> {
@@ -701,6 +703,7 @@ fn store_counters(n: &Node) -> Result<StoreCounters, StoreError> {
         size_on_disk: s.size_on_disk(),
         log_length: s.log_len()?,
         witness_evidence: s.evidence()?.len() as u64,
+        refused: s.refused_counts()?,
     })
 }
 
@@ -928,12 +931,17 @@ impl pb::admin_server::Admin for AdminService {
                 .get()
                 .map(|a| a.to_string())
                 .unwrap_or_default(),
-            rejections: n
-                .fed
-                .rejections()
-                .into_iter()
-                .map(|(name, count)| pb::Counter { name, count })
-                .collect(),
+            // Totals kept in the store, so they survive restarts.
+            rejections: {
+                let mut by_reason = std::collections::BTreeMap::<String, u64>::new();
+                for (_, reason, count) in &counters.refused {
+                    *by_reason.entry(reason.clone()).or_default() += count;
+                }
+                by_reason
+                    .into_iter()
+                    .map(|(name, count)| pb::Counter { name, count })
+                    .collect()
+            },
             peers: if stale {
                 Vec::new()
             } else {
@@ -966,7 +974,42 @@ impl pb::admin_server::Admin for AdminService {
             warnings: n.trust_warnings(),
             held_lines: n.store.held_count(),
             retro_hits: n.store.retro_hit_count(),
+            metrics_address: n
+                .metrics_addr
+                .get()
+                .map(|a| a.to_string())
+                .unwrap_or_default(),
+            expiries: n
+                .expiries()
+                .into_iter()
+                .map(|e| pb::Expiry {
+                    kind: e.kind.into(),
+                    country: e.country.to_string(),
+                    own: e.own,
+                    expires_at: e.expires_at,
+                })
+                .collect(),
         }))
+    }
+
+    async fn reload_tls(
+        &self,
+        _: Request<pb::ReloadTlsRequest>,
+    ) -> Result<Response<pb::ReloadTlsResponse>, Status> {
+        match self.node.reload_tls().await {
+            Ok(r) => Ok(Response::new(pb::ReloadTlsResponse {
+                serial_hex: r.serial_hex,
+                not_after: r.not_after,
+                crl_next_update: r.crl_next_update.unwrap_or(0),
+            })),
+            Err(e @ super::reload::ReloadError::NotFederating) => {
+                Err(Status::failed_precondition(e.to_string()))
+            }
+            Err(e @ super::reload::ReloadError::Refused { .. }) => {
+                Err(Status::invalid_argument(e.to_string()))
+            }
+            Err(e) => Err(Status::internal(e.to_string())),
+        }
     }
 
     async fn get_consistency_proof(

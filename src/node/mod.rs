@@ -9,8 +9,13 @@ mod access;
 mod admin;
 use crate::store::disk;
 pub mod faults;
+pub mod metrics;
+mod reload;
 pub mod retro;
 pub mod screening;
+mod systemd;
+
+pub use reload::{ReloadError, TlsReloaded};
 
 use std::future::Future;
 use std::os::unix::fs::PermissionsExt;
@@ -84,6 +89,15 @@ pub enum ServeError {
     /// The final flush at shutdown failed or missed its deadline.
     #[error("final flush: {0}")]
     FinalFlush(String),
+    /// The metrics listener could not be bound.
+    #[error("metrics.listen {addr}: {source} (another process may listen there: stop it, or set another [metrics] listen in kdesk.toml)")]
+    MetricsBind {
+        /// Address.
+        addr: std::net::SocketAddr,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// The exchange port could not be bound.
     #[error(
         "exchange.listen {addr}: {source} (another process may listen there: stop it, or set \
@@ -164,6 +178,32 @@ pub struct Node {
     health: std::sync::OnceLock<tonic_health::server::HealthReporter>,
     /// What the store is stuck on, when the stall watchdog saw a stall.
     stall: std::sync::Mutex<Option<crate::store::Running>>,
+    /// Address the metrics listener is bound to, once bound.
+    pub metrics_addr: std::sync::OnceLock<std::net::SocketAddr>,
+    /// Durations of the store's flushes.
+    flush_latency: prometheus_client::metrics::histogram::Histogram,
+    /// Set once the Admin API (and the exchange, if any) serve.
+    serving: std::sync::atomic::AtomicBool,
+}
+
+/// [`Expiry::kind`] of a node certificate.
+pub const EXPIRY_NODE_CERTIFICATE: &str = "node-certificate";
+/// [`Expiry::kind`] of a CA certificate.
+pub const EXPIRY_CA_CERTIFICATE: &str = "ca-certificate";
+/// [`Expiry::kind`] of a CRL (its nextUpdate).
+pub const EXPIRY_CRL: &str = "crl";
+
+/// When a certificate or CRL the node relies on stops being valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expiry {
+    /// [`EXPIRY_NODE_CERTIFICATE`], [`EXPIRY_CA_CERTIFICATE`] or [`EXPIRY_CRL`].
+    pub kind: &'static str,
+    /// This node's country or a partner's.
+    pub country: crate::model::CountryCode,
+    /// This node's own certificate, CA or published CRL.
+    pub own: bool,
+    /// notAfter or nextUpdate, seconds since the epoch.
+    pub expires_at: i64,
 }
 
 impl crate::federation::TrustEvents for Node {
@@ -271,12 +311,25 @@ impl Node {
         }
         let identity = match &config.exchange {
             None => None,
-            Some(ex) => Some(load_identity(ex, &config.origin)?),
+            Some(ex) => Some(Arc::new(
+                tls::LiveIdentity::new(load_identity(ex, &config.origin)?).map_err(|e| {
+                    ServeError::Tls(format!(
+                        "{} and {}: {e}",
+                        ex.cert.display(),
+                        ex.key.display()
+                    ))
+                })?,
+            )),
         };
         let faults = faults::Faults::from_env();
+        let flush_latency = metrics::flush_histogram();
+        let observed = flush_latency.clone();
         let opts = StoreOptions {
             cache_bytes: config.cache_bytes,
             flush_delay: faults.flush_delay,
+            on_flush: Some(Arc::new(move |d: std::time::Duration| {
+                observed.observe(d.as_secs_f64());
+            })),
         };
         let store = Store::open_with(&config.database, &opts).map_err(|e| match e {
             StoreError::Sled(sled::Error::Io(ref io))
@@ -321,7 +374,94 @@ impl Node {
             issuing: Arc::default(),
             health: std::sync::OnceLock::new(),
             stall: std::sync::Mutex::new(None),
+            metrics_addr: std::sync::OnceLock::new(),
+            flush_latency,
+            serving: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Whether the node serves (the Admin API and, if configured, the exchange are up and it
+    /// is not stopping).
+    pub fn is_serving(&self) -> bool {
+        self.serving.load(std::sync::atomic::Ordering::SeqCst) && !self.is_stopping()
+    }
+
+    /// Expiry of this node's certificate (the one in force), its national CA and the CRL it
+    /// publishes, and of each partner's CA certificate and CRLs (the latest nextUpdate).
+    pub fn expiries(&self) -> Vec<Expiry> {
+        let own = self.origin().country;
+        let mut out = Vec::new();
+        if let Some(live) = &self.fed.identity {
+            if let Some(info) = live
+                .current()
+                .chain
+                .first()
+                .and_then(|c| crate::pki::cert_info(c).ok())
+            {
+                out.push(Expiry {
+                    kind: EXPIRY_NODE_CERTIFICATE,
+                    country: own,
+                    own: true,
+                    expires_at: info.not_after,
+                });
+            }
+        }
+        if let Some(ex) = &self.config.exchange {
+            let ca = std::fs::read_to_string(&ex.ca).ok();
+            if let Some(at) = ca
+                .as_deref()
+                .and_then(|p| crate::pki::cert_not_after(p, "CA certificate").ok())
+            {
+                out.push(Expiry {
+                    kind: EXPIRY_CA_CERTIFICATE,
+                    country: own,
+                    own: true,
+                    expires_at: at,
+                });
+            }
+            if let (Some(ca), Ok(crl)) = (&ca, std::fs::read_to_string(&ex.crl)) {
+                if let Some(at) = crate::pki::check_crl(&crl, ca)
+                    .ok()
+                    .and_then(|i| i.next_update)
+                {
+                    out.push(Expiry {
+                        kind: EXPIRY_CRL,
+                        country: own,
+                        own: true,
+                        expires_at: at,
+                    });
+                }
+            }
+        }
+        if let Ok(reg) = self.fed.registry.read() {
+            for p in reg.peers() {
+                let c = p.entry.country;
+                if let Ok(at) = crate::pki::cert_not_after(&p.entry.ca_pem, "ca") {
+                    out.push(Expiry {
+                        kind: EXPIRY_CA_CERTIFICATE,
+                        country: c,
+                        own: false,
+                        expires_at: at,
+                    });
+                }
+                if let Some(at) = p
+                    .entry
+                    .crl_pems
+                    .iter()
+                    .filter_map(|pem| crate::pki::check_crl(pem, &p.entry.ca_pem).ok())
+                    .filter_map(|i| i.next_update)
+                    .max()
+                {
+                    out.push(Expiry {
+                        kind: EXPIRY_CRL,
+                        country: c,
+                        own: false,
+                        expires_at: at,
+                    });
+                }
+            }
+        }
+        out
     }
 
     /// Certificates and CRLs that have expired or expire within [`EXPIRY_WARNING_DAYS`]:
@@ -353,14 +493,31 @@ impl Node {
             }
         };
         if let Some(ex) = &self.config.exchange {
-            let at = std::fs::read_to_string(&ex.cert)
-                .ok()
-                .and_then(|p| crate::pki::cert_not_after(&p, "node certificate").ok());
+            // The certificate in force (a renewed file not yet reloaded does not count).
+            let at = self.fed.identity.as_ref().and_then(|l| {
+                l.current()
+                    .chain
+                    .first()
+                    .and_then(|c| crate::pki::cert_info(c).ok())
+                    .map(|i| i.not_after)
+            });
             check(
                 format!("this node's exchange certificate {}", ex.cert.display()),
                 at,
-                "issue a new one with kdesk certs node and restart",
+                "issue a new one with kdesk certs node, then run kdesk tls reload",
             );
+            if let (Ok(ca), Ok(crl)) = (
+                std::fs::read_to_string(&ex.ca),
+                std::fs::read_to_string(&ex.crl),
+            ) {
+                check(
+                    format!("the CRL this node publishes ({})", ex.crl.display()),
+                    crate::pki::check_crl(&crl, &ca)
+                        .ok()
+                        .and_then(|i| i.next_update),
+                    "issue a new one with kdesk certs crl into that file",
+                );
+            }
         }
         if let Ok(reg) = self.fed.registry.read() {
             for p in reg.peers() {
@@ -814,6 +971,26 @@ pub async fn run(
         }
         _ => None,
     };
+    let metrics_server = match node.config.metrics {
+        None => None,
+        Some(m) => match TcpListener::bind(m.listen).await {
+            Ok(l) => {
+                if let Ok(a) = l.local_addr() {
+                    let _ = node.metrics_addr.set(a);
+                    info!(address = %a, "metrics listening (plain HTTP: /metrics, /healthz, /readyz)");
+                }
+                Some(tokio::spawn(metrics::serve(Arc::downgrade(&node), l)))
+            }
+            Err(source) => {
+                let _ = std::fs::remove_file(&socket);
+                node.stop();
+                return Err(ServeError::MetricsBind {
+                    addr: m.listen,
+                    source,
+                });
+            }
+        },
+    };
     let peers: Vec<_> = node
         .fed
         .registry
@@ -831,12 +1008,14 @@ pub async fn run(
         records = node.store.len(),
         socket = %socket.display(),
         exchange = %node.fed.exchange_addr.get().map(|a| a.to_string()).unwrap_or_else(|| "off".into()),
+        metrics = %node.metrics_addr.get().map(|a| a.to_string()).unwrap_or_else(|| "off".into()),
         "kdesk node serving"
     );
     if let Err(e) = node.check_disk_reserve() {
         warn!(cause = %e, "disk in its reserve: new records are refused until space is freed");
     }
     spawn_stall_watchdog(&node);
+    spawn_reload_on_sighup(&node);
     // Alerts arriving later meet the lines screened before them.
     tokio::spawn(retro::run(node.clone()));
     // Every request is checked against the caller's uid (SO_PEERCRED).
@@ -874,6 +1053,10 @@ pub async fn run(
                 let _ = admin_stopped.wait_for(|s| *s).await;
             }),
     );
+    node.serving
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    systemd::ready(&format!("serving {}", node.origin()));
+    systemd::spawn_watchdog(Arc::downgrade(&node));
     let mut admin_result = None;
     tokio::select! {
         () = shutdown => {}
@@ -889,6 +1072,7 @@ pub async fn run(
         "shutdown requested: refusing new requests, draining those in flight"
     );
     node.stop();
+    systemd::stopping();
     if let Some(h) = node.health.get() {
         h.set_not_serving::<pb::exchange_server::ExchangeServer<federation::exchange::ExchangeService>>()
             .await;
@@ -944,6 +1128,9 @@ pub async fn run(
     )
     .await;
     let _ = std::fs::remove_file(&socket);
+    if let Some(m) = metrics_server {
+        m.abort();
+    }
     if let Err(e) = &result {
         error!(cause = %e, "admin server failed");
     }
@@ -1031,16 +1218,47 @@ fn spawn_stall_watchdog(node: &Arc<Node>) {
     }
 }
 
+/// Reloads the exchange certificate and the published CRL on SIGHUP (as `kdesk tls reload`
+/// does). A refused reload is logged and the certificate in force stays.
+/// Installed on every node, federating or not: SIGHUP's default action would end the process
+/// (`systemctl reload`).
+fn spawn_reload_on_sighup(node: &Arc<Node>) {
+    let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            warn!(cause = %e, "cannot watch for SIGHUP: reload certificates with kdesk tls reload");
+            return;
+        }
+    };
+    let weak = Arc::downgrade(node);
+    let mut stopping = node.stopping_watch();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                r = hup.recv() => if r.is_none() { return },
+                _ = stopping.changed() => return,
+            }
+            let Some(node) = weak.upgrade() else { return };
+            info!("SIGHUP received: reloading the exchange certificate and CRL");
+            match node.reload_tls().await {
+                Ok(_) => {}
+                Err(e @ ReloadError::NotFederating) => warn!(cause = %e, "SIGHUP ignored"),
+                Err(e) => error!(cause = %e, "certificate reload refused"),
+            }
+        }
+    });
+}
+
 /// Binds the exchange port and serves Exchange, grpc.health.v1 and reflection on it, over
 /// TLS 1.3 with mandatory, registry-checked client certificates.
 async fn start_exchange(
     node: Arc<Node>,
     addr: std::net::SocketAddr,
-    identity: &tls::Identity,
+    identity: &Arc<tls::LiveIdentity>,
 ) -> Result<tokio::task::JoinHandle<Result<(), tonic::transport::Error>>, ServeError> {
-    let cfg = tls::server_config(
+    let cfg = tls::server_config_live(
         node.fed.registry.clone(),
-        identity,
+        identity.clone(),
         node.fed.handshakes_refused.clone(),
     )
     .map_err(|e| ServeError::Tls(e.to_string()))?;

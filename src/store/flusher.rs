@@ -127,6 +127,7 @@ impl Flusher {
         db: sled::Db,
         activity: Activity,
         delay: Option<Duration>,
+        on_flush: Option<super::FlushObserver>,
     ) -> std::io::Result<Self> {
         let (finished, _) = tokio::sync::watch::channel(0);
         let shared = Arc::new(Shared {
@@ -142,7 +143,7 @@ impl Flusher {
                 // However the thread ends (a panic inside sled included), waiters are told
                 // the flusher stopped instead of waiting forever.
                 let _stopped = MarkStopped(s.clone());
-                run(&s, &db, &activity, delay);
+                run(&s, &db, &activity, delay, on_flush.as_ref());
                 drop(db);
             })?;
         Ok(Self {
@@ -247,7 +248,13 @@ fn outcome(s: &State, t: Ticket) -> Option<Result<(), FlushError>> {
     None
 }
 
-fn run(shared: &Shared, db: &sled::Db, activity: &Activity, delay: Option<Duration>) {
+fn run(
+    shared: &Shared,
+    db: &sled::Db,
+    activity: &Activity,
+    delay: Option<Duration>,
+    on_flush: Option<&super::FlushObserver>,
+) {
     let mut s = lock(&shared.state);
     loop {
         if s.wanted <= s.started {
@@ -269,10 +276,15 @@ fn run(shared: &Shared, db: &sled::Db, activity: &Activity, delay: Option<Durati
         drop(s);
         let result = {
             let _busy = activity.begin("flush");
+            let started = std::time::Instant::now();
             if let Some(d) = delay {
                 std::thread::sleep(d);
             }
-            db.flush()
+            let r = db.flush();
+            if let Some(observe) = on_flush {
+                observe(started.elapsed());
+            }
+            r
         };
         s = lock(&shared.state);
         s.finished = n;
@@ -312,7 +324,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_writers_share_flushes_and_all_get_durability() {
         let db = db();
-        let f = Flusher::start(db.clone(), Activity::default(), None).unwrap();
+        let f = Flusher::start(db.clone(), Activity::default(), None, None).unwrap();
         let before = f.flushes();
         let mut tasks = Vec::new();
         for i in 0..200u32 {
@@ -341,6 +353,7 @@ mod tests {
             db.clone(),
             Activity::default(),
             Some(Duration::from_millis(50)),
+            None,
         )
         .unwrap();
         let t1 = f.request();
@@ -353,8 +366,13 @@ mod tests {
 
     #[test]
     fn a_deadline_is_reported_and_dropping_the_last_handle_stops_the_thread() {
-        let f =
-            Flusher::start(db(), Activity::default(), Some(Duration::from_millis(300))).unwrap();
+        let f = Flusher::start(
+            db(),
+            Activity::default(),
+            Some(Duration::from_millis(300)),
+            None,
+        )
+        .unwrap();
         let t = f.request();
         assert!(matches!(
             f.wait_blocking(t, Duration::from_millis(20)),

@@ -16,6 +16,7 @@
 //! | `peers`, `cursors` | partner country               | registration JSON / next log position |
 //! | `witness`  | tag (1) ‖ …                           | own tree heads, partners' heads seen, cosignatures, evidence |
 //! | `requests` | request id (UTF-8)                    | SHA-256 of the request (32) ‖ first seq (8) ‖ record count (8): idempotent issuing |
+//! | `counters` | `refused/` ‖ country ‖ `/` ‖ reason | records, tree heads and cosignatures refused from a partner, by reason (8, BE): kept across restarts |
 //! | `held`, `held_filter`, `held_exp`, `held_seen`, `retro` | see [`held`] | screened lines not yet arrived (in segments), their filters, expiry and fingerprints; hits found by retro-screening |
 //! | `quarantine` | partner country (2) ‖ record id     | received ms (8) ‖ reason length (1) ‖ reason ‖ Envelope: refused for a fixable reason, judged again when the registry changes |
 //!
@@ -28,6 +29,7 @@
 //! uses it.
 
 mod activity;
+mod counters;
 pub mod disk;
 mod flusher;
 mod held;
@@ -172,6 +174,7 @@ pub struct Store {
     held_exp: sled::Tree,
     held_seen: sled::Tree,
     retro: sled::Tree,
+    counters: sled::Tree,
     writer: std::sync::Arc<std::sync::Mutex<()>>,
     /// The one thread that flushes (group commit).
     flusher: Flusher,
@@ -192,13 +195,19 @@ fn size_of_key(k: &[u8], at: usize) -> u64 {
         .map_or(0, u64::from_be_bytes)
 }
 
+/// Called with the duration of every flush the flusher thread runs (the node's flush-latency
+/// histogram).
+pub type FlushObserver = std::sync::Arc<dyn Fn(std::time::Duration) + Send + Sync>;
+
 /// How the store is opened.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct StoreOptions {
     /// sled's page cache (bytes). sled's own default is 1 GiB.
     pub cache_bytes: u64,
     /// A test fault: hold every flush this long before it starts (plays a stalling disk).
     pub flush_delay: Option<std::time::Duration>,
+    /// Told how long each flush took.
+    pub on_flush: Option<FlushObserver>,
 }
 
 /// Default page cache: enough for the working set of a busy desk, far below sled's 1 GiB.
@@ -209,6 +218,7 @@ impl Default for StoreOptions {
         Self {
             cache_bytes: DEFAULT_CACHE_BYTES,
             flush_delay: None,
+            on_flush: None,
         }
     }
 }
@@ -252,8 +262,13 @@ impl Store {
 
     fn from_db(db: sled::Db, opts: &StoreOptions) -> Result<Self, StoreError> {
         let activity = Activity::default();
-        let flusher = Flusher::start(db.clone(), activity.clone(), opts.flush_delay)
-            .map_err(|e| StoreError::Corrupt(format!("cannot start the flusher thread: {e}")))?;
+        let flusher = Flusher::start(
+            db.clone(),
+            activity.clone(),
+            opts.flush_delay,
+            opts.on_flush.clone(),
+        )
+        .map_err(|e| StoreError::Corrupt(format!("cannot start the flusher thread: {e}")))?;
         let store = Self {
             records: db.open_tree("records")?,
             seq: db.open_tree("seq")?,
@@ -273,6 +288,7 @@ impl Store {
             held_exp: db.open_tree("held_exp")?,
             held_seen: db.open_tree("held_seen")?,
             retro: db.open_tree("retro")?,
+            counters: db.open_tree("counters")?,
             writer: std::sync::Arc::default(),
             high_seq: std::sync::Arc::default(),
             flusher,
