@@ -251,6 +251,10 @@ struct ExchangeSection {
     /// a reloaded CRL must be signed by it (checked when the file exists).
     #[serde(default = "default_ca")]
     ca: PathBuf,
+    /// A signing key a partner announces (key rotation, signed by its current key) is put in
+    /// force at once; otherwise it waits for `kdesk peer update --confirm-signing-key`.
+    #[serde(default)]
+    accept_announced_keys: bool,
 }
 
 fn default_ca() -> PathBuf {
@@ -291,6 +295,9 @@ pub struct ExchangeConfig {
     /// The national CA's certificate, checked against reloaded certificates and CRLs when the
     /// file exists.
     pub ca: PathBuf,
+    /// Partners' announced signing keys are put in force without an admin's confirmation
+    /// (`[exchange] accept_announced_keys`).
+    pub accept_announced_keys: bool,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -476,6 +483,7 @@ impl Config {
                 witness_interval: std::time::Duration::from_secs(e.witness_interval_seconds),
                 crl: r(&e.crl),
                 ca: r(&e.ca),
+                accept_announced_keys: e.accept_announced_keys,
             }),
             min_free_bytes: f.storage.min_free_mb << 20,
             stall: std::time::Duration::from_secs(f.storage.stall_seconds),
@@ -546,6 +554,7 @@ impl Config {
                 witness_interval_seconds,
                 crl: default_crl(),
                 ca: default_ca(),
+                accept_announced_keys: false,
             }),
             storage: StorageSection::default(),
             shutdown: ShutdownSection::default(),

@@ -295,3 +295,36 @@ mod tests {
         assert!(parse_public_key(&"zz".repeat(32)).is_err());
     }
 }
+
+/// The node's signing key as it is now: shared by everything that signs, and replaced in place
+/// when the key rotates (the next signature uses the new key).
+#[derive(Clone)]
+pub struct LiveKey(std::sync::Arc<std::sync::RwLock<std::sync::Arc<SigningKey>>>);
+
+impl LiveKey {
+    /// Holds `key`.
+    #[must_use]
+    pub fn new(key: SigningKey) -> Self {
+        Self(std::sync::Arc::new(std::sync::RwLock::new(
+            std::sync::Arc::new(key),
+        )))
+    }
+
+    /// The key in force.
+    #[must_use]
+    pub fn current(&self) -> std::sync::Arc<SigningKey> {
+        match self.0.read() {
+            Ok(k) => k.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Puts `key` in force.
+    pub fn replace(&self, key: SigningKey) {
+        let new = std::sync::Arc::new(key);
+        match self.0.write() {
+            Ok(mut k) => *k = new,
+            Err(poisoned) => *poisoned.into_inner() = new,
+        }
+    }
+}

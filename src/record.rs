@@ -255,13 +255,22 @@ pub enum AdminAction {
     PeerUpdated,
     /// This node's exchange certificate (and published CRL) reloaded without a restart.
     TlsReloaded,
+    /// This node's signing key rotated.
+    KeyRotated,
+    /// A partner announced a new signing key (pending until confirmed).
+    PeerKeyAnnounced,
+    /// A partner's announced key confirmed.
+    PeerKeyConfirmed,
 }
 
 impl AdminAction {
     /// `peer-added`, `peer-removed`, `peer-key-revoked`, `retention-purge`, `peer-updated`,
-    /// `tls-reloaded`.
+    /// `tls-reloaded`, `key-rotated`, `peer-key-announced`, `peer-key-confirmed`.
     pub fn as_str(&self) -> &'static str {
         match self {
+            Self::KeyRotated => "key-rotated",
+            Self::PeerKeyAnnounced => "peer-key-announced",
+            Self::PeerKeyConfirmed => "peer-key-confirmed",
             Self::PeerAdded => "peer-added",
             Self::PeerRemoved => "peer-removed",
             Self::PeerKeyRevoked => "peer-key-revoked",
@@ -278,6 +287,9 @@ impl AdminAction {
             Self::RetentionPurge => pb::AdminAction::RetentionPurge,
             Self::PeerUpdated => pb::AdminAction::PeerUpdated,
             Self::TlsReloaded => pb::AdminAction::TlsReloaded,
+            Self::KeyRotated => pb::AdminAction::KeyRotated,
+            Self::PeerKeyAnnounced => pb::AdminAction::PeerKeyAnnounced,
+            Self::PeerKeyConfirmed => pb::AdminAction::PeerKeyConfirmed,
         }) as i32
     }
     fn from_pb(v: i32) -> Result<Self, FieldError> {
@@ -288,6 +300,9 @@ impl AdminAction {
             Ok(pb::AdminAction::RetentionPurge) => Ok(Self::RetentionPurge),
             Ok(pb::AdminAction::PeerUpdated) => Ok(Self::PeerUpdated),
             Ok(pb::AdminAction::TlsReloaded) => Ok(Self::TlsReloaded),
+            Ok(pb::AdminAction::KeyRotated) => Ok(Self::KeyRotated),
+            Ok(pb::AdminAction::PeerKeyAnnounced) => Ok(Self::PeerKeyAnnounced),
+            Ok(pb::AdminAction::PeerKeyConfirmed) => Ok(Self::PeerKeyConfirmed),
             _ => Err(FieldError::new(
                 "admin_event.action",
                 format!("{v} is not a known admin action"),
@@ -330,6 +345,19 @@ pub enum RecordKind {
     Outcome(Outcome),
     /// A change to this node's trust configuration (never shared).
     AdminEvent(AdminEvent),
+    /// The origin's next signing key, signed by its current one (key rotation).
+    KeyAnnouncement(KeyAnnouncement),
+}
+
+/// A desk's next signing key, announced in a record its current key signs. Partners hold the
+/// key pending until their admin confirms it (or accept it at once where configured); the key
+/// it replaces keeps verifying the records it signed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyAnnouncement {
+    /// The new key (canonical, not weak).
+    pub public_key: VerifyingKey,
+    /// Why.
+    pub detail: Option<Note>,
 }
 
 impl RecordKind {
@@ -342,6 +370,7 @@ impl RecordKind {
             Self::Hit(_) => "hit",
             Self::Outcome(_) => "outcome",
             Self::AdminEvent(_) => "admin-event",
+            Self::KeyAnnouncement(_) => "key-announcement",
         }
     }
     /// The alert content carried, for alerts and amendments.
@@ -355,13 +384,14 @@ impl RecordKind {
 }
 
 /// Record kind names accepted by filters.
-pub const KIND_NAMES: [&str; 6] = [
+pub const KIND_NAMES: [&str; 7] = [
     "alert",
     "amendment",
     "retraction",
     "hit",
     "outcome",
     "admin-event",
+    "key-announcement",
 ];
 
 /// A checked record body.
@@ -415,6 +445,10 @@ impl Record {
                 key_ids: e.key_ids.iter().map(|k| k.0.to_vec()).collect(),
                 ca_sha256: e.ca_sha256.map(|h| h.to_vec()).unwrap_or_default(),
                 detail: e.detail.to_string(),
+            }),
+            RecordKind::KeyAnnouncement(k) => Kind::KeyAnnouncement(pb::KeyAnnouncement {
+                public_key: k.public_key.as_bytes().to_vec(),
+                detail: k.detail.as_ref().map(|n| n.to_string()).unwrap_or_default(),
             }),
         };
         pb::RecordBody {
@@ -542,6 +576,20 @@ impl Record {
                     })?),
                 },
                 detail: Note::parse(&e.detail).map_err(|x| x.at("admin_event.detail"))?,
+            }),
+            Some(Kind::KeyAnnouncement(k)) => RecordKind::KeyAnnouncement(KeyAnnouncement {
+                public_key: crate::keys::parse_public_key(&hex::encode(&k.public_key)).map_err(
+                    |e| {
+                        FieldError::new(
+                            "key_announcement.public_key",
+                            format!("{} bytes: {e}", k.public_key.len()),
+                        )
+                    },
+                )?,
+                detail: match k.detail.as_str() {
+                    "" => None,
+                    d => Some(Note::parse(d).map_err(|x| x.at("key_announcement.detail"))?),
+                },
             }),
         };
         Ok(Self {

@@ -292,6 +292,7 @@ async fn forged_misdirected_duplicated_and_reordered_records_from_a_partner() {
             added_at_ms: 0,
             revoked_at_ms: None,
             compromised: false,
+            pending: false,
         }],
         added_at_ms: 0,
     };

@@ -852,3 +852,169 @@ async fn a_second_certificate_of_a_country_cannot_take_the_genuine_nodes_slots()
     .unwrap();
     drop(held);
 }
+
+#[test]
+fn a_rotated_signing_key_is_announced_held_pending_and_confirmed() {
+    let t = tempfile::tempdir().unwrap();
+    let (kr, nl, _kr_node, _nl_node) = linked(t.path(), ("KR", "seoul"), ("NL", "rotterdam"));
+    let a1 = issue_all_partners(&kr, t.path(), "Signed with the first key");
+    wait_for("NL receives A1", Duration::from_secs(30), || {
+        holds(&nl.dir, &a1)
+    });
+    let old_public = public_key(&kr);
+
+    // KR rotates: the new key is in force, the old one kept in retired/ (0600).
+    let (code, out, err) = outcome(&run(&[
+        "keys",
+        "rotate",
+        "--data-dir",
+        s(&kr.dir),
+        "--reason",
+        "yearly rotation",
+        "--json",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let r: Value = serde_json::from_str(out.trim()).unwrap();
+    let new_id = r["new_key_id"].as_str().unwrap().to_owned();
+    let new_public = r["new_public_key"].as_str().unwrap().to_owned();
+    assert_ne!(new_public, old_public.trim());
+    assert_eq!(public_key(&kr).trim(), new_public);
+    let retired = kr
+        .dir
+        .join("keys/retired")
+        .join(format!("{}.key", r["old_key_id"].as_str().unwrap()));
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&retired).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o077, 0, "{}", retired.display());
+
+    // A record signed with the new key waits at NL until NL's admin confirms the key.
+    let a2 = issue_all_partners(&kr, t.path(), "Signed with the rotated key");
+    wait_for("NL quarantines A2", Duration::from_secs(30), || {
+        let (_, out, _) = outcome(&run(&[
+            "peer",
+            "quarantine",
+            "--data-dir",
+            s(&nl.dir),
+            "--json",
+        ]));
+        out.contains(&a2)
+    });
+    assert!(!holds(&nl.dir, &a2), "stored before the key was confirmed");
+    let (code, out, err) = outcome(&run(&["peer", "list", "--data-dir", s(&nl.dir), "--json"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.lines().any(|l| {
+            let p: Value = serde_json::from_str(l).unwrap();
+            p["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|k| k["key_id"] == new_id.as_str() && k["pending"] == true)
+        }),
+        "{out}"
+    );
+    let (code, _, err) = outcome(&run(&[
+        "peer",
+        "update",
+        "--data-dir",
+        s(&nl.dir),
+        "--country",
+        "KR",
+        "--confirm-signing-key",
+        &new_id[..16],
+    ]));
+    assert_eq!(code, 0, "{err}");
+    wait_for("NL stores A2", Duration::from_secs(30), || {
+        holds(&nl.dir, &a2)
+    });
+    // The old key still verifies what it signed; a second confirmation is refused.
+    assert!(holds(&nl.dir, &a1));
+    let (code, _, err) = outcome(&run(&[
+        "peer",
+        "update",
+        "--data-dir",
+        s(&nl.dir),
+        "--country",
+        "KR",
+        "--confirm-signing-key",
+        &new_id[..16],
+    ]));
+    assert_eq!(code, 65, "{err}");
+    assert!(err.contains("not an announced key waiting"), "{err}");
+
+    // An auditor verifies both desks' bundles with the old and the new KR key trusted: the
+    // bundles carry both, and each record verifies with the key that signed it.
+    let trust = write(
+        t.path(),
+        "trust.txt",
+        &format!(
+            "KR {}\nKR {}\nNL {}\n",
+            old_public.trim().to_uppercase(),
+            new_public.to_uppercase(),
+            public_key(&nl).trim().to_uppercase()
+        ),
+    );
+    for d in [&kr, &nl] {
+        let bundle = t.path().join(format!("{}.bundle", d.cc));
+        let (code, _, err) = outcome(&run(&[
+            "audit",
+            "export",
+            "--data-dir",
+            s(&d.dir),
+            "--out",
+            s(&bundle),
+        ]));
+        assert_eq!(code, 0, "{err}");
+        let (code, out, err) =
+            outcome(&run(&["audit", "verify", s(&bundle), "--trust", s(&trust)]));
+        assert_eq!(code, 0, "{} {out} {err}", d.cc);
+    }
+}
+
+#[test]
+fn announced_keys_are_accepted_at_once_where_configured_and_an_unannounced_rotation_is_undone() {
+    let t = tempfile::tempdir().unwrap();
+    let (kr, th, kr_node, th_node) = linked(t.path(), ("KR", "seoul"), ("TH", "bangkok"));
+    // TH accepts announced keys without an admin's confirmation.
+    drop(th_node);
+    let cfg = th.dir.join("kdesk.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let text = text.replacen(
+        "accept_announced_keys = false",
+        "accept_announced_keys = true",
+        1,
+    );
+    assert!(text.contains("accept_announced_keys = true"), "{text}");
+    std::fs::write(&cfg, text).unwrap();
+    let _th_node = Node::start(&th.dir);
+
+    let (code, _, err) = outcome(&run(&["keys", "rotate", "--data-dir", s(&kr.dir)]));
+    assert_eq!(code, 0, "{err}");
+    let a = issue_all_partners(&kr, t.path(), "Signed with the rotated key");
+    wait_for(
+        "TH stores the alert at once",
+        Duration::from_secs(30),
+        || holds(&th.dir, &a),
+    );
+
+    // A rotation that died before its announcement: the next key is discarded at the next
+    // start and the key in force stays.
+    let before = public_key(&kr);
+    drop(kr_node);
+    // A key the log never announced (a fresh one from another node's init).
+    let other = t.path().join("other");
+    common::init(&other, "KR", "other");
+    std::fs::copy(
+        other.join("keys/signing.key"),
+        kr.dir.join("keys/signing.key.next"),
+    )
+    .unwrap();
+    let _kr_node = Node::start(&kr.dir);
+    assert!(!kr.dir.join("keys/signing.key.next").exists());
+    assert_eq!(public_key(&kr), before);
+    let b = issue_all_partners(&kr, t.path(), "Still the rotated key");
+    wait_for("TH stores the next alert", Duration::from_secs(30), || {
+        holds(&th.dir, &b)
+    });
+}

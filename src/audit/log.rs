@@ -5,10 +5,9 @@
 //! The federation serves tree heads and proofs from here and the node's Admin API answers
 //! auditors from here; neither needs the node itself.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
-use ed25519_dalek::SigningKey;
 use tokio::sync::watch;
 
 use super::merkle::Incremental;
@@ -19,7 +18,7 @@ use crate::store::{Store, StoreError};
 /// The node's log as auditors and partners see it.
 pub struct Log {
     store: Store,
-    key: Arc<SigningKey>,
+    key: crate::keys::LiveKey,
     origin: Origin,
     /// Merkle tree of the log prefix hashed so far (the log only grows): roots and proofs
     /// of any size in O(log n).
@@ -40,7 +39,7 @@ impl Log {
     /// Storage failure.
     pub fn open(
         store: Store,
-        key: Arc<SigningKey>,
+        key: crate::keys::LiveKey,
         origin: Origin,
         flush_bound: Duration,
     ) -> Result<Self, StoreError> {
@@ -59,7 +58,7 @@ impl Log {
     /// This node's public key (the one its tree heads and cosignatures verify with).
     #[must_use]
     pub fn public_key(&self) -> ed25519_dalek::VerifyingKey {
-        self.key.verifying_key()
+        self.key.current().verifying_key()
     }
 
     /// Runs `f` over the Merkle tree of the log, grown to at least `size` leaves (blocking:
@@ -131,7 +130,7 @@ impl Log {
             .with_tree(size, |t, n| t.root(n))?
             .ok_or_else(|| StoreError::Corrupt(format!("no tree of size {size}")))?;
         let sth = super::bundle::sign_tree_head(
-            &self.key,
+            &self.key.current(),
             &self.origin,
             size,
             root,
@@ -207,7 +206,12 @@ impl Log {
 
     /// Signs with this node's key (cosignatures).
     pub fn cosign(&self, head: &[u8]) -> pb::Cosignature {
-        super::witness::cosign(&self.key, &self.origin, head, crate::record::now_ms())
+        super::witness::cosign(
+            &self.key.current(),
+            &self.origin,
+            head,
+            crate::record::now_ms(),
+        )
     }
 
     /// Watches the durable log length.

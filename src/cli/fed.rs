@@ -131,6 +131,10 @@ pub(super) enum PeerCommand {
         /// Retire a signing key from now (public key or key id, hex prefix; repeatable).
         #[arg(long = "retire-signing-key", alias = "retire-key", value_name = "HEX")]
         retire_key: Vec<String>,
+        /// Confirm a signing key the partner announced (public key or key id, hex prefix;
+        /// repeatable): its records are accepted from now on. `peer list` shows pending keys.
+        #[arg(long = "confirm-signing-key", value_name = "HEX")]
+        confirm_key: Vec<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -379,6 +383,8 @@ fn peer_line(p: &pb::PeerInfo) -> String {
             let id = k.key_id_hex.get(..12).unwrap_or(&k.key_id_hex);
             if k.revoked_at_ms > 0 {
                 format!("{id} (revoked)")
+            } else if k.pending {
+                format!("{id} (announced, pending confirmation)")
             } else {
                 id.to_owned()
             }
@@ -418,6 +424,7 @@ pub(super) fn peer_json(p: &pb::PeerInfo) -> serde_json::Value {
             "revoked": k.revoked_at_ms > 0,
             "revoked_from_ms": k.revoked_at_ms,
             "compromised": k.compromised,
+            "pending": k.pending,
         })).collect::<Vec<_>>(),
     })
 }
@@ -499,6 +506,7 @@ pub(super) async fn peer(cmd: PeerCommand) -> CliResult {
             no_crl,
             add_key,
             retire_key,
+            confirm_key,
             json,
         } => {
             let ca_pem = match &ca {
@@ -529,6 +537,7 @@ pub(super) async fn peer(cmd: PeerCommand) -> CliResult {
                     crl_pem,
                     add_keys,
                     retire_keys: retire_key,
+                    confirm_keys: confirm_key,
                 })
                 .await?
                 .into_inner();

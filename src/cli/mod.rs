@@ -224,6 +224,28 @@ enum TlsCommand {
     },
 }
 
+/// `kdesk keys ...`.
+#[derive(Subcommand, Debug)]
+enum KeysCommand {
+    /// Rotate this node's signing key without downtime: a new key is made (0600), announced
+    /// to every partner in a record the current key signs, and used for every signature from
+    /// then on. The replaced key moves to keys/retired/ and keeps verifying the records it
+    /// signed. Partners hold the new key pending until their admin runs `kdesk peer update
+    /// --country CC --confirm-signing-key KEYID` (or accept it at once with [exchange]
+    /// accept_announced_keys = true); records signed with it wait in their quarantine until
+    /// then. Give auditors the new public key for their trust file.
+    Rotate {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Why (recorded with the announcement; at most 1024 characters).
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 /// The data directory of a node.
 #[derive(clap::Args, Debug, Clone)]
 pub struct DataDir {
@@ -286,6 +308,9 @@ enum Command {
     /// The node's exchange certificate and published CRL.
     #[command(subcommand)]
     Tls(TlsCommand),
+    /// The node's signing key.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Show the running node's identity and counters.
     Status {
         #[command(flatten)]
@@ -541,6 +566,9 @@ async fn run(cli: Cli) -> CliResult {
         Command::Status { dir, json } => node::status(&dir.data_dir, json).await,
         Command::Tls(TlsCommand::Reload { dir, json }) => {
             node::tls_reload(&dir.data_dir, json).await
+        }
+        Command::Keys(KeysCommand::Rotate { dir, reason, json }) => {
+            node::keys_rotate(&dir.data_dir, reason, json).await
         }
         Command::Alert(cmd) => alert::run(cmd).await,
         Command::Certs(cmd) => fed::certs(cmd),

@@ -388,6 +388,40 @@ fn expiry_json(e: &kdesk::pb::Expiry) -> serde_json::Value {
 }
 
 /// `kdesk tls reload`: the node re-reads its certificate, key and published CRL.
+/// `kdesk keys rotate`.
+pub(super) async fn keys_rotate(dir: &Path, reason: Option<String>, json: bool) -> CliResult {
+    let mut client = crate::cli::client::connect(dir).await?;
+    let r = client
+        .rotate_signing_key(kdesk::pb::RotateSigningKeyRequest {
+            reason: reason.unwrap_or_default(),
+        })
+        .await
+        .map_err(CliError::from)?
+        .into_inner();
+    if json {
+        println!(
+            "{}",
+            json!({
+                "old_key_id": r.old_key_id,
+                "new_key_id": r.new_key_id,
+                "new_public_key": r.new_public_key,
+                "announcement_seq": r.announcement_seq,
+            })
+        );
+    } else {
+        println!(
+            "signing key rotated: {} replaces {} (announced in record {})",
+            r.new_key_id, r.old_key_id, r.announcement_seq
+        );
+        println!("new public key: {}", r.new_public_key);
+        println!(
+            "partners confirm it with `kdesk peer update --country CC --confirm-signing-key {}`",
+            &r.new_key_id[..16.min(r.new_key_id.len())]
+        );
+    }
+    Ok(())
+}
+
 pub(super) async fn tls_reload(dir: &Path, json: bool) -> CliResult {
     let mut client = crate::cli::client::connect(dir).await?;
     let r = client

@@ -117,6 +117,10 @@ impl Shown {
                     RecordKind::Hit(h) => format!("hit on {}", h.alert_id.short()),
                     RecordKind::Outcome(o) => format!("outcome of hit {}", o.hit_id.short()),
                     RecordKind::AdminEvent(e) => format!("{} {}", e.action.as_str(), e.country),
+                    RecordKind::KeyAnnouncement(k) => format!(
+                        "next signing key {}",
+                        &kdesk::record::KeyId::of(&k.public_key).to_hex()[..16]
+                    ),
                     _ => String::new(),
                 },
             ),
@@ -186,6 +190,11 @@ fn content_json(kind: &RecordKind) -> Value {
             "key_ids": e.key_ids.iter().map(|k| k.to_hex()).collect::<Vec<_>>(),
             "ca_sha256": e.ca_sha256.map(hex::encode),
             "detail": e.detail.to_string(),
+        }),
+        RecordKind::KeyAnnouncement(k) => json!({
+            "public_key": hex::encode_upper(k.public_key.as_bytes()),
+            "key_id": kdesk::record::KeyId::of(&k.public_key).to_hex(),
+            "detail": k.detail.as_ref().map(|n| n.to_string()),
         }),
     }
 }

@@ -1180,6 +1180,7 @@ async fn forgery(demo: &mut Demo, desks: &[Desk], th_alert: &str) -> CliResult {
             added_at_ms: 0,
             revoked_at_ms: None,
             compromised: false,
+            pending: false,
         }],
         added_at_ms: 0,
     };

@@ -518,6 +518,7 @@ mod tests {
                 added_at_ms: 0,
                 revoked_at_ms: None,
                 compromised: false,
+                pending: false,
             }],
             added_at_ms: 0,
         };

@@ -54,6 +54,10 @@ pub struct PeerKey {
     /// record claims.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub compromised: bool,
+    /// Announced by the partner under its current key and not yet confirmed by an admin:
+    /// records it signs are kept aside (quarantined) until then.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pending: bool,
 }
 
 /// A key's revocation: records it signed at or after `from_ms` (all of them when
@@ -222,7 +226,7 @@ impl CompiledPeer {
         self.entry
             .keys
             .iter()
-            .filter(|k| k.revoked_at_ms.is_none())
+            .filter(|k| k.revoked_at_ms.is_none() && !k.pending)
             .filter_map(|k| keys::parse_public_key(&k.public_key).ok())
             .collect()
     }
@@ -255,7 +259,8 @@ impl Registry {
         self.keys.clear();
         self.revoked.clear();
         for (c, p) in &self.peers {
-            for k in &p.entry.keys {
+            // A pending key verifies nothing until it is confirmed.
+            for k in p.entry.keys.iter().filter(|k| !k.pending) {
                 // Checked at compile time; a key that no longer parses is simply not usable.
                 if let Ok(vk) = keys::parse_public_key(&k.public_key) {
                     let id = KeyId::of(&vk);

@@ -373,9 +373,18 @@ fn judge(cx: &Context, country: CountryCode, item: &pb::ExchangeItem) -> Verdict
 ///
 /// # Errors
 /// Storage failure.
-pub async fn rejudge_quarantine(cx: &Arc<Context>) -> Result<usize, String> {
+pub fn rejudge_quarantine(
+    cx: &Arc<Context>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<usize, String>> + Send + '_>> {
+    // Boxed with its Send bound stated: judging the quarantine may apply a key announcement,
+    // whose registration change judges the quarantine again.
+    Box::pin(rejudge(cx))
+}
+
+async fn rejudge(cx: &Arc<Context>) -> Result<usize, String> {
     let n = cx.clone();
-    let stored = tokio::task::spawn_blocking(move || -> Result<usize, String> {
+    type Announced = Vec<(CountryCode, ed25519_dalek::VerifyingKey)>;
+    let (stored, announced) = tokio::task::spawn_blocking(move || -> Result<(usize, Announced), String> {
         let items = n.store.quarantined(None).map_err(|e| e.to_string())?;
         let mut by_peer: std::collections::BTreeMap<CountryCode, Vec<(RecordId, SignedRecord)>> =
             std::collections::BTreeMap::new();
@@ -398,6 +407,7 @@ pub async fn rejudge_quarantine(cx: &Arc<Context>) -> Result<usize, String> {
             }
         }
         let mut stored = 0;
+        let mut announced = Vec::new();
         for (peer, recs) in by_peer {
             let (ids, signed): (Vec<RecordId>, Vec<SignedRecord>) = recs.into_iter().unzip();
             let outcomes = n
@@ -405,9 +415,15 @@ pub async fn rejudge_quarantine(cx: &Arc<Context>) -> Result<usize, String> {
                 .ingest_batch(&signed, now_ms(), Mode::Received)
                 .map_err(|e| e.to_string())?;
             let mut here = 0u64;
-            for (id, o) in ids.iter().zip(outcomes) {
+            for ((id, o), rec) in ids.iter().zip(outcomes).zip(&signed) {
                 match o {
-                    Ok(Ingest::Stored) => here += 1,
+                    Ok(Ingest::Stored) => {
+                        here += 1;
+                        // An announcement signed by a key just confirmed (keys rotated twice).
+                        if let crate::record::RecordKind::KeyAnnouncement(a) = &rec.record.kind {
+                            announced.push((peer, a.public_key));
+                        }
+                    }
                     Ok(_) => {}
                     Err(r) => {
                         n.fed.count_rejection(&n.store, peer, "lifecycle");
@@ -419,7 +435,7 @@ pub async fn rejudge_quarantine(cx: &Arc<Context>) -> Result<usize, String> {
             n.fed.link(peer, |l| l.stored += here);
             stored += usize::try_from(here).unwrap_or(usize::MAX);
         }
-        Ok(stored)
+        Ok((stored, announced))
     })
     .await
     .map_err(|e| format!("quarantine task: {e}"))??;
@@ -427,6 +443,18 @@ pub async fn rejudge_quarantine(cx: &Arc<Context>) -> Result<usize, String> {
         .flush_and_publish()
         .await
         .map_err(|e| format!("flush: {e}"))?;
+    for (peer, key) in announced {
+        let n = cx.clone();
+        // Its own task: applying it changes the registry, which judges the quarantine again
+        // (boxed: that cycle of tasks has no finite future type otherwise).
+        let task: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> =
+            Box::pin(async move {
+                if let Err(e) = super::witness::apply_key_announcement(&n, peer, key).await {
+                    warn!(peer = %peer, cause = %e, "applying a key announcement failed");
+                }
+            });
+        tokio::spawn(task);
+    }
     if stored > 0 {
         info!(
             records = stored,
@@ -570,9 +598,15 @@ async fn store_batch(
         });
     }
     let outcomes = outcomes.map_err(|e| LinkError::Store(e.to_string()))?;
+    let mut announced = Vec::new();
     for (signed, outcome) in accepted.iter().zip(outcomes) {
         match outcome {
-            Ok(Ingest::Stored) => stored += 1,
+            Ok(Ingest::Stored) => {
+                stored += 1;
+                if let crate::record::RecordKind::KeyAnnouncement(a) = &signed.record.kind {
+                    announced.push(a.public_key);
+                }
+            }
             Ok(Ingest::Duplicate) => dup += 1,
             Ok(Ingest::Equivocation { existing }) => {
                 refused += 1;
@@ -594,6 +628,12 @@ async fn store_batch(
             .flush_and_publish()
             .await
             .map_err(|e| LinkError::Store(format!("flush: {e}")))?;
+    }
+    // A partner's next key, now that its announcement is durable.
+    for key in announced {
+        if let Err(e) = super::witness::apply_key_announcement(cx, country, key).await {
+            warn!(peer = %country, cause = %e, "applying a key announcement failed");
+        }
     }
     if let Some(next) = scanned_to {
         // Everything below `next` is durable (stored and flushed) or deliberately skipped.

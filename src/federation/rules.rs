@@ -43,6 +43,8 @@ pub fn may_send_body(body: &pb::RecordBody, to: CountryCode, me: &Origin) -> boo
         Some(Kind::Retraction(r)) => includes(&r.distribution),
         Some(Kind::Hit(h)) => !relay && addressed_origin(&h.alert_origin),
         Some(Kind::Outcome(o)) => !relay && addressed_origin(&o.alert_origin),
+        // A desk's next key goes to every partner, from the desk itself only.
+        Some(Kind::KeyAnnouncement(_)) => !relay,
         // A node's trust configuration changes stay in its own log.
         Some(Kind::AdminEvent(_)) | None => false,
     }
@@ -120,6 +122,7 @@ pub fn check_received(
         RecordKind::Hit(h) => h.alert_origin.country == me.country,
         RecordKind::Outcome(o) => o.alert_origin.country == me.country,
         RecordKind::AdminEvent(_) => false,
+        RecordKind::KeyAnnouncement(_) => true,
     };
     if !addressed {
         return Err(Refusal::NotAddressed(me.country));
@@ -133,6 +136,9 @@ pub fn check_received(
                 .map(|_| "its handling forbids onward sharing"),
             RecordKind::Hit(_) | RecordKind::Outcome(_) => {
                 Some("hits and outcomes go only from the screening desk to the alert's origin")
+            }
+            RecordKind::KeyAnnouncement(_) => {
+                Some("a key announcement comes only from the desk whose key it is")
             }
             RecordKind::Retraction(_) | RecordKind::AdminEvent(_) => None,
         };

@@ -168,6 +168,80 @@ async fn apply_crl(cx: &Arc<Context>, country: CountryCode, crl_pem: String) -> 
     Ok(())
 }
 
+/// Applies a partner's key announcement (stored and flushed; its signature verified with the
+/// partner's registered key): the new key is registered as pending, or in force at once under
+/// `[exchange] accept_announced_keys`, and the step is recorded as an admin event. Records the
+/// new key signed meanwhile wait in quarantine and are judged again by the registration
+/// change. Runs under the registration lock.
+///
+/// # Errors
+/// The registration could not be stored, or the event recorded.
+pub async fn apply_key_announcement(
+    cx: &Arc<Context>,
+    country: CountryCode,
+    key: ed25519_dalek::VerifyingKey,
+) -> Result<(), String> {
+    let guard = cx.fed.changes.clone().lock_owned().await;
+    let n = cx.clone();
+    tokio::spawn(async move {
+        let _one_change_at_a_time = guard;
+        let (peer, owner) = match n.fed.registry.read() {
+            Ok(r) => (r.peer(country), r.key_owner(&key)),
+            Err(_) => return Err("registry lock poisoned".to_string()),
+        };
+        let Some(peer) = peer else {
+            return Ok(()); // removed meanwhile
+        };
+        let id = crate::record::KeyId::of(&key);
+        if let Some(other) = owner.filter(|c| *c != country) {
+            warn!(peer = %country, key = %id.to_hex(), registered_for = %other, "announced key is registered for another partner; ignored");
+            return Ok(());
+        }
+        let hexkey = hex::encode(key.as_bytes());
+        if peer.entry.keys.iter().any(|k| k.public_key == hexkey) {
+            return Ok(()); // announced again, or registered by hand already
+        }
+        let auto = n.exchange.as_ref().is_some_and(|e| e.accept_announced_keys);
+        let mut entry = peer.entry.clone();
+        entry.keys.push(super::registry::PeerKey {
+            public_key: hexkey,
+            added_at_ms: now_ms(),
+            revoked_at_ms: None,
+            compromised: false,
+            pending: !auto,
+        });
+        super::commit_registration(&n, &entry)
+            .await
+            .map_err(|e| e.to_string())?;
+        let (action, text) = if auto {
+            (
+                crate::record::AdminAction::PeerKeyConfirmed,
+                "signing key announced by the partner and accepted ([exchange] accept_announced_keys)",
+            )
+        } else {
+            (
+                crate::record::AdminAction::PeerKeyAnnounced,
+                "signing key announced by the partner; pending until `kdesk peer update --confirm-signing-key`",
+            )
+        };
+        info!(peer = %country, key = %id.to_hex(), accepted = auto, "partner announced a new signing key");
+        let detail = crate::model::Note::parse(text).map_err(|e| e.to_string())?;
+        n.record_trust_change(crate::record::RecordKind::AdminEvent(
+            crate::record::AdminEvent {
+                action,
+                country,
+                key_ids: vec![id],
+                ca_sha256: None,
+                detail,
+            },
+        ))
+        .await
+        .map_err(|e| format!("the key was registered, but recording it failed: {e}"))
+    })
+    .await
+    .map_err(|e| format!("key announcement task: {e}"))?
+}
+
 /// One round: check and cosign the partner's head, then collect cosignatures of ours.
 ///
 /// # Errors

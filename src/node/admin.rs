@@ -235,6 +235,7 @@ impl AdminService {
                     added_at_ms: k.added_at_ms,
                     revoked_at_ms: k.revoked_at_ms.unwrap_or(0),
                     compromised: k.compromised,
+                    pending: k.pending,
                 })
                 .collect(),
             crl_count: p.entry.crl_pems.len() as u32,
@@ -359,6 +360,7 @@ impl AdminService {
                 added_at_ms: now,
                 revoked_at_ms: None,
                 compromised: false,
+                pending: false,
             }],
             added_at_ms: now,
         };
@@ -430,6 +432,7 @@ impl AdminService {
                 added_at_ms: now,
                 revoked_at_ms: None,
                 compromised: false,
+                pending: false,
             });
             key_ids.push(KeyId::of(&key));
             changes.push(format!("key {} added", KeyId::of(&key).to_hex()));
@@ -444,14 +447,36 @@ impl AdminService {
                 }
             }
         }
-        if entry.keys.iter().all(|k| k.revoked_at_ms.is_some()) {
+        let mut confirmed = 0usize;
+        for (i, want) in r.confirm_keys.iter().enumerate() {
+            let k = find_key(&entry, want, &format!("confirm-key[{i}]"))?;
+            if !entry.keys[k].pending {
+                return Err(Status::invalid_argument(format!(
+                    "confirm-key[{i}]: {want} is not an announced key waiting for confirmation"
+                )));
+            }
+            entry.keys[k].pending = false;
+            confirmed += 1;
+            if let Ok(vk) = keys::parse_public_key(&entry.keys[k].public_key) {
+                key_ids.push(KeyId::of(&vk));
+                changes.push(format!(
+                    "announced key {} confirmed",
+                    KeyId::of(&vk).to_hex()
+                ));
+            }
+        }
+        if entry
+            .keys
+            .iter()
+            .all(|k| k.revoked_at_ms.is_some() || k.pending)
+        {
             return Err(Status::invalid_argument(
                 "retire-key: the partner would have no usable signing key left; add one first",
             ));
         }
         if changes.is_empty() {
             return Err(Status::invalid_argument(
-                "nothing to change: give --endpoint, --ca, --crl/--no-crl, --add-key or --retire-key",
+                "nothing to change: give --endpoint, --ca, --crl/--no-crl, --add-signing-key, --retire-signing-key or --confirm-signing-key",
             ));
         }
         let info = self.commit_peer(&entry, Status::invalid_argument).await?;
@@ -460,8 +485,13 @@ impl AdminService {
         if !r.endpoint.trim().is_empty() || ca_sha.is_some() || r.replace_crls {
             crate::federation::replicator::spawn(self.node.cx.clone(), country);
         }
+        let action = if confirmed == changes.len() {
+            AdminAction::PeerKeyConfirmed
+        } else {
+            AdminAction::PeerUpdated
+        };
         self.admin_event(
-            AdminAction::PeerUpdated,
+            action,
             country,
             key_ids
                 .into_iter()
@@ -1008,6 +1038,31 @@ impl pb::admin_server::Admin for AdminService {
             Err(e @ super::reload::ReloadError::Refused { .. }) => {
                 Err(Status::invalid_argument(e.to_string()))
             }
+            Err(e) => Err(Status::internal(e.to_string())),
+        }
+    }
+
+    async fn rotate_signing_key(
+        &self,
+        req: Request<pb::RotateSigningKeyRequest>,
+    ) -> Result<Response<pb::RotateSigningKeyResponse>, Status> {
+        let reason = match req.get_ref().reason.trim() {
+            "" => None,
+            r => Some(
+                crate::model::Note::parse(r)
+                    .map_err(|e| Status::invalid_argument(format!("reason: {e}")))?,
+            ),
+        };
+        use super::rotation::RotationError;
+        match self.node.rotate_signing_key(reason).await {
+            Ok(r) => Ok(Response::new(pb::RotateSigningKeyResponse {
+                old_key_id: r.old.to_hex(),
+                new_key_id: r.new.to_hex(),
+                new_public_key: hex::encode(r.public_key.as_bytes()),
+                announcement_seq: r.announcement_seq,
+            })),
+            Err(e @ RotationError::Busy) => Err(Status::failed_precondition(e.to_string())),
+            Err(RotationError::Issue(e)) => Err(e.into()),
             Err(e) => Err(Status::internal(e.to_string())),
         }
     }

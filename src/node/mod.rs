@@ -12,6 +12,7 @@ pub mod faults;
 pub mod metrics;
 mod reload;
 pub mod retro;
+pub mod rotation;
 pub mod screening;
 mod systemd;
 
@@ -23,7 +24,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use ed25519_dalek::SigningKey;
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::watch;
 use tokio_stream::wrappers::UnixListenerStream;
@@ -158,10 +158,12 @@ pub struct Node {
     pub fed: Arc<Federation>,
     /// What the federation's tasks work with (store, log, registry, stop signal).
     pub cx: Arc<crate::federation::Context>,
-    key: Arc<SigningKey>,
+    key: crate::keys::LiveKey,
     /// Held by the blocking job that looks up a request id, numbers, signs and stores: one
     /// issuing job at a time, and held for the whole job even if its request is cancelled.
     issue_lock: Arc<tokio::sync::Mutex<()>>,
+    /// One signing-key rotation at a time.
+    rotation_lock: tokio::sync::Mutex<()>,
     started: Instant,
     /// The verifiable log: tree heads, proofs and the durable prefix.
     pub log: Arc<crate::audit::log::Log>,
@@ -302,13 +304,9 @@ impl Node {
                 keys::check_private_dir(dir)?;
             }
         }
-        let key = keys::load_signing_key(&config.signing_key)?;
-        if config.public_key()? != key.verifying_key() {
-            return Err(ServeError::KeyMismatch {
-                key: config.signing_key.clone(),
-                public: config.public_key.clone(),
-            });
-        }
+        // Readable and private; loaded once the store is open (an interrupted key rotation
+        // is finished from the log first).
+        keys::load_signing_key(&config.signing_key)?;
         let identity = match &config.exchange {
             None => None,
             Some(ex) => Some(Arc::new(
@@ -341,7 +339,7 @@ impl Node {
             e => ServeError::Store(e),
         })?;
         let fed = Arc::new(Federation::load(&store, identity)?);
-        let key = Arc::new(key);
+        let key = crate::keys::LiveKey::new(rotation::recover(&config, &store)?);
         let log = Arc::new(crate::audit::log::Log::open(
             store.clone(),
             key.clone(),
@@ -365,6 +363,7 @@ impl Node {
             cx,
             key,
             issue_lock: Arc::default(),
+            rotation_lock: tokio::sync::Mutex::default(),
             started: Instant::now(),
             log,
             stopping,
@@ -573,9 +572,21 @@ impl Node {
             revoked_at_ms: 0,
             compromised: false,
         }];
+        for old in rotation::retired_public_keys(&self.config.signing_key) {
+            if old != own {
+                keys.push(pb::BundleKey {
+                    country: self.origin().country.to_string(),
+                    public_key: old.as_bytes().to_vec(),
+                    source: "exporting node's own key before a rotation".into(),
+                    revoked_at_ms: 0,
+                    compromised: false,
+                });
+            }
+        }
         if let Ok(reg) = self.fed.registry.read() {
             for p in reg.peers() {
-                for k in &p.entry.keys {
+                // A pending key has signed nothing this node stored.
+                for k in p.entry.keys.iter().filter(|k| !k.pending) {
                     if let Ok(vk) = crate::keys::parse_public_key(&k.public_key) {
                         keys.push(pb::BundleKey {
                             country: p.entry.country.to_string(),
@@ -596,7 +607,7 @@ impl Node {
             &self.store,
             crate::audit::bundle::ExportRequest {
                 exporter: self.origin(),
-                key: &self.key,
+                key: &self.key.current(),
                 keys,
                 size,
                 origin,
@@ -624,7 +635,7 @@ impl Node {
 
     /// This node's public key.
     pub fn public_key(&self) -> ed25519_dalek::VerifyingKey {
-        self.key.verifying_key()
+        self.key.current().verifying_key()
     }
 
     /// Seconds since the node started.
@@ -791,7 +802,7 @@ impl Node {
         let _request = InFlight::new(&self.issuing);
         let store = self.store.clone();
         let origin = self.origin().clone();
-        let key = self.key.clone();
+        let key = self.key.current();
         // Waited for here (no blocking thread held while queueing), then owned by the job.
         let lock = self.issue_lock.clone().lock_owned().await;
         let issuing = self.issuing.clone();

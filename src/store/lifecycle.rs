@@ -179,6 +179,8 @@ pub(super) fn apply_one(tx: &Tx<'_>, p: &Prepared<'_>, mode: Mode) -> Result<Ing
         RecordKind::Retraction(r) => retraction(tx, p, r, mode)?,
         RecordKind::Hit(h) => hit(tx, h)?,
         RecordKind::Outcome(o) => outcome(tx, origin, o)?,
+        // Kept as it is: the registry, not the store, acts on it.
+        RecordKind::KeyAnnouncement(_) => {}
         RecordKind::AdminEvent(_) => {
             // A node's admin events are its own business: never taken from a partner.
             if mode != Mode::Own {
