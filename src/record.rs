@@ -261,6 +261,8 @@ pub enum AdminAction {
     PeerKeyAnnounced,
     /// A partner's announced key confirmed.
     PeerKeyConfirmed,
+    /// A partner's declared restore accepted by this node's witness.
+    PeerRestoreAccepted,
 }
 
 impl AdminAction {
@@ -271,6 +273,7 @@ impl AdminAction {
             Self::KeyRotated => "key-rotated",
             Self::PeerKeyAnnounced => "peer-key-announced",
             Self::PeerKeyConfirmed => "peer-key-confirmed",
+            Self::PeerRestoreAccepted => "peer-restore-accepted",
             Self::PeerAdded => "peer-added",
             Self::PeerRemoved => "peer-removed",
             Self::PeerKeyRevoked => "peer-key-revoked",
@@ -290,6 +293,7 @@ impl AdminAction {
             Self::KeyRotated => pb::AdminAction::KeyRotated,
             Self::PeerKeyAnnounced => pb::AdminAction::PeerKeyAnnounced,
             Self::PeerKeyConfirmed => pb::AdminAction::PeerKeyConfirmed,
+            Self::PeerRestoreAccepted => pb::AdminAction::PeerRestoreAccepted,
         }) as i32
     }
     fn from_pb(v: i32) -> Result<Self, FieldError> {
@@ -303,6 +307,7 @@ impl AdminAction {
             Ok(pb::AdminAction::KeyRotated) => Ok(Self::KeyRotated),
             Ok(pb::AdminAction::PeerKeyAnnounced) => Ok(Self::PeerKeyAnnounced),
             Ok(pb::AdminAction::PeerKeyConfirmed) => Ok(Self::PeerKeyConfirmed),
+            Ok(pb::AdminAction::PeerRestoreAccepted) => Ok(Self::PeerRestoreAccepted),
             _ => Err(FieldError::new(
                 "admin_event.action",
                 format!("{v} is not a known admin action"),
@@ -347,6 +352,29 @@ pub enum RecordKind {
     AdminEvent(AdminEvent),
     /// The origin's next signing key, signed by its current one (key rotation).
     KeyAnnouncement(KeyAnnouncement),
+    /// The origin was restored from a backup (see [`RestoreDeclaration`]).
+    RestoreDeclaration(RestoreDeclaration),
+}
+
+/// A node restored from a backup declares it before signing anything else: its partners'
+/// witnesses accept its new log as an explained restart, and auditors see why its sequence
+/// numbers jump.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RestoreDeclaration {
+    /// The backup's log length.
+    pub backup_log_size: u64,
+    /// The backup's highest own sequence number.
+    pub backup_last_seq: u64,
+    /// The newest signed tree head of the node a partner had seen (encoded), if any.
+    pub previous_head: Vec<u8>,
+    /// Its tree size (0: none).
+    pub previous_size: u64,
+    /// Own records handed back by partners.
+    pub recovered: u64,
+    /// Lowest sequence number signed after the restore.
+    pub seq_floor: u64,
+    /// What could not be recovered.
+    pub detail: Option<Note>,
 }
 
 /// A desk's next signing key, announced in a record its current key signs. Partners hold the
@@ -371,6 +399,7 @@ impl RecordKind {
             Self::Outcome(_) => "outcome",
             Self::AdminEvent(_) => "admin-event",
             Self::KeyAnnouncement(_) => "key-announcement",
+            Self::RestoreDeclaration(_) => "restore-declaration",
         }
     }
     /// The alert content carried, for alerts and amendments.
@@ -384,7 +413,7 @@ impl RecordKind {
 }
 
 /// Record kind names accepted by filters.
-pub const KIND_NAMES: [&str; 7] = [
+pub const KIND_NAMES: [&str; 8] = [
     "alert",
     "amendment",
     "retraction",
@@ -392,6 +421,7 @@ pub const KIND_NAMES: [&str; 7] = [
     "outcome",
     "admin-event",
     "key-announcement",
+    "restore-declaration",
 ];
 
 /// A checked record body.
@@ -449,6 +479,15 @@ impl Record {
             RecordKind::KeyAnnouncement(k) => Kind::KeyAnnouncement(pb::KeyAnnouncement {
                 public_key: k.public_key.as_bytes().to_vec(),
                 detail: k.detail.as_ref().map(|n| n.to_string()).unwrap_or_default(),
+            }),
+            RecordKind::RestoreDeclaration(r) => Kind::RestoreDeclaration(pb::RestoreDeclaration {
+                backup_log_size: r.backup_log_size,
+                backup_last_seq: r.backup_last_seq,
+                previous_head: r.previous_head.clone(),
+                previous_size: r.previous_size,
+                recovered: r.recovered,
+                seq_floor: r.seq_floor,
+                detail: r.detail.as_ref().map(|n| n.to_string()).unwrap_or_default(),
             }),
         };
         pb::RecordBody {
@@ -577,6 +616,35 @@ impl Record {
                 },
                 detail: Note::parse(&e.detail).map_err(|x| x.at("admin_event.detail"))?,
             }),
+            Some(Kind::RestoreDeclaration(r)) => {
+                if r.previous_head.len() > 4096 {
+                    return Err(FieldError::new(
+                        "restore_declaration.previous_head",
+                        "at most 4096 bytes",
+                    ));
+                }
+                if r.seq_floor <= r.backup_last_seq {
+                    return Err(FieldError::new(
+                        "restore_declaration.seq_floor",
+                        format!(
+                            "{} must be above backup_last_seq {}",
+                            r.seq_floor, r.backup_last_seq
+                        ),
+                    ));
+                }
+                RecordKind::RestoreDeclaration(RestoreDeclaration {
+                    backup_log_size: r.backup_log_size,
+                    backup_last_seq: r.backup_last_seq,
+                    previous_head: r.previous_head.clone(),
+                    previous_size: r.previous_size,
+                    recovered: r.recovered,
+                    seq_floor: r.seq_floor,
+                    detail: match r.detail.as_str() {
+                        "" => None,
+                        d => Some(Note::parse(d).map_err(|x| x.at("restore_declaration.detail"))?),
+                    },
+                })
+            }
             Some(Kind::KeyAnnouncement(k)) => RecordKind::KeyAnnouncement(KeyAnnouncement {
                 public_key: crate::keys::parse_public_key(&hex::encode(&k.public_key)).map_err(
                     |e| {

@@ -9,10 +9,11 @@ mod common;
 mod rogue;
 
 use std::path::Path;
+use std::time::Duration;
 
 use common::desks::{
     addr, channel, desk, health_check, ids, peer_add, pki_script, public_key, received, status,
-    wait_until, Desk,
+    wait_for, wait_until, Desk,
 };
 use common::{example, list, outcome, run, s, write, Node};
 use kdesk::federation::registry::{PeerEntry, PeerKey};
@@ -755,7 +756,8 @@ fn partners_cosign_each_others_logs_and_catch_rollback_and_split_view() {
     std::fs::remove_dir_all(th.dir.join("db")).unwrap();
     copy_dir(&root.join("th-db-backup"), &th.dir.join("db"));
     let _th_node = Node::start(&th.dir);
-    wait_until("KR detected the rollback", || {
+    // (After a grace period in which a restore declaration could have explained it.)
+    wait_for("KR detected the rollback", Duration::from_secs(60), || {
         status(&kr.dir)["witness_evidence"] == 1
     });
     assert!(

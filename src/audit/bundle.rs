@@ -514,7 +514,7 @@ pub fn verify(
     let done = std::sync::atomic::AtomicU64::new(0);
     let threads = std::thread::available_parallelism().map_or(1, |p| p.get());
     let chunk = b.entries.len().div_ceil(threads).max(1);
-    let results: Vec<Result<Vec<(Origin, u64)>, AuditFailure>> = std::thread::scope(|s| {
+    let results: Vec<Result<Vec<Verified>, AuditFailure>> = std::thread::scope(|s| {
         let handles: Vec<_> = b
             .entries
             .chunks(chunk)
@@ -546,11 +546,17 @@ pub fn verify(
     let mut by_origin = std::collections::BTreeMap::new();
     let mut seen_ids = HashSet::new();
     let mut own_seqs = vec![];
+    // Sequence numbers a restore declaration says were used before the restore and are not
+    // reused: (after, floor) skips every number after `after` below `floor`.
+    let mut declared_skips: Vec<(u64, u64, u64)> = vec![];
     for r in results {
-        for (origin, seq) in r? {
+        for (origin, seq, restore) in r? {
             *by_origin.entry(origin.to_string()).or_insert(0) += 1;
             if origin == exporter {
                 own_seqs.push(seq);
+                if let Some((after, floor)) = restore {
+                    declared_skips.push((seq, after, floor));
+                }
             }
             if !seen_ids.insert((origin.to_string(), seq)) {
                 return Err(fail(format!("two entries carry {origin} seq {seq}")));
@@ -565,13 +571,37 @@ pub fn verify(
     } else {
         own_seqs.first().copied().unwrap_or(1)
     };
-    for (k, s) in own_seqs.iter().enumerate() {
-        if *s != first + k as u64 {
-            return Err(fail(format!(
-                "the exporter's own records skip from seq {} to {s}: a record it signed is missing",
-                first + k as u64 - 1
-            )));
+    let mut expected = first;
+    for s in &own_seqs {
+        if *s != expected {
+            // A gap is explained only by a restore declaration of the exporter that names it:
+            // those numbers were used before the restore and could not be recovered.
+            let explained = declared_skips
+                .iter()
+                .find(|(_, after, floor)| *after < expected && *s <= *floor);
+            match explained {
+                Some((decl, after, floor)) if *s > expected => {
+                    notes.push(format!(
+                        "restored from a backup (declaration seq {decl}): seq {expected}-{} were signed before the restore and not recovered from partners; the declaration covers {}-{}",
+                        s - 1,
+                        after + 1,
+                        floor - 1
+                    ));
+                }
+                _ => {
+                    return Err(fail(format!(
+                        "the exporter's own records skip from seq {} to {s}: a record it signed is missing",
+                        expected - 1
+                    )))
+                }
+            }
         }
+        expected = s + 1;
+    }
+    for (decl, after, floor) in &declared_skips {
+        notes.push(format!(
+            "the exporter declared a restore from a backup at seq {decl} (backup's last seq {after}; numbers from {floor} on signed after it)"
+        ));
     }
     if !b.complete {
         notes.push(format!(
@@ -687,7 +717,7 @@ fn check_entry(
     keys: &HashMap<KeyId, (CountryCode, VerifyingKey)>,
     size: u64,
     root: &Hash,
-) -> Result<(Origin, u64), AuditFailure> {
+) -> Result<Verified, AuditFailure> {
     let env = e
         .envelope
         .as_ref()
@@ -718,5 +748,13 @@ fn check_entry(
         root,
     )
     .map_err(|err| entry_fail(i, e, format!("inclusion proof: {err}")))?;
-    Ok((signed.record.origin, signed.record.seq))
+    let restore = match &signed.record.kind {
+        crate::record::RecordKind::RestoreDeclaration(d) => Some((d.backup_last_seq, d.seq_floor)),
+        _ => None,
+    };
+    Ok((signed.record.origin, signed.record.seq, restore))
 }
+
+/// A verified entry: origin, seq, and for a restore declaration the sequence numbers it
+/// declares skipped (backup's last seq, floor).
+type Verified = (Origin, u64, Option<(u64, u64)>);

@@ -311,6 +311,39 @@ enum Command {
     /// The node's signing key.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Write a signed backup of the running node (database, configuration, signing and TLS
+    /// keys) to a new file (0600: it holds private keys). Record writes wait while the
+    /// database is copied; the node keeps serving. The file is checked after writing.
+    Backup {
+        #[command(flatten)]
+        dir: DataDir,
+        /// The backup file to create (must not exist).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Restore a backup into a new data directory (offline; no node running there). The
+    /// file's signature must verify with the key you expect (the node's key id or public
+    /// key, at least 8 hex digits: `kdesk status` showed it, partners list it). When the
+    /// restored node starts it signs nothing until every partner has handed back what it
+    /// signed after the backup; then it declares the restore in a signed record and never
+    /// reuses a sequence number (docs/OPERATIONS.md, "Backup and restore").
+    Restore {
+        /// The backup file.
+        #[arg(long, value_name = "FILE")]
+        input: PathBuf,
+        /// The new data directory (must not exist, or be empty).
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+        /// The node's key id or public key (hex prefix, at least 8 digits).
+        #[arg(long, value_name = "HEX")]
+        expect_key: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the running node's identity and counters.
     Status {
         #[command(flatten)]
@@ -567,6 +600,13 @@ async fn run(cli: Cli) -> CliResult {
         Command::Tls(TlsCommand::Reload { dir, json }) => {
             node::tls_reload(&dir.data_dir, json).await
         }
+        Command::Backup { dir, out, json } => node::backup(&dir.data_dir, &out, json).await,
+        Command::Restore {
+            input,
+            data_dir,
+            expect_key,
+            json,
+        } => node::restore(&input, &data_dir, &expect_key, json),
         Command::Keys(KeysCommand::Rotate { dir, reason, json }) => {
             node::keys_rotate(&dir.data_dir, reason, json).await
         }

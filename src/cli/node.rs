@@ -388,6 +388,100 @@ fn expiry_json(e: &kdesk::pb::Expiry) -> serde_json::Value {
 }
 
 /// `kdesk tls reload`: the node re-reads its certificate, key and published CRL.
+/// `kdesk backup`.
+pub(super) async fn backup(dir: &Path, out: &Path, json: bool) -> CliResult {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(out)
+        .map_err(|e| {
+            CliError::new(
+                super::exit::CANTCREAT,
+                format!("--out {}: {e}", out.display()),
+            )
+        })?;
+    let written = async {
+        let mut client = crate::cli::client::connect(dir).await?;
+        let mut stream = client
+            .backup(kdesk::pb::BackupRequest {})
+            .await
+            .map_err(CliError::from)?
+            .into_inner();
+        let mut header = String::new();
+        let mut bytes = 0u64;
+        while let Some(chunk) = stream.message().await.map_err(CliError::from)? {
+            if header.is_empty() {
+                header = chunk.header_json;
+            }
+            f.write_all(&chunk.data).map_err(|e| {
+                CliError::new(super::exit::IOERR, format!("{}: {e}", out.display()))
+            })?;
+            bytes += chunk.data.len() as u64;
+        }
+        f.sync_all()
+            .map_err(|e| CliError::new(super::exit::IOERR, format!("{}: {e}", out.display())))?;
+        Ok::<_, CliError>((header, bytes))
+    }
+    .await;
+    let (header, bytes) = match written {
+        Ok(x) => x,
+        Err(e) => {
+            let _ = std::fs::remove_file(out);
+            return Err(e);
+        }
+    };
+    let h: kdesk::node::backup::BackupHeader = serde_json::from_str(&header)
+        .map_err(|e| CliError::new(super::exit::SOFTWARE, format!("backup header: {e}")))?;
+    // Read back and checked before it counts as a backup.
+    if let Err(e) = kdesk::node::backup::verify_backup(out, &h.key_id) {
+        let _ = std::fs::remove_file(out);
+        return Err(CliError::new(
+            super::exit::IOERR,
+            format!("the backup written does not check: {e}"),
+        ));
+    }
+    if json {
+        println!("{}", json!({"file": out, "bytes": bytes, "header": h}));
+    } else {
+        println!(
+            "backup of {} written to {} ({bytes} bytes, log {} records, own seq {}); signed by key {}",
+            h.origin,
+            out.display(),
+            h.log_size,
+            h.last_seq,
+            &h.key_id[..16]
+        );
+        println!("it holds private keys: keep it like them. Restore with `kdesk restore --input {} --data-dir NEWDIR --expect-key {}`", out.display(), &h.key_id[..16]);
+    }
+    Ok(())
+}
+
+/// `kdesk restore`.
+pub(super) fn restore(input: &Path, data_dir: &Path, expect_key: &str, json: bool) -> CliResult {
+    let r = kdesk::node::backup::restore(input, data_dir, expect_key).map_err(|e| match e {
+        kdesk::node::backup::BackupError::Invalid(m) => CliError::new(super::exit::DATAERR, m),
+        e => CliError::new(super::exit::IOERR, e.to_string()),
+    })?;
+    if json {
+        println!("{}", json!(r));
+    } else {
+        println!(
+            "restored {} into {} ({} files, {} database entries; backup of {} records, own seq {})",
+            r.header.origin,
+            data_dir.display(),
+            r.files,
+            r.entries,
+            r.header.log_size,
+            r.header.last_seq
+        );
+        println!("start it with `kdesk serve --data-dir {}`: it signs nothing until its partners have handed back what it signed after the backup, then declares the restore", data_dir.display());
+    }
+    Ok(())
+}
+
 /// `kdesk keys rotate`.
 pub(super) async fn keys_rotate(dir: &Path, reason: Option<String>, json: bool) -> CliResult {
     let mut client = crate::cli::client::connect(dir).await?;

@@ -117,6 +117,11 @@ impl Shown {
                     RecordKind::Hit(h) => format!("hit on {}", h.alert_id.short()),
                     RecordKind::Outcome(o) => format!("outcome of hit {}", o.hit_id.short()),
                     RecordKind::AdminEvent(e) => format!("{} {}", e.action.as_str(), e.country),
+                    RecordKind::RestoreDeclaration(r) => format!(
+                        "restored from a backup; seq {}-{} not reused",
+                        r.backup_last_seq + 1,
+                        r.seq_floor - 1
+                    ),
                     RecordKind::KeyAnnouncement(k) => format!(
                         "next signing key {}",
                         &kdesk::record::KeyId::of(&k.public_key).to_hex()[..16]
@@ -190,6 +195,14 @@ fn content_json(kind: &RecordKind) -> Value {
             "key_ids": e.key_ids.iter().map(|k| k.to_hex()).collect::<Vec<_>>(),
             "ca_sha256": e.ca_sha256.map(hex::encode),
             "detail": e.detail.to_string(),
+        }),
+        RecordKind::RestoreDeclaration(r) => json!({
+            "backup_log_size": r.backup_log_size,
+            "backup_last_seq": r.backup_last_seq,
+            "previous_size": r.previous_size,
+            "recovered": r.recovered,
+            "seq_floor": r.seq_floor,
+            "detail": r.detail.as_ref().map(|n| n.to_string()),
         }),
         RecordKind::KeyAnnouncement(k) => json!({
             "public_key": hex::encode_upper(k.public_key.as_bytes()),

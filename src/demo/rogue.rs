@@ -103,6 +103,13 @@ impl pb::exchange_server::Exchange for RogueExchange {
     ) -> Result<Response<pb::CrlResponse>, Status> {
         Ok(Response::new(pb::CrlResponse::default()))
     }
+
+    async fn recover_own(
+        &self,
+        _: Request<pb::RecoverOwnRequest>,
+    ) -> Result<Response<pb::RecoverOwnResponse>, Status> {
+        Ok(Response::new(pb::RecoverOwnResponse::default()))
+    }
 }
 
 /// Starts a rogue partner on 127.0.0.1 (any free port) presenting `identity`, accepting the

@@ -41,6 +41,9 @@ pub struct Context {
     reserve: (PathBuf, u64),
     stopping: watch::Receiver<bool>,
     events: OnceLock<Weak<dyn TrustEvents>>,
+    /// Restored from a backup and not yet recovered from partners: the log is not served
+    /// (its head would look like a rollback before the restore is declared).
+    pub recovering: std::sync::atomic::AtomicBool,
 }
 
 impl Context {
@@ -64,6 +67,7 @@ impl Context {
             reserve,
             stopping,
             events: OnceLock::new(),
+            recovering: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -109,5 +113,12 @@ impl Context {
             .and_then(Weak::upgrade)
             .ok_or("the node is stopping")?;
         events.record(kind).await
+    }
+}
+
+impl Context {
+    /// Whether the node is still recovering from a restore (see `recovering`).
+    pub fn is_recovering(&self) -> bool {
+        self.recovering.load(std::sync::atomic::Ordering::Acquire)
     }
 }

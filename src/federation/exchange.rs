@@ -75,6 +75,36 @@ impl pb::exchange_server::Exchange for ExchangeService {
             ))
         })?;
         let from = req.get_ref().from_position;
+        if self.cx.is_recovering() {
+            return Err(Status::unavailable(
+                "this node was restored from a backup and is recovering from its partners; retry later",
+            ));
+        }
+        // After a restore, a partner whose cursor points beyond where the new log parts from
+        // the old one reads it again from the start (once).
+        let resync = self
+            .cx
+            .store
+            .resync(who.country)
+            .map_err(|e| Status::internal(e.to_string()))?;
+        if let Some(parting) = resync {
+            if from > parting {
+                return Err(Status::out_of_range(format!(
+                    "position {from} points into this node's log before it was restored from a backup (the logs part at {parting}); subscribe again from 0"
+                )));
+            }
+            self.cx
+                .store
+                .clear_resync(who.country)
+                .map_err(|e| Status::internal(e.to_string()))?;
+        }
+        let len = self.cx.log.durable_len();
+        if from > len {
+            // Only a node restored from a backup has a log shorter than a partner's cursor.
+            return Err(Status::out_of_range(format!(
+                "position {from} is beyond this node's log ({len} records): it was restored from a backup; subscribe again from 0"
+            )));
+        }
         info!(peer = %who, from, "subscription opened");
         let (tx, rx) = mpsc::channel(4);
         let cx = self.cx.clone();
@@ -90,6 +120,11 @@ impl pb::exchange_server::Exchange for ExchangeService {
         req: Request<pb::TreeHeadRequest>,
     ) -> Result<Response<pb::SignedTreeHead>, Status> {
         self.audit_caller(&req)?;
+        if self.cx.is_recovering() {
+            return Err(Status::unavailable(
+                "this node was restored from a backup and is recovering; its tree head follows its restore declaration",
+            ));
+        }
         let cx = self.cx.clone();
         let sth = tokio::task::spawn_blocking(move || cx.log.tree_head_for_partner())
             .await
@@ -155,7 +190,44 @@ impl pb::exchange_server::Exchange for ExchangeService {
         };
         Ok(Response::new(pb::CrlResponse { crl_pem }))
     }
+
+    async fn recover_own(
+        &self,
+        req: Request<pb::RecoverOwnRequest>,
+    ) -> Result<Response<pb::RecoverOwnResponse>, Status> {
+        // The caller gets back only records of its own origin, named by its certificate.
+        let who = self.audit_caller(&req)?;
+        let origin = who.identity.clone();
+        let after = req.get_ref().after_seq;
+        let store = self.cx.store.clone();
+        let answer = tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
+            let last = store.last_seq(&origin)?;
+            let mut envelopes = Vec::new();
+            let mut seq = after.saturating_add(1);
+            while seq <= last && (envelopes.len() as u64) < MAX_RECOVER_PER_CALL {
+                if let Some(id) = store.id_at(&origin, seq)? {
+                    if let Some(env) = store.get_envelope(&id)? {
+                        envelopes.push(env);
+                    }
+                }
+                seq += 1;
+            }
+            let seen_head = store.seen_head(origin.country)?;
+            Ok(pb::RecoverOwnResponse {
+                envelopes,
+                last_seq: last,
+                seen_head,
+            })
+        })
+        .await
+        .map_err(|e| Status::internal(format!("recovery task: {e}")))?
+        .map_err(|e| Status::internal(e.to_string()))?;
+        Ok(Response::new(answer))
+    }
 }
+
+/// Most envelopes one `RecoverOwn` answer carries.
+pub const MAX_RECOVER_PER_CALL: u64 = 1024;
 
 /// Largest CRL a node publishes or accepts (bytes).
 pub const MAX_CRL_BYTES: usize = 1 << 20;

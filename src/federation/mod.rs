@@ -296,6 +296,10 @@ pub struct Federation {
     buckets: Mutex<HashMap<String, Bucket>>,
     audit_buckets: Mutex<HashMap<String, Bucket>>,
     witness: Mutex<HashMap<CountryCode, String>>,
+    recovery: Mutex<Option<String>>,
+    /// When each partner's head was first seen not to extend the one witnessed before (a
+    /// grace period for its restore declaration to arrive).
+    pub(crate) diverged_since: Mutex<HashMap<CountryCode, std::time::Instant>>,
 }
 
 impl Federation {
@@ -346,6 +350,8 @@ impl Federation {
             changes: Arc::default(),
             generation: AtomicU64::new(0),
             exchange_addr: OnceLock::new(),
+            recovery: Mutex::default(),
+            diverged_since: Mutex::default(),
             rejections: Mutex::default(),
             links: Mutex::default(),
             replicators: Mutex::default(),
@@ -494,6 +500,18 @@ impl Federation {
             .lock()
             .ok()
             .and_then(|m| m.get(&country).cloned())
+    }
+
+    /// Sets the state of recovery after a restore (shown by `kdesk status`).
+    pub fn set_recovery_state(&self, state: String) {
+        if let Ok(mut r) = self.recovery.lock() {
+            *r = Some(state);
+        }
+    }
+
+    /// The state of recovery after a restore, if the node was restored in this run.
+    pub fn recovery_state(&self) -> Option<String> {
+        self.recovery.lock().ok().and_then(|r| r.clone())
     }
 }
 

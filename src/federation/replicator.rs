@@ -204,14 +204,41 @@ async fn session(cx: &Arc<Context>, peer: &CompiledPeer) -> Result<(), LinkError
         .store
         .cursor(country)
         .map_err(|e| LinkError::Store(e.to_string()))?;
-    let mut stream = client
+    let mut from = from;
+    let mut answer = client
         .subscribe(pb::SubscribeRequest {
             from_position: from,
         })
-        .await
-        .map_err(|s| LinkError::Refused {
-            code: format!("{:?}", s.code()),
-            message: s.message().to_owned(),
+        .await;
+    if let Err(s) = &answer {
+        if s.code() == tonic::Code::OutOfRange && from > 0 {
+            // The partner was restored from a backup: this cursor points into the log it
+            // replaced. Read the new one from the start at once (records held already are
+            // skipped as duplicates; its restore declaration comes with it).
+            warn!(peer = %country, from, message = s.message(), "partner restored from a backup; reading its log again from the start");
+            cx.store
+                .set_cursor(country, 0)
+                .map_err(|e| LinkError::Store(format!("cursor: {e}")))?;
+            from = 0;
+            answer = client
+                .subscribe(pb::SubscribeRequest { from_position: 0 })
+                .await;
+        }
+    }
+    let mut stream = answer
+        .map_err(|s| {
+            if s.code() == tonic::Code::Unavailable {
+                // Stopping, or recovering from a restore: a passing state, not a refusal.
+                LinkError::Stream {
+                    code: format!("{:?}", s.code()),
+                    message: s.message().to_owned(),
+                }
+            } else {
+                LinkError::Refused {
+                    code: format!("{:?}", s.code()),
+                    message: s.message().to_owned(),
+                }
+            }
         })?
         .into_inner();
     info!(peer = %country, from, "subscribed");

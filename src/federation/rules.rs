@@ -44,7 +44,7 @@ pub fn may_send_body(body: &pb::RecordBody, to: CountryCode, me: &Origin) -> boo
         Some(Kind::Hit(h)) => !relay && addressed_origin(&h.alert_origin),
         Some(Kind::Outcome(o)) => !relay && addressed_origin(&o.alert_origin),
         // A desk's next key goes to every partner, from the desk itself only.
-        Some(Kind::KeyAnnouncement(_)) => !relay,
+        Some(Kind::KeyAnnouncement(_) | Kind::RestoreDeclaration(_)) => !relay,
         // A node's trust configuration changes stay in its own log.
         Some(Kind::AdminEvent(_)) | None => false,
     }
@@ -122,7 +122,7 @@ pub fn check_received(
         RecordKind::Hit(h) => h.alert_origin.country == me.country,
         RecordKind::Outcome(o) => o.alert_origin.country == me.country,
         RecordKind::AdminEvent(_) => false,
-        RecordKind::KeyAnnouncement(_) => true,
+        RecordKind::KeyAnnouncement(_) | RecordKind::RestoreDeclaration(_) => true,
     };
     if !addressed {
         return Err(Refusal::NotAddressed(me.country));
@@ -139,6 +139,9 @@ pub fn check_received(
             }
             RecordKind::KeyAnnouncement(_) => {
                 Some("a key announcement comes only from the desk whose key it is")
+            }
+            RecordKind::RestoreDeclaration(_) => {
+                Some("a restore declaration comes only from the restored desk")
             }
             RecordKind::Retraction(_) | RecordKind::AdminEvent(_) => None,
         };

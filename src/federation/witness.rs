@@ -323,6 +323,63 @@ pub async fn witness_once(
         )),
         (Judgement::Rollback | Judgement::SplitView, None) => None,
     };
+    let alarm = match (alarm, seen.as_ref()) {
+        (Some(a), Some(s)) => {
+            match declared_restore(cx, &new.origin, s.size).map_err(|e| e.to_string())? {
+                Some(seq) => {
+                    accept(cx, country, &sth, new.size).await?;
+                    if let Ok(mut d) = cx.fed.diverged_since.lock() {
+                        d.remove(&country);
+                    }
+                    info!(peer = %country, previous = s.size, size = new.size, declaration = seq, "partner restored from a backup and declared it; its new log is witnessed from here");
+                    cx.fed.set_witness_state(
+                        country,
+                        format!(
+                            "ok (size {}; restored from a backup, declared at seq {seq}, replacing a log of {})",
+                            new.size, s.size
+                        ),
+                    );
+                    let detail = crate::model::Note::parse(&format!(
+                        "partner restored from a backup (declaration seq {seq}): log of {} replaced by one of {}",
+                        s.size, new.size
+                    ))
+                    .map_err(|e| e.to_string())?;
+                    cx.record_trust_change(crate::record::RecordKind::AdminEvent(
+                        crate::record::AdminEvent {
+                            action: crate::record::AdminAction::PeerRestoreAccepted,
+                            country,
+                            key_ids: vec![],
+                            ca_sha256: None,
+                            detail,
+                        },
+                    ))
+                    .await
+                    .map_err(|e| format!("recording the accepted restore failed: {e}"))?;
+                    return collect_cosignatures(cx, peer, client).await;
+                }
+                None => {
+                    // A restored partner's declaration may still be on its way (its log is
+                    // read again from the start): judge again for a while before alarming.
+                    let since = cx
+                        .fed
+                        .diverged_since
+                        .lock()
+                        .map(|mut d| *d.entry(country).or_insert_with(std::time::Instant::now))
+                        .unwrap_or_else(|_| std::time::Instant::now());
+                    if since.elapsed() < RESTORE_GRACE {
+                        return Err(format!(
+                            "the head of size {} does not extend the one witnessed ({}); waiting up to {} s for a restore declaration before raising an alarm",
+                            new.size,
+                            s.size,
+                            RESTORE_GRACE.as_secs()
+                        ));
+                    }
+                    Some(a)
+                }
+            }
+        }
+        (a, _) => a,
+    };
     if let Some(((kind, earlier), proof, detail)) = alarm {
         let evidence = pb::WitnessEvidence {
             subject: Some(new.origin.to_pb()),
@@ -354,6 +411,34 @@ pub async fn witness_once(
             .set_witness_state(country, format!("ok (size {})", new.size));
     }
     collect_cosignatures(cx, peer, client).await
+}
+
+/// How long a partner's head may fail to extend the one witnessed before, with no restore
+/// declaration from it, before an alarm is raised.
+pub const RESTORE_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// The sequence number of a restore declaration from `origin` that covers a witnessed head of
+/// `seen_size` (it names a previous head at least that large), among its newest records.
+fn declared_restore(
+    cx: &Context,
+    origin: &crate::record::Origin,
+    seen_size: u64,
+) -> Result<Option<u64>, crate::store::StoreError> {
+    let last = cx.store.last_seq(origin)?;
+    let mut seq = last;
+    while seq > 0 && last - seq < 4096 {
+        if let Some(id) = cx.store.id_at(origin, seq)? {
+            if let Some(e) = cx.store.get(&id)? {
+                if let crate::record::RecordKind::RestoreDeclaration(d) = e.record()?.kind {
+                    if d.previous_size >= seen_size {
+                        return Ok(Some(seq));
+                    }
+                }
+            }
+        }
+        seq -= 1;
+    }
+    Ok(None)
 }
 
 /// Cosigns a partner head and keeps it as the last one seen, durably.

@@ -1001,7 +1001,16 @@ impl pb::admin_server::Admin for AdminService {
             counters_stale: stale,
             flushes: n.store.flushes(),
             stopping: n.is_stopping(),
-            warnings: n.trust_warnings(),
+            warnings: {
+                let mut w = n.trust_warnings();
+                if n.cx.is_recovering() {
+                    w.push(format!(
+                        "restored from a backup: signing nothing until partners hand back what this node signed since ({})",
+                        n.fed.recovery_state().unwrap_or_else(|| "starting".into())
+                    ));
+                }
+                w
+            },
             held_lines: n.store.held_count(),
             retro_hits: n.store.retro_hit_count(),
             metrics_address: n
@@ -1040,6 +1049,63 @@ impl pb::admin_server::Admin for AdminService {
             }
             Err(e) => Err(Status::internal(e.to_string())),
         }
+    }
+
+    type BackupStream =
+        Pin<Box<dyn Stream<Item = Result<pb::BackupChunk, Status>> + Send + 'static>>;
+
+    async fn backup(
+        &self,
+        _: Request<pb::BackupRequest>,
+    ) -> Result<Response<Self::BackupStream>, Status> {
+        let node = self.node.clone();
+        let path = node
+            .config
+            .data_dir
+            .join(format!("backup-{}.partial", crate::record::now_ms()));
+        let p = path.clone();
+        let header = tokio::task::spawn_blocking(move || node.write_backup(&p))
+            .await
+            .map_err(|e| Status::internal(format!("backup task: {e}")))?;
+        let header = match header {
+            Ok(h) => h,
+            Err(e) => {
+                let _ = std::fs::remove_file(&path);
+                return Err(Status::internal(format!("backup: {e}")));
+            }
+        };
+        let header_json = serde_json::to_string(&header).unwrap_or_default();
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        tokio::spawn(async move {
+            use tokio::io::AsyncReadExt;
+            let mut first = Some(header_json);
+            let sent = async {
+                let mut f = tokio::fs::File::open(&path).await?;
+                loop {
+                    let mut buf = vec![0u8; 1 << 20];
+                    let n = f.read(&mut buf).await?;
+                    if n == 0 {
+                        return Ok::<(), std::io::Error>(());
+                    }
+                    buf.truncate(n);
+                    let chunk = pb::BackupChunk {
+                        header_json: first.take().unwrap_or_default(),
+                        data: buf,
+                    };
+                    if tx.send(Ok(chunk)).await.is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+            .await;
+            if let Err(e) = sent {
+                let _ = tx.send(Err(Status::internal(format!("backup: {e}")))).await;
+            }
+            let _ = tokio::fs::remove_file(&path).await;
+        });
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        )))
     }
 
     async fn rotate_signing_key(

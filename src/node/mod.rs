@@ -7,6 +7,7 @@
 
 mod access;
 mod admin;
+pub mod backup;
 use crate::store::disk;
 pub mod faults;
 pub mod metrics;
@@ -259,6 +260,9 @@ pub enum IssueError {
     /// The node is stopping (SIGTERM/SIGINT): nothing was signed; retry later.
     #[error("the node is stopping; nothing was signed; retry later")]
     Stopping,
+    /// Restored from a backup and still recovering from partners: nothing was signed.
+    #[error("this node was restored from a backup and is still recovering from its partners; nothing was signed; retry later")]
+    Recovering,
     /// The request id was stored earlier for a request with other content.
     #[error("request_id {0:?} was already used for a different request; nothing was signed")]
     RequestReused(String),
@@ -269,13 +273,18 @@ impl From<IssueError> for tonic::Status {
         match e {
             IssueError::Store(StoreError::Rejected(r)) => Self::failed_precondition(r.to_string()),
             IssueError::DiskReserve(r) => Self::resource_exhausted(r.to_string()),
-            e @ IssueError::Stopping => {
+            e @ (IssueError::Stopping | IssueError::Recovering) => {
+                let why = if matches!(e, IssueError::Stopping) {
+                    "stopping"
+                } else {
+                    "recovering"
+                };
                 let mut s = Self::unavailable(e.to_string());
                 // A definite refusal (nothing was stored), not a lost answer: clients should
                 // not retry at once.
                 s.metadata_mut().insert(
                     REFUSAL_METADATA,
-                    tonic::metadata::MetadataValue::from_static("stopping"),
+                    tonic::metadata::MetadataValue::from_static(why),
                 );
                 s
             }
@@ -356,6 +365,10 @@ impl Node {
             (config.database.clone(), config.min_free_bytes),
             stopping.subscribe(),
         ));
+        if store.restore_pending()?.is_some() {
+            cx.recovering
+                .store(true, std::sync::atomic::Ordering::Release);
+        }
         Ok(Self {
             config,
             store,
@@ -797,6 +810,12 @@ impl Node {
         ),
         IssueError,
     > {
+        // A node restored from a backup signs nothing before it has recovered from its
+        // partners and declared the restore (the declaration itself is the one exception).
+        let declaration = matches!(kinds.as_slice(), [RecordKind::RestoreDeclaration(_)]);
+        if self.cx.is_recovering() && !declaration {
+            return Err(IssueError::Recovering);
+        }
         // Counted while the request runs (its flush wait included: a stopping node keeps its
         // Admin API up until then), and by the job itself while the job runs.
         let _request = InFlight::new(&self.issuing);
@@ -831,7 +850,9 @@ impl Node {
             if let Some(c) = &check {
                 c.refuse()?;
             }
-            let first = store.last_seq(&origin)? + 1;
+            // After a restore, numbers below the floor may have been used before: never
+            // again.
+            let first = (store.last_seq(&origin)? + 1).max(store.seq_floor()?);
             let now = now_ms();
             let signed: Vec<SignedRecord> = kinds
                 .into_iter()
@@ -1029,6 +1050,10 @@ pub async fn run(
     spawn_reload_on_sighup(&node);
     // Alerts arriving later meet the lines screened before them.
     tokio::spawn(retro::run(node.clone()));
+    if node.cx.is_recovering() {
+        warn!("this node was restored from a backup: it signs nothing until its partners have handed back what it signed since");
+        tokio::spawn(backup::recover(node.clone()));
+    }
     // Every request is checked against the caller's uid (SO_PEERCRED).
     let guard = access.clone();
     let admin = tonic::service::interceptor::InterceptedService::new(

@@ -180,7 +180,7 @@ pub(super) fn apply_one(tx: &Tx<'_>, p: &Prepared<'_>, mode: Mode) -> Result<Ing
         RecordKind::Hit(h) => hit(tx, h)?,
         RecordKind::Outcome(o) => outcome(tx, origin, o)?,
         // Kept as it is: the registry, not the store, acts on it.
-        RecordKind::KeyAnnouncement(_) => {}
+        RecordKind::KeyAnnouncement(_) | RecordKind::RestoreDeclaration(_) => {}
         RecordKind::AdminEvent(_) => {
             // A node's admin events are its own business: never taken from a partner.
             if mode != Mode::Own {

@@ -29,6 +29,7 @@
 //! uses it.
 
 mod activity;
+pub mod backup;
 mod counters;
 pub mod disk;
 mod flusher;

@@ -1,0 +1,143 @@
+//! Consistent snapshots of the whole database (backups) and loading one into a new database
+//! (restore).
+
+use super::*;
+use crate::model::CountryCode;
+
+/// `meta` key of a restore not yet completed: the backup's header (JSON). While it is set the
+/// node signs nothing (see the node's recovery).
+pub const RESTORE_PENDING: &[u8] = b"restore_pending";
+
+/// `meta` key of the lowest sequence number the node may sign next (set by a restore's
+/// recovery: numbers below it may have been used before the backup was restored).
+pub const SEQ_FLOOR: &[u8] = b"seq_floor";
+
+impl Store {
+    /// Calls `each(tree, key, value)` for every entry of every tree, while record writes wait
+    /// (one consistent cut of records, log, state and registrations). Returns the entries.
+    ///
+    /// # Errors
+    /// Storage failure, or what `each` returned.
+    pub fn snapshot(
+        &self,
+        mut each: impl FnMut(&[u8], &[u8], &[u8]) -> std::io::Result<()>,
+    ) -> Result<u64, StoreError> {
+        let _writes_wait = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Poisoned("writer"))?;
+        let mut n = 0u64;
+        for name in self.db.tree_names() {
+            let tree = self.db.open_tree(&name)?;
+            for kv in tree.iter() {
+                let (k, v) = kv?;
+                each(&name, &k, &v).map_err(|e| StoreError::Corrupt(format!("backup: {e}")))?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Loads entries into tree `tree` of a new database (restore), in one batch.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn load_entries(
+        &self,
+        tree: &[u8],
+        entries: &[(Vec<u8>, Vec<u8>)],
+    ) -> Result<(), StoreError> {
+        let t = self.db.open_tree(tree)?;
+        let mut b = sled::Batch::default();
+        for (k, v) in entries {
+            b.insert(k.as_slice(), v.as_slice());
+        }
+        t.apply_batch(b)?;
+        Ok(())
+    }
+
+    /// Whether any record, log entry or registration is stored (a restore wants an empty
+    /// database).
+    pub fn holds_anything(&self) -> bool {
+        !self.records.is_empty() || !self.log.is_empty() || !self.peers.is_empty()
+    }
+
+    /// The pending restore's header, if the node was restored and has not recovered yet.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn restore_pending(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.meta.get(RESTORE_PENDING)?.map(|v| v.to_vec()))
+    }
+
+    /// Marks a restore pending (its header), or done (`None`).
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn set_restore_pending(&self, header: Option<&[u8]>) -> Result<(), StoreError> {
+        match header {
+            Some(h) => self.meta.insert(RESTORE_PENDING, h)?,
+            None => self.meta.remove(RESTORE_PENDING)?,
+        };
+        Ok(())
+    }
+
+    /// Marks `peer` as having to read this node's log again from the start: its cursor
+    /// points into the log a restore replaced, beyond `backup_log_size` where the two part.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn set_resync(&self, peer: CountryCode, backup_log_size: u64) -> Result<(), StoreError> {
+        let mut k = b"resync/".to_vec();
+        k.extend_from_slice(peer.as_str().as_bytes());
+        self.meta.insert(k, &backup_log_size.to_be_bytes()[..])?;
+        Ok(())
+    }
+
+    /// Where this node's log parts from the one a restore replaced, if `peer` has not read it
+    /// again since.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn resync(&self, peer: CountryCode) -> Result<Option<u64>, StoreError> {
+        let mut k = b"resync/".to_vec();
+        k.extend_from_slice(peer.as_str().as_bytes());
+        Ok(self
+            .meta
+            .get(k)?
+            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+            .map(u64::from_be_bytes))
+    }
+
+    /// `peer` reads this node's log again from before the restore's parting point.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn clear_resync(&self, peer: CountryCode) -> Result<(), StoreError> {
+        let mut k = b"resync/".to_vec();
+        k.extend_from_slice(peer.as_str().as_bytes());
+        self.meta.remove(k)?;
+        Ok(())
+    }
+
+    /// The lowest sequence number this node may sign next (0: no floor).
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn seq_floor(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .meta
+            .get(SEQ_FLOOR)?
+            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+            .map_or(0, u64::from_be_bytes))
+    }
+
+    /// Sets [`Store::seq_floor`].
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn set_seq_floor(&self, floor: u64) -> Result<(), StoreError> {
+        self.meta.insert(SEQ_FLOOR, &floor.to_be_bytes()[..])?;
+        Ok(())
+    }
+}
