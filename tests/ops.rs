@@ -159,6 +159,21 @@ fn metrics_scrape_keeps_stored_counters_across_a_restart_and_health_is_plain_htt
     assert_eq!(get(&th_metrics, "/readyz"), (200, "ready\n".into()));
     assert_eq!(get(&th_metrics, "/nope").0, 404);
 
+    // Screening totals: lines and hits, kept across the restart below.
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/manifests/korea-bound-cargo.csv");
+    let (code, out, err) = outcome(&run(&[
+        "screen",
+        "--data-dir",
+        s(&th.dir),
+        "--input",
+        s(&manifest),
+        "--json",
+    ]));
+    assert!(code == 0 || code == 1, "{out} {err}");
+    let lines = value(&scrape(&th_metrics), "kdesk_screening_lines_total", &[]).unwrap();
+    assert!(lines >= 1.0, "{lines}");
+
     // Counters of stored data come from the store: a restarted TH reports the same.
     let st = th_node.signal_and_wait(libc::SIGTERM);
     assert!(st.success(), "{st}");
@@ -169,6 +184,11 @@ fn metrics_scrape_keeps_stored_counters_across_a_restart_and_health_is_plain_htt
     assert_eq!(
         value(&m, "kdesk_records_received_total", &[("partner", "KR")]),
         Some(1.0)
+    );
+    assert_eq!(
+        value(&m, "kdesk_screening_lines_total", &[]),
+        Some(lines),
+        "screening totals survive a restart"
     );
     assert!(value(&m, "kdesk_uptime_seconds", &[]).unwrap() < 60.0);
     let text = std::fs::read_to_string(th.dir.with_extension("log")).unwrap();

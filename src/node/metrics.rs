@@ -53,6 +53,8 @@ struct StoreView {
     alerts_active: u64,
     held_lines: u64,
     retro_hits: u64,
+    screened_lines: u64,
+    screening_hits: u64,
     refused: Vec<(String, String, u64)>,
     partners: Vec<PartnerView>,
 }
@@ -101,6 +103,8 @@ fn read_store(node: &Node) -> Result<StoreView, crate::store::StoreError> {
         alerts_active: s.active_alerts() as u64,
         held_lines: s.held_count(),
         retro_hits: s.retro_hit_count(),
+        screened_lines: s.total(crate::store::counters::SCREENED_LINES),
+        screening_hits: s.total(crate::store::counters::SCREENING_HITS),
         refused: s.refused_counts()?,
         partners,
     })
@@ -190,6 +194,16 @@ pub async fn render(node: &Arc<Node>) -> String {
             "kdesk_screening_retro_hits",
             "Hits found by retro-screening (counted from the store)",
             counter(view.retro_hits),
+        );
+        r.register(
+            "kdesk_screening_lines",
+            "Lines screened (passenger lists and manifests), kept across restarts",
+            counter(view.screened_lines),
+        );
+        r.register(
+            "kdesk_screening_hits",
+            "Hits found when screening (retro-screening hits apart), kept across restarts",
+            counter(view.screening_hits),
         );
         let refused = Family::<Labels, Counter>::default();
         for (country, reason, n) in &view.refused {

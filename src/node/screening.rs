@@ -351,6 +351,15 @@ pub async fn run(
         }
     };
     let held = held.load(std::sync::atomic::Ordering::Relaxed);
+    // Running totals for monitoring (kept across restarts); a failure only costs the figure.
+    for (name, n) in [
+        (crate::store::counters::SCREENED_LINES, summary.lines),
+        (crate::store::counters::SCREENING_HITS, hits as u64),
+    ] {
+        if let Err(e) = node.store.add_total(name, n) {
+            warn!(error = %e, "screening totals not counted");
+        }
+    }
     if held > 0 {
         if let Err(e) = node.store.flush().await {
             warn!(error = %e, "held lines not flushed");

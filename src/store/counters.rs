@@ -1,11 +1,17 @@
-//! Counters of things refused from partners, kept in the `counters` tree so that they
-//! survive restarts (what was stored is counted from the data itself; what was refused left
-//! nothing else behind).
+//! Counters of things refused from partners and running totals of screening, kept in the
+//! `counters` tree so that they survive restarts (what was stored is counted from the data
+//! itself; what was refused or screened left nothing else behind).
 
 use super::{Store, StoreError};
 use crate::model::CountryCode;
 
 const REFUSED: &[u8] = b"refused/";
+const TOTAL: &[u8] = b"total/";
+
+/// Running total of lines screened (files, lists and streams).
+pub const SCREENED_LINES: &str = "screened_lines";
+/// Running total of hits found by screening (retro-screening hits are counted apart).
+pub const SCREENING_HITS: &str = "screening_hits";
 
 impl Store {
     /// Adds one to the count of things refused from `peer` for `reason`.
@@ -44,6 +50,37 @@ impl Store {
             out.push((country.to_owned(), reason.to_owned(), n));
         }
         Ok(out)
+    }
+
+    /// Adds `by` to the named running total (kept across restarts), e.g. lines screened.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn add_total(&self, name: &str, by: u64) -> Result<(), StoreError> {
+        if by == 0 {
+            return Ok(());
+        }
+        let mut key = TOTAL.to_vec();
+        key.extend_from_slice(name.as_bytes());
+        self.counters.update_and_fetch(key, |old| {
+            let n = old
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map_or(0, u64::from_be_bytes);
+            Some(n.saturating_add(by).to_be_bytes().to_vec())
+        })?;
+        Ok(())
+    }
+
+    /// The named running total (0 when never added to).
+    pub fn total(&self, name: &str) -> u64 {
+        let mut key = TOTAL.to_vec();
+        key.extend_from_slice(name.as_bytes());
+        self.counters
+            .get(key)
+            .ok()
+            .flatten()
+            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+            .map_or(0, u64::from_be_bytes)
     }
 
     /// Number of records stored whose origin is a node of `country`.

@@ -30,7 +30,7 @@
 
 mod activity;
 pub mod backup;
-mod counters;
+pub mod counters;
 pub mod disk;
 mod flusher;
 mod held;
