@@ -354,7 +354,7 @@ pub async fn run(
     // Running totals for monitoring (kept across restarts); a failure only costs the figure.
     for (name, n) in [
         (crate::store::counters::SCREENED_LINES, summary.lines),
-        (crate::store::counters::SCREENING_HITS, hits as u64),
+        (crate::store::counters::SCREENING_HITS, hits),
     ] {
         if let Err(e) = node.store.add_total(name, n) {
             warn!(error = %e, "screening totals not counted");
