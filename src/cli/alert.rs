@@ -68,7 +68,9 @@ pub(super) enum AlertCommand {
         #[arg(long, value_name = "ORIGIN")]
         origin: Option<String>,
         /// Only this kind: alert, amendment, retraction, hit, outcome, admin-event (changes of
-        /// partners and keys, kept in the log for auditors).
+        /// partners and keys, kept in the log for auditors), key-announcement (a desk's next
+        /// signing key), restore-declaration (a desk restored from a backup: what it recovered
+        /// and the sequence numbers lost and never reused).
         #[arg(long)]
         kind: Option<String>,
         /// Only this route: traveler, express, postal, air-cargo, sea-container, ship,
