@@ -164,6 +164,15 @@ fn a_restored_node_recovers_from_partners_and_never_equivocates() {
             .iter()
             .all(|w| !w.as_str().unwrap().contains("restored from a backup"))
     });
+    // The declaration lists what was lost, for the admin too.
+    let decl = list(&kr.dir, &["--kind", "restore-declaration"]);
+    assert_eq!(decl.len(), 1, "{decl:?}");
+    let detail = decl[0]["content"]["detail"].as_str().unwrap_or("");
+    assert!(
+        detail.contains("2 number(s) used after the backup by records no partner holds"),
+        "{}",
+        decl[0]
+    );
     // A new record after the restore takes a fresh number and reaches TH; no equivocation.
     let next = issue(&kr.dir, t.path(), "After the restore");
     wait_for("TH receives the new alert", Duration::from_secs(60), || {
@@ -209,7 +218,7 @@ fn a_restored_node_recovers_from_partners_and_never_equivocates() {
     let (code, out, err) = outcome(&run(&["audit", "verify", s(&bundle)]));
     assert_eq!(code, 0, "{out} {err}");
     assert!(
-        out.contains("not recovered from partners") && out.contains("declared a restore"),
+        out.contains("seq 15-16 are absent") && out.contains("declared a restore"),
         "{out}"
     );
 }

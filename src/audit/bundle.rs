@@ -582,7 +582,7 @@ pub fn verify(
             match explained {
                 Some((decl, after, floor)) if *s > expected => {
                     notes.push(format!(
-                        "restored from a backup (declaration seq {decl}): seq {expected}-{} were signed before the restore and not recovered from partners; the declaration covers {}-{}",
+                        "restored from a backup (declaration seq {decl}): seq {expected}-{} are absent: signed before the restore and not recovered from partners, or skipped to be safe; the declaration covers {}-{} and its detail lists which",
                         s - 1,
                         after + 1,
                         floor - 1

@@ -684,18 +684,29 @@ async fn recover_round(node: &std::sync::Arc<Node>) -> Result<Option<String>, St
     node.store.set_seq_floor(floor).map_err(|e| e.to_string())?;
     node.store.flush().await.map_err(|e| e.to_string())?;
     let held: std::collections::BTreeSet<u64> = records.iter().map(|r| r.record.seq).collect();
-    let lost: Vec<u64> = (header.last_seq + 1..floor)
+    // Below the highest number a partner holds, every number was used: those not handed back
+    // are lost. Above it up to the floor, numbers may have been used (for records no partner
+    // received): skipped to be safe.
+    let lost: Vec<u64> = (header.last_seq + 1..=last_seq)
         .filter(|s| !held.contains(s))
         .collect();
-    let detail = if lost.is_empty() {
-        "every sequence number used after the backup was recovered".to_owned()
+    let skipped: Vec<u64> = (last_seq + 1..floor).collect();
+    let mut detail = if lost.is_empty() {
+        "every sequence number used up to the newest record partners hold was recovered".to_owned()
     } else {
         format!(
-            "{} sequence number(s) after the backup not held by any partner and never reused: {}",
+            "{} number(s) used after the backup by records no partner holds (lost, never reused): {}",
             lost.len(),
             ranges(&lost)
         )
     };
+    if !skipped.is_empty() {
+        detail.push_str(&format!(
+            "; {} number(s) after the newest record partners hold skipped to be safe (the log partners witnessed had grown by more): {}",
+            skipped.len(),
+            ranges(&skipped)
+        ));
+    }
     let detail: String = detail.chars().take(1000).collect();
     let declaration =
         crate::record::RecordKind::RestoreDeclaration(crate::record::RestoreDeclaration {
@@ -737,6 +748,7 @@ async fn recover_round(node: &std::sync::Arc<Node>) -> Result<Option<String>, St
         seq_floor = floor,
         declaration = signed.record.seq,
         lost = lost.len(),
+        skipped = skipped.len(),
         "restored node recovered from its partners and declared the restore; signing again"
     );
     Ok(None)
