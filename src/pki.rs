@@ -365,23 +365,19 @@ pub fn check_crl(crl_pem: &str, ca_pem: &str) -> Result<CrlInfo, PkiError> {
         what: "CRL".into(),
         reason: e.to_string(),
     })?;
-    let ca_der = first_cert(ca_pem, "CA certificate")?;
-    let (_, ca) =
-        x509_parser::parse_x509_certificate(ca_der.as_ref()).map_err(|e| PkiError::Pem {
-            what: "CA certificate".into(),
-            reason: e.to_string(),
-        })?;
-    if crl.issuer() != ca.subject() {
-        return Err(PkiError::Identity(format!(
-            "the CRL is issued by {}, not by the registered CA {}",
-            crl.issuer(),
-            ca.subject()
-        )));
-    }
-    crl.verify_signature(ca.public_key()).map_err(|e| {
-        PkiError::Identity(format!(
-            "the CRL's signature does not verify with the CA's key: {e}"
-        ))
+    with_ca(ca_pem, |ca| {
+        if crl.issuer() != ca.subject() {
+            return Err(PkiError::Identity(format!(
+                "the CRL is issued by {}, not by the registered CA {}",
+                crl.issuer(),
+                ca.subject()
+            )));
+        }
+        crl.verify_signature(ca.public_key()).map_err(|e| {
+            PkiError::Identity(format!(
+                "the CRL's signature does not verify with the CA's key: {e}"
+            ))
+        })
     })?;
     let this_update = crl.last_update().timestamp();
     let now = OffsetDateTime::now_utc().unix_timestamp();
@@ -564,22 +560,32 @@ pub fn cert_info(cert: &CertificateDer<'_>) -> Result<CertInfo, PkiError> {
 pub fn check_issued_by(cert: &CertificateDer<'_>, ca_pem: &str) -> Result<(), PkiError> {
     let (_, c) = x509_parser::parse_x509_certificate(cert.as_ref())
         .map_err(|e| PkiError::Identity(format!("certificate does not parse: {e}")))?;
+    with_ca(ca_pem, |ca| {
+        if c.issuer() != ca.subject() {
+            return Err(PkiError::Identity(format!(
+                "issued by {}, not by the national CA {}",
+                c.issuer(),
+                ca.subject()
+            )));
+        }
+        c.verify_signature(Some(ca.public_key())).map_err(|e| {
+            PkiError::Identity(format!(
+                "its signature does not verify with the national CA's key: {e}"
+            ))
+        })
+    })
+}
+
+/// Parses the (first) CA certificate of `ca_pem` and hands it to `f`.
+fn with_ca<T>(
+    ca_pem: &str,
+    f: impl FnOnce(&x509_parser::certificate::X509Certificate<'_>) -> Result<T, PkiError>,
+) -> Result<T, PkiError> {
     let ca_der = first_cert(ca_pem, "CA certificate")?;
     let (_, ca) =
         x509_parser::parse_x509_certificate(ca_der.as_ref()).map_err(|e| PkiError::Pem {
             what: "CA certificate".into(),
             reason: e.to_string(),
         })?;
-    if c.issuer() != ca.subject() {
-        return Err(PkiError::Identity(format!(
-            "issued by {}, not by the national CA {}",
-            c.issuer(),
-            ca.subject()
-        )));
-    }
-    c.verify_signature(Some(ca.public_key())).map_err(|e| {
-        PkiError::Identity(format!(
-            "its signature does not verify with the national CA's key: {e}"
-        ))
-    })
+    f(&ca)
 }

@@ -914,32 +914,26 @@ fn a_rotated_signing_key_is_announced_held_pending_and_confirmed() {
         }),
         "{out}"
     );
-    let (code, _, err) = outcome(&run(&[
-        "peer",
-        "update",
-        "--data-dir",
-        s(&nl.dir),
-        "--country",
-        "KR",
-        "--confirm-signing-key",
-        &new_id[..16],
-    ]));
+    let confirm = || {
+        outcome(&run(&[
+            "peer",
+            "update",
+            "--data-dir",
+            s(&nl.dir),
+            "--country",
+            "KR",
+            "--confirm-signing-key",
+            &new_id[..16],
+        ]))
+    };
+    let (code, _, err) = confirm();
     assert_eq!(code, 0, "{err}");
     wait_for("NL stores A2", Duration::from_secs(30), || {
         holds(&nl.dir, &a2)
     });
     // The old key still verifies what it signed; a second confirmation is refused.
     assert!(holds(&nl.dir, &a1));
-    let (code, _, err) = outcome(&run(&[
-        "peer",
-        "update",
-        "--data-dir",
-        s(&nl.dir),
-        "--country",
-        "KR",
-        "--confirm-signing-key",
-        &new_id[..16],
-    ]));
+    let (code, _, err) = confirm();
     assert_eq!(code, 65, "{err}");
     assert!(err.contains("not an announced key waiting"), "{err}");
 

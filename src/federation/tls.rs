@@ -300,17 +300,24 @@ pub fn server_config_live(
     identity: Arc<LiveIdentity>,
     refused: Arc<super::Refusals>,
 ) -> Result<ServerConfig, Error> {
+    let cfg = server_builder(registry, refused)?.with_cert_resolver(identity);
+    Ok(harden(cfg))
+}
+
+/// TLS 1.3 only, client certificates checked against the registry.
+fn server_builder(
+    registry: SharedRegistry,
+    refused: Arc<super::Refusals>,
+) -> Result<rustls::ConfigBuilder<ServerConfig, rustls::server::WantsServerCert>, Error> {
     let provider = provider();
     let verifier = Arc::new(PeerClientVerifier {
         registry,
         provider: provider.clone(),
         refused,
     });
-    let cfg = ServerConfig::builder_with_provider(provider)
+    Ok(ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])?
-        .with_client_cert_verifier(verifier)
-        .with_cert_resolver(identity);
-    Ok(harden(cfg))
+        .with_client_cert_verifier(verifier))
 }
 
 /// Server configuration of the exchange port.
@@ -322,15 +329,7 @@ pub fn server_config(
     identity: &Identity,
     refused: Arc<super::Refusals>,
 ) -> Result<ServerConfig, Error> {
-    let provider = provider();
-    let verifier = Arc::new(PeerClientVerifier {
-        registry,
-        provider: provider.clone(),
-        refused,
-    });
-    let cfg = ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13])?
-        .with_client_cert_verifier(verifier)
+    let cfg = server_builder(registry, refused)?
         .with_single_cert(identity.chain.clone(), identity.key.clone_key())?;
     Ok(harden(cfg))
 }
