@@ -848,3 +848,76 @@ fn certs_and_gen_print_json_on_request() {
     assert_eq!(v["alerts"], 5);
     assert!(std::path::Path::new(v["alerts_file"].as_str().unwrap()).exists());
 }
+
+#[test]
+fn lists_page_in_the_order_records_were_stored() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("kr");
+    init(&dir, "KR", "seoul");
+    let _node = Node::start(&dir);
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let json = example("cargo-express-methamphetamine.json", |v| {
+            v["title"] = format!("Page test {i}").into();
+        });
+        ids.push(
+            common::issue(&dir, t.path(), &json)["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let all = list(&dir, &["--kind", "alert"]);
+    let got: Vec<&str> = all.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        got,
+        ids.iter().map(String::as_str).collect::<Vec<_>>(),
+        "stored order"
+    );
+    // Pages of two, resumed after the last position of the previous page.
+    let mut paged = Vec::new();
+    let mut after: Option<u64> = None;
+    loop {
+        let mut extra = vec![
+            "--kind".to_owned(),
+            "alert".into(),
+            "--limit".into(),
+            "2".into(),
+        ];
+        if let Some(a) = after {
+            extra.extend(["--after".to_owned(), a.to_string()]);
+        }
+        let refs: Vec<&str> = extra.iter().map(String::as_str).collect();
+        let page = list(&dir, &refs);
+        assert!(page.len() <= 2);
+        if page.is_empty() {
+            break;
+        }
+        after = page.last().unwrap()["position"].as_u64();
+        paged.extend(page.iter().map(|r| r["id"].as_str().unwrap().to_owned()));
+    }
+    assert_eq!(paged, ids);
+    // The text form names the next page; --since in the future lists nothing.
+    let (code, out, err) = outcome(&run(&[
+        "alert",
+        "list",
+        "--data-dir",
+        s(&dir),
+        "--kind",
+        "alert",
+        "--limit",
+        "3",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("(3 records; next page: --after "), "{out}");
+    assert!(list(&dir, &["--since", "2099-01-01"]).is_empty());
+    let (code, _, err) = outcome(&run(&[
+        "alert",
+        "list",
+        "--data-dir",
+        s(&dir),
+        "--limit",
+        "0",
+    ]));
+    assert_eq!(code, 2, "{err}");
+}

@@ -60,7 +60,9 @@ pub(super) enum AlertCommand {
         #[arg(long)]
         json: bool,
     },
-    /// List stored records (own and received), in (origin, sequence) order.
+    /// List stored records (own and received) in the order this node stored them, streamed
+    /// as read. Page with --limit and --after (each record's `position`; the text form names
+    /// the next page).
     List {
         #[command(flatten)]
         dir: DataDir,
@@ -80,7 +82,18 @@ pub(super) enum AlertCommand {
         /// Only this status: active, superseded, retracted, expired, recorded, key-revoked (signed with a key revoked for its time).
         #[arg(long)]
         status: Option<String>,
-        /// One JSON object per line (id, origin, seq, kind, status, content, ...).
+        /// At most this many records (a page).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        limit: Option<u32>,
+        /// Only records after this log position (the `position` of the last record of the
+        /// previous page).
+        #[arg(long, value_name = "POSITION")]
+        after: Option<u64>,
+        /// Only records this node stored at or after this time (RFC 3339, or a date:
+        /// midnight UTC).
+        #[arg(long, value_name = "TIME", value_parser = super::fed::parse_time_ms)]
+        since: Option<i64>,
+        /// One JSON object per line (id, origin, seq, kind, status, position, content, ...).
         #[arg(long)]
         json: bool,
     },
@@ -322,8 +335,12 @@ pub(super) async fn run(cmd: AlertCommand) -> CliResult {
             kind,
             route,
             status,
+            limit,
+            after,
+            since,
             json,
         } => {
+            use std::io::Write;
             let mut c = crate::cli::client::connect(&dir.data_dir).await?;
             let key = KnownKeys::load(&dir.data_dir, &mut c).await?;
             let mut stream = c
@@ -332,25 +349,51 @@ pub(super) async fn run(cmd: AlertCommand) -> CliResult {
                     kind: kind.unwrap_or_default(),
                     route: route.unwrap_or_default(),
                     status: status.unwrap_or_default(),
+                    paged: after.is_some(),
+                    after_position: after.unwrap_or(0),
+                    limit: limit.unwrap_or(0),
+                    since_ms: since.unwrap_or(0),
                 })
                 .await?
                 .into_inner();
             let mut n = 0usize;
+            let mut last = None;
+            // Streamed: each record is written as it arrives (a large listing starts at once
+            // and never sits in memory).
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let io = |e: std::io::Error| {
+                super::CliError::new(super::exit::IOERR, format!("stdout: {e}"))
+            };
             if !json {
-                println!("{}", header());
+                writeln!(out, "{}", header()).map_err(io)?;
             }
             while let Some(r) = stream.message().await? {
+                let position = r.position;
                 let s = show_record(r, &key)?;
                 if json {
-                    println!("{}", s.to_json());
+                    let mut v = s.to_json();
+                    v["position"] = position.into();
+                    writeln!(out, "{v}").map_err(io)?;
                 } else {
-                    println!("{}", s.row());
+                    writeln!(out, "{}", s.row()).map_err(io)?;
                 }
                 n += 1;
+                last = Some(position);
+                if n % 64 == 0 {
+                    out.flush().map_err(io)?;
+                }
             }
             if !json {
-                println!("({n} record{})", if n == 1 { "" } else { "s" });
+                let more = match (limit, last) {
+                    (Some(l), Some(p)) if n == l as usize => {
+                        format!("; next page: --after {p}")
+                    }
+                    _ => String::new(),
+                };
+                writeln!(out, "({n} record{}{more})", if n == 1 { "" } else { "s" }).map_err(io)?;
             }
+            out.flush().map_err(io)?;
             Ok(())
         }
         AlertCommand::Show { dir, id, json } => {

@@ -191,7 +191,7 @@ pub(super) enum PeerCommand {
 }
 
 /// A time as ms since the epoch: RFC 3339, or a date (midnight UTC).
-fn parse_time_ms(s: &str) -> Result<i64, String> {
+pub(super) fn parse_time_ms(s: &str) -> Result<i64, String> {
     use time::format_description::well_known::Rfc3339;
     let t = match time::OffsetDateTime::parse(s, &Rfc3339) {
         Ok(t) => t,

@@ -634,6 +634,8 @@ fn view(entry: &StoredEntry, revs: &Revocations) -> Result<pb::StoredRecord, Sta
             .unwrap_or_default(),
         stored_at_ms: entry.stored_at_ms,
         equivocation: entry.equivocation,
+        // Set by listings, which walk the log.
+        position: 0,
     })
 }
 
@@ -1277,28 +1279,54 @@ impl pb::admin_server::Admin for AdminService {
         &self,
         req: Request<pb::ListRecordsRequest>,
     ) -> Result<Response<Self::ListRecordsStream>, Status> {
-        let filter = Filter::parse(req.into_inner())?;
+        let req = req.into_inner();
+        let from = if req.paged {
+            req.after_position.saturating_add(1)
+        } else {
+            0
+        };
+        let limit = match req.limit {
+            0 => usize::MAX,
+            n => n as usize,
+        };
+        let since = req.since_ms;
+        let filter = Filter::parse(req)?;
         let store = self.node.store.clone();
         let revs = self.revocations();
+        let end = self.node.log.durable_len();
         let (tx, rx) = tokio::sync::mpsc::channel(64);
-        // sled iteration is blocking: walk the store on a blocking thread and stream.
+        // sled iteration is blocking: walk the log on a blocking thread and stream each
+        // record as it is read (the first line reaches the client at once, memory stays flat).
         tokio::task::spawn_blocking(move || {
             let today = Date::today_utc();
-            for entry in store.iter() {
-                let item =
-                    entry
-                        .map_err(internal)
-                        .and_then(|e| match filter.matches(&e, today, &revs) {
-                            Ok(true) => view(&e, &revs).map(Some),
-                            Ok(false) => Ok(None),
-                            Err(err) => Err(internal(err)),
-                        });
+            let mut sent = 0usize;
+            for at in store.log_range(from, end) {
+                let item = at.map_err(internal).and_then(|(position, id)| {
+                    let Some(e) = store.get(&id).map_err(internal)? else {
+                        return Ok(None);
+                    };
+                    if e.stored_at_ms < since {
+                        return Ok(None);
+                    }
+                    match filter.matches(&e, today, &revs) {
+                        Ok(true) => view(&e, &revs).map(|mut v| {
+                            v.position = position;
+                            Some(v)
+                        }),
+                        Ok(false) => Ok(None),
+                        Err(err) => Err(internal(err)),
+                    }
+                });
                 let stop = item.is_err();
                 match item {
                     Ok(None) => continue,
                     Ok(Some(v)) => {
                         if tx.blocking_send(Ok(v)).is_err() {
                             return; // client went away
+                        }
+                        sent += 1;
+                        if sent >= limit {
+                            return;
                         }
                     }
                     Err(e) => {
