@@ -386,6 +386,31 @@ pub struct KeyAnnouncement {
     pub public_key: VerifyingKey,
     /// Why.
     pub detail: Option<Note>,
+    /// The new key's signature of [`KeyAnnouncement::proof_message`].
+    pub proof: Signature,
+}
+
+impl KeyAnnouncement {
+    /// What the new key signs to prove the announcing desk holds it.
+    #[must_use]
+    pub fn proof_message(origin: &Origin, key: &VerifyingKey) -> Vec<u8> {
+        let mut m = b"kdesk key announcement v1\0".to_vec();
+        m.extend_from_slice(origin.to_string().as_bytes());
+        m.push(0);
+        m.extend_from_slice(key.as_bytes());
+        m
+    }
+
+    /// An announcement of `next` by `origin`, with its proof.
+    #[must_use]
+    pub fn new(origin: &Origin, next: &SigningKey, detail: Option<Note>) -> Self {
+        let public_key = next.verifying_key();
+        Self {
+            public_key,
+            detail,
+            proof: next.sign(&Self::proof_message(origin, &public_key)),
+        }
+    }
 }
 
 impl RecordKind {
@@ -479,6 +504,7 @@ impl Record {
             RecordKind::KeyAnnouncement(k) => Kind::KeyAnnouncement(pb::KeyAnnouncement {
                 public_key: k.public_key.as_bytes().to_vec(),
                 detail: k.detail.as_ref().map(|n| n.to_string()).unwrap_or_default(),
+                proof: k.proof.to_bytes().to_vec(),
             }),
             RecordKind::RestoreDeclaration(r) => Kind::RestoreDeclaration(pb::RestoreDeclaration {
                 backup_log_size: r.backup_log_size,
@@ -623,6 +649,15 @@ impl Record {
                         "at most 4096 bytes",
                     ));
                 }
+                if r.seq_floor != b.seq {
+                    return Err(FieldError::new(
+                        "restore_declaration.seq_floor",
+                        format!(
+                            "{} must be the declaration's own seq {} (it is the first record signed after the restore)",
+                            r.seq_floor, b.seq
+                        ),
+                    ));
+                }
                 if r.seq_floor <= r.backup_last_seq {
                     return Err(FieldError::new(
                         "restore_declaration.seq_floor",
@@ -645,20 +680,37 @@ impl Record {
                     },
                 })
             }
-            Some(Kind::KeyAnnouncement(k)) => RecordKind::KeyAnnouncement(KeyAnnouncement {
-                public_key: crate::keys::parse_public_key(&hex::encode(&k.public_key)).map_err(
-                    |e| {
+            Some(Kind::KeyAnnouncement(k)) => {
+                let public_key = crate::keys::parse_public_key(&hex::encode(&k.public_key))
+                    .map_err(|e| {
                         FieldError::new(
                             "key_announcement.public_key",
                             format!("{} bytes: {e}", k.public_key.len()),
                         )
+                    })?;
+                let proof = Signature::from_slice(&k.proof).map_err(|_| {
+                    FieldError::new("key_announcement.proof", "must be a 64-byte signature")
+                })?;
+                public_key
+                    .verify_strict(
+                        &KeyAnnouncement::proof_message(&origin, &public_key),
+                        &proof,
+                    )
+                    .map_err(|_| {
+                        FieldError::new(
+                            "key_announcement.proof",
+                            format!("is not the new key's signature for {origin}"),
+                        )
+                    })?;
+                RecordKind::KeyAnnouncement(KeyAnnouncement {
+                    public_key,
+                    detail: match k.detail.as_str() {
+                        "" => None,
+                        d => Some(Note::parse(d).map_err(|x| x.at("key_announcement.detail"))?),
                     },
-                )?,
-                detail: match k.detail.as_str() {
-                    "" => None,
-                    d => Some(Note::parse(d).map_err(|x| x.at("key_announcement.detail"))?),
-                },
-            }),
+                    proof,
+                })
+            }
         };
         Ok(Self {
             origin,
@@ -909,6 +961,56 @@ impl Keyring {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_key_announcement_needs_the_new_keys_proof_for_its_own_origin() {
+        let origin = Origin::parse("KR/seoul").unwrap();
+        let next = SigningKey::from_bytes(&[9u8; 32]);
+        let good = Record {
+            origin: origin.clone(),
+            seq: 3,
+            created_at_ms: 1,
+            kind: RecordKind::KeyAnnouncement(KeyAnnouncement::new(&origin, &next, None)),
+        };
+        assert_eq!(Record::from_pb(&good.to_pb()).unwrap(), good);
+        // Another desk re-announcing KR's key as its own: the proof names KR/seoul.
+        let mut stolen = good.to_pb();
+        stolen.origin = Some(Origin::parse("TH/bkk").unwrap().to_pb());
+        let e = Record::from_pb(&stolen).unwrap_err();
+        assert!(e.to_string().contains("key_announcement.proof"), "{e}");
+        // No proof at all.
+        let mut bare = good.to_pb();
+        if let Some(pb::record_body::Kind::KeyAnnouncement(k)) = &mut bare.kind {
+            k.proof.clear();
+        }
+        assert!(Record::from_pb(&bare).is_err());
+    }
+
+    #[test]
+    fn a_restore_declaration_is_the_first_record_after_its_floor() {
+        let origin = Origin::parse("KR/seoul").unwrap();
+        let decl = |seq: u64, floor: u64| Record {
+            origin: origin.clone(),
+            seq,
+            created_at_ms: 1,
+            kind: RecordKind::RestoreDeclaration(RestoreDeclaration {
+                backup_log_size: 10,
+                backup_last_seq: 5,
+                previous_head: vec![],
+                previous_size: 0,
+                recovered: 0,
+                seq_floor: floor,
+                detail: None,
+            }),
+        };
+        assert!(Record::from_pb(&decl(40, 40).to_pb()).is_ok());
+        let e = Record::from_pb(&decl(41, 40).to_pb()).unwrap_err();
+        assert!(e.to_string().contains("seq_floor"), "{e}");
+        assert!(
+            Record::from_pb(&decl(5, 5).to_pb()).is_err(),
+            "floor above the backup"
+        );
+    }
 
     fn key() -> SigningKey {
         SigningKey::from_bytes(&[7u8; 32])

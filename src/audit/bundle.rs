@@ -596,7 +596,7 @@ pub fn verify(
                 }
             }
         }
-        expected = s + 1;
+        expected = s.saturating_add(1);
     }
     for (decl, after, floor) in &declared_skips {
         notes.push(format!(

@@ -325,8 +325,8 @@ enum Command {
         json: bool,
     },
     /// Restore a backup into a new data directory (offline; no node running there). The
-    /// file's signature must verify with the key you expect (the node's key id or public
-    /// key, at least 8 hex digits: `kdesk status` showed it, partners list it). When the
+    /// file's signature must verify with the key you expect (the node's key id, at least 16
+    /// hex digits: `kdesk status` shows it, partners list it). When the
     /// restored node starts it signs nothing until every partner has handed back what it
     /// signed after the backup; then it declares the restore in a signed record and never
     /// reuses a sequence number (docs/OPERATIONS.md, "Backup and restore").
@@ -337,7 +337,7 @@ enum Command {
         /// The new data directory (must not exist, or be empty).
         #[arg(long, value_name = "DIR")]
         data_dir: PathBuf,
-        /// The node's key id or public key (hex prefix, at least 8 digits).
+        /// The node's key id (hex prefix, at least 16 digits).
         #[arg(long, value_name = "HEX")]
         expect_key: String,
         /// Print JSON.

@@ -435,8 +435,12 @@ pub(super) async fn backup(dir: &Path, out: &Path, json: bool) -> CliResult {
     };
     let h: kdesk::node::backup::BackupHeader = serde_json::from_str(&header)
         .map_err(|e| CliError::new(super::exit::SOFTWARE, format!("backup header: {e}")))?;
-    // Read back and checked before it counts as a backup.
-    if let Err(e) = kdesk::node::backup::verify_backup(out, &h.key_id) {
+    // Read back and checked, against the node's own public key file, before it counts.
+    let own = Config::load(dir)
+        .and_then(|c| c.public_key())
+        .map(|k| KeyId::of(&k).to_hex())
+        .map_err(|e| CliError::new(super::exit::CONFIG, e.to_string()))?;
+    if let Err(e) = kdesk::node::backup::verify_backup(out, &own) {
         let _ = std::fs::remove_file(out);
         return Err(CliError::new(
             super::exit::IOERR,

@@ -203,14 +203,16 @@ impl pb::exchange_server::Exchange for ExchangeService {
         let answer = tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
             let last = store.last_seq(&origin)?;
             let mut envelopes = Vec::new();
-            let mut seq = after.saturating_add(1);
-            while seq <= last && (envelopes.len() as u64) < MAX_RECOVER_PER_CALL {
-                if let Some(id) = store.id_at(&origin, seq)? {
-                    if let Some(env) = store.get_envelope(&id)? {
-                        envelopes.push(env);
+            let mut bytes = 0usize;
+            for (_, id) in store.ids_after(&origin, after, MAX_RECOVER_PER_CALL as usize)? {
+                if let Some(env) = store.get_envelope(&id)? {
+                    bytes += env.body.len() + env.signature.len() + env.key_id.len() + 16;
+                    envelopes.push(env);
+                    // Within the exchange's message size, whatever the records' sizes.
+                    if bytes >= MAX_RECOVER_BYTES {
+                        break;
                     }
                 }
-                seq += 1;
             }
             let seen_head = store.seen_head(origin.country)?;
             Ok(pb::RecoverOwnResponse {
@@ -228,6 +230,10 @@ impl pb::exchange_server::Exchange for ExchangeService {
 
 /// Most envelopes one `RecoverOwn` answer carries.
 pub const MAX_RECOVER_PER_CALL: u64 = 1024;
+
+/// An answer stops growing past this many bytes of envelopes (under the exchange's message
+/// limit).
+pub const MAX_RECOVER_BYTES: usize = 2 << 20;
 
 /// Largest CRL a node publishes or accepts (bytes).
 pub const MAX_CRL_BYTES: usize = 1 << 20;

@@ -95,6 +95,11 @@ pub async fn fetch_crl(
     {
         return Ok(());
     }
+    // A restored node changes no registration until it has declared its restore: the CRL is
+    // fetched again next round.
+    if cx.is_recovering() {
+        return Ok(());
+    }
     // Applied under the registration lock, on the registration as it is then (an admin may
     // have changed it while the CRL was fetched), in a task of its own that runs to the end.
     let guard = cx.fed.changes.clone().lock_owned().await;
@@ -181,6 +186,11 @@ pub async fn apply_key_announcement(
     country: CountryCode,
     key: ed25519_dalek::VerifyingKey,
 ) -> Result<(), String> {
+    // A restored node changes no registration until it has declared its restore; the
+    // announcement is applied then (see `reapply_announcements`).
+    if cx.is_recovering() {
+        return Ok(());
+    }
     let guard = cx.fed.changes.clone().lock_owned().await;
     let n = cx.clone();
     tokio::spawn(async move {
@@ -203,6 +213,9 @@ pub async fn apply_key_announcement(
         }
         let auto = n.exchange.as_ref().is_some_and(|e| e.accept_announced_keys);
         let mut entry = peer.entry.clone();
+        // At most one key waits per partner: a newer announcement replaces an older one that
+        // was never confirmed.
+        entry.keys.retain(|k| !k.pending);
         entry.keys.push(super::registry::PeerKey {
             public_key: hexkey,
             added_at_ms: now_ms(),
@@ -242,6 +255,52 @@ pub async fn apply_key_announcement(
     .map_err(|e| format!("key announcement task: {e}"))?
 }
 
+/// Applies every stored key announcement of every registered partner again (each is applied
+/// once; known keys are left alone): at start, and after a restored node has declared its
+/// restore, so an announcement stored just before a crash, or while recovering, is not lost.
+pub async fn reapply_announcements(cx: &Arc<Context>) {
+    let peers = match cx.fed.registry.read() {
+        Ok(r) => r.peers(),
+        Err(_) => return,
+    };
+    for p in peers {
+        let country = p.entry.country;
+        let store = cx.store.clone();
+        let found = tokio::task::spawn_blocking(move || -> Result<Vec<_>, String> {
+            let mut keys = Vec::new();
+            let ids = store
+                .lookup(crate::store::IndexKind::KeyAnnouncementOf, country.as_str())
+                .map_err(|e| e.to_string())?;
+            for id in ids {
+                if let Some(e) = store.get(&id).map_err(|e| e.to_string())? {
+                    let r = e.record().map_err(|e| e.to_string())?;
+                    if let crate::record::RecordKind::KeyAnnouncement(a) = r.kind {
+                        if r.origin.country == country {
+                            keys.push((r.seq, a.public_key));
+                        }
+                    }
+                }
+            }
+            keys.sort_by_key(|(seq, _)| *seq);
+            Ok(keys)
+        })
+        .await;
+        let keys = match found {
+            Ok(Ok(k)) => k,
+            Ok(Err(e)) => {
+                warn!(peer = %country, cause = %e, "stored key announcements unreadable");
+                continue;
+            }
+            Err(_) => continue,
+        };
+        for (_, key) in keys {
+            if let Err(e) = apply_key_announcement(cx, country, key).await {
+                warn!(peer = %country, cause = %e, "applying a key announcement failed");
+            }
+        }
+    }
+}
+
 /// One round: check and cosign the partner's head, then collect cosignatures of ours.
 ///
 /// # Errors
@@ -279,7 +338,12 @@ pub async fn witness_once(
         .map_err(|e| format!("stored head of {country}: {e}"))?;
     let earlier = |k: &str| (k.to_owned(), seen_sth.clone().unwrap_or_default());
     let alarm = match (witness::judge(seen.as_ref(), &new), seen.as_ref()) {
-        (Judgement::Same, _) => None,
+        (Judgement::Same, _) => {
+            if let Ok(mut d) = cx.fed.diverged_since.lock() {
+                d.remove(&country);
+            }
+            None
+        }
         (Judgement::First, _) => {
             accept(cx, country, &sth, new.size).await?;
             None
@@ -297,6 +361,9 @@ pub async fn witness_once(
             match witness::check_extends(s, &new, &proof) {
                 Ok(()) => {
                     accept(cx, country, &sth, new.size).await?;
+                    if let Ok(mut d) = cx.fed.diverged_since.lock() {
+                        d.remove(&country);
+                    }
                     None
                 }
                 Err(why) => Some((earlier("inconsistent"), proof, why)),
@@ -325,9 +392,13 @@ pub async fn witness_once(
     };
     let alarm = match (alarm, seen.as_ref()) {
         (Some(a), Some(s)) => {
-            match declared_restore(cx, &new.origin, s.size).map_err(|e| e.to_string())? {
+            match declared_restore(cx, &new.origin, s, &keys).map_err(|e| e.to_string())? {
                 Some(seq) => {
                     accept(cx, country, &sth, new.size).await?;
+                    // One declaration explains one restore.
+                    cx.store
+                        .set_restore_accepted(country, seq)
+                        .map_err(|e| e.to_string())?;
                     if let Ok(mut d) = cx.fed.diverged_since.lock() {
                         d.remove(&country);
                     }
@@ -417,20 +488,36 @@ pub async fn witness_once(
 /// declaration from it, before an alarm is raised.
 pub const RESTORE_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
 
-/// The sequence number of a restore declaration from `origin` that covers a witnessed head of
-/// `seen_size` (it names a previous head at least that large), among its newest records.
+/// The sequence number of a restore declaration from `origin` that explains why its log no
+/// longer extends the head `seen` this witness accepted: among its newest records, not used
+/// before to explain a restore, naming as the log it replaces a head the partner signed (with
+/// one of `keys`) for itself, at least as large as `seen`, and the same as `seen` when of the
+/// same size. A partner cannot excuse a rollback with a declaration that does not commit it to
+/// the log it replaced, nor excuse two with one.
 fn declared_restore(
     cx: &Context,
     origin: &crate::record::Origin,
-    seen_size: u64,
+    seen: &witness::Head,
+    keys: &[ed25519_dalek::VerifyingKey],
 ) -> Result<Option<u64>, crate::store::StoreError> {
+    let used = cx.store.restore_accepted(origin.country)?.unwrap_or(0);
     let last = cx.store.last_seq(origin)?;
     let mut seq = last;
-    while seq > 0 && last - seq < 4096 {
+    while seq > used && last - seq < 4096 {
         if let Some(id) = cx.store.id_at(origin, seq)? {
             if let Some(e) = cx.store.get(&id)? {
                 if let crate::record::RecordKind::RestoreDeclaration(d) = e.record()?.kind {
-                    if d.previous_size >= seen_size {
+                    let named =
+                        <pb::SignedTreeHead as prost::Message>::decode(d.previous_head.as_slice())
+                            .ok()
+                            .and_then(|sth| witness::open_head(&sth, keys).ok());
+                    let covers = named.is_some_and(|h| {
+                        h.origin == *origin
+                            && h.size == d.previous_size
+                            && h.size >= seen.size
+                            && (h.size != seen.size || h.root == seen.root)
+                    });
+                    if covers {
                         return Ok(Some(seq));
                     }
                 }

@@ -86,7 +86,7 @@ impl AdminService {
         let detail: String = detail.chars().take(512).collect();
         let detail = Note::parse(&detail).map_err(|e| internal(e.at("detail")))?;
         self.node
-            .issue_trust_change(RecordKind::AdminEvent(AdminEvent {
+            .record_trust_change(RecordKind::AdminEvent(AdminEvent {
                 action,
                 country,
                 key_ids,
@@ -1066,9 +1066,12 @@ impl pb::admin_server::Admin for AdminService {
             .data_dir
             .join(format!("backup-{}.partial", crate::record::now_ms()));
         let p = path.clone();
+        // No key rotation meanwhile: the keys and the database of a backup belong together.
+        let rotation = self.node.rotation_lock.lock().await;
         let header = tokio::task::spawn_blocking(move || node.write_backup(&p))
             .await
             .map_err(|e| Status::internal(format!("backup task: {e}")))?;
+        drop(rotation);
         let header = match header {
             Ok(h) => h,
             Err(e) => {

@@ -39,6 +39,10 @@ const T_FILE: u8 = 2;
 const T_TREE: u8 = 3;
 const T_ENTRY: u8 = 4;
 const T_SIGNATURE: u8 = 0xFF;
+/// Fewest hex digits of the expected key id a restore accepts (64 bits: no key search
+/// reaches them).
+pub const MIN_EXPECT_HEX: usize = 16;
+
 /// Largest section accepted when reading (a value or a file).
 const MAX_SECTION: u32 = 256 << 20;
 
@@ -343,9 +347,9 @@ fn read_backup(
 ) -> Result<BackupHeader, BackupError> {
     let bad = |m: String| BackupError::Invalid(format!("{}: {m}", path.display()));
     let want = expect_key.trim().to_ascii_lowercase();
-    if want.len() < 8 || !want.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if want.len() < MIN_EXPECT_HEX || !want.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(BackupError::Invalid(format!(
-            "--expect-key {expect_key:?}: give at least 8 hex digits of the node's key id or public key"
+            "--expect-key {expect_key:?}: give at least {MIN_EXPECT_HEX} hex digits of the node's key id (64 for the whole id; fewer would let a forger search for a matching key)"
         )));
     }
     let mut r = open_reader(path)?;
@@ -357,7 +361,7 @@ fn read_backup(
             let key = keys::parse_public_key(&h.public_key)
                 .map_err(|e| bad(format!("header public_key: {e}")))?;
             let id = KeyId::of(&key).to_hex();
-            if !id.starts_with(&want) && !h.public_key.to_ascii_lowercase().starts_with(&want) {
+            if !id.starts_with(&want) {
                 return Err(bad(format!(
                     "signed by key {id}, not the expected {want}: refused"
                 )));
@@ -409,7 +413,6 @@ pub fn restore(
     data_dir: &Path,
     expect_key: &str,
 ) -> Result<RestoreReport, BackupError> {
-    let header = verify_backup(path, expect_key)?;
     if data_dir.exists()
         && fs::read_dir(data_dir)
             .map_err(io(data_dir))?
@@ -424,9 +427,39 @@ pub fn restore(
     std::os::unix::fs::DirBuilderExt::mode(fs::DirBuilder::new().recursive(true), 0o700)
         .create(data_dir)
         .map_err(io(data_dir))?;
+    // A private copy is checked and restored from: the file cannot change between the check
+    // and the use.
+    let copy = data_dir.join(".restoring.kbk");
+    {
+        let mut from = fs::File::open(path).map_err(io(path))?;
+        let mut to = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&copy)
+            .map_err(io(&copy))?;
+        std::io::copy(&mut from, &mut to).map_err(io(&copy))?;
+        to.sync_all().map_err(io(&copy))?;
+    }
+    let result = restore_from(&copy, data_dir, expect_key);
+    let _ = fs::remove_file(&copy);
+    result.map_err(|e| match e {
+        BackupError::Invalid(m) => BackupError::Invalid(
+            m.replace(&copy.display().to_string(), &path.display().to_string()),
+        ),
+        e => e,
+    })
+}
+
+fn restore_from(
+    copy: &Path,
+    data_dir: &Path,
+    expect_key: &str,
+) -> Result<RestoreReport, BackupError> {
+    let header = verify_backup(copy, expect_key)?;
     // Files first: the configuration says where the database goes.
     let mut files = 0;
-    read_backup(path, expect_key, |s| {
+    read_backup(copy, expect_key, |s| {
         if let Section::File {
             path: rel,
             mode,
@@ -455,6 +488,19 @@ pub fn restore(
         Ok(())
     })?;
     let config = Config::load(data_dir).map_err(|e| BackupError::Invalid(e.to_string()))?;
+    // The node the files describe must be the one that signed the backup.
+    if config.origin.to_string() != header.origin {
+        return Err(BackupError::Invalid(format!(
+            "the backup's configuration is for {}, but its header names {}",
+            config.origin, header.origin
+        )));
+    }
+    let key = keys::load_signing_key(&config.signing_key)?;
+    if hex::encode(key.verifying_key().as_bytes()) != header.public_key {
+        return Err(BackupError::Invalid(
+            "the signing key in the backup is not the key that signed it".into(),
+        ));
+    }
     let store = Store::open(&config.database)?;
     if store.holds_anything() {
         return Err(BackupError::Invalid(format!(
@@ -462,10 +508,15 @@ pub fn restore(
             config.database.display()
         )));
     }
+    // Marked before anything is loaded: a restore cut short leaves a node that still
+    // recovers before it signs, never one that signs from the backup's numbers.
+    let json = serde_json::to_vec(&header).map_err(|e| BackupError::Invalid(e.to_string()))?;
+    store.set_restore_pending(Some(&json))?;
+    store.flush_blocking()?;
     let mut tree: Vec<u8> = Vec::new();
     let mut batch: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     let mut entries = 0u64;
-    read_backup(path, expect_key, |s| {
+    read_backup(copy, expect_key, |s| {
         match s {
             Section::Tree(name) => {
                 if !batch.is_empty() {
@@ -489,7 +540,7 @@ pub fn restore(
     if !batch.is_empty() {
         store.load_entries(&tree, &batch)?;
     }
-    let json = serde_json::to_vec(&header).map_err(|e| BackupError::Invalid(e.to_string()))?;
+    // Again: the backup's own meta entries were loaded over the mark.
     store.set_restore_pending(Some(&json))?;
     store.flush_blocking()?;
     Ok(RestoreReport {
@@ -517,8 +568,11 @@ pub fn own_keys(config: &Config, current: VerifyingKey) -> Vec<VerifyingKey> {
 /// removing a partner lets recovery finish without it).
 pub async fn recover(node: std::sync::Arc<Node>) {
     let mut stopping = node.stopping_watch();
+    // Partners that answered keep their answers across rounds.
+    let mut answered: std::collections::BTreeMap<crate::model::CountryCode, Handed> =
+        std::collections::BTreeMap::new();
     loop {
-        match recover_round(&node).await {
+        match recover_round(&node, &mut answered).await {
             Ok(None) => return,
             Ok(Some(waiting)) => {
                 node.cx
@@ -540,18 +594,29 @@ pub async fn recover(node: std::sync::Arc<Node>) {
     }
 }
 
-/// What one partner handed back.
+/// Most own records one partner may hand back (a partner claiming more is refused).
+const MAX_HANDED_BACK: usize = 10_000_000;
+
+/// Numbers skipped beyond every number that can be shown to have been used: records signed
+/// after the newest head a partner witnessed and never sent to a partner (admin events,
+/// alerts for countries that are not partners) took numbers no one can report.
+pub const SAFETY_GAP: u64 = 1 << 20;
+
+/// The log may have grown by at most this much since the backup for a witnessed head to be
+/// believed (a larger claim is refused as implausible).
+const MAX_GROWTH: u64 = 1 << 40;
+
+/// What one partner handed back (every record and the head verified with this node's keys).
 struct Handed {
-    last_seq: u64,
-    head: Option<crate::pb::SignedTreeHead>,
-    head_size: u64,
     records: Vec<crate::record::SignedRecord>,
+    head: Option<(u64, crate::pb::SignedTreeHead)>,
 }
 
 async fn ask(
     node: &Node,
     peer: &crate::federation::registry::CompiledPeer,
-    keys: &[VerifyingKey],
+    after: u64,
+    keys: &mut Vec<VerifyingKey>,
 ) -> Result<Handed, String> {
     let identity = node
         .cx
@@ -567,28 +632,30 @@ async fn ask(
         .max_decoding_message_size(crate::federation::MAX_EXCHANGE_MESSAGE_BYTES);
     let me = node.origin().clone();
     let mut out = Handed {
-        last_seq: 0,
-        head: None,
-        head_size: 0,
         records: Vec::new(),
+        head: None,
     };
-    let mut after = 0u64;
+    let mut after = after;
     loop {
         let r = client
             .recover_own(crate::pb::RecoverOwnRequest { after_seq: after })
             .await
             .map_err(|s| format!("RecoverOwn: {}", s.message()))?
             .into_inner();
-        out.last_seq = out.last_seq.max(r.last_seq);
         if let Some(h) = r.seen_head {
-            if let Ok(head) = crate::audit::witness::decode_head(&h.head) {
-                if head.size >= out.head_size {
-                    out.head_size = head.size;
-                    out.head = Some(h);
-                }
+            // Only a head this node signed counts.
+            let head = crate::audit::witness::open_head(&h, keys)
+                .map_err(|e| format!("the tree head handed back does not verify: {e}"))?;
+            if head.origin != me {
+                return Err(format!("handed back a tree head of {}", head.origin));
+            }
+            if out.head.as_ref().is_none_or(|(s, _)| head.size > *s) {
+                out.head = Some((head.size, h));
             }
         }
-        let n = r.envelopes.len();
+        if r.envelopes.is_empty() {
+            return Ok(out);
+        }
         for env in &r.envelopes {
             let signed = crate::record::verify_envelope(env, |kid| {
                 keys.iter().find(|k| KeyId::of(k) == *kid).copied()
@@ -602,17 +669,32 @@ async fn ask(
                     signed.record.origin
                 ));
             }
-            after = after.max(signed.record.seq);
+            if signed.record.seq <= after {
+                return Err("handed back records out of order".into());
+            }
+            after = signed.record.seq;
+            // A key announced after the backup signs the records after it.
+            if let crate::record::RecordKind::KeyAnnouncement(a) = &signed.record.kind {
+                if !keys.contains(&a.public_key) {
+                    keys.push(a.public_key);
+                }
+            }
             out.records.push(signed);
         }
-        if n == 0 || after >= r.last_seq {
+        if out.records.len() > MAX_HANDED_BACK {
+            return Err(format!("handed back more than {MAX_HANDED_BACK} records"));
+        }
+        if after >= r.last_seq {
             return Ok(out);
         }
     }
 }
 
 /// One round; `Some(countries)` while partners have not answered.
-async fn recover_round(node: &std::sync::Arc<Node>) -> Result<Option<String>, String> {
+async fn recover_round(
+    node: &std::sync::Arc<Node>,
+    answered: &mut std::collections::BTreeMap<crate::model::CountryCode, Handed>,
+) -> Result<Option<String>, String> {
     let Some(header) = node.store.restore_pending().map_err(|e| e.to_string())? else {
         node.cx
             .recovering
@@ -621,7 +703,7 @@ async fn recover_round(node: &std::sync::Arc<Node>) -> Result<Option<String>, St
     };
     let header: BackupHeader =
         serde_json::from_slice(&header).map_err(|e| format!("restore header: {e}"))?;
-    let keys = own_keys(&node.config, node.public_key());
+    let mut keys = own_keys(&node.config, node.public_key());
     let peers = node
         .cx
         .fed
@@ -630,34 +712,40 @@ async fn recover_round(node: &std::sync::Arc<Node>) -> Result<Option<String>, St
         .map(|r| r.peers())
         .map_err(|_| "registry lock poisoned".to_string())?;
     let mut waiting = Vec::new();
-    let mut handed = Vec::new();
     for p in &peers {
-        match ask(node, p, &keys).await {
-            Ok(h) => handed.push((p.entry.country, h)),
+        let country = p.entry.country;
+        if answered.contains_key(&country) {
+            continue;
+        }
+        match ask(node, p, header.last_seq, &mut keys).await {
+            Ok(h) => {
+                answered.insert(country, h);
+            }
             Err(e) => {
-                tracing::info!(peer = %p.entry.country, error = %e, "restored node: partner not answering yet");
-                waiting.push(p.entry.country.to_string());
+                tracing::info!(peer = %country, error = %e, "restored node: partner has not answered");
+                waiting.push(country.to_string());
             }
         }
     }
+    // Partners removed meanwhile no longer count.
+    answered.retain(|c, _| peers.iter().any(|p| p.entry.country == *c));
     if !waiting.is_empty() {
         return Ok(Some(waiting.join(", ")));
     }
     // Everything is known: store the records handed back, then fix the floor.
-    let mut records = Vec::new();
-    let mut last_seq = header.last_seq;
+    let mut records: Vec<crate::record::SignedRecord> = Vec::new();
     let mut previous: Option<(u64, crate::pb::SignedTreeHead)> = None;
-    for (_, h) in handed {
-        last_seq = last_seq.max(h.last_seq);
-        if let Some(head) = h.head {
-            if previous.as_ref().is_none_or(|(s, _)| h.head_size > *s) {
-                previous = Some((h.head_size, head));
+    for h in answered.values() {
+        if let Some((size, head)) = &h.head {
+            if previous.as_ref().is_none_or(|(s, _)| size > s) {
+                previous = Some((*size, head.clone()));
             }
         }
-        records.extend(h.records);
+        records.extend(h.records.iter().cloned());
     }
     records.sort_by_key(|r| r.record.seq);
-    records.dedup_by_key(|r| r.record.seq);
+    // Two partners handing back different bodies for one number: this node equivocated
+    // before the restore. Keep the first; the store keeps the other as evidence.
     let store = node.store.clone();
     let batch = records.clone();
     let outcomes = tokio::task::spawn_blocking(move || {
@@ -671,42 +759,57 @@ async fn recover_round(node: &std::sync::Arc<Node>) -> Result<Option<String>, St
         .filter(|o| matches!(o, Ok(crate::store::Ingest::Stored)))
         .count() as u64;
     let previous_size = previous.as_ref().map_or(0, |(s, _)| *s);
+    let growth = previous_size.saturating_sub(header.log_size);
+    if growth > MAX_GROWTH {
+        return Err(format!(
+            "a partner's witnessed head says the log grew by {growth} records since the backup: implausible"
+        ));
+    }
+    let held: std::collections::BTreeSet<u64> = records.iter().map(|r| r.record.seq).collect();
+    let newest_held = held
+        .last()
+        .copied()
+        .unwrap_or(header.last_seq)
+        .max(header.last_seq);
     // Every own record signed after the backup took a log position below the newest head a
-    // partner saw: no more than that many numbers can have been used.
-    let floor = last_seq
-        .max(header.last_seq + previous_size.saturating_sub(header.log_size))
-        .max(
-            node.store
-                .last_seq(node.origin())
-                .map_err(|e| e.to_string())?,
-        )
-        + 1;
+    // partner witnessed; then a margin for records no partner could see.
+    let bound = header
+        .last_seq
+        .checked_add(growth)
+        .and_then(|b| b.max(newest_held).checked_add(SAFETY_GAP + 1))
+        .ok_or("sequence numbers would overflow")?;
+    let floor = bound.max(
+        node.store
+            .last_seq(node.origin())
+            .map_err(|e| e.to_string())?
+            .saturating_add(1),
+    );
     node.store.set_seq_floor(floor).map_err(|e| e.to_string())?;
     node.store.flush().await.map_err(|e| e.to_string())?;
-    let held: std::collections::BTreeSet<u64> = records.iter().map(|r| r.record.seq).collect();
-    // Below the highest number a partner holds, every number was used: those not handed back
-    // are lost. Above it up to the floor, numbers may have been used (for records no partner
-    // received): skipped to be safe.
-    let lost: Vec<u64> = (header.last_seq + 1..=last_seq)
-        .filter(|s| !held.contains(s))
-        .collect();
-    let skipped: Vec<u64> = (last_seq + 1..floor).collect();
+    // Below the newest number a partner holds, every number was used: those not handed back
+    // are lost. Above it, numbers are skipped to be safe.
+    let mut lost: Vec<(u64, u64)> = Vec::new();
+    let mut prev = header.last_seq;
+    for s in held.iter().copied().filter(|s| *s > header.last_seq) {
+        if s > prev + 1 {
+            lost.push((prev + 1, s - 1));
+        }
+        prev = s;
+    }
+    let lost_count: u64 = lost.iter().map(|(a, b)| b - a + 1).sum();
     let mut detail = if lost.is_empty() {
-        "every sequence number used up to the newest record partners hold was recovered".to_owned()
+        "every number used up to the newest record partners hold was recovered".to_owned()
     } else {
         format!(
-            "{} number(s) used after the backup by records no partner holds (lost, never reused): {}",
-            lost.len(),
+            "{lost_count} number(s) used after the backup by records no partner holds (lost, never reused): {}",
             ranges(&lost)
         )
     };
-    if !skipped.is_empty() {
-        detail.push_str(&format!(
-            "; {} number(s) after the newest record partners hold skipped to be safe (the log partners witnessed had grown by more): {}",
-            skipped.len(),
-            ranges(&skipped)
-        ));
-    }
+    detail.push_str(&format!(
+        "; numbers {}-{} skipped to be safe (records no partner saw may have used some)",
+        newest_held + 1,
+        floor - 1
+    ));
     let detail: String = detail.chars().take(1000).collect();
     let declaration =
         crate::record::RecordKind::RestoreDeclaration(crate::record::RestoreDeclaration {
@@ -721,8 +824,7 @@ async fn recover_round(node: &std::sync::Arc<Node>) -> Result<Option<String>, St
             seq_floor: floor,
             detail: crate::model::Note::parse(&detail).ok(),
         });
-    // Every partner reads the new log again from the start: their cursors point into the
-    // one it replaced.
+    // Every partner reads the new log again from where it parts from the old one.
     for p in &peers {
         node.store
             .set_resync(p.entry.country, header.log_size)
@@ -747,30 +849,23 @@ async fn recover_round(node: &std::sync::Arc<Node>) -> Result<Option<String>, St
         recovered,
         seq_floor = floor,
         declaration = signed.record.seq,
-        lost = lost.len(),
-        skipped = skipped.len(),
+        lost = lost_count,
         "restored node recovered from its partners and declared the restore; signing again"
     );
+    node.after_recovery().await;
     Ok(None)
 }
 
 /// `1-3, 7, 9-12`.
-fn ranges(v: &[u64]) -> String {
-    let mut out: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < v.len() {
-        let start = v[i];
-        let mut end = start;
-        while i + 1 < v.len() && v[i + 1] == end + 1 {
-            i += 1;
-            end = v[i];
-        }
-        out.push(if start == end {
-            start.to_string()
-        } else {
-            format!("{start}-{end}")
-        });
-        i += 1;
-    }
-    out.join(", ")
+fn ranges(v: &[(u64, u64)]) -> String {
+    v.iter()
+        .map(|(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -215,7 +215,7 @@ impl crate::federation::TrustEvents for Node {
         kind: RecordKind,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>> {
         Box::pin(async move {
-            self.issue_trust_change(kind)
+            self.record_trust_change(kind)
                 .await
                 .map(|_| ())
                 .map_err(|e| e.to_string())
@@ -316,6 +316,15 @@ impl Node {
         // Readable and private; loaded once the store is open (an interrupted key rotation
         // is finished from the log first).
         keys::load_signing_key(&config.signing_key)?;
+        // A backup cut short by a stop leaves its partial file (it holds keys): removed.
+        if let Ok(dir) = std::fs::read_dir(&config.data_dir) {
+            for e in dir.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.starts_with("backup-") && name.ends_with(".partial") {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
         let identity = match &config.exchange {
             None => None,
             Some(ex) => Some(Arc::new(
@@ -674,6 +683,59 @@ impl Node {
     pub async fn issue(&self, kind: RecordKind) -> Result<SignedRecord, IssueError> {
         // One record is a batch of one: same sequence assignment, checks and durability point.
         only(self.issue_all(vec![kind]).await?)
+    }
+
+    /// Records a change of trust configuration (an admin event): signed now, or, while a
+    /// restored node recovers (it may sign nothing yet), kept and signed right after its
+    /// restore declaration, so no change goes unrecorded.
+    ///
+    /// # Errors
+    /// As [`Node::issue_trust_change`]; storage when keeping it.
+    pub async fn record_trust_change(&self, kind: RecordKind) -> Result<(), IssueError> {
+        if self.cx.is_recovering() {
+            let body = crate::record::Record {
+                origin: self.origin().clone(),
+                seq: 1,
+                created_at_ms: now_ms(),
+                kind,
+            }
+            .to_pb();
+            let body = prost::Message::encode_to_vec(&body);
+            self.store.defer_record(&body)?;
+            self.store.flush().await?;
+            return Ok(());
+        }
+        self.issue_trust_change(kind).await.map(|_| ())
+    }
+
+    /// After a restore is declared: the trust changes kept meanwhile are signed, and the
+    /// partners' key announcements stored meanwhile are applied.
+    pub async fn after_recovery(&self) {
+        match self.store.deferred_records() {
+            Ok(items) => {
+                for (key, body) in items {
+                    let kind = <pb::RecordBody as prost::Message>::decode(body.as_slice())
+                        .map_err(|e| e.to_string())
+                        .and_then(|b| {
+                            crate::record::Record::from_pb(&b).map_err(|e| e.to_string())
+                        });
+                    match kind {
+                        Ok(r) => {
+                            if let Err(e) = self.issue_trust_change(r.kind).await {
+                                warn!(error = %e, "a trust change kept during recovery could not be recorded");
+                                continue;
+                            }
+                        }
+                        Err(e) => {
+                            warn!(error = %e, "a trust change kept during recovery does not decode")
+                        }
+                    }
+                    let _ = self.store.remove_deferred(&key);
+                }
+            }
+            Err(e) => warn!(error = %e, "trust changes kept during recovery unreadable"),
+        }
+        crate::federation::witness::reapply_announcements(&self.cx).await;
     }
 
     /// [`Node::issue`] for a change of this node's trust configuration (a partner removed, a
@@ -1053,6 +1115,10 @@ pub async fn run(
     if node.cx.is_recovering() {
         warn!("this node was restored from a backup: it signs nothing until its partners have handed back what it signed since");
         tokio::spawn(backup::recover(node.clone()));
+    } else {
+        // An announcement stored just before a stop is applied now (applying is idempotent).
+        let cx = node.cx.clone();
+        tokio::spawn(async move { federation::witness::reapply_announcements(&cx).await });
     }
     // Every request is checked against the caller's uid (SO_PEERCRED).
     let guard = access.clone();

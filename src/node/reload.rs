@@ -166,7 +166,7 @@ impl Node {
         });
         match event {
             Ok(e) => {
-                if let Err(e) = self.issue_trust_change(RecordKind::AdminEvent(e)).await {
+                if let Err(e) = self.record_trust_change(RecordKind::AdminEvent(e)).await {
                     warn!(cause = %e, "certificate reloaded, but the admin event was not stored");
                     return Err(ReloadError::Record(e.to_string()));
                 }

@@ -60,7 +60,8 @@ pub async fn run(node: Arc<Node>) {
             purged_on = Some(today);
         }
         let len = node.log.durable_len();
-        if len > pos {
+        // A restored node shares nothing until it has declared its restore: wait.
+        if len > pos && !node.cx.is_recovering() {
             match screen_new(&node, pos, len, today).await {
                 Ok(()) => {
                     pos = len;

@@ -225,10 +225,8 @@ impl Node {
         }
         let new = keys::generate()?;
         keys::write_signing_key(&next, &new)?;
-        let announcement = RecordKind::KeyAnnouncement(KeyAnnouncement {
-            public_key: new.verifying_key(),
-            detail: reason,
-        });
+        let announcement =
+            RecordKind::KeyAnnouncement(KeyAnnouncement::new(self.origin(), &new, reason));
         let signed = match self.issue(announcement).await {
             Ok(s) => s,
             Err(e) => {
@@ -258,7 +256,7 @@ impl Node {
             });
         };
         if let Err(e) = self
-            .issue_trust_change(RecordKind::AdminEvent(AdminEvent {
+            .record_trust_change(RecordKind::AdminEvent(AdminEvent {
                 action: AdminAction::KeyRotated,
                 country: self.config.origin.country,
                 key_ids: vec![old_id, new_id],

@@ -141,3 +141,74 @@ impl Store {
         Ok(())
     }
 }
+
+/// A deferred record body and its key.
+pub type Deferred = (Vec<u8>, Vec<u8>);
+
+/// `meta` prefix of trust changes made while a restored node recovered, recorded after its
+/// restore declaration.
+const DEFERRED: &[u8] = b"deferred/";
+
+impl Store {
+    /// Keeps an encoded record body to be signed later (see [`DEFERRED`]).
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn defer_record(&self, body: &[u8]) -> Result<(), StoreError> {
+        let mut k = DEFERRED.to_vec();
+        k.extend_from_slice(&self.db.generate_id()?.to_be_bytes());
+        self.meta.insert(k, body)?;
+        Ok(())
+    }
+
+    /// The deferred record bodies, oldest first, with their keys (to remove once signed).
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn deferred_records(&self) -> Result<Vec<Deferred>, StoreError> {
+        self.meta
+            .scan_prefix(DEFERRED)
+            .map(|kv| {
+                kv.map(|(k, v)| (k.to_vec(), v.to_vec()))
+                    .map_err(StoreError::from)
+            })
+            .collect()
+    }
+
+    /// Forgets a deferred record (signed now).
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn remove_deferred(&self, key: &[u8]) -> Result<(), StoreError> {
+        self.meta.remove(key)?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Records that `peer`'s restore declaration at `seq` explained a restore (it explains no
+    /// other).
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn set_restore_accepted(&self, peer: CountryCode, seq: u64) -> Result<(), StoreError> {
+        let mut k = b"restore_accepted/".to_vec();
+        k.extend_from_slice(peer.as_str().as_bytes());
+        self.meta.insert(k, &seq.to_be_bytes()[..])?;
+        Ok(())
+    }
+
+    /// The sequence number of `peer`'s last restore declaration accepted, if any.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn restore_accepted(&self, peer: CountryCode) -> Result<Option<u64>, StoreError> {
+        let mut k = b"restore_accepted/".to_vec();
+        k.extend_from_slice(peer.as_str().as_bytes());
+        Ok(self
+            .meta
+            .get(k)?
+            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+            .map(u64::from_be_bytes))
+    }
+}

@@ -46,6 +46,8 @@ pub enum IndexKind {
     HitReference = 9,
     /// Outcomes of a hit: its id in hex.
     OutcomeOfHit = 10,
+    /// Key announcements of a country's desks: the country code.
+    KeyAnnouncementOf = 11,
 }
 
 /// Index entries of a record: (kind, value).
@@ -59,6 +61,10 @@ pub fn index_entries(record: &Record) -> Vec<(IndexKind, String)> {
             ),
         ],
         RecordKind::Outcome(o) => vec![(IndexKind::OutcomeOfHit, o.hit_id.to_hex())],
+        RecordKind::KeyAnnouncement(_) => vec![(
+            IndexKind::KeyAnnouncementOf,
+            record.origin.country.to_string(),
+        )],
         _ => vec![],
     }
 }
@@ -443,6 +449,51 @@ impl Store {
         RecordId::from_slice(&v[32 * i..32 * i + 32], "seq")
             .map(Some)
             .map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+
+    /// The records of `origin` with sequence numbers above `after`, in order, at most `max`
+    /// (a range scan: gaps in the numbers cost nothing).
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn ids_after(
+        &self,
+        origin: &Origin,
+        after: u64,
+        max: usize,
+    ) -> Result<Vec<(u64, RecordId)>, StoreError> {
+        let mut out = Vec::new();
+        let Some(next) = after.checked_add(1) else {
+            return Ok(out);
+        };
+        let prefix = origin.key_prefix();
+        let mut start = prefix.clone();
+        start.extend_from_slice(&next.to_be_bytes());
+        // The run holding `next`, if one starts before it.
+        let from = match self.seq.range(prefix.clone()..=start.clone()).next_back() {
+            Some(kv) => kv?.0.to_vec(),
+            None => start,
+        };
+        for kv in self.seq.range(from..) {
+            let (k, v) = kv?;
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            let (first, n) = seq_run(prefix.len(), &k, &v)?;
+            for i in 0..n {
+                let seq = first.saturating_add(i as u64);
+                if seq <= after {
+                    continue;
+                }
+                let id = RecordId::from_slice(&v[32 * i..32 * i + 32], "seq")
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                out.push((seq, id));
+                if out.len() >= max {
+                    return Ok(out);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Raises the known highest sequence numbers after a commit (never lowers them: a value
