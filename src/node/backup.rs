@@ -152,46 +152,56 @@ impl Node {
             .mode(0o600)
             .open(path)
             .map_err(io(path))?;
-        let mut w = Sections {
+        let w = Sections {
             out: BufWriter::with_capacity(1 << 20, f),
             hash: Sha256::new(),
         };
         let origin = self.origin().clone();
-        let header = BackupHeader {
-            origin: origin.to_string(),
-            created_at_ms: now_ms(),
-            public_key: hex::encode(key.verifying_key().as_bytes()),
-            key_id: KeyId::of(&key.verifying_key()).to_hex(),
-            log_size: self.log.durable_len(),
-            last_seq: self.store.last_seq(&origin)?,
-        };
-        let json = serde_json::to_vec(&header).map_err(|e| BackupError::Invalid(e.to_string()))?;
-        w.raw(MAGIC).map_err(io(path))?;
-        w.section(T_HEADER, &[&json]).map_err(io(path))?;
-        for file in node_files(&self.config) {
-            let Ok(rel) = file.strip_prefix(&self.config.data_dir) else {
-                tracing::warn!(file = %file.display(), "outside the data directory: not in the backup");
-                continue;
-            };
-            let rel = rel.to_string_lossy().into_owned();
-            let content = fs::read(&file).map_err(io(&file))?;
-            let mode = fs::metadata(&file).map_err(io(&file))?.permissions().mode() & 0o777;
-            let plen = u16::try_from(rel.len())
-                .map_err(|_| BackupError::Invalid(format!("{rel}: path too long")))?;
-            w.section(
-                T_FILE,
-                &[
-                    &plen.to_be_bytes(),
-                    rel.as_bytes(),
-                    &mode.to_be_bytes(),
-                    &content,
-                ],
-            )
-            .map_err(io(path))?;
-        }
+        let w = std::cell::RefCell::new(w);
+        let header = std::cell::RefCell::new(None);
         let mut current: Vec<u8> = Vec::new();
         let mut started = false;
-        self.store.snapshot(|tree, k, v| {
+        // The header and the files are written once record writes wait: the header describes
+        // exactly the database that follows.
+        let start = || -> std::io::Result<()> {
+            let other = |e: StoreError| std::io::Error::other(e.to_string());
+            let h = BackupHeader {
+                origin: origin.to_string(),
+                created_at_ms: now_ms(),
+                public_key: hex::encode(key.verifying_key().as_bytes()),
+                key_id: KeyId::of(&key.verifying_key()).to_hex(),
+                log_size: self.store.log_len().map_err(other)?,
+                last_seq: self.store.last_seq(&origin).map_err(other)?,
+            };
+            let json = serde_json::to_vec(&h).map_err(std::io::Error::other)?;
+            let mut w = w.borrow_mut();
+            w.raw(MAGIC)?;
+            w.section(T_HEADER, &[&json])?;
+            for file in node_files(&self.config) {
+                let Ok(rel) = file.strip_prefix(&self.config.data_dir) else {
+                    tracing::warn!(file = %file.display(), "outside the data directory: not in the backup");
+                    continue;
+                };
+                let rel = rel.to_string_lossy().into_owned();
+                let content = fs::read(&file)?;
+                let mode = fs::metadata(&file)?.permissions().mode() & 0o777;
+                let plen = u16::try_from(rel.len())
+                    .map_err(|_| std::io::Error::other(format!("{rel}: path too long")))?;
+                w.section(
+                    T_FILE,
+                    &[
+                        &plen.to_be_bytes(),
+                        rel.as_bytes(),
+                        &mode.to_be_bytes(),
+                        &content,
+                    ],
+                )?;
+            }
+            *header.borrow_mut() = Some(h);
+            Ok(())
+        };
+        self.store.snapshot(start, |tree, k, v| {
+            let mut w = w.borrow_mut();
             if !started || tree != current.as_slice() {
                 w.section(T_TREE, &[tree])?;
                 current = tree.to_vec();
@@ -200,6 +210,10 @@ impl Node {
             let klen = u32::try_from(k.len()).map_err(std::io::Error::other)?;
             w.section(T_ENTRY, &[&klen.to_be_bytes(), k, v])
         })?;
+        let header = header
+            .into_inner()
+            .ok_or_else(|| BackupError::Invalid("no header was written".into()))?;
+        let w = w.into_inner();
         let digest = w.hash.clone().finalize();
         let mut msg = SIGN_CONTEXT.to_vec();
         msg.extend_from_slice(&digest);

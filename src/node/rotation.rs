@@ -117,22 +117,25 @@ pub fn retired_public_keys(signing: &Path) -> Vec<ed25519_dalek::VerifyingKey> {
         .collect()
 }
 
-/// Whether this node's newest announcement in its log names `key`.
+/// Whether this node's log holds an announcement of `key` (found through the index of key
+/// announcements, whatever was signed after it).
 fn announced(store: &Store, config: &Config, key: &SigningKey) -> Result<bool, ServeError> {
-    let origin = &config.origin;
-    let mut seq = store.last_seq(origin)?;
-    // The announcement is normally the newest own record; admin events may follow it.
-    let mut looked = 0;
-    while seq > 0 && looked < 64 {
-        if let Some(id) = store.id_at(origin, seq)? {
-            if let Some(e) = store.get(&id)? {
-                if let RecordKind::KeyAnnouncement(a) = e.record()?.kind {
-                    return Ok(a.public_key == key.verifying_key());
+    let ids = store.lookup(
+        crate::store::IndexKind::KeyAnnouncementOf,
+        config.origin.country.as_str(),
+    )?;
+    for id in ids {
+        if let Some(e) = store.get(&id)? {
+            let r = e.record()?;
+            if r.origin != config.origin {
+                continue;
+            }
+            if let RecordKind::KeyAnnouncement(a) = r.kind {
+                if a.public_key == key.verifying_key() {
+                    return Ok(true);
                 }
             }
         }
-        seq -= 1;
-        looked += 1;
     }
     Ok(false)
 }

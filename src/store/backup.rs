@@ -13,19 +13,23 @@ pub const RESTORE_PENDING: &[u8] = b"restore_pending";
 pub const SEQ_FLOOR: &[u8] = b"seq_floor";
 
 impl Store {
-    /// Calls `each(tree, key, value)` for every entry of every tree, while record writes wait
-    /// (one consistent cut of records, log, state and registrations). Returns the entries.
+    /// Calls `start()`, then `each(tree, key, value)` for every entry of every tree, while
+    /// record writes wait (one consistent cut of records, log, state and registrations).
+    /// Returns the entries.
     ///
     /// # Errors
     /// Storage failure, or what `each` returned.
     pub fn snapshot(
         &self,
+        start: impl FnOnce() -> std::io::Result<()>,
         mut each: impl FnMut(&[u8], &[u8], &[u8]) -> std::io::Result<()>,
     ) -> Result<u64, StoreError> {
         let _writes_wait = self
             .writer
             .lock()
             .map_err(|_| StoreError::Poisoned("writer"))?;
+        // What describes the cut (log length, last numbers) is read under the same lock.
+        start().map_err(|e| StoreError::Corrupt(format!("backup: {e}")))?;
         let mut n = 0u64;
         for name in self.db.tree_names() {
             let tree = self.db.open_tree(&name)?;
