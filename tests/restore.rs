@@ -114,37 +114,27 @@ fn a_restored_node_recovers_from_partners_and_never_equivocates() {
     let n = bytes.len();
     bytes[n / 2] ^= 1;
     std::fs::write(&tampered, &bytes).unwrap();
-    let (code, _, err) = outcome(&run(&[
-        "restore",
-        "--input",
-        s(&tampered),
-        "--data-dir",
-        s(&kr.dir),
-        "--expect-key",
-        &key_id[..16],
-    ]));
+    let restore = |input: &std::path::Path, key: &str| {
+        outcome(&run(&[
+            "restore",
+            "--input",
+            s(input),
+            "--data-dir",
+            s(&kr.dir),
+            "--expect-key",
+            key,
+        ]))
+    };
+    let (code, _, err) = restore(&tampered, &key_id[..16]);
     assert_eq!(code, 65, "{err}");
-    let (code, _, err) = outcome(&run(&[
-        "restore",
-        "--input",
-        s(&backup),
-        "--data-dir",
-        s(&kr.dir),
-        "--expect-key",
-        "0123456789abcdef",
-    ]));
+    let (code, _, err) = restore(&backup, "0123456789abcdef");
     assert_eq!(code, 65, "{err}");
     assert!(err.contains("not the expected"), "{err}");
+    let (code, _, err) = restore(&backup, &key_id[..8]);
+    assert_eq!(code, 65, "too few digits: {err}");
+    assert!(err.contains("at least 16 hex digits"), "{err}");
 
-    let (code, _, err) = outcome(&run(&[
-        "restore",
-        "--input",
-        s(&backup),
-        "--data-dir",
-        s(&kr.dir),
-        "--expect-key",
-        &key_id[..16],
-    ]));
+    let (code, _, err) = restore(&backup, &key_id[..16]);
     assert_eq!(code, 0, "{err}");
     let _kr_node = Node::start(&kr.dir);
 

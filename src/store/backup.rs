@@ -92,10 +92,7 @@ impl Store {
     /// # Errors
     /// Storage failure.
     pub fn set_resync(&self, peer: CountryCode, backup_log_size: u64) -> Result<(), StoreError> {
-        let mut k = b"resync/".to_vec();
-        k.extend_from_slice(peer.as_str().as_bytes());
-        self.meta.insert(k, &backup_log_size.to_be_bytes()[..])?;
-        Ok(())
+        self.set_peer_number(b"resync/", peer, backup_log_size)
     }
 
     /// Where this node's log parts from the one a restore replaced, if `peer` has not read it
@@ -104,13 +101,7 @@ impl Store {
     /// # Errors
     /// Storage failure.
     pub fn resync(&self, peer: CountryCode) -> Result<Option<u64>, StoreError> {
-        let mut k = b"resync/".to_vec();
-        k.extend_from_slice(peer.as_str().as_bytes());
-        Ok(self
-            .meta
-            .get(k)?
-            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
-            .map(u64::from_be_bytes))
+        self.peer_number(b"resync/", peer)
     }
 
     /// `peer` reads this node's log again from before the restore's parting point.
@@ -118,9 +109,7 @@ impl Store {
     /// # Errors
     /// Storage failure.
     pub fn clear_resync(&self, peer: CountryCode) -> Result<(), StoreError> {
-        let mut k = b"resync/".to_vec();
-        k.extend_from_slice(peer.as_str().as_bytes());
-        self.meta.remove(k)?;
+        self.meta.remove(Self::peer_key(b"resync/", peer))?;
         Ok(())
     }
 
@@ -196,10 +185,7 @@ impl Store {
     /// # Errors
     /// Storage failure.
     pub fn set_restore_accepted(&self, peer: CountryCode, seq: u64) -> Result<(), StoreError> {
-        let mut k = b"restore_accepted/".to_vec();
-        k.extend_from_slice(peer.as_str().as_bytes());
-        self.meta.insert(k, &seq.to_be_bytes()[..])?;
-        Ok(())
+        self.set_peer_number(b"restore_accepted/", peer, seq)
     }
 
     /// The sequence number of `peer`'s last restore declaration accepted, if any.
@@ -207,11 +193,25 @@ impl Store {
     /// # Errors
     /// Storage failure.
     pub fn restore_accepted(&self, peer: CountryCode) -> Result<Option<u64>, StoreError> {
-        let mut k = b"restore_accepted/".to_vec();
+        self.peer_number(b"restore_accepted/", peer)
+    }
+
+    fn peer_key(prefix: &[u8], peer: CountryCode) -> Vec<u8> {
+        let mut k = prefix.to_vec();
         k.extend_from_slice(peer.as_str().as_bytes());
+        k
+    }
+
+    fn set_peer_number(&self, prefix: &[u8], peer: CountryCode, n: u64) -> Result<(), StoreError> {
+        self.meta
+            .insert(Self::peer_key(prefix, peer), &n.to_be_bytes()[..])?;
+        Ok(())
+    }
+
+    fn peer_number(&self, prefix: &[u8], peer: CountryCode) -> Result<Option<u64>, StoreError> {
         Ok(self
             .meta
-            .get(k)?
+            .get(Self::peer_key(prefix, peer))?
             .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
             .map(u64::from_be_bytes))
     }
