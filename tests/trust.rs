@@ -914,6 +914,36 @@ fn a_rotated_signing_key_is_announced_held_pending_and_confirmed() {
         }),
         "{out}"
     );
+    // More records with the new key than the quarantine holds: none is dropped, the link
+    // waits for the confirmation.
+    let bulk: Vec<String> = (0..1050)
+        .map(|i| {
+            example("cargo-express-methamphetamine.json", |v| {
+                v["title"] = format!("Bulk with the rotated key {i}").into();
+                v["distribution"] = serde_json::json!({"all_partners": true});
+            })
+        })
+        .collect();
+    let file = write(t.path(), "bulk.jsonl", &(bulk.join("\n") + "\n"));
+    let (code, _, err) = outcome(&run(&[
+        "alert",
+        "import",
+        "--data-dir",
+        s(&kr.dir),
+        "--file",
+        s(&file),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    wait_for("NL's quarantine fills", Duration::from_secs(60), || {
+        let (_, out, _) = outcome(&run(&[
+            "peer",
+            "quarantine",
+            "--data-dir",
+            s(&nl.dir),
+            "--json",
+        ]));
+        out.lines().count() >= 1000
+    });
     let confirm = || {
         outcome(&run(&[
             "peer",
@@ -931,6 +961,11 @@ fn a_rotated_signing_key_is_announced_held_pending_and_confirmed() {
     wait_for("NL stores A2", Duration::from_secs(30), || {
         holds(&nl.dir, &a2)
     });
+    wait_for(
+        "NL stores every bulk alert",
+        Duration::from_secs(90),
+        || list(&nl.dir, &["--origin", "KR", "--kind", "alert"]).len() >= 1050 + 2,
+    );
     // The old key still verifies what it signed; a second confirmation is refused.
     assert!(holds(&nl.dir, &a1));
     let (code, _, err) = confirm();

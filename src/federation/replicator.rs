@@ -491,6 +491,16 @@ async fn rejudge(cx: &Arc<Context>) -> Result<usize, String> {
     Ok(stored)
 }
 
+/// Whether the partner has an announced key waiting for an admin's confirmation.
+fn awaits_key_confirmation(cx: &Context, country: CountryCode) -> bool {
+    cx.fed
+        .registry
+        .read()
+        .ok()
+        .and_then(|r| r.peer(country))
+        .is_some_and(|p| p.entry.keys.iter().any(|k| k.pending))
+}
+
 /// Whether an (unverified) body claims an origin country this node has registered.
 fn claims_registered_origin(cx: &Context, body: &[u8]) -> bool {
     let Some(country) =
@@ -611,7 +621,7 @@ async fn store_batch(
     })
     .await
     .map_err(|e| LinkError::Internal(format!("store task: {e}")))?;
-    if full > 0 {
+    if full > 0 && !awaits_key_confirmation(cx, country) {
         warn!(peer = %country, dropped = full, "quarantine full: records with an unregistered key dropped (the cursor still moves on)");
     }
     // The registry changed while this batch was judged: what was just kept aside may verify
@@ -661,6 +671,14 @@ async fn store_batch(
         if let Err(e) = super::witness::apply_key_announcement(cx, country, key).await {
             warn!(peer = %country, cause = %e, "applying a key announcement failed");
         }
+    }
+    // Records signed by the partner's announced key wait for its confirmation in the
+    // quarantine. When it is full they are not dropped: the cursor stays, and the link reads
+    // them again once the key is confirmed (the quarantine is then judged and emptied).
+    if full > 0 && awaits_key_confirmation(cx, country) {
+        return Err(LinkError::Store(format!(
+            "quarantine full of records signed by {country}'s announced signing key: confirm it (kdesk peer update --country {country} --confirm-signing-key ID); the link resumes from here"
+        )));
     }
     if let Some(next) = scanned_to {
         // Everything below `next` is durable (stored and flushed) or deliberately skipped.

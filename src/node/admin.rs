@@ -482,7 +482,8 @@ impl AdminService {
         let info = self.commit_peer(&entry, Status::invalid_argument).await?;
         info!(peer = %country, changes = %changes.join("; "), "partner registration updated");
         // A new endpoint or CA: reconnect with the new registration.
-        if !r.endpoint.trim().is_empty() || ca_sha.is_some() || r.replace_crls {
+        // A confirmed key: reconnect at once, so records the link held back are read now.
+        if !r.endpoint.trim().is_empty() || ca_sha.is_some() || r.replace_crls || confirmed > 0 {
             crate::federation::replicator::spawn(self.node.cx.clone(), country);
         }
         let action = if confirmed == changes.len() {
