@@ -246,6 +246,21 @@ enum KeysCommand {
     },
 }
 
+/// A benchmark that failed, as the CLI reports it.
+fn bench_failed(e: impl std::fmt::Display) -> CliError {
+    CliError::new(exit::FAILED, format!("benchmark failed: {e}"))
+}
+
+/// Runs a blocking benchmark off the async workers.
+async fn blocking_bench<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, CliError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| CliError::new(exit::SOFTWARE, e.to_string()))?
+        .map_err(bench_failed)
+}
+
 /// The data directory of a node.
 #[derive(clap::Args, Debug, Clone)]
 pub struct DataDir {
@@ -621,10 +636,7 @@ async fn run(cli: Cli) -> CliResult {
         Command::Gen(a) => screen::generate(a),
         Command::Demo { keep, json } => crate::demo::run(keep, json).await,
         Command::Bench(BenchCommand::Retro { lines, seed, json }) => {
-            let r = tokio::task::spawn_blocking(move || crate::bench::retro::retro(lines, seed))
-                .await
-                .map_err(|e| CliError::new(exit::SOFTWARE, e.to_string()))?
-                .map_err(|e| CliError::new(exit::FAILED, format!("benchmark failed: {e}")))?;
+            let r = blocking_bench(move || crate::bench::retro::retro(lines, seed)).await?;
             if json {
                 println!("{}", serde_json::to_string(&r).unwrap_or_default());
             } else {
@@ -648,12 +660,10 @@ async fn run(cli: Cli) -> CliResult {
             json,
         }) => {
             let to = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
-            let r = tokio::task::spawn_blocking(move || {
+            let r = blocking_bench(move || {
                 crate::bench::formats::formats(alerts, to(lines), to(large))
             })
-            .await
-            .map_err(|e| CliError::new(exit::SOFTWARE, e.to_string()))?
-            .map_err(|e| CliError::new(exit::FAILED, format!("benchmark failed: {e}")))?;
+            .await?;
             if json {
                 println!("{}", serde_json::to_string(&r).unwrap_or_default());
                 return Ok(());
@@ -699,10 +709,7 @@ async fn run(cli: Cli) -> CliResult {
                     "--lines and --alerts must be at least 1",
                 ));
             }
-            let r = tokio::task::spawn_blocking(move || crate::bench::screen(lines, alerts, seed))
-                .await
-                .map_err(|e| CliError::new(exit::SOFTWARE, e.to_string()))?
-                .map_err(|e| CliError::new(exit::FAILED, format!("benchmark failed: {e}")))?;
+            let r = blocking_bench(move || crate::bench::screen(lines, alerts, seed)).await?;
             if json {
                 println!("{}", serde_json::to_string(&r).unwrap_or_default());
             } else {
@@ -755,9 +762,7 @@ async fn run(cli: Cli) -> CliResult {
             if records == 0 {
                 return Err(CliError::new(exit::DATAERR, "--records must be at least 1"));
             }
-            let r = crate::bench::audit(records)
-                .await
-                .map_err(|e| CliError::new(exit::FAILED, format!("benchmark failed: {e}")))?;
+            let r = crate::bench::audit(records).await.map_err(bench_failed)?;
             if json {
                 println!("{}", serde_json::to_string(&r).unwrap_or_default());
             } else {
@@ -792,7 +797,7 @@ async fn run(cli: Cli) -> CliResult {
         }) => {
             let r = crate::bench::fanin::fanin(usize::try_from(partners).unwrap_or(10), records)
                 .await
-                .map_err(|e| CliError::new(exit::FAILED, format!("benchmark failed: {e}")))?;
+                .map_err(bench_failed)?;
             if json {
                 println!("{}", serde_json::to_string(&r).unwrap_or_default());
             } else {
@@ -843,7 +848,7 @@ async fn run(cli: Cli) -> CliResult {
                 per_issuer,
             )
             .await
-            .map_err(|e| CliError::new(exit::FAILED, format!("benchmark failed: {e}")))?;
+            .map_err(bench_failed)?;
             if json {
                 println!("{}", serde_json::to_string(&r).unwrap_or_default());
             } else {
@@ -869,7 +874,7 @@ async fn run(cli: Cli) -> CliResult {
             }
             let r = crate::bench::replicate(records)
                 .await
-                .map_err(|e| CliError::new(exit::FAILED, format!("benchmark failed: {e}")))?;
+                .map_err(bench_failed)?;
             if json {
                 println!("{}", serde_json::to_string(&r).unwrap_or_default());
             } else {

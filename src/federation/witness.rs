@@ -267,22 +267,16 @@ pub async fn reapply_announcements(cx: &Arc<Context>) {
         let country = p.entry.country;
         let store = cx.store.clone();
         let found = tokio::task::spawn_blocking(move || -> Result<Vec<_>, String> {
-            let mut keys = Vec::new();
-            let ids = store
-                .lookup(crate::store::IndexKind::KeyAnnouncementOf, country.as_str())
+            let records = store
+                .indexed_records(crate::store::IndexKind::KeyAnnouncementOf, country.as_str())
                 .map_err(|e| e.to_string())?;
-            for id in ids {
-                if let Some(e) = store.get(&id).map_err(|e| e.to_string())? {
-                    let r = e.record().map_err(|e| e.to_string())?;
-                    if let crate::record::RecordKind::KeyAnnouncement(a) = r.kind {
-                        if r.origin.country == country {
-                            keys.push((r.seq, a.public_key));
-                        }
-                    }
-                }
-            }
-            keys.sort_by_key(|(seq, _)| *seq);
-            Ok(keys)
+            Ok(records
+                .into_iter()
+                .filter_map(|r| match r.kind {
+                    crate::record::RecordKind::KeyAnnouncement(a) => Some((r.seq, a.public_key)),
+                    _ => None,
+                })
+                .collect::<Vec<_>>())
         })
         .await;
         let keys = match found {
@@ -489,7 +483,7 @@ pub async fn witness_once(
 pub const RESTORE_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// The sequence number of a restore declaration from `origin` that explains why its log no
-/// longer extends the head `seen` this witness accepted: among its newest records, not used
+/// longer extends the head `seen` this witness accepted (found through the index): not used
 /// before to explain a restore, naming as the log it replaces a head the partner signed (with
 /// one of `keys`) for itself, at least as large as `seen`, and the same as `seen` when of the
 /// same size. A partner cannot excuse a rollback with a declaration that does not commit it to
@@ -501,29 +495,30 @@ fn declared_restore(
     keys: &[ed25519_dalek::VerifyingKey],
 ) -> Result<Option<u64>, crate::store::StoreError> {
     let used = cx.store.restore_accepted(origin.country)?.unwrap_or(0);
-    let last = cx.store.last_seq(origin)?;
-    let mut seq = last;
-    while seq > used && last - seq < 4096 {
-        if let Some(id) = cx.store.id_at(origin, seq)? {
-            if let Some(e) = cx.store.get(&id)? {
-                if let crate::record::RecordKind::RestoreDeclaration(d) = e.record()?.kind {
-                    let named =
-                        <pb::SignedTreeHead as prost::Message>::decode(d.previous_head.as_slice())
-                            .ok()
-                            .and_then(|sth| witness::open_head(&sth, keys).ok());
-                    let covers = named.is_some_and(|h| {
-                        h.origin == *origin
-                            && h.size == d.previous_size
-                            && h.size >= seen.size
-                            && (h.size != seen.size || h.root == seen.root)
-                    });
-                    if covers {
-                        return Ok(Some(seq));
-                    }
-                }
-            }
+    let declarations = cx.store.indexed_records(
+        crate::store::IndexKind::RestoreDeclarationOf,
+        origin.country.as_str(),
+    )?;
+    // Newest first.
+    for r in declarations.into_iter().rev() {
+        if r.origin != *origin || r.seq <= used {
+            continue;
         }
-        seq -= 1;
+        let crate::record::RecordKind::RestoreDeclaration(d) = r.kind else {
+            continue;
+        };
+        let named = <pb::SignedTreeHead as prost::Message>::decode(d.previous_head.as_slice())
+            .ok()
+            .and_then(|sth| witness::open_head(&sth, keys).ok());
+        let covers = named.is_some_and(|h| {
+            h.origin == *origin
+                && h.size == d.previous_size
+                && h.size >= seen.size
+                && (h.size != seen.size || h.root == seen.root)
+        });
+        if covers {
+            return Ok(Some(r.seq));
+        }
     }
     Ok(None)
 }

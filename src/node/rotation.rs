@@ -120,24 +120,14 @@ pub fn retired_public_keys(signing: &Path) -> Vec<ed25519_dalek::VerifyingKey> {
 /// Whether this node's log holds an announcement of `key` (found through the index of key
 /// announcements, whatever was signed after it).
 fn announced(store: &Store, config: &Config, key: &SigningKey) -> Result<bool, ServeError> {
-    let ids = store.lookup(
+    let announcements = store.indexed_records(
         crate::store::IndexKind::KeyAnnouncementOf,
         config.origin.country.as_str(),
     )?;
-    for id in ids {
-        if let Some(e) = store.get(&id)? {
-            let r = e.record()?;
-            if r.origin != config.origin {
-                continue;
-            }
-            if let RecordKind::KeyAnnouncement(a) = r.kind {
-                if a.public_key == key.verifying_key() {
-                    return Ok(true);
-                }
-            }
-        }
-    }
-    Ok(false)
+    Ok(announcements.into_iter().any(|r| {
+        r.origin == config.origin
+            && matches!(r.kind, RecordKind::KeyAnnouncement(a) if a.public_key == key.verifying_key())
+    }))
 }
 
 /// Finishes a rotation a crash interrupted, then loads the signing key in force and checks it

@@ -118,11 +118,7 @@ impl Store {
     /// # Errors
     /// Storage failure.
     pub fn seq_floor(&self) -> Result<u64, StoreError> {
-        Ok(self
-            .meta
-            .get(SEQ_FLOOR)?
-            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
-            .map_or(0, u64::from_be_bytes))
+        Ok(read_u64(&self.meta, SEQ_FLOOR)?.unwrap_or(0))
     }
 
     /// Sets [`Store::seq_floor`].
@@ -209,10 +205,6 @@ impl Store {
     }
 
     fn peer_number(&self, prefix: &[u8], peer: CountryCode) -> Result<Option<u64>, StoreError> {
-        Ok(self
-            .meta
-            .get(Self::peer_key(prefix, peer))?
-            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
-            .map(u64::from_be_bytes))
+        read_u64(&self.meta, Self::peer_key(prefix, peer))
     }
 }

@@ -23,13 +23,7 @@ impl Store {
         key.extend_from_slice(peer.as_str().as_bytes());
         key.push(b'/');
         key.extend_from_slice(reason.as_bytes());
-        self.counters.update_and_fetch(key, |old| {
-            let n = old
-                .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                .map_or(0, u64::from_be_bytes);
-            Some(n.saturating_add(1).to_be_bytes().to_vec())
-        })?;
-        Ok(())
+        super::add_u64(&self.counters, key, 1)
     }
 
     /// Everything refused from partners so far: (partner country, reason, count).
@@ -57,30 +51,19 @@ impl Store {
     /// # Errors
     /// Storage failure.
     pub fn add_total(&self, name: &str, by: u64) -> Result<(), StoreError> {
-        if by == 0 {
-            return Ok(());
-        }
         let mut key = TOTAL.to_vec();
         key.extend_from_slice(name.as_bytes());
-        self.counters.update_and_fetch(key, |old| {
-            let n = old
-                .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                .map_or(0, u64::from_be_bytes);
-            Some(n.saturating_add(by).to_be_bytes().to_vec())
-        })?;
-        Ok(())
+        super::add_u64(&self.counters, key, i64::try_from(by).unwrap_or(i64::MAX))
     }
 
     /// The named running total (0 when never added to).
     pub fn total(&self, name: &str) -> u64 {
         let mut key = TOTAL.to_vec();
         key.extend_from_slice(name.as_bytes());
-        self.counters
-            .get(key)
+        super::read_u64(&self.counters, key)
             .ok()
             .flatten()
-            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
-            .map_or(0, u64::from_be_bytes)
+            .unwrap_or(0)
     }
 
     /// Number of records stored whose origin is a node of `country`.

@@ -440,25 +440,11 @@ impl Store {
     /// Lines held now (a counter kept beside the lines: counting them would read every
     /// segment).
     pub fn held_count(&self) -> u64 {
-        self.meta
-            .get(HELD_COUNT)
-            .ok()
-            .flatten()
-            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
-            .map_or(0, u64::from_be_bytes)
+        read_u64(&self.meta, HELD_COUNT).ok().flatten().unwrap_or(0)
     }
 
     fn add_held(&self, delta: i64) -> Result<(), StoreError> {
-        if delta == 0 {
-            return Ok(());
-        }
-        self.meta.update_and_fetch(HELD_COUNT, |old| {
-            let n = old
-                .and_then(|v| <[u8; 8]>::try_from(v).ok())
-                .map_or(0, u64::from_be_bytes);
-            Some(n.saturating_add_signed(delta).to_be_bytes().to_vec())
-        })?;
-        Ok(())
+        add_u64(&self.meta, HELD_COUNT, delta)
     }
 
     /// Records a hit found by retro-screening (JSON), keyed by when it was found.
@@ -511,11 +497,7 @@ impl Store {
     /// # Errors
     /// Storage failure.
     pub fn retro_position(&self) -> Result<Option<u64>, StoreError> {
-        Ok(self
-            .meta
-            .get(b"retro_pos")?
-            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
-            .map(u64::from_be_bytes))
+        read_u64(&self.meta, b"retro_pos")
     }
 
     /// Sets [`Store::retro_position`].

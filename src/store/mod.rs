@@ -190,6 +190,29 @@ fn decode_pb<M: Message + Default>(v: &[u8], what: &str) -> Result<M, StoreError
     M::decode(v).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
+/// The big-endian number stored at `key` of `tree`, if there is one of 8 bytes.
+fn read_u64(tree: &sled::Tree, key: impl AsRef<[u8]>) -> Result<Option<u64>, StoreError> {
+    Ok(tree
+        .get(key)?
+        .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+        .map(u64::from_be_bytes))
+}
+
+/// Adds `delta` to the big-endian counter at `key` of `tree` (absent counts as 0; it never
+/// goes below 0), atomically.
+fn add_u64(tree: &sled::Tree, key: impl AsRef<[u8]>, delta: i64) -> Result<(), StoreError> {
+    if delta == 0 {
+        return Ok(());
+    }
+    tree.update_and_fetch(key, |old| {
+        let n = old
+            .and_then(|v| <[u8; 8]>::try_from(v).ok())
+            .map_or(0, u64::from_be_bytes);
+        Some(n.saturating_add_signed(delta).to_be_bytes().to_vec())
+    })?;
+    Ok(())
+}
+
 fn size_of_key(k: &[u8], at: usize) -> u64 {
     k.get(at..at + 8)
         .and_then(|b| <[u8; 8]>::try_from(b).ok())

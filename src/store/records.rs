@@ -48,6 +48,8 @@ pub enum IndexKind {
     OutcomeOfHit = 10,
     /// Key announcements of a country's desks: the country code.
     KeyAnnouncementOf = 11,
+    /// Restore declarations of a country's desks: the country code.
+    RestoreDeclarationOf = 12,
 }
 
 /// Index entries of a record: (kind, value).
@@ -63,6 +65,10 @@ pub fn index_entries(record: &Record) -> Vec<(IndexKind, String)> {
         RecordKind::Outcome(o) => vec![(IndexKind::OutcomeOfHit, o.hit_id.to_hex())],
         RecordKind::KeyAnnouncement(_) => vec![(
             IndexKind::KeyAnnouncementOf,
+            record.origin.country.to_string(),
+        )],
+        RecordKind::RestoreDeclaration(_) => vec![(
+            IndexKind::RestoreDeclarationOf,
             record.origin.country.to_string(),
         )],
         _ => vec![],
@@ -756,6 +762,21 @@ impl Store {
                     .map_err(|e| StoreError::Corrupt(e.to_string()))
             })
             .collect()
+    }
+
+    /// The records indexed under (`kind`, `value`), decoded, in sequence order.
+    ///
+    /// # Errors
+    /// Storage failure or a damaged record.
+    pub fn indexed_records(&self, kind: IndexKind, value: &str) -> Result<Vec<Record>, StoreError> {
+        let mut out = Vec::new();
+        for id in self.lookup(kind, value)? {
+            if let Some(e) = self.get(&id)? {
+                out.push(e.record()?);
+            }
+        }
+        out.sort_by_key(|r| r.seq);
+        Ok(out)
     }
 
     /// Alert versions that are current, not retracted (whatever their validity dates).
