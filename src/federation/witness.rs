@@ -455,6 +455,10 @@ pub async fn witness_once(
             detected_at_ms: now_ms(),
             detail: detail.clone(),
         };
+        // The state is shown first, so that no reader ever sees the evidence counted while
+        // the state still describes the grace period before it.
+        cx.fed
+            .set_witness_state(country, format!("ALARM: {kind}: {detail}"));
         let mut dedupe = kind.as_bytes().to_vec();
         dedupe.extend_from_slice(&earlier.head);
         let fresh = cx
@@ -465,8 +469,6 @@ pub async fn witness_once(
         if fresh {
             error!(peer = %country, %kind, %detail, "partner log misbehaviour detected; evidence kept");
         }
-        cx.fed
-            .set_witness_state(country, format!("ALARM: {kind}: {detail}"));
     } else if cx
         .fed
         .witness_state(country)
