@@ -78,9 +78,36 @@ pub(super) async fn serve(dir: &Path) -> CliResult {
     .await
     .map_err(|e| match e {
         kdesk::node::ServeError::FinalFlush(_) => CliError::new(super::exit::IOERR, e.to_string()),
+        kdesk::node::ServeError::Reopen { cause, admin } => start_again(&cause, admin),
         e => e.into(),
     })?;
     Ok(())
+}
+
+/// Starts this program again in place (same process id, arguments and environment, so a
+/// service manager keeps following it): the only way to open a sled database again after it
+/// refused writes. Returns only if that failed.
+fn start_again(cause: &str, admin: Option<std::os::fd::OwnedFd>) -> CliError {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    tracing::warn!(%cause, "starting again in place to open the database again");
+    let mut args = std::env::args_os();
+    let mut cmd = std::process::Command::new("/proc/self/exe");
+    if let Some(arg0) = args.next() {
+        cmd.arg0(arg0);
+    }
+    if let Some(fd) = &admin {
+        // The Admin API's listener stays open across the exec: requests wait in its backlog.
+        // SAFETY: fcntl on a descriptor this process owns; clears close-on-exec only.
+        if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, 0) } == 0 {
+            cmd.env(kdesk::node::ADMIN_FD_ENV, fd.as_raw_fd().to_string());
+        }
+    }
+    let e = cmd.args(args).exec();
+    CliError::new(
+        super::exit::SOFTWARE,
+        format!("the database stopped taking writes ({cause}) and starting again in place failed: {e}; start the node again"),
+    )
 }
 
 /// Extra time past `[shutdown] drain_seconds` before the last-resort exit.
@@ -183,6 +210,7 @@ pub(super) async fn status(dir: &Path, json: bool) -> CliResult {
                 "disk_total_bytes": s.disk_total_bytes,
                 "disk_reserve_bytes": s.disk_reserve_bytes,
                 "disk_low": disk_low(&s),
+                "storage_error": (!s.storage_error.is_empty()).then_some(&s.storage_error),
                 "stalled": s.stalled,
                 "stall_what": s.stall_what,
                 "stall_seconds": s.stall_seconds,
@@ -251,6 +279,9 @@ pub(super) async fn status(dir: &Path, json: bool) -> CliResult {
             size(s.disk_reserve_bytes)
         }
     );
+    if !s.storage_error.is_empty() {
+        println!("DISK FULL     {}", s.storage_error);
+    }
     if disk_low(&s) {
         println!(
             "DISK LOW      free space is within the reserve: new records (own and partners') are \

@@ -99,7 +99,7 @@ impl Context {
     /// # Errors
     /// [`disk::ReserveError`].
     pub fn check_disk_reserve(&self) -> Result<(), disk::ReserveError> {
-        disk::check_reserve(&self.reserve.0, self.reserve.1)
+        self.store.check_writable(&self.reserve.0, self.reserve.1)
     }
 
     /// Records a trust change the federation made by itself (see [`TrustEvents`]).

@@ -17,7 +17,7 @@ use crate::record::{
     AdminAction, AdminEvent, Amendment, KeyId, RecordId, RecordKind, Retraction, SignedRecord,
     KIND_NAMES,
 };
-use crate::store::{display_status, StoreError, StoredEntry};
+use crate::store::{disk, display_status, StoreError, StoredEntry};
 
 /// Serves the Admin API for one node.
 pub struct AdminService {
@@ -1004,6 +1004,13 @@ impl pb::admin_server::Admin for AdminService {
             counters_stale: stale,
             flushes: n.store.flushes(),
             stopping: n.is_stopping(),
+            storage_error: match n.check_disk_reserve() {
+                Err(
+                    e
+                    @ (disk::ReserveError::WriteFailed { .. } | disk::ReserveError::NoRoom { .. }),
+                ) => e.to_string(),
+                _ => String::new(),
+            },
             warnings: {
                 let mut w = n.trust_warnings();
                 if n.cx.is_recovering() {

@@ -5,6 +5,7 @@
 //! | variable | effect |
 //! |----------|--------|
 //! | `KDESK_FAULT_FLUSH_DELAY_MS=N` | every store flush waits N ms before it starts (a stalling disk) |
+//! | `KDESK_FAULT_NO_WORKING_ROOM=1` | writes run into a full disk instead of stopping at the database's working room (to exercise recovery from a failed write) |
 //! | `KDESK_FAULT_KILL_AFTER_ISSUE=N` | after the N-th issuing request is durable and before it is answered, the node SIGKILLs itself |
 
 use std::time::Duration;
@@ -16,6 +17,8 @@ pub struct Faults {
     pub flush_delay: Option<Duration>,
     /// Kill the process after this many issuing requests were made durable.
     pub kill_after_issue: Option<u64>,
+    /// No working room: writes run into a full disk.
+    pub no_working_room: bool,
 }
 
 impl Faults {
@@ -37,6 +40,7 @@ impl Faults {
         Self {
             flush_delay: num("KDESK_FAULT_FLUSH_DELAY_MS").map(Duration::from_millis),
             kill_after_issue: num("KDESK_FAULT_KILL_AFTER_ISSUE"),
+            no_working_room: num("KDESK_FAULT_NO_WORKING_ROOM") == Some(1),
         }
     }
 }

@@ -321,6 +321,11 @@ pub async fn render(node: &Arc<Node>) -> String {
         "Free bytes kept in reserve: at or below it nothing new is signed or stored",
         gauge(i64::try_from(node.config.min_free_bytes).unwrap_or(i64::MAX)),
     );
+    r.register(
+        "kdesk_store_write_failed",
+        "1 while the database takes no writes since one failed to reach the disk (e.g. the disk filled)",
+        gauge(i64::from(node.store.write_failure().is_some())),
+    );
     let stall = node.stalled();
     r.register(
         "kdesk_store_stalled",

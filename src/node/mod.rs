@@ -66,6 +66,19 @@ pub enum ServeError {
         /// Public key file.
         public: PathBuf,
     },
+    /// The database stopped taking writes for lack of space and space is free again: sled
+    /// only recovers by opening the database again, so the node stopped for its caller to
+    /// start it again (`kdesk serve` does so in place, keeping its process id).
+    #[error(
+        "the database stopped taking writes ({cause}) and space is free again: opening it again"
+    )]
+    Reopen {
+        /// Why the database stopped taking writes.
+        cause: String,
+        /// The Admin API's listening socket, kept open so that requests wait in its backlog
+        /// instead of failing while the node starts again: pass it on in [`ADMIN_FD_ENV`].
+        admin: Option<std::os::fd::OwnedFd>,
+    },
     /// Another process owns the database.
     #[error("another kdesk node is already running on {0} (its database is locked)")]
     AlreadyRunning(PathBuf),
@@ -273,6 +286,15 @@ impl From<IssueError> for tonic::Status {
         match e {
             IssueError::Store(StoreError::Rejected(r)) => Self::failed_precondition(r.to_string()),
             IssueError::DiskReserve(r) => Self::resource_exhausted(r.to_string()),
+            // The disk failed the write (full between two checks, or no reserve): nothing was
+            // acknowledged, and the node heals by itself once space is free.
+            IssueError::Store(
+                e @ (StoreError::Flush(crate::store::FlushError::Failed(_))
+                | StoreError::Sled(sled::Error::Io(_))),
+            ) => Self::resource_exhausted(format!(
+                "{e}; nothing was acknowledged: the disk holding the database may be full; free \
+                 space, then retry (kdesk status shows when the node writes again)"
+            )),
             e @ (IssueError::Stopping | IssueError::Recovering) => {
                 let why = if matches!(e, IssueError::Stopping) {
                     "stopping"
@@ -356,6 +378,9 @@ impl Node {
             }
             e => ServeError::Store(e),
         })?;
+        if faults.no_working_room {
+            store.set_working_room(0);
+        }
         let fed = Arc::new(Federation::load(&store, identity)?);
         let key = crate::keys::LiveKey::new(rotation::recover(&config, &store)?);
         let log = Arc::new(crate::audit::log::Log::open(
@@ -671,7 +696,8 @@ impl Node {
     /// # Errors
     /// [`disk::ReserveError`].
     pub fn check_disk_reserve(&self) -> Result<(), disk::ReserveError> {
-        disk::check_reserve(&self.config.database, self.config.min_free_bytes)
+        self.store
+            .check_writable(&self.config.database, self.config.min_free_bytes)
     }
 
     /// Assigns the next sequence number, signs, stores and flushes a record of this node.
@@ -855,6 +881,7 @@ impl Node {
             stopping: self.stopping.subscribe(),
             database: self.config.database.clone(),
             min_free: self.config.min_free_bytes,
+            store: self.store.clone(),
         };
         self.sign_store_flush_with(kinds, request, Some(check))
             .await
@@ -975,6 +1002,7 @@ struct NewWork {
     stopping: watch::Receiver<bool>,
     database: PathBuf,
     min_free: u64,
+    store: Store,
 }
 
 impl NewWork {
@@ -982,7 +1010,7 @@ impl NewWork {
         if *self.stopping.borrow() {
             return Err(IssueError::Stopping);
         }
-        disk::check_reserve(&self.database, self.min_free)?;
+        self.store.check_writable(&self.database, self.min_free)?;
         Ok(())
     }
 }
@@ -1034,15 +1062,18 @@ pub async fn run(
     let events: std::sync::Weak<dyn crate::federation::TrustEvents> = weak;
     node.cx.set_trust_events(events);
     let socket = node.config.admin_socket.clone();
-    // We hold the database lock, so a socket file left here belongs to a node that died.
-    match std::fs::remove_file(&socket) {
-        Ok(()) => info!(path = %socket.display(), "removed stale admin socket"),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(source) => {
-            return Err(ServeError::Socket {
-                path: socket,
-                source,
-            })
+    let inherited = inherited_admin_listener(&socket);
+    if inherited.is_none() {
+        // We hold the database lock, so a socket file left here belongs to a node that died.
+        match std::fs::remove_file(&socket) {
+            Ok(()) => info!(path = %socket.display(), "removed stale admin socket"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => {
+                return Err(ServeError::Socket {
+                    path: socket,
+                    source,
+                })
+            }
         }
     }
     let access = access::AdminAccess::new(node.config.admin_group.as_deref()).map_err(|e| {
@@ -1051,7 +1082,16 @@ pub async fn run(
             message: e,
         })
     })?;
-    let listener = bind_private(&socket, access.group_id())?;
+    let listener = match inherited {
+        Some(l) => l,
+        None => bind_private(&socket, access.group_id())?,
+    };
+    // A second handle on the listening socket: if the database has to be opened again, the
+    // process starts again in place with this socket, and callers wait instead of failing.
+    let admin_keep = {
+        use std::os::fd::AsFd;
+        listener.as_fd().try_clone_to_owned().ok()
+    };
     let exchange = match (&node.config.exchange, &node.fed.identity) {
         (Some(ex), Some(identity)) => {
             match start_exchange(node.clone(), ex.listen, identity).await {
@@ -1109,6 +1149,7 @@ pub async fn run(
         warn!(cause = %e, "disk in its reserve: new records are refused until space is freed");
     }
     spawn_stall_watchdog(&node);
+    let mut reopen = spawn_storage_healer(&node);
     spawn_reload_on_sighup(&node);
     // Alerts arriving later meet the lines screened before them.
     tokio::spawn(retro::run(node.clone()));
@@ -1160,9 +1201,11 @@ pub async fn run(
     systemd::ready(&format!("serving {}", node.origin()));
     systemd::spawn_watchdog(Arc::downgrade(&node));
     let mut admin_result = None;
+    let mut reopen_cause = None;
     tokio::select! {
         () = shutdown => {}
         r = &mut admin_server => admin_result = Some(r),
+        Ok(()) = reopen.changed() => reopen_cause = reopen.borrow().clone(),
     }
     // Bounded shutdown: requests in flight may finish until shortly before the deadline; the
     // rest of it is the final flush's.
@@ -1174,7 +1217,11 @@ pub async fn run(
         "shutdown requested: refusing new requests, draining those in flight"
     );
     node.stop();
-    systemd::stopping();
+    if reopen_cause.is_some() {
+        systemd::reopening();
+    } else {
+        systemd::stopping();
+    }
     if let Some(h) = node.health.get() {
         h.set_not_serving::<pb::exchange_server::ExchangeServer<federation::exchange::ExchangeService>>()
             .await;
@@ -1219,6 +1266,18 @@ pub async fn run(
             Ok(())
         }
     };
+    if let Some(cause) = reopen_cause {
+        // No final flush: the database refuses every write until it is opened again, and
+        // nothing unflushed was acknowledged to anyone. The socket file stays: its listener
+        // goes on to the process that starts in place.
+        if let Some(m) = metrics_server {
+            m.abort();
+        }
+        return Err(ServeError::Reopen {
+            cause,
+            admin: admin_keep,
+        });
+    }
     let left = deadline
         .saturating_duration_since(tokio::time::Instant::now())
         .max(std::time::Duration::from_millis(100));
@@ -1263,6 +1322,64 @@ pub async fn run(
 /// stuck in the store): a flush or transaction running longer than `[storage] stall_seconds`
 /// is logged with what it is and since when, shown in `kdesk status`, and the exchange's
 /// grpc.health.v1 status is set to NOT_SERVING until the store moves again.
+/// Watches for a database that stopped taking writes (see [`crate::store::WriteFailure`]) on
+/// a thread of its own, so it runs even when the runtime's workers are stuck. While the
+/// failure lasts, writes are refused with "retry later" (the issuing checks) and reads are
+/// served. Once the failure was a lack of space and more than [`disk::heal_free`] bytes are
+/// free, it asks the node to stop so that the database is opened again: the returned channel
+/// then carries the cause.
+fn spawn_storage_healer(node: &Arc<Node>) -> watch::Receiver<Option<String>> {
+    let (tx, rx) = watch::channel(None);
+    let weak = Arc::downgrade(node);
+    let spawned = std::thread::Builder::new()
+        .name("kdesk-healer".into())
+        .spawn(move || {
+            let mut seen: Option<crate::store::WriteFailure> = None;
+            loop {
+                std::thread::sleep(HEAL_TICK);
+                let Some(node) = weak.upgrade() else { return };
+                if node.is_stopping() {
+                    return;
+                }
+                let Some(failure) = node.store.write_failure() else {
+                    seen = None;
+                    continue;
+                };
+                let need = disk::heal_free(node.config.min_free_bytes);
+                let free = disk::space(&node.config.database).map(|s| s.free);
+                if seen.as_ref() != Some(&failure) {
+                    error!(
+                        cause = %failure.cause,
+                        no_space = failure.no_space,
+                        free_bytes = free.as_ref().ok().copied(),
+                        reopen_above_bytes = need,
+                        "the database takes no writes: new records are refused (retry later), reads are served"
+                    );
+                    seen = Some(failure.clone());
+                }
+                // Any other failure (an I/O error of the disk) needs the admin.
+                match free {
+                    Ok(f) if f > need && failure.no_space => {
+                        warn!(
+                            free_bytes = f,
+                            "space is free again: stopping to open the database again"
+                        );
+                        let _ = tx.send(Some(failure.cause));
+                        return;
+                    }
+                    _ => {}
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        error!(cause = %e, "cannot start the storage healer thread: a full disk needs a restart to heal");
+    }
+    rx
+}
+
+/// How often the storage healer looks.
+const HEAL_TICK: std::time::Duration = std::time::Duration::from_millis(250);
+
 fn spawn_stall_watchdog(node: &Arc<Node>) {
     let weak = Arc::downgrade(node);
     let handle = tokio::runtime::Handle::current();
@@ -1438,6 +1555,53 @@ async fn start_exchange(
 const MAX_PENDING: usize = 64;
 
 /// Binds a Unix socket that only the owner can use (0600), or the owner and `group` (0660).
+/// The environment variable naming the file descriptor of an Admin API listener handed on by
+/// a node that started again in place ([`ServeError::Reopen`]).
+pub const ADMIN_FD_ENV: &str = "KDESK_ADMIN_FD";
+
+/// The Admin API listener handed on in [`ADMIN_FD_ENV`], if it is a Unix socket listening on
+/// `path`; anything else is ignored (and the socket bound afresh).
+fn inherited_admin_listener(path: &std::path::Path) -> Option<UnixListener> {
+    use std::os::fd::{FromRawFd, IntoRawFd};
+    let fd: i32 = std::env::var(ADMIN_FD_ENV).ok()?.parse().ok()?;
+    // SAFETY: fstat only reads the descriptor's metadata into a properly sized buffer; an
+    // invalid descriptor makes it fail, and it is then not used.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if fd < 3
+        || unsafe { libc::fstat(fd, &mut st) } != 0
+        || st.st_mode & libc::S_IFMT != libc::S_IFSOCK
+    {
+        warn!(fd, "{ADMIN_FD_ENV} does not name a socket: ignored");
+        return None;
+    }
+    // SAFETY: the descriptor is open and a socket (checked above), handed to this process by
+    // the one it replaced, and nothing else in this process owns it.
+    let std_listener = unsafe { std::os::unix::net::UnixListener::from_raw_fd(fd) };
+    let same = std_listener
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_pathname().map(|p| p == path))
+        .unwrap_or(false);
+    if !same {
+        warn!(fd, "{ADMIN_FD_ENV} names another socket: ignored");
+        // Not ours to close: give the number back untouched.
+        let _ = std_listener.into_raw_fd();
+        return None;
+    }
+    // SAFETY: fcntl on a descriptor this process owns; sets close-on-exec again.
+    unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    if std_listener.set_nonblocking(true).is_err() {
+        return None;
+    }
+    match UnixListener::from_std(std_listener) {
+        Ok(l) => {
+            info!(path = %path.display(), "admin socket handed on by the previous process: requests waiting in it are answered now");
+            Some(l)
+        }
+        Err(_) => None,
+    }
+}
+
 fn bind_private(path: &std::path::Path, group: Option<u32>) -> Result<UnixListener, ServeError> {
     let err = |source| ServeError::Socket {
         path: path.to_owned(),

@@ -30,6 +30,15 @@ pub(super) fn stopping() {
     ]);
 }
 
+/// Tells the service manager the node is opening its database again (it stops, then starts
+/// again in the same process and sends READY=1 once serving).
+pub(super) fn reopening() {
+    send(&[
+        NotifyState::Reloading,
+        NotifyState::Status("opening the database again after the disk filled"),
+    ]);
+}
+
 /// Starts the watchdog pings when the service manager asked for them (`WatchdogSec=`): from
 /// a thread of its own, so that a stalled async runtime cannot hide behind a live thread and
 /// a stalled store stops the pings (systemd then restarts the node).

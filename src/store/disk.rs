@@ -56,6 +56,44 @@ pub enum ReserveError {
         /// Reserve in bytes.
         reserve: u64,
     },
+    /// Free space is below the database's working room, which is kept whatever the reserve
+    /// (also when it is off).
+    #[error(
+        "only {} KiB free on the disk holding {path}, below the {} MiB the database needs to \
+         write safely (kept even with [storage] min_free_mb = 0); nothing was signed or \
+         stored: free disk space, then retry",
+        free >> 10, room >> 20
+    )]
+    NoRoom {
+        /// The database directory.
+        path: String,
+        /// Free bytes.
+        free: u64,
+        /// The working room in bytes.
+        room: u64,
+    },
+    /// A write to the database failed (the disk filled between two checks, or the reserve is
+    /// off): the database takes no more writes until the node opens it again, which it does
+    /// by itself once `heal_free` bytes are free.
+    #[error(
+        "the database could not write to the disk holding {path} ({cause}); nothing new is \
+         signed or stored{}",
+        if *no_space {
+            format!(": free disk space; once more than {} MiB are free the node opens its database again by itself, then retry", heal_free >> 20)
+        } else {
+            ": check the disk and the node's log, then restart the node".to_owned()
+        }
+    )]
+    WriteFailed {
+        /// The database directory.
+        path: String,
+        /// sled's error.
+        cause: String,
+        /// The cause was a lack of space.
+        no_space: bool,
+        /// Free bytes at which the node opens its database again.
+        heal_free: u64,
+    },
     /// The free space could not be read: refused rather than risk filling the disk.
     #[error(
         "cannot read the free space of the disk holding {path} ({cause}); nothing was signed or \
@@ -68,6 +106,21 @@ pub enum ReserveError {
         cause: String,
     },
 }
+
+/// Free space (bytes) above which a node whose database failed for lack of space opens it
+/// again: the reserve, and at least [`HEAL_MIN_FREE`] even when the reserve is off.
+#[must_use]
+pub fn heal_free(reserve: u64) -> u64 {
+    reserve.max(HEAL_MIN_FREE)
+}
+
+/// Free space the database keeps for its own writes whatever the reserve: sled fails hard
+/// (and refuses every write until opened again) when a write meets a full disk, so writes
+/// stop cleanly before that.
+pub const WORKING_ROOM: u64 = 4 << 20;
+
+/// Least free space for opening the database again after it filled the disk.
+pub const HEAL_MIN_FREE: u64 = 8 << 20;
 
 /// Checks that the file system holding `path` has more than `reserve` bytes free (a reserve of
 /// 0 is not checked).

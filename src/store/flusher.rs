@@ -21,6 +21,34 @@ use super::activity::Activity;
 /// How often the flusher flushes when nobody asks.
 pub const IDLE_FLUSH: Duration = Duration::from_millis(500);
 
+/// Why the database stopped taking writes. sled 0.34 keeps refusing every write after one
+/// failed to reach the disk, until the database is opened again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteFailure {
+    /// sled's error, as text.
+    pub cause: String,
+    /// The failure was a lack of space (ENOSPC, EDQUOT): freeing space and opening the
+    /// database again heals it.
+    pub no_space: bool,
+}
+
+impl WriteFailure {
+    fn of(e: &sled::Error) -> Self {
+        let no_space = match e {
+            sled::Error::Io(io) => {
+                io.kind() == std::io::ErrorKind::StorageFull
+                    || io.kind() == std::io::ErrorKind::QuotaExceeded
+                    || matches!(io.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT))
+            }
+            _ => false,
+        };
+        Self {
+            cause: e.to_string(),
+            no_space,
+        }
+    }
+}
+
 /// Why a flush a writer waited for did not make its writes durable.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum FlushError {
@@ -47,6 +75,9 @@ struct State {
     ok_upto: u64,
     /// The error of the last failed flush.
     last_error: Option<String>,
+    /// Set while flushes fail (sled refuses every write after one failed); cleared by a
+    /// flush that succeeds.
+    failure: Option<WriteFailure>,
     stop: bool,
     stopped: bool,
 }
@@ -217,6 +248,21 @@ impl Flusher {
         lock(&self.shared.state).stopped
     }
 
+    /// Records that a write failed inside sled, which then refuses every write (and every
+    /// flush) until the database is opened again.
+    pub fn note_failure(&self, e: &sled::Error) {
+        let mut s = lock(&self.shared.state);
+        if s.failure.is_none() {
+            tracing::error!(cause = %e, "a database write failed: the database takes no more writes until it is opened again");
+            s.failure = Some(WriteFailure::of(e));
+        }
+    }
+
+    /// Why the database takes no writes, when its flushes fail.
+    pub fn write_failure(&self) -> Option<WriteFailure> {
+        lock(&self.shared.state).failure.clone()
+    }
+
     /// Flushes started so far (for `flushes per record` figures).
     pub fn flushes(&self) -> u64 {
         lock(&self.shared.state).started
@@ -289,10 +335,16 @@ fn run(
         s = lock(&shared.state);
         s.finished = n;
         match result {
-            Ok(_) => s.ok_upto = n,
+            Ok(_) => {
+                s.ok_upto = n;
+                s.failure = None;
+            }
             Err(e) => {
-                tracing::error!(cause = %e, "store flush failed");
+                if s.failure.is_none() {
+                    tracing::error!(cause = %e, "store flush failed: the database takes no more writes until it is opened again");
+                }
                 s.last_error = Some(e.to_string());
+                s.failure = Some(WriteFailure::of(&e));
             }
         }
         shared.done.notify_all();

@@ -45,7 +45,7 @@ mod witness;
 use std::path::Path;
 
 pub use activity::{Activity, Running};
-pub use flusher::{FlushError, Flusher};
+pub use flusher::{FlushError, Flusher, WriteFailure};
 pub use held::{HeldEntry, HeldLine, SegmentMatches, MAX_PROBES, SEGMENT_BYTES};
 pub use lifecycle::{display_status, AlertState, Status};
 pub use peers::{Quarantined, RevokedKey, MAX_QUARANTINE_PER_PEER};
@@ -184,6 +184,9 @@ pub struct Store {
     /// Highest sequence number stored per origin (key prefix), learnt lazily: lets the
     /// receiver skip the duplicate lookup for records beyond it.
     high_seq: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Vec<u8>, u64>>>,
+    /// Free space below which nothing is written whatever the reserve
+    /// ([`disk::WORKING_ROOM`]; 0 only as a test fault).
+    working_room: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 fn decode_pb<M: Message + Default>(v: &[u8], what: &str) -> Result<M, StoreError> {
@@ -315,6 +318,7 @@ impl Store {
             counters: db.open_tree("counters")?,
             writer: std::sync::Arc::default(),
             high_seq: std::sync::Arc::default(),
+            working_room: std::sync::Arc::new(disk::WORKING_ROOM.into()),
             flusher,
             activity,
             db,
@@ -353,6 +357,46 @@ impl Store {
     /// Flushes run so far.
     pub fn flushes(&self) -> u64 {
         self.flusher.flushes()
+    }
+
+    /// Why the database takes no writes, if its flushes fail: sled refuses every write after
+    /// one failed to reach the disk, until the database is opened again.
+    pub fn write_failure(&self) -> Option<WriteFailure> {
+        self.flusher.write_failure()
+    }
+
+    /// Refuses new writes when the database takes none ([`Store::write_failure`]) or free
+    /// space on its disk (`path`) is at or below `reserve` bytes.
+    ///
+    /// # Errors
+    /// [`disk::ReserveError`].
+    pub fn check_writable(
+        &self,
+        path: &std::path::Path,
+        reserve: u64,
+    ) -> Result<(), disk::ReserveError> {
+        if let Some(f) = self.write_failure() {
+            return Err(disk::ReserveError::WriteFailed {
+                path: path.display().to_string(),
+                cause: f.cause,
+                no_space: f.no_space,
+                heal_free: disk::heal_free(reserve),
+            });
+        }
+        let room = self.working_room.load(std::sync::atomic::Ordering::Relaxed);
+        disk::check_reserve(path, reserve.max(room)).map_err(|e| match e {
+            disk::ReserveError::Low { path, free, .. } if reserve < room => {
+                disk::ReserveError::NoRoom { path, free, room }
+            }
+            e => e,
+        })
+    }
+
+    /// Sets the working room ([`disk::WORKING_ROOM`]); 0 lets writes run into a full disk
+    /// (a test fault, to exercise recovery from a failed write).
+    pub fn set_working_room(&self, bytes: u64) {
+        self.working_room
+            .store(bytes, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Whether the flusher thread has stopped (it only does when the store closes, or if it

@@ -251,6 +251,22 @@ impl Store {
         all_or_nothing: bool,
         request: Option<&RequestKey<'_>>,
     ) -> Result<Vec<Result<Ingest, Rejection>>, StoreError> {
+        let r = self.write_batch_inner(recs, now_ms, mode, all_or_nothing, request);
+        if let Err(StoreError::Sled(e @ sled::Error::Io(_))) = &r {
+            // sled refuses every write from now on: say so at once, not at the next flush.
+            self.flusher.note_failure(e);
+        }
+        r
+    }
+
+    fn write_batch_inner(
+        &self,
+        recs: &[SignedRecord],
+        now_ms: i64,
+        mode: Mode,
+        all_or_nothing: bool,
+        request: Option<&RequestKey<'_>>,
+    ) -> Result<Vec<Result<Ingest, Rejection>>, StoreError> {
         // One writer at a time: lifecycle checks read what earlier batches wrote, and the
         // pending shortcut below relies on no other batch adding to `pending` meanwhile.
         let _busy = self
