@@ -159,8 +159,8 @@ fn a_dishonest_exporter_cannot_drop_reorder_or_rewrite() {
     let t = tempfile::tempdir().unwrap();
     let (dir, b, _node) = node_with_bundle(t.path());
     let key = kdesk::keys::load_signing_key(&dir.join("keys/signing.key")).unwrap();
-    let file = pb::AuditBundleFile::decode(std::fs::read(&b).unwrap().as_slice()).unwrap();
-    let orig = pb::AuditBundle::decode(file.bundle.as_slice()).unwrap();
+    let orig = bundle::read_unverified(&std::fs::read(&b).unwrap()).unwrap();
+    assert!(orig.entries.iter().all(|e| e.inclusion_proof.is_empty()));
     assert!(
         verify(&common::resign(&orig, &key)).is_ok(),
         "re-signing alone changes nothing"
@@ -174,8 +174,14 @@ fn a_dishonest_exporter_cannot_drop_reorder_or_rewrite() {
     };
     let mut dropped = orig.clone();
     dropped.entries.remove(1);
-    expect_fail("dropped record", dropped.clone(), "records were dropped");
-    // Even when it claims the export was filtered, its own sequence numbers give it away.
+    expect_fail("dropped record", dropped.clone(), "a record is missing");
+    let mut last_dropped = orig.clone();
+    last_dropped.entries.pop();
+    expect_fail("dropped last record", last_dropped, "records were dropped");
+    // Even when it claims the export was filtered (with proofs for what it kept), its own
+    // sequence numbers give it away.
+    let mut dropped = with_proofs(orig.clone());
+    dropped.entries.remove(1);
     dropped.complete = false;
     expect_fail(
         "dropped own record in a 'filtered' bundle",
@@ -185,7 +191,7 @@ fn a_dishonest_exporter_cannot_drop_reorder_or_rewrite() {
 
     let mut reordered = orig.clone();
     reordered.entries.swap(0, 1);
-    expect_fail("reordered records", reordered, "strictly increasing");
+    expect_fail("reordered records", reordered, "reordered");
 
     let mut duplicated = orig.clone();
     let first = duplicated.entries[0].clone();
@@ -193,9 +199,16 @@ fn a_dishonest_exporter_cannot_drop_reorder_or_rewrite() {
     duplicated.complete = false;
     expect_fail("duplicated record", duplicated, "strictly increasing");
 
-    let mut truncated = orig.clone();
+    let mut truncated = with_proofs(orig.clone());
+    truncated.complete = false;
     truncated.entries[2].inclusion_proof.pop();
     expect_fail("truncated proof", truncated, "inclusion proof");
+    // A complete bundle is checked against the tree rebuilt from its entries, not proofs.
+    expect_fail(
+        "proofs in a complete bundle",
+        with_proofs(orig.clone()),
+        "carries an inclusion proof",
+    );
 
     let mut altered = orig.clone();
     let env = altered.entries[0].envelope.as_mut().unwrap();
@@ -237,46 +250,149 @@ fn a_dishonest_exporter_cannot_drop_reorder_or_rewrite() {
         key_id: rewritten.tree_head.as_ref().unwrap().key_id.clone(),
         head: hb,
     });
-    expect_fail("rewritten root", rewritten, "inclusion proof");
+    expect_fail(
+        "rewritten root",
+        rewritten.clone(),
+        "tree rebuilt from the entries",
+    );
+    let mut rewritten = with_proofs(rewritten);
+    rewritten.complete = false;
+    expect_fail("rewritten root, filtered", rewritten, "inclusion proof");
+}
+
+/// The bundle with an inclusion proof in every entry (as a filtered export carries them),
+/// computed from its own entries.
+fn with_proofs(mut b: pb::AuditBundle) -> pb::AuditBundle {
+    use kdesk::audit::merkle;
+    let leaves: Vec<merkle::Hash> = b
+        .entries
+        .iter()
+        .map(|e| {
+            bundle::record_leaf(&kdesk::record::RecordId::of_body(
+                &e.envelope.as_ref().unwrap().body,
+            ))
+        })
+        .collect();
+    for e in &mut b.entries {
+        let pos = usize::try_from(e.position).unwrap();
+        e.inclusion_proof = merkle::inclusion_proof(pos, &leaves)
+            .unwrap()
+            .iter()
+            .map(|h| h.to_vec())
+            .collect();
+    }
+    b
 }
 
 #[test]
 fn only_the_canonical_encoding_verifies() {
     let t = tempfile::tempdir().unwrap();
-    let (_dir, b, _node) = node_with_bundle(t.path());
+    let (dir, b, _node) = node_with_bundle(t.path());
     let bytes = std::fs::read(&b).unwrap();
+    assert!(bytes.starts_with(bundle::STREAM_MAGIC));
     assert!(verify(&bytes).is_ok());
-    // A valid field appended (the key id again): decodes, but is not what kdesk wrote.
-    let f = pb::AuditBundleFile::decode(bytes.as_slice()).unwrap();
+    let magic = bundle::STREAM_MAGIC.len();
+    let first_len = usize::from(bytes[magic]);
+    assert!(first_len < 0x80 || bytes[magic + 1] < 0x80, "a short header");
+    // A valid frame appended after the trailer.
     let mut appended = bytes.clone();
-    pb::AuditBundleFile {
-        key_id: f.key_id.clone(),
-        ..Default::default()
+    let extra = pb::BundleFrame {
+        frame: Some(pb::bundle_frame::Frame::Entry(pb::BundleEntry::default())),
     }
-    .encode(&mut appended)
-    .unwrap();
+    .encode_length_delimited_to_vec();
+    appended.extend_from_slice(&extra);
     let e = verify(&appended).unwrap_err();
-    assert!(e.message.contains("not canonically encoded"), "{e:?}");
-    // The same fields in another order.
-    let mut reordered = Vec::new();
-    pb::AuditBundleFile {
-        signature: f.signature.clone(),
+    assert!(e.message.contains("bytes follow the trailer"), "{e:?}");
+    // A frame length that is not minimal (one more continuation byte): the same number.
+    let (len, used) = {
+        let l = prost::decode_length_delimiter(&bytes[magic..]).unwrap();
+        (l, prost::length_delimiter_len(l))
+    };
+    let mut longer = bytes[..magic].to_vec();
+    let mut varint = Vec::new();
+    prost::encode_length_delimiter(len, &mut varint).unwrap();
+    let last = varint.len() - 1;
+    varint[last] |= 0x80;
+    varint.push(0x00);
+    assert_eq!(prost::decode_length_delimiter(varint.as_slice()).unwrap(), len);
+    longer.extend_from_slice(&varint);
+    longer.extend_from_slice(&bytes[magic + used..]);
+    let e = verify(&longer).unwrap_err();
+    assert!(e.message.contains("not minimally encoded"), "{e:?}");
+    // The trailer's fields in another order: the same message, not what kdesk wrote.
+    let key = kdesk::keys::load_signing_key(&dir.join("keys/signing.key")).unwrap();
+    let orig = bundle::read_unverified(&bytes).unwrap();
+    let good = bundle::encode_signed(&orig, &key);
+    assert_eq!(good.len(), bytes.len());
+    let mut frames = vec![];
+    let mut at = magic;
+    while at < good.len() {
+        let l = prost::decode_length_delimiter(&good[at..]).unwrap();
+        let u = prost::length_delimiter_len(l);
+        frames.push(good[at + u..at + u + l].to_vec());
+        at += u + l;
+    }
+    let trailer = match pb::BundleFrame::decode(frames.last().unwrap().as_slice())
+        .unwrap()
+        .frame
+    {
+        Some(pb::bundle_frame::Frame::Trailer(t)) => t,
+        other => panic!("last frame is {other:?}"),
+    };
+    let mut inner = Vec::new();
+    pb::BundleTrailer {
+        key_id: trailer.key_id.clone(),
         ..Default::default()
     }
-    .encode(&mut reordered)
+    .encode(&mut inner)
     .unwrap();
-    pb::AuditBundleFile {
-        bundle: f.bundle.clone(),
-        key_id: f.key_id.clone(),
+    pb::BundleTrailer {
+        entries: trailer.entries,
+        digest: trailer.digest.clone(),
+        signature: trailer.signature.clone(),
         ..Default::default()
     }
-    .encode(&mut reordered)
+    .encode(&mut inner)
     .unwrap();
-    assert_eq!(
-        pb::AuditBundleFile::decode(reordered.as_slice()).unwrap(),
-        f,
-        "the same message"
-    );
+    assert_eq!(pb::BundleTrailer::decode(inner.as_slice()).unwrap(), trailer);
+    let mut reframed = Vec::new();
+    prost::encoding::encode_key(3, prost::encoding::WireType::LengthDelimited, &mut reframed);
+    prost::encoding::encode_varint(inner.len() as u64, &mut reframed);
+    reframed.extend_from_slice(&inner);
+    let last = frames.last().unwrap().len();
+    let mut reordered = good[..good.len() - last - prost::length_delimiter_len(last)].to_vec();
+    prost::encode_length_delimiter(reframed.len(), &mut reordered).unwrap();
+    reordered.extend_from_slice(&reframed);
     let e = verify(&reordered).unwrap_err();
     assert!(e.message.contains("not canonically encoded"), "{e:?}");
+    // Cut short anywhere, it fails.
+    let e = verify(&bytes[..bytes.len() - 10]).unwrap_err();
+    assert!(e.message.contains("cut short"), "{e:?}");
+}
+
+#[test]
+fn a_version_1_bundle_still_verifies() {
+    // Bundles exported before the streamed form: one signed message, a proof per entry.
+    let t = tempfile::tempdir().unwrap();
+    let (dir, b, _node) = node_with_bundle(t.path());
+    let key = kdesk::keys::load_signing_key(&dir.join("keys/signing.key")).unwrap();
+    let mut v1 = with_proofs(bundle::read_unverified(&std::fs::read(&b).unwrap()).unwrap());
+    v1.version = bundle::BUNDLE_VERSION_1;
+    let sign = |v1: &pb::AuditBundle| {
+        let body = v1.encode_to_vec();
+        let mut m = bundle::BUNDLE_CONTEXT.to_vec();
+        m.extend_from_slice(&body);
+        pb::AuditBundleFile {
+            signature: key.sign(&m).to_bytes().to_vec(),
+            key_id: kdesk::record::KeyId::of(&key.verifying_key()).0.to_vec(),
+            bundle: body,
+        }
+        .encode_to_vec()
+    };
+    let report = verify(&sign(&v1)).expect("a version 1 bundle verifies");
+    assert_eq!(report.records, 4);
+    assert!(report.complete);
+    v1.entries[1].inclusion_proof.pop();
+    let e = verify(&sign(&v1)).unwrap_err();
+    assert!(e.to_string().contains("inclusion proof"), "{e}");
 }

@@ -650,8 +650,7 @@ fn bundle_carries_checked_cosignatures(th: &Desk, root: &Path, cosigned: u64) {
     assert_eq!(report.witnessed_by.get("KR"), Some(&cosigned), "{report:?}");
 
     let key = kdesk::keys::load_signing_key(&th.dir.join("keys/signing.key")).unwrap();
-    let file = kdesk::pb::AuditBundleFile::decode(bytes.as_slice()).unwrap();
-    let orig = kdesk::pb::AuditBundle::decode(file.bundle.as_slice()).unwrap();
+    let orig = kdesk::audit::bundle::read_unverified(&bytes).unwrap();
     assert_eq!(orig.witnessed_heads.len(), 1);
     let expect_fail = |what: &str, b: kdesk::pb::AuditBundle, needle: &str| {
         let err = verify(&common::resign(&b, &key), None, &|_, _| {})

@@ -134,6 +134,58 @@ fn subproof_of(m: usize, n: usize, sub: &dyn Fn(usize, usize) -> Hash) -> Option
     Some(out)
 }
 
+/// The RFC 6962 root of leaves fed one at a time, in O(log n) memory: what an auditor needs
+/// to check a complete log against its tree head without holding it.
+#[derive(Debug, Default, Clone)]
+pub struct RootBuilder {
+    /// Perfect subtrees not yet closed, left to right: (height, hash).
+    stack: Vec<(u32, Hash)>,
+    len: u64,
+}
+
+impl RootBuilder {
+    /// No leaf yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a leaf hash.
+    pub fn push(&mut self, leaf: Hash) {
+        let mut h = leaf;
+        let mut height = 0;
+        while let Some(&(top, left)) = self.stack.last() {
+            if top != height {
+                break;
+            }
+            self.stack.pop();
+            h = node_hash(&left, &h);
+            height += 1;
+        }
+        self.stack.push((height, h));
+        self.len += 1;
+    }
+
+    /// Leaves pushed.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether no leaf was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The root of the leaves pushed so far (RFC 6962 §2.1.1: the right edge's smaller
+    /// subtrees join first).
+    pub fn root(&self) -> Hash {
+        let mut it = self.stack.iter().rev();
+        let Some((_, last)) = it.next() else {
+            return empty_root();
+        };
+        it.fold(*last, |right, (_, left)| node_hash(left, &right))
+    }
+}
+
 /// An append-only log's tree, grown one leaf at a time, answering the root and proofs of any
 /// size up to its own in O(log n) hashes (O(log² n) for proofs) instead of O(n).
 ///
@@ -451,6 +503,18 @@ pub fn verify_consistency(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_streamed_root_is_the_root_of_every_size() {
+        let leaves: Vec<Hash> = (0u32..70).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        let mut b = RootBuilder::new();
+        assert_eq!(b.root(), root(&[]));
+        for (i, l) in leaves.iter().enumerate() {
+            b.push(*l);
+            assert_eq!(b.len(), i as u64 + 1);
+            assert_eq!(b.root(), root(&leaves[..=i]), "size {}", i + 1);
+        }
+    }
+
     use super::*;
     use proptest::prelude::*;
 

@@ -337,18 +337,30 @@ pub async fn audit(n: u64) -> Result<AuditReport, String> {
         .flush_and_publish()
         .await
         .map_err(|e| e.to_string())?;
-    let (bytes, exported, _, _) = node.export_audit(None, None).map_err(|e| e.to_string())?;
-    if exported != n {
-        return Err(format!("exported {exported} of {n}"));
+    let path = tmp.path().join("bundle.kdesk");
+    let file = std::fs::File::create(&path).map_err(|e| e.to_string())?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    let (exported, _) = node
+        .export_audit_to(None, None, &mut out)
+        .map_err(|e| e.to_string())?;
+    std::io::Write::flush(&mut out).map_err(|e| e.to_string())?;
+    drop(out);
+    if exported.records != n {
+        return Err(format!("exported {} of {n}", exported.records));
     }
     let bare_verify_seconds = bare_verify(&key, &envelopes)?;
     let tty = std::io::stderr().is_terminal();
     let start = Instant::now();
-    let report = kdesk::audit::bundle::verify(&bytes, None, &|d, t| {
-        if tty && (d % 5000 == 0 || d == t) {
-            eprint!("\rverifying bundle: {d}/{t}   ");
-        }
-    })
+    let file = std::fs::File::open(&path).map_err(|e| e.to_string())?;
+    let report = kdesk::audit::bundle::verify_reader(
+        std::io::BufReader::with_capacity(1 << 20, file),
+        None,
+        &|d, t| {
+            if tty && (d % 5000 == 0 || d == t) {
+                eprint!("\rverifying bundle: {d}/{t}   ");
+            }
+        },
+    )
     .map_err(|e| e.to_string())?;
     let verify_seconds = start.elapsed().as_secs_f64();
     if tty {
@@ -361,7 +373,7 @@ pub async fn audit(n: u64) -> Result<AuditReport, String> {
     let nf = n as f64;
     Ok(AuditReport {
         records: n,
-        bundle_bytes: bytes.len() as u64,
+        bundle_bytes: exported.bytes,
         verify_seconds,
         verify_per_second: nf / verify_seconds,
         bare_verify_seconds,

@@ -144,7 +144,8 @@ pub(super) async fn run(cmd: AuditCommand) -> CliResult {
             require_witness,
             json,
         } => {
-            let bytes = std::fs::read(&path).map_err(|e| {
+            // Streamed: a bundle of any size is verified in bounded memory.
+            let file = std::fs::File::open(&path).map_err(|e| {
                 let code = if e.kind() == std::io::ErrorKind::NotFound {
                     exit::NOINPUT
                 } else {
@@ -156,17 +157,29 @@ pub(super) async fn run(cmd: AuditCommand) -> CliResult {
             let tty = std::io::stderr().is_terminal() && !json;
             let progress = move |done: u64, total: u64| {
                 if tty {
-                    eprint!(
-                        "\rverifying {done}/{total} records ({:.0}%)   ",
-                        done as f64 * 100.0 / total.max(1) as f64
-                    );
-                    if done == total {
-                        eprintln!();
+                    if total == 0 {
+                        eprint!("\rverifying: {done} records   ");
+                    } else {
+                        eprint!(
+                            "\rverifying {done}/{total} records ({:.0}%)   ",
+                            done as f64 * 100.0 / total as f64
+                        );
+                        if done == total {
+                            eprintln!();
+                        }
                     }
                 }
             };
             let result = tokio::task::spawn_blocking(move || {
-                bundle::verify(&bytes, trust.as_ref(), &progress)
+                let r = bundle::verify_reader(
+                    std::io::BufReader::with_capacity(1 << 20, file),
+                    trust.as_ref(),
+                    &progress,
+                );
+                if tty {
+                    eprintln!();
+                }
+                r
             })
             .await
             .map_err(|e| CliError::new(exit::SOFTWARE, e.to_string()))?;

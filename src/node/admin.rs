@@ -1572,39 +1572,46 @@ impl pb::admin_server::Admin for AdminService {
             d => Some(Date::parse(d).map_err(|e| invalid(e.at("since")))?),
         };
         let node = self.node.clone();
-        let (bytes, records, size, root) =
-            tokio::task::spawn_blocking(move || node.export_audit(origin, since))
-                .await
-                .map_err(internal)?
-                .map_err(internal)?;
-        let len = bytes.len() as u64;
-        let write = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            use std::io::Write;
+        // Streamed to the file one record at a time: the node's memory does not grow with
+        // the log.
+        let write = tokio::task::spawn_blocking(move || {
             use std::os::unix::fs::OpenOptionsExt;
             // A bundle may hold TLP:RED records: readable by its owner only from the moment
             // it exists (mode at creation, not a chmod after).
-            let mut f = std::fs::OpenOptions::new()
+            let f = std::fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
                 .mode(0o600)
-                .open(&path)?;
-            let written = f.write_all(&bytes).and_then(|()| f.sync_all());
+                .open(&path)
+                .map_err(crate::audit::bundle::ExportError::Io)?;
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
+            let written = node.export_audit_to(origin, since, &mut out).and_then(|r| {
+                let f = out.into_inner().map_err(|e| e.into_error())?;
+                f.sync_all()?;
+                Ok(r)
+            });
             if written.is_err() {
                 // Never leave half a bundle behind (we created the file, so it is ours).
-                drop(f);
                 let _ = std::fs::remove_file(&path);
             }
             written
         })
         .await
         .map_err(internal)?;
-        // The CLI reads FAILED_PRECONDITION from this call as a write failure (exit 74).
-        write.map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => {
-                Status::already_exists(format!("{}: exists; not overwritten", r.path))
+        let (exported, size) = match write {
+            Ok(w) => w,
+            Err(crate::audit::bundle::ExportError::Store(e)) => return Err(internal(e)),
+            // The CLI reads FAILED_PRECONDITION from this call as a write failure (exit 74).
+            Err(crate::audit::bundle::ExportError::Io(e)) => {
+                return Err(match e.kind() {
+                    std::io::ErrorKind::AlreadyExists => {
+                        Status::already_exists(format!("{}: exists; not overwritten", r.path))
+                    }
+                    _ => Status::failed_precondition(format!("{}: {e}", r.path)),
+                });
             }
-            _ => Status::failed_precondition(format!("{}: {e}", r.path)),
-        })?;
+        };
+        let (records, root, len) = (exported.records, exported.root, exported.bytes);
         info!(path = %r.path, records, tree_size = size, "audit bundle exported");
         Ok(Response::new(pb::ExportAuditResponse {
             records,

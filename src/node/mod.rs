@@ -601,16 +601,17 @@ impl Node {
         self.stall.lock().ok().and_then(|s| s.clone())
     }
 
-    /// Builds a signed audit bundle of the durable log (blocking). Returns the file bytes,
-    /// records exported, tree size, root and whether it is complete.
+    /// Streams a signed audit bundle of the durable log to `out` (blocking; memory does not
+    /// grow with the log). Returns what was written and the tree size covered.
     ///
     /// # Errors
-    /// Storage failure.
-    pub fn export_audit(
+    /// Storage or write failure.
+    pub fn export_audit_to(
         &self,
         origin: Option<crate::model::CountryCode>,
         since: Option<crate::model::Date>,
-    ) -> Result<(Vec<u8>, u64, u64, [u8; 32]), StoreError> {
+        out: impl std::io::Write,
+    ) -> Result<(crate::audit::bundle::Exported, u64), crate::audit::bundle::ExportError> {
         let own = self.public_key();
         let mut keys = vec![pb::BundleKey {
             country: self.origin().country.to_string(),
@@ -650,8 +651,9 @@ impl Node {
             }
         }
         let size = self.log.durable_len();
-        let (bytes, n, root) = crate::audit::bundle::export(
+        let exported = crate::audit::bundle::export_to(
             &self.store,
+            &self.log,
             crate::audit::bundle::ExportRequest {
                 exporter: self.origin(),
                 key: &self.key.current(),
@@ -661,8 +663,9 @@ impl Node {
                 since,
                 now_ms: now_ms(),
             },
+            out,
         )?;
-        Ok((bytes, n, size, root))
+        Ok((exported, size))
     }
 
     /// Watches the stop flag.

@@ -184,15 +184,5 @@ pub fn issue(dir: &Path, tmp: &Path, json: &str) -> Value {
 
 /// Re-signs a modified audit bundle with the exporter's own key: the exporter itself cheating.
 pub fn resign(b: &kdesk::pb::AuditBundle, key: &ed25519_dalek::SigningKey) -> Vec<u8> {
-    use ed25519_dalek::Signer;
-    use prost::Message;
-    let bundle = b.encode_to_vec();
-    let mut m = kdesk::audit::bundle::BUNDLE_CONTEXT.to_vec();
-    m.extend_from_slice(&bundle);
-    kdesk::pb::AuditBundleFile {
-        signature: key.sign(&m).to_bytes().to_vec(),
-        key_id: kdesk::record::KeyId::of(&key.verifying_key()).0.to_vec(),
-        bundle,
-    }
-    .encode_to_vec()
+    kdesk::audit::bundle::encode_signed(b, key)
 }
