@@ -293,7 +293,10 @@ fn only_the_canonical_encoding_verifies() {
     assert!(verify(&bytes).is_ok());
     let magic = bundle::STREAM_MAGIC.len();
     let first_len = usize::from(bytes[magic]);
-    assert!(first_len < 0x80 || bytes[magic + 1] < 0x80, "a short header");
+    assert!(
+        first_len < 0x80 || bytes[magic + 1] < 0x80,
+        "a short header"
+    );
     // A valid frame appended after the trailer.
     let mut appended = bytes.clone();
     let extra = pb::BundleFrame {
@@ -314,7 +317,10 @@ fn only_the_canonical_encoding_verifies() {
     let last = varint.len() - 1;
     varint[last] |= 0x80;
     varint.push(0x00);
-    assert_eq!(prost::decode_length_delimiter(varint.as_slice()).unwrap(), len);
+    assert_eq!(
+        prost::decode_length_delimiter(varint.as_slice()).unwrap(),
+        len
+    );
     longer.extend_from_slice(&varint);
     longer.extend_from_slice(&bytes[magic + used..]);
     let e = verify(&longer).unwrap_err();
@@ -354,7 +360,10 @@ fn only_the_canonical_encoding_verifies() {
     }
     .encode(&mut inner)
     .unwrap();
-    assert_eq!(pb::BundleTrailer::decode(inner.as_slice()).unwrap(), trailer);
+    assert_eq!(
+        pb::BundleTrailer::decode(inner.as_slice()).unwrap(),
+        trailer
+    );
     let mut reframed = Vec::new();
     prost::encoding::encode_key(3, prost::encoding::WireType::LengthDelimited, &mut reframed);
     prost::encoding::encode_varint(inner.len() as u64, &mut reframed);

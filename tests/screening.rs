@@ -282,6 +282,57 @@ fn screening_end_to_end() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(list.len(), 3);
+    // Paged, newest first: pages of one give the same hits in the same order.
+    let mut after: Option<String> = None;
+    let mut paged = vec![];
+    loop {
+        let mut args = vec![
+            "hits",
+            "list",
+            "--data-dir",
+            s(&dir),
+            "--json",
+            "--limit",
+            "1",
+        ];
+        if let Some(a) = &after {
+            args.extend(["--after", a.as_str()]);
+        }
+        let (code, out, err) = outcome(&run(&args));
+        assert_eq!(code, 0, "{err}");
+        let page: Vec<Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .filter(|h: &Value| h.get("id").is_some())
+            .collect();
+        assert!(page.len() <= 1, "{out}");
+        let Some(h) = page.first() else { break };
+        after = Some(h["id"].as_str().unwrap().to_owned());
+        paged.push(h["id"].clone());
+    }
+    let ids: Vec<Value> = list.iter().map(|h| h["id"].clone()).collect();
+    assert_eq!(paged, ids);
+    let (code, out, _) = outcome(&run(&[
+        "hits",
+        "list",
+        "--data-dir",
+        s(&dir),
+        "--json",
+        "--since",
+        "2099-01-01",
+    ]));
+    assert_eq!(code, 0);
+    assert!(out.trim().is_empty(), "{out}");
+    let (code, _, err) = outcome(&run(&[
+        "hits",
+        "list",
+        "--data-dir",
+        s(&dir),
+        "--after",
+        "not-a-hit",
+    ]));
+    assert_eq!(code, 65, "{err}");
+    assert!(err.contains("after") && err.contains("hex"), "{err}");
     let seized = list.iter().find(|h| h["id"] == hit).unwrap();
     assert_eq!(seized["outcomes"][0]["result"], "seized");
     assert_eq!(seized["outcomes"][0]["quantity_kg"], 2.35);

@@ -24,6 +24,7 @@ use kdesk::store::Mode;
 pub mod fanin;
 pub mod formats;
 pub mod retro;
+pub mod scale;
 
 /// Figures of one replication run.
 #[derive(Debug, Serialize)]

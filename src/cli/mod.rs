@@ -506,6 +506,21 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// A node holding N records as an operator meets it (a real `kdesk serve` driven with the
+    /// real CLI): startup to ready, memory at rest, a page of `alert list`, a full audit
+    /// export and the node's memory during it, `audit verify` against a bare verify_strict
+    /// loop, and screening a manifest of a million lines. Without --records: 10k, 100k, 1M.
+    Scale {
+        /// One size only (records the node holds).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        records: Option<u64>,
+        /// Manifest lines screened at each size.
+        #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+        lines: u64,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Export a complete audit bundle of N records and verify it offline (signatures, proofs,
     /// order), compared with a bare verify_strict loop over the same records.
     Audit {
@@ -755,6 +770,77 @@ async fn run(cli: Cli) -> CliResult {
                     }
                 }
                 println!("  peak memory (RSS): {:.0} MiB", r.peak_rss_mib);
+            }
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Scale {
+            records,
+            lines,
+            json,
+        }) => {
+            let sizes = records.map_or_else(|| vec![10_000, 100_000, 1_000_000], |n| vec![n]);
+            let r = crate::bench::scale::scale(&sizes, lines)
+                .await
+                .map_err(bench_failed)?;
+            if json {
+                println!("{}", serde_json::to_string(&r).unwrap_or_default());
+                return Ok(());
+            }
+            println!(
+                "kdesk bench scale: a real node process at each size, {} cores",
+                r.cores
+            );
+            println!(
+                "{:>9} {:>8} {:>9} {:>8} {:>8} {:>9} {:>10} {:>9} {:>7} {:>9} {:>9} {:>9}",
+                "records",
+                "startup",
+                "RSS rest",
+                "page",
+                "export",
+                "bundle",
+                "export RSS",
+                "verify/s",
+                "ratio",
+                "screen",
+                "RSS scrn",
+                "RSS peak"
+            );
+            for w in &r.rows {
+                println!(
+                    "{:>9} {:>7.2}s {:>6.0}MiB {:>6.1}ms {:>7.1}s {:>6.0}MiB {:>7.0}MiB {:>9.0} {:>7.2} {:>8.1}s {:>6.0}MiB {:>6.0}MiB",
+                    w.records,
+                    w.startup_seconds,
+                    w.rss_rest_mib,
+                    w.page_ms,
+                    w.export_seconds,
+                    w.bundle_mib,
+                    w.export_rss_growth_mib,
+                    w.verify_per_second,
+                    w.verify_ratio,
+                    w.screen_seconds,
+                    w.rss_after_screen_mib,
+                    w.peak_rss_mib
+                );
+            }
+            println!(
+                "(page: `alert list --json --limit 100`, whole command; export RSS: largest growth of the node's memory during `audit export`; ratio: audit verify / bare verify_strict on 1 thread; screen: {} manifest lines through the node)",
+                lines
+            );
+            if let (Some(a), Some(b)) = (r.rows.first(), r.rows.last()) {
+                if b.records > a.records {
+                    let k = b.records as f64 / a.records as f64;
+                    println!(
+                        "growth {}→{} records (×{k:.0}): startup ×{:.1}, RSS at rest ×{:.1}, page ×{:.1}, export time ×{:.1}, verify rate ×{:.2}, RSS after screening ×{:.1}",
+                        a.records,
+                        b.records,
+                        b.startup_seconds / a.startup_seconds,
+                        b.rss_rest_mib / a.rss_rest_mib,
+                        b.page_ms / a.page_ms,
+                        b.export_seconds / a.export_seconds,
+                        b.verify_per_second / a.verify_per_second,
+                        b.rss_after_screen_mib / a.rss_after_screen_mib
+                    );
+                }
             }
             Ok(())
         }

@@ -105,6 +105,15 @@ pub(super) enum HitsCommand {
     List {
         #[command(flatten)]
         dir: DataDir,
+        /// At most this many hits (a page; and at most this many retro-screening hits).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        limit: Option<u32>,
+        /// Continue after this hit (the `id` of the last hit of the previous page).
+        #[arg(long, value_name = "HIT")]
+        after: Option<String>,
+        /// Only hits created at or after this time (RFC 3339, or a date: midnight UTC).
+        #[arg(long, value_name = "TIME", value_parser = super::fed::parse_time_ms)]
+        since: Option<i64>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -482,9 +491,22 @@ pub(super) async fn outcome(cmd: OutcomeCommand) -> CliResult {
 }
 
 pub(super) async fn hits(cmd: HitsCommand) -> CliResult {
-    let HitsCommand::List { dir, json } = cmd;
+    let HitsCommand::List {
+        dir,
+        limit,
+        after,
+        since,
+        json,
+    } = cmd;
     let mut client = crate::cli::client::connect(&dir.data_dir).await?;
-    let r = client.list_hits(pb::ListHitsRequest {}).await?.into_inner();
+    let r = client
+        .list_hits(pb::ListHitsRequest {
+            limit: limit.unwrap_or(0),
+            since_ms: since.unwrap_or(0),
+            after_id: after.unwrap_or_default(),
+        })
+        .await?
+        .into_inner();
     let status = client.status(pb::StatusRequest {}).await?.into_inner();
     let me = origin_str(&status.origin);
     if json {

@@ -781,6 +781,31 @@ pub fn check_request_id(id: &str) -> Result<(), String> {
     }
 }
 
+/// A log position at or before the first record in `from..end` stored at or after `since_ms`:
+/// a binary search over store times, which follow log order except for batches written
+/// concurrently (whose times may interleave by up to [`SINCE_SLACK_MS`]).
+fn first_stored_near(store: &crate::store::Store, since_ms: i64, from: u64, end: u64) -> u64 {
+    let target = since_ms.saturating_sub(SINCE_SLACK_MS);
+    let stored_at = |p: u64| -> Option<i64> {
+        let (_, id) = store.log_range(p, p + 1).next()?.ok()?;
+        Some(store.get(&id).ok()??.stored_at_ms)
+    };
+    let (mut lo, mut hi) = (from, end);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match stored_at(mid) {
+            Some(t) if t < target => lo = mid + 1,
+            Some(_) => hi = mid,
+            // Unreadable: fall back to reading from the start of the range.
+            None => return from,
+        }
+    }
+    lo
+}
+
+/// How far apart in time records stored at about the same moment may be out of log order.
+const SINCE_SLACK_MS: i64 = 60_000;
+
 fn internal(e: impl std::fmt::Display) -> Status {
     error!(cause = %e, "admin request failed");
     Status::internal(e.to_string())
@@ -1311,6 +1336,13 @@ impl pb::admin_server::Admin for AdminService {
         tokio::task::spawn_blocking(move || {
             let today = Date::today_utc();
             let mut sent = 0usize;
+            // With --since, start near the first record stored then (found by halving, not
+            // by reading the log from its start); the filter below stays exact.
+            let from = if since > 0 {
+                from.max(first_stored_near(&store, since, from, end))
+            } else {
+                from
+            };
             for at in store.log_range(from, end) {
                 let item = at.map_err(internal).and_then(|(position, id)| {
                     let Some(e) = store.get(&id).map_err(internal)? else {
@@ -1519,13 +1551,35 @@ impl pb::admin_server::Admin for AdminService {
 
     async fn list_hits(
         &self,
-        _req: Request<pb::ListHitsRequest>,
+        req: Request<pb::ListHitsRequest>,
     ) -> Result<Response<pb::ListHitsResponse>, Status> {
+        let r = req.into_inner();
+        let after = match r.after_id.trim() {
+            "" => None,
+            h => Some(crate::record::RecordId::parse_hex(h).map_err(|e| {
+                Status::invalid_argument(format!(
+                    "after: {h:?} is not a hit id (64 hex digits, the `id` of the last hit printed): {e}"
+                ))
+            })?),
+        };
+        let page = super::screening::HitPage {
+            limit: if r.limit == 0 {
+                usize::MAX
+            } else {
+                r.limit as usize
+            },
+            since_ms: r.since_ms,
+            after,
+        };
         let node = self.node.clone();
         let (hits, retro) = tokio::task::spawn_blocking(move || {
             Ok::<_, crate::store::StoreError>((
-                super::screening::list_hits(&node)?,
-                super::retro::list(&node)?,
+                super::screening::list_hits(&node, &page)?,
+                super::retro::list(&node)?
+                    .into_iter()
+                    .filter(|h| h.found_at_ms >= page.since_ms)
+                    .take(page.limit)
+                    .collect(),
             ))
         })
         .await

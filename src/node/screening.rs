@@ -471,18 +471,38 @@ pub async fn record_outcome(
 ///
 /// # Errors
 /// Storage failure.
-pub fn list_hits(node: &Node) -> Result<Vec<pb::HitInfo>, StoreError> {
+pub fn list_hits(node: &Node, page: &HitPage) -> Result<Vec<pb::HitInfo>, StoreError> {
     let me = node.origin();
-    let mut out = Vec::new();
-    for e in node.store.iter() {
-        let e = e?;
+    // Every hit is indexed under its alert: read those (not every record), newest first.
+    let mut found = Vec::new();
+    for id in node.store.indexed_ids(IndexKind::HitOnAlert)? {
+        let Some(e) = node.store.get(&id)? else {
+            continue;
+        };
         let rec = e.record()?;
         let RecordKind::Hit(h) = &rec.kind else {
             continue;
         };
-        if rec.origin != *me && h.alert_origin != *me {
+        if (rec.origin != *me && h.alert_origin != *me) || rec.created_at_ms < page.since_ms {
             continue;
         }
+        found.push((rec.created_at_ms, e.id, e, rec));
+    }
+    found.sort_by(|a, b| b.0.cmp(&a.0).then(b.1 .0.cmp(&a.1 .0)));
+    if let Some(after) = &page.after {
+        match found.iter().position(|(_, id, _, _)| id == after) {
+            Some(i) => {
+                found.drain(..=i);
+            }
+            None => found.clear(),
+        }
+    }
+    found.truncate(page.limit);
+    let mut out = Vec::new();
+    for (_, _, e, rec) in found {
+        let RecordKind::Hit(h) = &rec.kind else {
+            continue;
+        };
         let title = match node.store.get(&h.alert_id)? {
             Some(a) => a
                 .record()?
@@ -527,8 +547,19 @@ pub fn list_hits(node: &Node) -> Result<Vec<pb::HitInfo>, StoreError> {
             outcomes,
         });
     }
-    out.sort_by_key(|h| std::cmp::Reverse(h.created_at_ms));
     Ok(out)
+}
+
+/// Which hits to list: newest first, created at or after `since_ms`, after the hit `after`,
+/// at most `limit`.
+#[derive(Debug, Clone)]
+pub struct HitPage {
+    /// At most this many.
+    pub limit: usize,
+    /// Created at or after (ms since the epoch).
+    pub since_ms: i64,
+    /// Continue after this hit.
+    pub after: Option<crate::record::RecordId>,
 }
 
 /// The report of this desk over every stored record, counting those created in `period`.

@@ -780,6 +780,23 @@ impl Store {
             .collect()
     }
 
+    /// Every record indexed under `kind`, whatever the value (e.g. every hit), in index order.
+    ///
+    /// # Errors
+    /// Storage failure or a damaged entry.
+    pub fn indexed_ids(&self, kind: IndexKind) -> Result<Vec<RecordId>, StoreError> {
+        self.idx
+            .scan_prefix([kind as u8])
+            .keys()
+            .map(|k| {
+                let k = k?;
+                let at = k.len().saturating_sub(32);
+                RecordId::from_slice(&k[at..], "idx")
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+            .collect()
+    }
+
     /// The records indexed under (`kind`, `value`), decoded, in sequence order.
     ///
     /// # Errors
