@@ -76,11 +76,15 @@ pub async fn scale(sizes: &[u64], lines: u64) -> Result<ScaleReport, String> {
         .prefix("kdesk-bench-scale-")
         .tempdir()
         .map_err(|e| e.to_string())?;
-    let manifest = work.path().join("manifest.csv");
+    // KDESK_BENCH_KEEP=DIR keeps the nodes' directories there, to look into afterwards.
+    let kept = std::env::var_os("KDESK_BENCH_KEEP").map(PathBuf::from);
+    let work_dir = kept.clone().unwrap_or_else(|| work.path().to_owned());
+    std::fs::create_dir_all(&work_dir).map_err(|e| e.to_string())?;
+    let manifest = work_dir.join("manifest.csv");
     write_manifest(&manifest, lines)?;
     let mut rows = vec![];
     for &n in sizes {
-        rows.push(one_size(&exe, work.path(), &manifest, n, lines).await?);
+        rows.push(one_size(&exe, &work_dir, &manifest, n, lines).await?);
     }
     Ok(ScaleReport {
         rows,

@@ -731,9 +731,11 @@ impl Store {
             .sum()
     }
 
-    /// Number of stored records.
+    /// Number of stored records: every stored record has one log position, so this is the
+    /// log's length (read in O(1); counting the records tree would read all of it).
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.log_len()
+            .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX))
     }
 
     /// Whether nothing is stored.
