@@ -171,36 +171,74 @@ struct Entry {
     consignee: Option<PreparedParty>,
 }
 
-/// Compact name index: blocking-key hash → postings (alert index, role).
+/// Compact name index: blocking-key hash → postings (alert index, role), as sorted arrays
+/// under a directory of hash prefixes: 8 bytes per (key, posting) pair, where a hash table
+/// of spans took about 37. A name yields a few dozen keys (its tokens' deletion
+/// neighbourhoods), so this is most of the engine's memory at a million alerts.
 #[derive(Default)]
 struct NameIndex {
-    spans: HashMap<u64, (u32, u32), BuildHasherDefault<PreHashed>>,
-    postings: Vec<(u32, Role)>,
+    /// Bits of the hash that pick a bucket.
+    bits: u32,
+    /// `dir[b]..dir[b + 1]`: the pairs of bucket `b`.
+    dir: Vec<u32>,
+    /// Low 32 bits of each pair's hash, ascending within its bucket.
+    keys: Vec<u32>,
+    /// Each pair's posting: alert index × 4 + role.
+    postings: Vec<u32>,
 }
 
 impl NameIndex {
     fn build(mut pairs: Vec<(u64, u32, Role)>) -> Self {
-        pairs.sort_unstable_by_key(|p| (p.0, p.1));
-        pairs.dedup_by_key(|p| (p.0, p.1, p.2 as u8));
-        let mut spans = HashMap::default();
+        // About eight pairs a bucket; a collision of the low bits only adds candidates,
+        // which are then scored.
+        let bits = (usize::BITS - (pairs.len() / 8).max(1).leading_zeros()).clamp(4, 24);
+        let bucket = |h: u64| (h >> (64 - bits)) as usize;
+        pairs.sort_unstable_by_key(|p| (bucket(p.0), p.0 as u32, p.1, p.2 as u8));
+        pairs.dedup_by_key(|p| (bucket(p.0), p.0 as u32, p.1, p.2 as u8));
+        let mut dir = vec![0u32; (1usize << bits) + 1];
+        let mut keys = Vec::with_capacity(pairs.len());
         let mut postings = Vec::with_capacity(pairs.len());
-        let mut i = 0;
-        while i < pairs.len() {
-            let h = pairs[i].0;
-            let start = postings.len() as u32;
-            while i < pairs.len() && pairs[i].0 == h {
-                postings.push((pairs[i].1, pairs[i].2));
-                i += 1;
-            }
-            spans.insert(h, (start, postings.len() as u32 - start));
+        for (h, i, role) in pairs {
+            // Alert indices are below 2^30 (a billion alerts): the role takes the low bits.
+            debug_assert!(i < 1 << 30);
+            dir[bucket(h) + 1] += 1;
+            keys.push(h as u32);
+            postings.push(i << 2 | role as u32);
         }
-        Self { spans, postings }
+        for b in 1..dir.len() {
+            dir[b] += dir[b - 1];
+        }
+        Self {
+            bits,
+            dir,
+            keys,
+            postings,
+        }
     }
 
-    fn get(&self, h: u64) -> &[(u32, Role)] {
-        match self.spans.get(&h) {
-            Some(&(s, n)) => &self.postings[s as usize..(s + n) as usize],
-            None => &[],
+    /// The postings of hash `h` (see [`NameIndex::alert`], [`NameIndex::role`]).
+    fn get(&self, h: u64) -> &[u32] {
+        if self.dir.is_empty() {
+            return &[];
+        }
+        let b = (h >> (64 - self.bits)) as usize;
+        let (lo, hi) = (self.dir[b] as usize, self.dir[b + 1] as usize);
+        let k = h as u32;
+        let bucket = &self.keys[lo..hi];
+        let first = bucket.partition_point(|&x| x < k);
+        let end = first + bucket[first..].partition_point(|&x| x == k);
+        &self.postings[lo + first..lo + end]
+    }
+
+    fn alert(posting: u32) -> u32 {
+        posting >> 2
+    }
+
+    fn role(posting: u32) -> Role {
+        match posting & 3 {
+            0 => Role::Traveler,
+            1 => Role::Shipper,
+            _ => Role::Consignee,
         }
     }
 }
@@ -632,9 +670,9 @@ impl Engine {
         let collect = |u: &(usize, Vec<u64>, u32)| -> Vec<u32> {
             let mut v: Vec<u32> =
                 u.1.iter()
-                    .flat_map(|&h| self.names.get(h))
-                    .filter(|(_, r)| *r == role)
-                    .map(|(i, _)| *i)
+                    .flat_map(|&h| self.names.get(h).iter().copied())
+                    .filter(|&p| NameIndex::role(p) == role)
+                    .map(NameIndex::alert)
                     .collect();
             v.sort_unstable();
             v.dedup();
