@@ -12,7 +12,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{example, init, outcome, run, s, write, Node};
+use common::{example, init, outcome, run, s, set_reserve, write, Node};
 use serde_json::Value;
 
 /// A tmpfs mounted on a directory for the life of the value.
@@ -65,17 +65,6 @@ impl Drop for SmallDisk {
             .arg(&self.at)
             .status();
     }
-}
-
-fn set_reserve(dir: &Path, mb: u64) {
-    let cfg = dir.join("kdesk.toml");
-    let text = std::fs::read_to_string(&cfg).unwrap();
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("min_free_mb"))
-        .expect("kdesk init writes [storage] min_free_mb")
-        .to_owned();
-    std::fs::write(&cfg, text.replace(&line, &format!("min_free_mb = {mb}"))).unwrap();
 }
 
 fn status(dir: &Path) -> Value {

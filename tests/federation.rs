@@ -517,14 +517,7 @@ fn replication_resumes_after_either_side_restarts_with_nothing_lost() {
 fn restart_with_reserve(mut node: Node, d: &Desk, mb: u64) -> Node {
     node.signal_and_wait(libc::SIGTERM);
     drop(node);
-    let cfg = d.dir.join("kdesk.toml");
-    let text = std::fs::read_to_string(&cfg).unwrap();
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("min_free_mb"))
-        .expect("kdesk init writes [storage] min_free_mb")
-        .to_owned();
-    std::fs::write(&cfg, text.replace(&line, &format!("min_free_mb = {mb}"))).unwrap();
+    common::set_reserve(&d.dir, mb);
     Node::start(&d.dir)
 }
 

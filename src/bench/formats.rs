@@ -121,7 +121,9 @@ fn measure(
             screen::screen_stream(engine, &ReadOptions::default(), chunks, threads, |_, r| {
                 problems += r.problems.len() as u64;
                 for h in r.hits {
-                    let a = engine.alert(h.hit.alert);
+                    let Ok(a) = engine.alert(h.hit.alert) else {
+                        continue;
+                    };
                     let case = a
                         .alert
                         .case_reference
@@ -211,16 +213,7 @@ fn generate(
 
 /// Current resident memory (Linux `VmRSS`), MiB.
 fn rss_mib(key: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with(key)).and_then(|l| {
-                l.split_whitespace()
-                    .nth(1)
-                    .and_then(|v| v.parse::<f64>().ok())
-            })
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
+    super::status_mib("self", key)
 }
 
 /// Streams a CUSCAR of `lines` consignments from a temporary file and measures the peak

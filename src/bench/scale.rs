@@ -14,11 +14,9 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use kdesk::model::Date;
-use kdesk::node::{self, Node};
+use kdesk::node::Node;
 use kdesk::pb;
-use kdesk::record::{Record, RecordKind};
 use kdesk::screen::{gen, Format};
-use kdesk::store::Mode;
 
 /// Figures at one size.
 #[derive(Debug, Serialize)]
@@ -272,16 +270,12 @@ async fn fill(
 ) -> Result<(ed25519_dalek::SigningKey, Vec<pb::Envelope>), String> {
     let node = Node::open(cfg.clone()).map_err(|e| e.to_string())?;
     let key = kdesk::keys::load_signing_key(&cfg.signing_key).map_err(|e| e.to_string())?;
-    let origin = node.origin().clone();
     let today = Date::today_utc();
     let mut sample = vec![];
-    let mut batch = Vec::with_capacity(1024);
-    let mut seq = 0u64;
-    let mut chunk = 0u64;
-    while seq < n {
-        let take = (n - seq).min(10_000);
+    // Generated ten thousand at a time (a seed each), so memory stays flat.
+    let alerts = (0..n.div_ceil(10_000)).flat_map(|chunk| {
         let spec = gen::Spec {
-            alerts: usize::try_from(take).map_err(|e| e.to_string())?,
+            alerts: usize::try_from((n - chunk * 10_000).min(10_000)).unwrap_or(10_000),
             lines: 0,
             seed: 1000 + chunk,
             true_identifiers: 0,
@@ -289,29 +283,17 @@ async fn fill(
             true_profiles: 0,
             date: today,
         };
-        chunk += 1;
-        for alert in gen::alerts(&spec).map_err(|e| format!("generator: {e}"))? {
-            seq += 1;
-            let signed = Record {
-                origin: origin.clone(),
-                seq,
-                created_at_ms: node::now_ms(),
-                kind: RecordKind::Alert(alert),
-            }
-            .sign(&key);
-            if sample.len() < 20_000 {
-                sample.push(signed.envelope.clone());
-            }
-            batch.push(signed);
-            if batch.len() == 1024 || seq == n {
-                node.store
-                    .ingest_batch(&batch, node::now_ms(), Mode::Own)
-                    .map_err(|e| e.to_string())?;
-                batch.clear();
-            }
-            super::progress(&format!("{n} records: signing and storing"), seq, n);
+        match gen::alerts(&spec) {
+            Ok(v) => v.into_iter().map(Ok).collect::<Vec<_>>(),
+            Err(e) => vec![Err(format!("generator: {e}"))],
         }
-    }
+    });
+    let label = format!("{n} records: signing and storing");
+    super::sign_and_store(&node, &key, alerts, n, &label, |e| {
+        if sample.len() < 20_000 {
+            sample.push(e.clone());
+        }
+    })?;
     node.log
         .flush_and_publish()
         .await
@@ -363,18 +345,9 @@ fn s(p: &Path) -> Result<&str, String> {
         .ok_or_else(|| format!("{}: not UTF-8", p.display()))
 }
 
-/// A line of `/proc/PID/status` in MiB (`VmRSS:`, `VmHWM:`); 0 when unreadable.
+/// A memory line of `/proc/PID/status`, MiB.
 fn rss_mib(pid: u32, field: &str) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with(field)).and_then(|l| {
-                l.split_whitespace()
-                    .nth(1)
-                    .and_then(|v| v.parse::<f64>().ok())
-            })
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
+    super::status_mib(&pid.to_string(), field)
 }
 
 fn dir_bytes(p: &Path) -> u64 {

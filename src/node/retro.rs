@@ -149,7 +149,7 @@ async fn screen_new(node: &Arc<Node>, from: u64, to: u64, today: Date) -> Result
             vec![None; hits.len()]
         };
         for ((h, line_id), hit_id) in hits.iter().zip(shared) {
-            let a = engine.alert(h.hit.alert);
+            let a = engine.alert(h.hit.alert).map_err(|e| e.to_string())?;
             let rh = RetroHit {
                 found_at_ms: crate::record::now_ms(),
                 alert_id: a.id.to_hex(),

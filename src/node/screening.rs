@@ -113,7 +113,9 @@ pub(super) async fn share_hits(
     let mut kinds = Vec::new();
     let mut in_chunk: std::collections::HashMap<String, usize> = Default::default();
     for h in hits {
-        let a = engine.alert(h.hit.alert);
+        let a = engine
+            .alert(h.hit.alert)
+            .map_err(|e| Status::internal(e.to_string()))?;
         let key = format!("{}/{}", a.id.to_hex(), h.reference);
         if let Some(&i) = in_chunk.get(&key) {
             slots.push((Slot::New(i), true));
@@ -158,7 +160,9 @@ fn shared_before(node: &Node, key: &str) -> Result<Option<RecordId>, Status> {
 
 /// The hit record for one screened line.
 fn hit_record(engine: &Engine, h: &LineHit) -> Result<RecordKind, Status> {
-    let a = engine.alert(h.hit.alert);
+    let a = engine
+        .alert(h.hit.alert)
+        .map_err(|e| Status::internal(e.to_string()))?;
     let matched = h
         .hit
         .matched
@@ -304,7 +308,13 @@ pub async fn run(
         };
         for (i, h) in r.hits.iter().enumerate() {
             hits += 1;
-            let a = engine.alert(h.hit.alert);
+            let a = match engine.alert(h.hit.alert) {
+                Ok(a) => a,
+                Err(e) => {
+                    let _ = tx.send(Err(Status::internal(e.to_string()))).await;
+                    return;
+                }
+            };
             let (hit_id, already) = match shared_ids.get(i) {
                 Some((id, already)) => {
                     shared += u64::from(!already);

@@ -20,7 +20,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use super::manifest::{CargoLine, Line, LineParty, PassengerLine, Subject as LineSubject};
 use super::names::{blocking_keys, similarity, PreparedName};
 use crate::model::fold;
-use crate::model::{Alert, CargoRoute, CountryCode, Date, Profile, Subject};
+use crate::model::{Alert, CargoRoute, CountryCode, Date, FieldError, Profile, Subject};
 use crate::record::{Origin, RecordId};
 
 /// Names scoring at least this much are candidates (before corroboration).
@@ -164,11 +164,46 @@ struct PreparedParty {
 }
 
 struct Entry {
-    alert: ScreenAlert,
+    alert: Kept,
     traveler: Option<PreparedParty>,
     dob: Option<Date>,
     shipper: Option<PreparedParty>,
     consignee: Option<PreparedParty>,
+}
+
+/// An alert as the engine keeps it: a profile whole (its criteria are read while screening),
+/// any other encoded as in its record (read only to explain a hit), which takes about half
+/// the memory of the decoded alert.
+enum Kept {
+    Whole(Box<ScreenAlert>),
+    Packed {
+        id: RecordId,
+        origin: Origin,
+        alert: Box<[u8]>,
+    },
+}
+
+impl Kept {
+    fn new(sa: ScreenAlert) -> Self {
+        if matches!(sa.alert.subject, Subject::Profile(_)) {
+            return Kept::Whole(Box::new(sa));
+        }
+        Kept::Packed {
+            alert: prost::Message::encode_to_vec(&sa.alert.to_pb()).into_boxed_slice(),
+            id: sa.id,
+            origin: sa.origin,
+        }
+    }
+
+    fn profile(&self) -> Option<&Profile> {
+        match self {
+            Kept::Whole(sa) => match &sa.alert.subject {
+                Subject::Profile(p) => Some(p),
+                _ => None,
+            },
+            Kept::Packed { .. } => None,
+        }
+    }
 }
 
 /// Compact name index: blocking-key hash → postings (alert index, role), as sorted arrays
@@ -324,7 +359,12 @@ impl Engine {
                 dob: None,
                 shipper: None,
                 consignee: None,
-                alert: sa,
+                // Set once the subject is indexed (below).
+                alert: Kept::Packed {
+                    id: sa.id,
+                    origin: sa.origin.clone(),
+                    alert: Box::default(),
+                },
             };
             let mut add_id = |kind: char, v: &str| {
                 e.ids.entry(id_key(kind, v)).or_default().push(i);
@@ -338,7 +378,7 @@ impl Engine {
                     }
                 }
             };
-            match &entry.alert.alert.subject {
+            match &sa.alert.subject {
                 Subject::Traveler(t) => {
                     if let Some(d) = &t.document {
                         add_id(
@@ -416,6 +456,7 @@ impl Engine {
                     }
                 }
             }
+            entry.alert = Kept::new(sa);
             e.entries.push(entry);
         }
         if options.names {
@@ -489,9 +530,24 @@ impl Engine {
         self.options.names
     }
 
-    /// The alert behind a match.
-    pub fn alert(&self, i: u32) -> &ScreenAlert {
-        &self.entries[i as usize].alert
+    /// The alert behind a match (decoded again when kept encoded).
+    ///
+    /// # Errors
+    /// The kept encoding does not decode: cannot happen for an alert that was encoded from
+    /// a valid one, but reported rather than assumed.
+    pub fn alert(&self, i: u32) -> Result<std::borrow::Cow<'_, ScreenAlert>, FieldError> {
+        match &self.entries[i as usize].alert {
+            Kept::Whole(sa) => Ok(std::borrow::Cow::Borrowed(sa)),
+            Kept::Packed { id, origin, alert } => {
+                let pb = <crate::pb::Alert as prost::Message>::decode(&alert[..])
+                    .map_err(|e| FieldError::new("alert", format!("kept alert: {e}")))?;
+                Ok(std::borrow::Cow::Owned(ScreenAlert {
+                    id: *id,
+                    origin: origin.clone(),
+                    alert: Alert::try_from(&pb)?,
+                }))
+            }
+        }
     }
 
     /// Screens one line; matches are appended to `out`, highest score first.
@@ -609,7 +665,7 @@ impl Engine {
                 continue;
             };
             for &i in list {
-                let Subject::Profile(p) = &self.entries[i as usize].alert.alert.subject else {
+                let Some(p) = self.entries[i as usize].alert.profile() else {
                     continue;
                 };
                 if let Some(ev) = profile_fits(p, route, c, &mut desc_tokens) {

@@ -374,7 +374,7 @@ pub fn screen_held(
     let found = candidates(store, &keys, MAX_CANDIDATES)?;
     if found.len() >= MAX_CANDIDATES {
         tracing::warn!(
-            alert = %hex::encode(engine.alert(0).id.0),
+            alert = %engine.alert(0).map(|a| a.id.to_hex()).unwrap_or_default(),
             screened = found.len(),
             "retro-screening stopped at the most lines screened against one alert; \
              lines beyond them were not screened (a broad profile: narrow its routes, \

@@ -46,6 +46,18 @@ pub fn init(dir: &Path, country: &str, name: &str) {
     assert!(o.status.success(), "init failed: {:?}", outcome(&o));
 }
 
+/// Sets `[storage] min_free_mb` in a desk's configuration (the node reads it at start).
+pub fn set_reserve(dir: &Path, mb: u64) {
+    let cfg = dir.join("kdesk.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("min_free_mb"))
+        .expect("kdesk init writes [storage] min_free_mb")
+        .to_owned();
+    std::fs::write(&cfg, text.replace(&line, &format!("min_free_mb = {mb}"))).unwrap();
+}
+
 /// Path as &str.
 pub fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
