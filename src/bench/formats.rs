@@ -79,7 +79,7 @@ pub struct FormatsReport {
 
 fn engine(alerts: Vec<Alert>, date: Date) -> Result<Engine, String> {
     let origin = Origin::parse("TH/bkk").map_err(|e| e.to_string())?;
-    let screen_alerts = alerts
+    let screen_alerts: Vec<ScreenAlert> = alerts
         .into_iter()
         .enumerate()
         .map(|(i, alert)| {

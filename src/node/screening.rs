@@ -40,14 +40,13 @@ impl Node {
             .map(|r| r.revocations())
             .unwrap_or_default();
         let engine = tokio::task::spawn_blocking(move || -> Result<Engine, StoreError> {
-            let alerts = store
-                .active_alert_versions_where(|env, rec| {
-                    !crate::federation::registry::revoked_for(&revs, env, rec.created_at_ms)
-                })?
-                .into_iter()
-                .map(|(id, origin, alert)| ScreenAlert { id, origin, alert })
-                .collect();
-            Ok(Engine::build(alerts, date, Options { names }))
+            // Streamed from the store into the engine, one alert at a time.
+            let mut b = screen::EngineBuilder::new(date, Options { names });
+            store.for_each_active_alert_version(
+                |env, rec| !crate::federation::registry::revoked_for(&revs, env, rec.created_at_ms),
+                |id, origin, alert| b.add(ScreenAlert { id, origin, alert }),
+            )?;
+            Ok(b.finish())
         })
         .await
         .map_err(|e| StoreError::Corrupt(format!("engine build task: {e}")))??;

@@ -313,152 +313,157 @@ pub struct Engine {
     skipped_not_valid: usize,
 }
 
-/// Identifier key kinds (first byte of the key).
-mod idk {
-    pub const CONTAINER: char = 'C';
-    pub const DOC: char = 'D';
-    pub const POSTAL: char = 'P';
-    pub const TRACKING: char = 'T';
-    pub const IMO: char = 'I';
-    pub const TRAVEL_DOC: char = 'V';
-    pub const FLIGHT: char = 'F';
+/// Builds an [`Engine`] one alert at a time, so that a caller streaming alerts from storage
+/// never holds them all decoded.
+pub struct EngineBuilder {
+    e: Engine,
+    name_pairs: Vec<(u64, u32, Role)>,
+    keys: Vec<u64>,
 }
 
-fn id_key(kind: char, value: &str) -> String {
-    let mut k = String::with_capacity(1 + value.len());
-    k.push(kind);
-    k.push_str(value);
-    k
-}
-
-impl Engine {
-    /// Indexes `alerts` for screening on `date`; alerts not valid on that date are left out.
-    pub fn build(alerts: Vec<ScreenAlert>, date: Date, options: Options) -> Self {
-        let mut e = Engine {
-            entries: Vec::with_capacity(alerts.len()),
-            ids: HashMap::default(),
-            dob: HashMap::new(),
-            names: NameIndex::default(),
-            profiles: HashMap::new(),
-            df: HashMap::default(),
-            names_total: 0,
-            options,
-            date,
-            skipped_not_valid: 0,
-        };
-        let mut name_pairs: Vec<(u64, u32, Role)> = Vec::new();
-        let mut keys = Vec::new();
-        for sa in alerts {
-            if !sa.alert.validity.contains(date) {
-                e.skipped_not_valid += 1;
-                continue;
-            }
-            let i = e.entries.len() as u32;
-            let mut entry = Entry {
-                traveler: None,
-                dob: None,
-                shipper: None,
-                consignee: None,
-                // Set once the subject is indexed (below).
-                alert: Kept::Packed {
-                    id: sa.id,
-                    origin: sa.origin.clone(),
-                    alert: Box::default(),
-                },
-            };
-            let mut add_id = |kind: char, v: &str| {
-                e.ids.entry(id_key(kind, v)).or_default().push(i);
-            };
-            let mut add_name = |p: &PreparedName, role: Role| {
-                for s in blocking_units(p) {
-                    keys.clear();
-                    blocking_keys(&s.0, &mut keys);
-                    for &h in &keys {
-                        name_pairs.push((h, i, role));
-                    }
-                }
-            };
-            match &sa.alert.subject {
-                Subject::Traveler(t) => {
-                    if let Some(d) = &t.document {
-                        add_id(
-                            idk::TRAVEL_DOC,
-                            &format!("{}{}", d.issuing_country, d.number),
-                        );
-                    }
-                    if let (Some(f), Some(d)) = (&t.flight_or_voyage, &t.travel_date) {
-                        add_id(idk::FLIGHT, &format!("{f}/{d}"));
-                    }
-                    let full = match &t.given_names {
-                        Some(g) => format!("{} {}", t.family_name, g),
-                        None => t.family_name.to_string(),
-                    };
-                    let name = PreparedName::new(&full);
-                    match t.date_of_birth {
-                        Some(d) => e.dob.entry(d).or_default().push(i),
-                        // No date of birth: found by name, corroborated by nationality.
-                        None => add_name(&name, Role::Traveler),
-                    }
-                    entry.dob = t.date_of_birth;
-                    entry.traveler = Some(PreparedParty {
-                        name,
-                        address: vec![],
-                        country: t.nationality,
-                    });
-                }
-                Subject::Cargo(c) => {
-                    for n in &c.container_numbers {
-                        add_id(idk::CONTAINER, n.as_str());
-                    }
-                    if let Some(d) = &c.transport_document {
-                        add_id(idk::DOC, d.number());
-                    }
-                    if let Some(p) = &c.postal_item_id {
-                        add_id(idk::POSTAL, p.as_str());
-                    }
-                    if let Some(t) = &c.express_tracking_number {
-                        add_id(idk::TRACKING, t.as_str());
-                    }
-                    if let Some(m) = &c.vessel_imo {
-                        add_id(idk::IMO, m.as_str());
-                    }
-                    for (party, role) in
-                        [(&c.shipper, Role::Shipper), (&c.consignee, Role::Consignee)]
-                    {
-                        let Some(p) = party else { continue };
-                        let prepared = PreparedParty {
-                            name: PreparedName::new(p.name.as_str()),
-                            address: p
-                                .address
-                                .as_ref()
-                                .map(|a| address_tokens(a.as_str()))
-                                .unwrap_or_default(),
-                            country: p.country,
-                        };
-                        if prepared.name.is_empty() {
-                            continue;
-                        }
-                        add_name(&prepared.name, role);
-                        match role {
-                            Role::Shipper => entry.shipper = Some(prepared),
-                            _ => entry.consignee = Some(prepared),
-                        }
-                    }
-                }
-                Subject::Profile(p) => {
-                    for r in &p.routes {
-                        if p.origin_countries.is_empty() {
-                            e.profiles.entry((*r, None)).or_default().push(i);
-                        }
-                        for c in &p.origin_countries {
-                            e.profiles.entry((*r, Some(*c))).or_default().push(i);
-                        }
-                    }
-                }
-            }
-            entry.alert = Kept::new(sa);
-            e.entries.push(entry);
+impl EngineBuilder {
+    /// An engine for screening on `date`.
+    pub fn new(date: Date, options: Options) -> Self {
+        Self {
+            e: Engine {
+                entries: Vec::new(),
+                ids: HashMap::default(),
+                dob: HashMap::new(),
+                names: NameIndex::default(),
+                profiles: HashMap::new(),
+                df: HashMap::default(),
+                names_total: 0,
+                options,
+                date,
+                skipped_not_valid: 0,
+            },
+            name_pairs: Vec::new(),
+            keys: Vec::new(),
         }
+    }
+
+    /// Adds one alert (left out when not valid on the date).
+    pub fn add(&mut self, sa: ScreenAlert) {
+        let date = self.e.date;
+        let e = &mut self.e;
+        let name_pairs = &mut self.name_pairs;
+        let keys = &mut self.keys;
+        if !sa.alert.validity.contains(date) {
+            e.skipped_not_valid += 1;
+            return;
+        }
+        let i = e.entries.len() as u32;
+        let mut entry = Entry {
+            traveler: None,
+            dob: None,
+            shipper: None,
+            consignee: None,
+            // Set once the subject is indexed (below).
+            alert: Kept::Packed {
+                id: sa.id,
+                origin: sa.origin.clone(),
+                alert: Box::default(),
+            },
+        };
+        let mut add_id = |kind: char, v: &str| {
+            e.ids.entry(id_key(kind, v)).or_default().push(i);
+        };
+        let mut add_name = |p: &PreparedName, role: Role| {
+            for s in blocking_units(p) {
+                keys.clear();
+                blocking_keys(&s.0, keys);
+                for &h in keys.iter() {
+                    name_pairs.push((h, i, role));
+                }
+            }
+        };
+        match &sa.alert.subject {
+            Subject::Traveler(t) => {
+                if let Some(d) = &t.document {
+                    add_id(
+                        idk::TRAVEL_DOC,
+                        &format!("{}{}", d.issuing_country, d.number),
+                    );
+                }
+                if let (Some(f), Some(d)) = (&t.flight_or_voyage, &t.travel_date) {
+                    add_id(idk::FLIGHT, &format!("{f}/{d}"));
+                }
+                let full = match &t.given_names {
+                    Some(g) => format!("{} {}", t.family_name, g),
+                    None => t.family_name.to_string(),
+                };
+                let name = PreparedName::new(&full);
+                match t.date_of_birth {
+                    Some(d) => e.dob.entry(d).or_default().push(i),
+                    // No date of birth: found by name, corroborated by nationality.
+                    None => add_name(&name, Role::Traveler),
+                }
+                entry.dob = t.date_of_birth;
+                entry.traveler = Some(PreparedParty {
+                    name,
+                    address: vec![],
+                    country: t.nationality,
+                });
+            }
+            Subject::Cargo(c) => {
+                for n in &c.container_numbers {
+                    add_id(idk::CONTAINER, n.as_str());
+                }
+                if let Some(d) = &c.transport_document {
+                    add_id(idk::DOC, d.number());
+                }
+                if let Some(p) = &c.postal_item_id {
+                    add_id(idk::POSTAL, p.as_str());
+                }
+                if let Some(t) = &c.express_tracking_number {
+                    add_id(idk::TRACKING, t.as_str());
+                }
+                if let Some(m) = &c.vessel_imo {
+                    add_id(idk::IMO, m.as_str());
+                }
+                for (party, role) in [(&c.shipper, Role::Shipper), (&c.consignee, Role::Consignee)]
+                {
+                    let Some(p) = party else { continue };
+                    let prepared = PreparedParty {
+                        name: PreparedName::new(p.name.as_str()),
+                        address: p
+                            .address
+                            .as_ref()
+                            .map(|a| address_tokens(a.as_str()))
+                            .unwrap_or_default(),
+                        country: p.country,
+                    };
+                    if prepared.name.is_empty() {
+                        continue;
+                    }
+                    add_name(&prepared.name, role);
+                    match role {
+                        Role::Shipper => entry.shipper = Some(prepared),
+                        _ => entry.consignee = Some(prepared),
+                    }
+                }
+            }
+            Subject::Profile(p) => {
+                for r in &p.routes {
+                    if p.origin_countries.is_empty() {
+                        e.profiles.entry((*r, None)).or_default().push(i);
+                    }
+                    for c in &p.origin_countries {
+                        e.profiles.entry((*r, Some(*c))).or_default().push(i);
+                    }
+                }
+            }
+        }
+        entry.alert = Kept::new(sa);
+        e.entries.push(entry);
+    }
+
+    /// The engine.
+    pub fn finish(self) -> Engine {
+        let EngineBuilder {
+            mut e, name_pairs, ..
+        } = self;
+        let options = e.options;
         if options.names {
             e.names = NameIndex::build(name_pairs);
             // Token rarity over all alert names, then weigh every alert name by it.
@@ -492,6 +497,39 @@ impl Engine {
             e.entries = entries;
         }
         e
+    }
+}
+
+/// Identifier key kinds (first byte of the key).
+mod idk {
+    pub const CONTAINER: char = 'C';
+    pub const DOC: char = 'D';
+    pub const POSTAL: char = 'P';
+    pub const TRACKING: char = 'T';
+    pub const IMO: char = 'I';
+    pub const TRAVEL_DOC: char = 'V';
+    pub const FLIGHT: char = 'F';
+}
+
+fn id_key(kind: char, value: &str) -> String {
+    let mut k = String::with_capacity(1 + value.len());
+    k.push(kind);
+    k.push_str(value);
+    k
+}
+
+impl Engine {
+    /// Indexes `alerts` for screening on `date`; alerts not valid on that date are left out.
+    pub fn build(
+        alerts: impl IntoIterator<Item = ScreenAlert>,
+        date: Date,
+        options: Options,
+    ) -> Self {
+        let mut b = EngineBuilder::new(date, options);
+        for sa in alerts {
+            b.add(sa);
+        }
+        b.finish()
     }
 
     /// Inverse document frequency of a name token among alert names, 1 for unseen tokens'

@@ -833,9 +833,25 @@ impl Store {
         &self,
         keep: impl Fn(&pb::Envelope, &Record) -> bool,
     ) -> Result<Vec<(RecordId, Origin, crate::model::Alert)>, StoreError> {
+        let mut out = Vec::new();
+        self.for_each_active_alert_version(keep, |id, origin, alert| {
+            out.push((id, origin, alert));
+        })?;
+        Ok(out)
+    }
+
+    /// [`Store::active_alert_versions_where`], handing each version to `f` as it is read
+    /// instead of collecting them (a million alerts are never all decoded at once).
+    ///
+    /// # Errors
+    /// Storage failure or a damaged entry.
+    pub fn for_each_active_alert_version(
+        &self,
+        keep: impl Fn(&pb::Envelope, &Record) -> bool,
+        mut f: impl FnMut(RecordId, Origin, crate::model::Alert),
+    ) -> Result<(), StoreError> {
         // Plain alerts stored active and never changed have no `state` entry: walk the
         // records (id order) and the state entries (id order) together.
-        let mut out = Vec::new();
         let mut states = self.state.iter().peekable();
         for kv in self.records.iter() {
             let (k, v) = kv?;
@@ -871,13 +887,13 @@ impl Store {
                 continue;
             }
             match rec.kind {
-                RecordKind::Alert(a) => out.push((id, rec.origin, a)),
+                RecordKind::Alert(a) => f(id, rec.origin, a),
                 // An amendment always has a `state` entry.
-                RecordKind::Amendment(m) if st.is_some() => out.push((id, rec.origin, m.alert)),
+                RecordKind::Amendment(m) if st.is_some() => f(id, rec.origin, m.alert),
                 _ => {}
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Size of the database files.
