@@ -159,7 +159,8 @@ enum Role {
 
 struct PreparedParty {
     name: PreparedName,
-    address: Vec<String>,
+    /// Hashes of the address's distinctive words (compared for equality only).
+    address: Box<[u64]>,
     country: Option<CountryCode>,
 }
 
@@ -401,7 +402,7 @@ impl EngineBuilder {
                 entry.dob = t.date_of_birth;
                 entry.traveler = Some(PreparedParty {
                     name,
-                    address: vec![],
+                    address: Box::default(),
                     country: t.nationality,
                 });
             }
@@ -429,7 +430,12 @@ impl EngineBuilder {
                         address: p
                             .address
                             .as_ref()
-                            .map(|a| address_tokens(a.as_str()))
+                            .map(|a| {
+                                address_tokens(a.as_str())
+                                    .iter()
+                                    .map(|t| word_hash(t))
+                                    .collect()
+                            })
                             .unwrap_or_default(),
                         country: p.country,
                     };
@@ -805,7 +811,7 @@ impl Engine {
         if cands.is_empty() {
             return;
         }
-        let mut address: Option<Vec<String>> = None;
+        let mut address: Option<(Vec<String>, Vec<u64>)> = None;
         let field = match role {
             Role::Shipper => ("shipper.name", "shipper.address", "shipper.country"),
             _ => ("consignee.name", "consignee.address", "consignee.country"),
@@ -824,18 +830,20 @@ impl Engine {
             }
             let mut corroborated = Vec::new();
             if !p.address.is_empty() {
-                let a = address.get_or_insert_with(|| {
-                    party
+                let (words, hashes) = address.get_or_insert_with(|| {
+                    let words = party
                         .address
                         .as_deref()
                         .map(address_tokens)
-                        .unwrap_or_default()
+                        .unwrap_or_default();
+                    let hashes = words.iter().map(|t| word_hash(t)).collect();
+                    (words, hashes)
                 });
-                let overlap = token_overlap(&p.address, a);
+                let overlap = token_overlap(&p.address, hashes);
                 if overlap >= 0.5 {
                     corroborated.push((
                         field.1,
-                        a.join(" "),
+                        words.join(" "),
                         format!("address overlap {overlap:.2}"),
                     ));
                 }
@@ -1012,8 +1020,15 @@ fn address_tokens(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// A word as 64 bits (FNV-1a): alerts keep their address words so, compared for equality.
+fn word_hash(t: &str) -> u64 {
+    t.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// Share of the alert's distinctive address words found on the line.
-fn token_overlap(alert: &[String], seen: &[String]) -> f32 {
+fn token_overlap(alert: &[u64], seen: &[u64]) -> f32 {
     if alert.is_empty() {
         return 0.0;
     }
