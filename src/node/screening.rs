@@ -40,8 +40,27 @@ impl Node {
             .map(|r| r.revocations())
             .unwrap_or_default();
         let engine = tokio::task::spawn_blocking(move || -> Result<Engine, StoreError> {
-            // Streamed from the store into the engine, one alert at a time.
-            let mut b = screen::EngineBuilder::new(date, Options { names });
+            // Streamed from the store into the engine, one alert at a time; the engine keeps
+            // their ids and reads an alert back from the store to explain a hit.
+            let source_store = store.clone();
+            let source: screen::AlertSource = Arc::new(move |id: &RecordId| {
+                let e = source_store
+                    .get(id)
+                    .map_err(|e| e.to_string())?
+                    .ok_or("no longer stored")?;
+                let rec = e.record().map_err(|e| e.to_string())?;
+                let alert = match rec.kind {
+                    RecordKind::Alert(a) => a,
+                    RecordKind::Amendment(m) => m.alert,
+                    _ => return Err("not an alert version".into()),
+                };
+                Ok(ScreenAlert {
+                    id: *id,
+                    origin: rec.origin,
+                    alert,
+                })
+            });
+            let mut b = screen::EngineBuilder::with_source(date, Options { names }, source);
             store.for_each_active_alert_version(
                 |env, rec| !crate::federation::registry::revoked_for(&revs, env, rec.created_at_ms),
                 |id, origin, alert| b.add(ScreenAlert { id, origin, alert }),

@@ -182,12 +182,22 @@ enum Kept {
         origin: Origin,
         alert: Box<[u8]>,
     },
+    /// Only the id: read back through the engine's [`AlertSource`].
+    Stored(RecordId),
 }
 
+/// Reads an alert version back by its record id (from the node's store), for an engine that
+/// keeps only the ids of the alerts it does not read while screening.
+pub type AlertSource =
+    std::sync::Arc<dyn Fn(&RecordId) -> Result<ScreenAlert, String> + Send + Sync>;
+
 impl Kept {
-    fn new(sa: ScreenAlert) -> Self {
+    fn new(sa: ScreenAlert, stored: bool) -> Self {
         if matches!(sa.alert.subject, Subject::Profile(_)) {
             return Kept::Whole(Box::new(sa));
+        }
+        if stored {
+            return Kept::Stored(sa.id);
         }
         Kept::Packed {
             alert: prost::Message::encode_to_vec(&sa.alert.to_pb()).into_boxed_slice(),
@@ -202,7 +212,7 @@ impl Kept {
                 Subject::Profile(p) => Some(p),
                 _ => None,
             },
-            Kept::Packed { .. } => None,
+            Kept::Packed { .. } | Kept::Stored(_) => None,
         }
     }
 }
@@ -312,6 +322,8 @@ pub struct Engine {
     options: Options,
     date: Date,
     skipped_not_valid: usize,
+    /// Where alerts kept by id only are read back.
+    source: Option<AlertSource>,
 }
 
 /// Builds an [`Engine`] one alert at a time, so that a caller streaming alerts from storage
@@ -323,6 +335,15 @@ pub struct EngineBuilder {
 }
 
 impl EngineBuilder {
+    /// An engine that keeps only the ids of the alerts it does not read while screening
+    /// (all but profiles) and reads them back through `source` to explain a hit: the
+    /// smallest engine, for a node holding its alerts in its store.
+    pub fn with_source(date: Date, options: Options, source: AlertSource) -> Self {
+        let mut b = Self::new(date, options);
+        b.e.source = Some(source);
+        b
+    }
+
     /// An engine for screening on `date`.
     pub fn new(date: Date, options: Options) -> Self {
         Self {
@@ -337,6 +358,7 @@ impl EngineBuilder {
                 options,
                 date,
                 skipped_not_valid: 0,
+                source: None,
             },
             name_pairs: Vec::new(),
             keys: Vec::new(),
@@ -460,7 +482,7 @@ impl EngineBuilder {
                 }
             }
         }
-        entry.alert = Kept::new(sa);
+        entry.alert = Kept::new(sa, e.source.is_some());
         e.entries.push(entry);
     }
 
@@ -591,6 +613,15 @@ impl Engine {
                     alert: Alert::try_from(&pb)?,
                 }))
             }
+            Kept::Stored(id) => match &self.source {
+                Some(read) => read(id)
+                    .map(std::borrow::Cow::Owned)
+                    .map_err(|e| FieldError::new("alert", format!("alert {id}: {e}"))),
+                None => Err(FieldError::new(
+                    "alert",
+                    "kept by id with nowhere to read it",
+                )),
+            },
         }
     }
 
@@ -1218,6 +1249,42 @@ mod tests {
             engine.screen(l, &mut hits);
         }
         (engine.len(), engine.skipped_not_valid(), hits.len())
+    }
+
+    #[test]
+    fn an_alert_is_kept_encoded_or_by_id_and_read_back_whole() {
+        let date = Date::parse("2026-11-24").unwrap();
+        let (_, _, lines, _) = read_all(
+            b"reference,route,postal_item_id\nP1,postal,rr 123 456 785 nl\n",
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        let packed = Engine::build(vec![alert()], date, Options::default());
+        let source: AlertSource = std::sync::Arc::new(|id: &RecordId| {
+            if *id == RecordId([7; 32]) {
+                Ok(alert())
+            } else {
+                Err("not stored".into())
+            }
+        });
+        let mut b = EngineBuilder::with_source(date, Options::default(), source);
+        b.add(alert());
+        let by_id = b.finish();
+        for engine in [&packed, &by_id] {
+            let mut hits = Vec::new();
+            engine.screen(&lines[0], &mut hits);
+            assert_eq!(hits.len(), 1);
+            let a = engine.alert(hits[0].alert).unwrap();
+            assert_eq!(a.id, RecordId([7; 32]));
+            assert_eq!(a.alert, alert().alert);
+            assert_eq!(a.origin.to_string(), "NL/rtm");
+        }
+        // A source that cannot read the alert back is reported, not assumed.
+        let failing: AlertSource = std::sync::Arc::new(|_: &RecordId| Err("gone".into()));
+        let mut b = EngineBuilder::with_source(date, Options::default(), failing);
+        b.add(alert());
+        let e = b.finish().alert(0).unwrap_err();
+        assert!(e.to_string().contains("gone"), "{e}");
     }
 
     #[test]

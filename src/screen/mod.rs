@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Mutex, OnceLock};
 
-pub use engine::{Engine, EngineBuilder, Evidence, Match, Options, ScreenAlert};
+pub use engine::{AlertSource, Engine, EngineBuilder, Evidence, Match, Options, ScreenAlert};
 pub use formats::{Format, ReadOptions};
 pub use manifest::{BadLine, Kind, Problem, Severity, Unit};
 
