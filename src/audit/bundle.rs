@@ -237,7 +237,8 @@ pub fn export_to(
         }))?;
         n += 1;
         if n % TRIM_EVERY == 0 {
-            give_back_freed_memory();
+            // Reading every record leaves the database's freed pages with the allocator.
+            crate::store::release_freed_memory();
         }
     }
     if n == 0 && complete && size > 0 {
@@ -316,16 +317,6 @@ pub fn read_unverified(file: &[u8]) -> Result<pb::AuditBundle, AuditFailure> {
 
 /// Records exported between two returns of freed memory to the system.
 const TRIM_EVERY: u64 = 16_384;
-
-/// Returns the memory the allocator holds freed to the system: reading every record leaves
-/// the database's freed pages with the allocator, which would otherwise keep them.
-fn give_back_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free memory of the allocator; it takes no pointer.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
 
 /// The exporter's heads that partners cosigned, up to `size`: for each witness its largest
 /// cosigned size, with every cosignature of that head and a consistency proof to `size`.

@@ -428,6 +428,8 @@ pub async fn run(
         }),
     )
     .await;
+    drop(engine);
+    crate::store::release_freed_memory();
 }
 
 /// Records the outcome of an inspection after one of this node's hits.

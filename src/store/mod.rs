@@ -237,6 +237,17 @@ pub struct StoreOptions {
     pub on_flush: Option<FlushObserver>,
 }
 
+/// Returns memory the allocator holds freed to the system (glibc keeps freed memory for
+/// reuse, so long work that reads much, like a full export or a large screening, would
+/// otherwise leave the process as large as its peak).
+pub fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of the allocator; it takes no pointer.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// Default page cache: enough for the working set of a busy desk, far below sled's 1 GiB.
 pub const DEFAULT_CACHE_BYTES: u64 = 128 << 20;
 
