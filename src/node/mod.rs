@@ -10,6 +10,7 @@ mod admin;
 pub mod backup;
 use crate::store::disk;
 pub mod faults;
+pub mod intel;
 pub mod metrics;
 mod reload;
 pub mod retro;
