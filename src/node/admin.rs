@@ -1733,6 +1733,13 @@ impl pb::admin_server::Admin for AdminService {
         &self,
         _req: Request<pb::ExportStixRequest>,
     ) -> Result<Response<pb::ExportStixResponse>, Status> {
-        Err(Status::unimplemented("STIX export is not built yet"))
+        let objects = self.node.stix_objects(None).await?;
+        let n = objects.len() as u64;
+        let bundle = crate::intel::stix::bundle(objects.into_iter().map(|o| o.json));
+        info!(objects = n, "STIX bundle exported");
+        Ok(Response::new(pb::ExportStixResponse {
+            bundle: serde_json::to_string_pretty(&bundle).map_err(internal)?,
+            objects: n,
+        }))
     }
 }

@@ -657,3 +657,48 @@ impl Node {
         serde_json::to_value(&h).map_err(internal)
     }
 }
+
+impl Node {
+    /// The STIX objects of every alert version, retraction and hit this node holds, in the
+    /// order it stored them; with `for_country`, only what the exchange would send that
+    /// partner (`federation::rules::may_send`).
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub async fn stix_objects(
+        &self,
+        for_country: Option<CountryCode>,
+    ) -> Result<Vec<crate::intel::stix::StixObject>, Status> {
+        let me = self.origin().clone();
+        let end = self.log.durable_len();
+        self.blocking(move |st| {
+            let mut inputs = Vec::new();
+            for at in st.log_range(0, end) {
+                let (_, id) = at.map_err(internal)?;
+                let Some(e) = st.get(&id).map_err(internal)? else {
+                    continue;
+                };
+                let record = e.record().map_err(internal)?;
+                if matches!(
+                    record.kind,
+                    RecordKind::Alert(_)
+                        | RecordKind::Amendment(_)
+                        | RecordKind::Retraction(_)
+                        | RecordKind::Hit(_)
+                ) {
+                    inputs.push(crate::intel::stix::Input {
+                        id,
+                        record,
+                        stored_at_ms: e.stored_at_ms,
+                    });
+                }
+            }
+            let visible = |r: &crate::record::Record| match for_country {
+                None => true,
+                Some(c) => crate::federation::rules::may_send(r, c, &me),
+            };
+            Ok(crate::intel::stix::objects(&inputs, &me, &visible))
+        })
+        .await
+    }
+}

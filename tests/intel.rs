@@ -1,0 +1,606 @@
+//! Local intelligence end to end, with real `kdesk serve` processes: KR registers a domestic
+//! agency and a carrier, imports their intelligence (JSON Lines, CSV with a mapping, a
+//! MISP-style STIX bundle; bad rows reported and skipped), screens a passenger list and a
+//! manifest against it (hits kept on KR and explained by grading), records an outcome that the
+//! source's track record counts, promotes an item to an alert that reaches TH without its
+//! source, and exports every alert as a STIX 2.1 bundle (versions, revocation, sighting) that
+//! imports back.
+
+mod common;
+
+use std::path::Path;
+
+use common::desks::{addr, desk, peer_add, pin_ports, received, wait_until};
+use common::{outcome, run, s, write, Node};
+use serde_json::Value;
+
+fn day(offset: i64) -> String {
+    let d = time::OffsetDateTime::now_utc().date() + time::Duration::days(offset);
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+fn ok(args: &[&str]) -> String {
+    let (code, out, err) = outcome(&run(args));
+    assert_eq!(code, 0, "kdesk {args:?} failed: {err}");
+    out
+}
+
+fn lines(out: &str) -> Vec<Value> {
+    out.lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect()
+}
+
+/// The police file: a traveler (B2 H3), a consignee (C3 H4), selectors only (A2 H2), and a
+/// line graded outside the scales.
+fn police_jsonl() -> String {
+    let (from, until) = (day(-1), day(120));
+    format!(
+        r#"{{"reference":"KNPA-1","title":"Courier recruited by a Bangkok yaba ring","subject":{{"traveler":{{"family_name":"Srisuk","given_names":"Anan","date_of_birth":"1988-11-02","nationality":"TH","document":{{"type":"passport","number":"AA12345678","issuing_country":"TH"}}}}}},"selectors":{{"phones":["+66 81 234 5678"]}},"substances":["methamphetamine"],"grading":{{"reliability":"B","credibility":"2","handling":"H3"}},"validity":{{"valid_from":"{from}","valid_until":"{until}"}},"note":"wiretap summary, drug crime unit"}}
+{{"reference":"KCG-2","title":"Receiver of ketamine parcels","subject":{{"cargo":{{"route":"postal","consignee":{{"name":"Park Jiho","address":"Haeundae-gu, Busan","country":"KR"}}}}}},"substances":["ketamine"],"grading":{{"reliability":"C","credibility":"3","handling":"H4"}},"validity":{{"valid_from":"{from}","valid_until":"{until}"}}}}
+{{"title":"Pharmacy ordering pseudoephedrine","selectors":{{"emails":["orders@daehan-bio.example"]}},"substances":["precursor-chemicals"],"grading":{{"reliability":"A","credibility":"2","handling":"H2"}},"validity":{{"valid_from":"{from}","valid_until":"{until}"}}}}
+{{"title":"Informant claim","subject":{{"cargo":{{"route":"sea-container","consignee":{{"name":"Hanbit Fresh Trading"}}}}}},"substances":["cocaine"],"grading":{{"reliability":"G","credibility":"2","handling":"H3"}},"validity":{{"valid_from":"{from}","valid_until":"{until}"}}}}
+"#
+    )
+}
+
+fn carrier_csv() -> String {
+    let until = day(90);
+    format!(
+        "Waybill,Service,Receiver,Receiver Address,Receiver Phone,Contents,Risk Grade,Flagged By,Valid Until\n\
+         1Z 999 AA1 0123 4567 84,express,Kim Minjun,\"Gangnam-gu, Seoul\",+82 10 2222 3333,methamphetamine,C3 H3,hub,{until}\n\
+         7788 9900 1122,express,Lee Seoyeon,\"Mapo-gu, Seoul\",+82 10 9999 0000,ketamine|methamphetamine,C3 H3,hub,{until}\n\
+         5566 7788 99,express,Choi Woo,Incheon,not-a-phone,ketamine,C3 H3,hub,{until}\n"
+    )
+}
+
+fn example(name: &str) -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples/intel")
+            .join(name),
+    )
+    .expect("example")
+}
+
+#[test]
+fn intelligence_is_imported_graded_screened_promoted_and_exported_as_stix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let kr = desk(root, "KR", "seoul", false);
+    let th = desk(root, "TH", "bangkok", false);
+    pin_ports([&kr, &th]);
+    let _kr_node = Node::start(&kr.dir);
+    let _th_node = Node::start(&th.dir);
+    peer_add(&kr, &th, &format!("https://{}", addr(&th.dir)), &[]);
+    peer_add(&th, &kr, &format!("https://{}", addr(&kr.dir)), &[]);
+    let d = s(&kr.dir);
+
+    // Sources.
+    ok(&[
+        "intel",
+        "source",
+        "add",
+        "--data-dir",
+        d,
+        "--id",
+        "police-kr",
+        "--kind",
+        "agency",
+        "--name",
+        "Korean National Police Agency",
+        "--default-reliability",
+        "B",
+    ]);
+    ok(&[
+        "intel",
+        "source",
+        "add",
+        "--data-dir",
+        d,
+        "--id",
+        "carrier-dhl",
+        "--kind",
+        "carrier",
+        "--name",
+        "DHL Express Korea",
+    ]);
+    ok(&[
+        "intel",
+        "source",
+        "add",
+        "--data-dir",
+        d,
+        "--id",
+        "misp-community",
+        "--kind",
+        "feed",
+        "--name",
+        "Regional MISP community",
+        "--default-reliability",
+        "C",
+    ]);
+    let (code, _, err) = outcome(&run(&[
+        "intel",
+        "source",
+        "add",
+        "--data-dir",
+        d,
+        "--id",
+        "police-kr",
+        "--kind",
+        "agency",
+        "--name",
+        "again",
+    ]));
+    assert_eq!(code, 73, "{err}");
+    let (code, _, err) = outcome(&run(&[
+        "intel",
+        "source",
+        "add",
+        "--data-dir",
+        d,
+        "--id",
+        "Police",
+        "--kind",
+        "agency",
+        "--name",
+        "x",
+    ]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("\"Police\""), "{err}");
+
+    // A source not registered is refused; nothing imported.
+    let police = write(root, "police.jsonl", &police_jsonl());
+    let (code, _, err) = outcome(&run(&[
+        "intel",
+        "import",
+        "--data-dir",
+        d,
+        "--source",
+        "unknown-src",
+        "--input",
+        s(&police),
+    ]));
+    assert_eq!(code, 65, "{err}");
+    assert!(err.contains("unknown-src"), "{err}");
+
+    // JSON Lines: the bad line is reported (line, field, value, rule), the rest imported.
+    let out = ok(&[
+        "intel",
+        "import",
+        "--data-dir",
+        d,
+        "--source",
+        "police-kr",
+        "--input",
+        s(&police),
+        "--json",
+    ]);
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["imported"], 3, "{r}");
+    assert_eq!(r["first_id"], 1);
+    let bad = &r["bad_rows"][0];
+    assert_eq!(bad["line"], 4, "{r}");
+    assert_eq!(bad["field"], "grading.reliability", "{r}");
+    assert!(bad["message"].as_str().unwrap().contains("\"G\""), "{r}");
+    assert!(
+        bad["message"]
+            .as_str()
+            .unwrap()
+            .contains("A, B, C, D, E, F"),
+        "{r}"
+    );
+
+    // CSV through the example mapping.
+    let csv = write(root, "dhl.csv", &carrier_csv());
+    let mapping = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/intel/carrier-dhl.toml");
+    let (code, out, err) = outcome(&run(&[
+        "intel",
+        "import",
+        "--data-dir",
+        d,
+        "--source",
+        "carrier-dhl",
+        "--input",
+        s(&csv),
+        "--mapping",
+        s(&mapping),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("imported 2 items"), "{out}");
+    assert!(
+        err.contains("line 4: selectors.phones[0] (column \"Receiver Phone\")")
+            && err.contains("\"not-a-phone\""),
+        "{err}"
+    );
+
+    // A MISP-style STIX bundle: two indicators become items, the unsupported pattern is named.
+    let bundle = write(root, "misp.json", &example("misp-bundle.json"));
+    let (code, out, err) = outcome(&run(&[
+        "intel",
+        "import",
+        "--data-dir",
+        d,
+        "--source",
+        "misp-community",
+        "--input",
+        s(&bundle),
+        "--format",
+        "stix",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("imported 2 items"), "{out}");
+    assert!(
+        out.contains("relationship 1") && out.contains("report 1"),
+        "{out}"
+    );
+    assert!(
+        err.contains("indicator--c5e1a4f6-7dab-4e9c-9a3f-4b8dac6e2a73")
+            && err.contains("ipv4-addr:value"),
+        "{err}"
+    );
+
+    let items = lines(&ok(&["intel", "list", "--data-dir", d, "--json"]));
+    assert_eq!(items.len(), 7);
+    let misp = &items[5];
+    assert_eq!(misp["source"], "misp-community");
+    assert_eq!(
+        misp["item"]["grading"]["reliability"], "C",
+        "source default: {misp}"
+    );
+    assert_eq!(
+        misp["item"]["grading"]["credibility"], "2",
+        "confidence 75: {misp}"
+    );
+    assert_eq!(
+        misp["item"]["grading"]["handling"], "H3",
+        "TLP amber: {misp}"
+    );
+    let page = lines(&ok(&[
+        "intel",
+        "list",
+        "--data-dir",
+        d,
+        "--json",
+        "--after",
+        "5",
+        "--limit",
+        "1",
+    ]));
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0]["id"], 6);
+
+    ok(&["intel", "link", "--data-dir", d, "1", "4"]);
+    let shown: Value =
+        serde_json::from_str(&ok(&["intel", "show", "--data-dir", d, "1", "--json"])).unwrap();
+    assert_eq!(shown["linked"][0]["id"], 4, "{shown}");
+    assert!(
+        shown["explanation"]
+            .as_str()
+            .unwrap()
+            .starts_with("B2 (usually reliable, probably true), source police-kr, handling H3"),
+        "{shown}"
+    );
+    let (code, _, err) = outcome(&run(&["intel", "show", "--data-dir", d, "99"]));
+    assert_eq!(code, 66, "{err}");
+
+    // Screening: the passenger list and the manifest hit items; the hits stay on KR.
+    let pax = write(root, "pax.jsonl", &format!(
+        "{{\"reference\":\"TG658-12A\",\"family_name\":\"SRISUK\",\"given_names\":\"ANAN\",\"date_of_birth\":\"1988-11-02\",\"nationality\":\"TH\",\"document_number\":\"AA12345678\",\"document_country\":\"TH\",\"flight_or_voyage\":\"TG658\",\"departure_port\":\"THBKK\",\"arrival_port\":\"KRINC\",\"travel_date\":\"{}\"}}\n\
+         {{\"reference\":\"TG658-14C\",\"family_name\":\"NOVAK\",\"given_names\":\"PETR\",\"date_of_birth\":\"1975-03-03\",\"nationality\":\"CZ\",\"document_number\":\"C1234567\",\"document_country\":\"CZ\",\"flight_or_voyage\":\"TG658\",\"departure_port\":\"THBKK\",\"arrival_port\":\"KRINC\",\"travel_date\":\"{}\"}}\n",
+        day(1), day(1)));
+    let out = ok(&[
+        "screen",
+        "--data-dir",
+        d,
+        "--input",
+        s(&pax),
+        "--json",
+        "--share",
+    ]);
+    let hits: Vec<Value> = lines(&out)
+        .into_iter()
+        .filter(|l| l["type"] == "intel_hit")
+        .collect();
+    assert_eq!(hits.len(), 1, "{out}");
+    assert_eq!(hits[0]["reference"], "TG658-12A");
+    assert_eq!(hits[0]["item"], 1);
+    assert_eq!(hits[0]["grading"], "B2 H3");
+    assert!(
+        hits[0]["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("source police-kr"),
+        "{out}"
+    );
+    let summary = lines(&out)
+        .into_iter()
+        .find(|l| l["type"] == "summary")
+        .unwrap();
+    assert_eq!(summary["intel_hits"], 1, "{out}");
+    assert_eq!(
+        summary["shared"], 0,
+        "an intelligence hit is never shared: {out}"
+    );
+    let cargo = write(root, "cargo.csv", &format!(
+        "reference,route,tracking_number,consignee_name,consignee_country,goods_description,arrival_date\n\
+         EXP-1,express,1Z999AA10123456784,Kim Minjun,KR,plastic toys,{}\n\
+         EXP-2,express,99887766554433,Somebody Else,KR,books,{}\n", day(1), day(1)));
+    let out = ok(&["screen", "--data-dir", d, "--input", s(&cargo), "--json"]);
+    let hits: Vec<Value> = lines(&out)
+        .into_iter()
+        .filter(|l| l["type"] == "intel_hit")
+        .collect();
+    assert_eq!(hits.len(), 1, "{out}");
+    assert_eq!(hits[0]["reference"], "EXP-1");
+    assert_eq!(hits[0]["source"], "carrier-dhl");
+    assert!(
+        hits[0]["explanation"]
+            .as_str()
+            .unwrap()
+            .starts_with("C3 (fairly reliable, possibly true), source carrier-dhl, handling H3"),
+        "{out}"
+    );
+
+    // Outcomes feed each source's track record.
+    let ihits = lines(&ok(&["intel", "hits", "--data-dir", d, "--json"]));
+    assert_eq!(ihits.len(), 2);
+    let police_hit = ihits.iter().find(|h| h["source"] == "police-kr").unwrap()["id"].to_string();
+    let dhl_hit = ihits.iter().find(|h| h["source"] == "carrier-dhl").unwrap()["id"].to_string();
+    ok(&[
+        "intel",
+        "outcome",
+        "--data-dir",
+        d,
+        &police_hit,
+        "--result",
+        "seized",
+        "--substance",
+        "methamphetamine",
+        "--quantity-kg",
+        "1.2",
+    ]);
+    ok(&[
+        "intel",
+        "outcome",
+        "--data-dir",
+        d,
+        &dhl_hit,
+        "--result",
+        "false-positive",
+    ]);
+    let (code, _, err) = outcome(&run(&[
+        "intel",
+        "outcome",
+        "--data-dir",
+        d,
+        &dhl_hit,
+        "--result",
+        "seized",
+    ]));
+    assert_eq!(code, 65, "{err}");
+    let track: Vec<Value> = lines(&ok(&["intel", "source", "list", "--data-dir", d, "--json"]));
+    let police_t = track
+        .iter()
+        .find(|t| t["source"]["id"] == "police-kr")
+        .unwrap();
+    assert_eq!(
+        (
+            police_t["items"].as_u64(),
+            police_t["hits"].as_u64(),
+            police_t["seizures"].as_u64()
+        ),
+        (Some(3), Some(1), Some(1)),
+        "{police_t}"
+    );
+    assert_eq!(police_t["precision"], 1.0);
+    let dhl_t = track
+        .iter()
+        .find(|t| t["source"]["id"] == "carrier-dhl")
+        .unwrap();
+    assert_eq!(dhl_t["false_positives"], 1, "{dhl_t}");
+    assert_eq!(dhl_t["precision"], 0.0, "{dhl_t}");
+    let text = ok(&["intel", "source", "list", "--data-dir", d]);
+    assert!(
+        text.contains("100% (1/1)") && text.contains("0% (0/1)"),
+        "{text}"
+    );
+
+    // Promotion: an H2 item may not leave the country; an H3 item becomes an alert for TH.
+    let (code, _, err) = outcome(&run(&[
+        "intel",
+        "promote",
+        "--data-dir",
+        d,
+        "3",
+        "--distribution",
+        "TH",
+        "--tlp",
+        "amber",
+        "--risk",
+        "high",
+    ]));
+    assert_eq!(code, 65, "{err}");
+    assert!(err.contains("H2"), "{err}");
+    let out = ok(&[
+        "intel",
+        "promote",
+        "--data-dir",
+        d,
+        "1",
+        "--distribution",
+        "TH",
+        "--tlp",
+        "amber",
+        "--risk",
+        "high",
+        "--indicator",
+        "Same courier as three seizures",
+        "--json",
+    ]);
+    let promoted: Value = serde_json::from_str(&out).unwrap();
+    let alert_id = promoted["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        promoted["content"]["intel_reference"], "intel-1",
+        "{promoted}"
+    );
+    wait_until("TH receives the promoted alert", || {
+        received(&th.dir)
+            .iter()
+            .any(|r| r["id"] == alert_id.as_str())
+    });
+    let at_th = received(&th.dir);
+    let text = serde_json::to_string(&at_th).unwrap();
+    for secret in [
+        "police-kr",
+        "KNPA-1",
+        "wiretap",
+        "B2",
+        "Korean National Police",
+    ] {
+        assert!(!text.contains(secret), "TH sees {secret:?}: {text}");
+    }
+    assert!(
+        !at_th.iter().any(|r| r["kind"] == "hit"),
+        "no intelligence hit reached TH"
+    );
+    // KR's audit log records the import and the promotion.
+    let events = common::list(&kr.dir, &["--kind", "admin-event"]);
+    let events = serde_json::to_string(&events).unwrap();
+    assert!(
+        events.contains("intel-imported") && events.contains("intel-promoted"),
+        "{events}"
+    );
+
+    // TH screens the same passenger against the alert and shares the hit with KR.
+    let out = ok(&[
+        "screen",
+        "--data-dir",
+        s(&th.dir),
+        "--input",
+        s(&pax),
+        "--share",
+        "--json",
+    ]);
+    assert!(lines(&out).iter().any(|l| l["type"] == "hit"), "{out}");
+    wait_until("KR receives TH's hit", || {
+        common::list(&kr.dir, &["--kind", "hit"])
+            .iter()
+            .any(|r| r["origin"].as_str().unwrap_or("").starts_with("TH"))
+    });
+
+    // Amend, export (the bundle imports back), retract, export again.
+    let mut amended = promoted["content"].clone();
+    amended["title"] = Value::from("Courier recruited by a Bangkok yaba ring (amended)");
+    let f = write(root, "amended.json", &amended.to_string());
+    let am: Value = serde_json::from_str(&ok(&[
+        "alert",
+        "amend",
+        "--data-dir",
+        d,
+        &alert_id,
+        "--input",
+        s(&f),
+        "--reason",
+        "new facts",
+        "--json",
+    ]))
+    .unwrap();
+    let am_id = am["id"].as_str().unwrap().to_owned();
+    let out1 = root.join("bundle1.json");
+    ok(&["export", "stix", "--data-dir", d, "--out", s(&out1)]);
+    ok(&[
+        "intel",
+        "source",
+        "add",
+        "--data-dir",
+        d,
+        "--id",
+        "kdesk-th",
+        "--kind",
+        "feed",
+        "--name",
+        "kdesk bundle",
+    ]);
+    let out = ok(&[
+        "intel",
+        "import",
+        "--data-dir",
+        d,
+        "--source",
+        "kdesk-th",
+        "--input",
+        s(&out1),
+        "--json",
+    ]);
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["imported"], 1, "{r}");
+    let back = lines(&ok(&[
+        "intel",
+        "list",
+        "--data-dir",
+        d,
+        "--json",
+        "--after",
+        "7",
+    ]));
+    assert_eq!(
+        back[0]["item"]["subject"]["traveler"]["document"]["number"], "AA12345678",
+        "{back:?}"
+    );
+    assert_eq!(back[0]["item"]["grading"]["handling"], "H3");
+    ok(&[
+        "alert",
+        "retract",
+        "--data-dir",
+        d,
+        &am_id,
+        "--reason",
+        "withdrawn",
+    ]);
+    let out2 = root.join("bundle2.json");
+    let (code, _, err) = outcome(&run(&[
+        "export",
+        "stix",
+        "--data-dir",
+        d,
+        "--out",
+        s(&out1),
+    ]));
+    assert_eq!(code, 73, "an existing file is never overwritten: {err}");
+    ok(&["export", "stix", "--data-dir", d, "--out", s(&out2)]);
+    let b: Value = serde_json::from_str(&std::fs::read_to_string(&out2).unwrap()).unwrap();
+    assert_eq!(b["type"], "bundle");
+    let objs = b["objects"].as_array().unwrap();
+    let of = |t: &str| objs.iter().filter(|o| o["type"] == t).collect::<Vec<_>>();
+    assert_eq!(of("identity").len(), 2, "KR and TH");
+    assert!(of("marking-definition")
+        .iter()
+        .any(|m| m["id"] == "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"));
+    assert_eq!(of("extension-definition").len(), 1);
+    let versions = of("indicator");
+    assert_eq!(versions.len(), 3, "issued, amended, retracted");
+    assert!(versions
+        .iter()
+        .all(|v| v["id"] == versions[0]["id"] && v["spec_version"] == "2.1"));
+    assert!(versions[0]["modified"].as_str() < versions[1]["modified"].as_str());
+    assert!(versions[1]["modified"].as_str() < versions[2]["modified"].as_str());
+    assert_eq!(versions[2]["revoked"], true);
+    assert_eq!(
+        versions[1]["name"],
+        "Courier recruited by a Bangkok yaba ring (amended)"
+    );
+    assert!(versions[0]["pattern"]
+        .as_str()
+        .unwrap()
+        .contains("x-kdesk-traveler:document.number = 'AA12345678'"));
+    let sightings = of("sighting");
+    assert_eq!(sightings.len(), 1);
+    assert_eq!(sightings[0]["sighting_of_ref"], versions[0]["id"]);
+    let text = serde_json::to_string(&b).unwrap();
+    for secret in ["police-kr", "KNPA-1", "wiretap"] {
+        assert!(!text.contains(secret), "the bundle names {secret:?}");
+    }
+}
