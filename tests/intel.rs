@@ -71,6 +71,10 @@ fn intelligence_is_imported_graded_screened_promoted_and_exported_as_stix() {
     let kr = desk(root, "KR", "seoul", false);
     let th = desk(root, "TH", "bangkok", false);
     pin_ports([&kr, &th]);
+    // KR serves TAXII on a port it picks itself (and reports in `status`).
+    let cfg = kr.dir.join("kdesk.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&cfg, format!("{text}\n[taxii]\nlisten = \"127.0.0.1:0\"\n")).unwrap();
     let _kr_node = Node::start(&kr.dir);
     let _th_node = Node::start(&th.dir);
     peer_add(&kr, &th, &format!("https://{}", addr(&th.dir)), &[]);
@@ -547,7 +551,8 @@ fn intelligence_is_imported_graded_screened_promoted_and_exported_as_stix() {
         "7",
     ]));
     assert_eq!(
-        back[0]["item"]["subject"]["traveler"]["document"]["number"], "AA12345678",
+        back[0]["item"]["subject"]["traveler"]["document"],
+        items[0]["item"]["subject"]["traveler"]["document"],
         "{back:?}"
     );
     assert_eq!(back[0]["item"]["grading"]["handling"], "H3");
@@ -595,7 +600,7 @@ fn intelligence_is_imported_graded_screened_promoted_and_exported_as_stix() {
     assert!(versions[0]["pattern"]
         .as_str()
         .unwrap()
-        .contains("x-kdesk-traveler:document.number = 'AA12345678'"));
+        .contains("x-kdesk-traveler:document.number = 'AA1234567'"));
     let sightings = of("sighting");
     assert_eq!(sightings.len(), 1);
     assert_eq!(sightings[0]["sighting_of_ref"], versions[0]["id"]);
@@ -603,4 +608,273 @@ fn intelligence_is_imported_graded_screened_promoted_and_exported_as_stix() {
     for secret in ["police-kr", "KNPA-1", "wiretap"] {
         assert!(!text.contains(secret), "the bundle names {secret:?}");
     }
+
+    // An alert for VN only: TH's TAXII view must not show it.
+    let vn_only = common::example("cargo-air-cargo-precursor.json", |v| {
+        v["distribution"] = serde_json::json!({"countries": ["VN"]});
+    });
+    let vn_alert = common::issue(&kr.dir, root, &vn_only);
+    taxii(
+        &kr,
+        &th,
+        root,
+        vn_alert["id"].as_str().unwrap(),
+        versions[0]["id"].as_str().unwrap(),
+    );
+}
+
+/// TAXII over real mTLS on KR: TH's node certificate sees what the distribution rules give
+/// TH, pages with `limit`/`next` and `added_after`; no certificate, or a certificate KR does
+/// not trust, gets nothing; the collection cannot be written.
+fn taxii(
+    kr: &common::desks::Desk,
+    th: &common::desks::Desk,
+    root: &Path,
+    vn_alert: &str,
+    indicator: &str,
+) {
+    let st = common::desks::status(&kr.dir);
+    let addr = st["taxii_address"]
+        .as_str()
+        .expect("taxii_address in status")
+        .to_owned();
+    assert!(!addr.is_empty() && !addr.ends_with(":0"), "{st}");
+    let ca = kr.ca.join("ca.pem");
+    let th_cert = (th.dir.join("tls/node.pem"), th.dir.join("tls/node.key"));
+    let client = Some((th_cert.0.as_path(), th_cert.1.as_path()));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let disc = get(&addr, &ca, client, "GET", "/taxii2/").await.unwrap();
+        assert_eq!(disc.0, 200);
+        assert_eq!(
+            disc.1.get("content-type").unwrap(),
+            "application/taxii+json;version=2.1"
+        );
+        let api = disc.2["api_roots"][0].as_str().unwrap().to_owned();
+        assert!(api.ends_with("/kdesk/"), "{api}");
+        let colls = get(&addr, &ca, client, "GET", "/kdesk/collections/")
+            .await
+            .unwrap()
+            .2;
+        let coll = colls["collections"][0]["id"].as_str().unwrap().to_owned();
+        assert_eq!(colls["collections"][0]["can_write"], false);
+        let base = format!("/kdesk/collections/{coll}");
+        let all = get(
+            &addr,
+            &ca,
+            client,
+            "GET",
+            &format!("{base}/objects/?match[version]=all"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(all.0, 200);
+        let objs = all.2["objects"].as_array().unwrap().clone();
+        let text = serde_json::to_string(&objs).unwrap();
+        // TH sees the promoted alert's three versions and nothing addressed elsewhere.
+        assert_eq!(
+            objs.iter().filter(|o| o["id"] == indicator).count(),
+            3,
+            "{text}"
+        );
+        assert!(
+            !text.contains(vn_alert),
+            "TH sees the VN-only alert: {text}"
+        );
+        assert!(
+            !text.contains("precursor"),
+            "TH sees the VN-only alert: {text}"
+        );
+        assert!(
+            !objs.iter().any(|o| o["type"] == "sighting"),
+            "TH's own hit is not served back"
+        );
+        for secret in ["police-kr", "KNPA-1", "wiretap", "carrier-dhl"] {
+            assert!(!text.contains(secret), "TAXII shows {secret:?}");
+        }
+        // Paging: two at a time with next, then added_after, give the same objects.
+        let mut paged = Vec::new();
+        let mut next = String::new();
+        let mut first_page_last = String::new();
+        loop {
+            let q = if next.is_empty() {
+                String::new()
+            } else {
+                format!("&next={next}")
+            };
+            let p = get(
+                &addr,
+                &ca,
+                client,
+                "GET",
+                &format!("{base}/objects/?match[version]=all&limit=2{q}"),
+            )
+            .await
+            .unwrap();
+            assert_eq!(p.0, 200);
+            if first_page_last.is_empty() {
+                first_page_last =
+                    p.1.get("x-taxii-date-added-last")
+                        .unwrap()
+                        .to_str()
+                        .unwrap()
+                        .to_owned();
+                assert!(p.1.contains_key("x-taxii-date-added-first"));
+            }
+            let page = p.2["objects"].as_array().cloned().unwrap_or_default();
+            assert!(page.len() <= 2);
+            paged.extend(page);
+            if p.2["more"] != true {
+                break;
+            }
+            next = p.2["next"].as_str().unwrap().to_owned();
+        }
+        assert_eq!(paged, objs);
+        eprintln!(
+            "[intel] TAXII: {} objects for TH, paged two at a time; first page ends {first_page_last}",
+            objs.len()
+        );
+        let after = get(
+            &addr,
+            &ca,
+            client,
+            "GET",
+            &format!("{base}/objects/?match[version]=all&added_after={first_page_last}"),
+        )
+        .await
+        .unwrap();
+        let rest = after.2["objects"].as_array().cloned().unwrap_or_default();
+        assert!(
+            !rest.is_empty() && rest.len() <= objs.len() - 2,
+            "{}",
+            after.2
+        );
+        assert_eq!(rest.last(), objs.last());
+        // One object, its versions, the manifest.
+        let one = get(
+            &addr,
+            &ca,
+            client,
+            "GET",
+            &format!("{base}/objects/{indicator}/"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            one.2["objects"][0]["revoked"], true,
+            "the last version by default"
+        );
+        let vers = get(
+            &addr,
+            &ca,
+            client,
+            "GET",
+            &format!("{base}/objects/{indicator}/versions/"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(vers.2["versions"].as_array().unwrap().len(), 3);
+        let man = get(&addr, &ca, client, "GET", &format!("{base}/manifest/"))
+            .await
+            .unwrap();
+        assert!(man.2["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["media_type"] == "application/stix+json;version=2.1"));
+        // Read-only.
+        let post = get(&addr, &ca, client, "POST", &format!("{base}/objects/"))
+            .await
+            .unwrap();
+        assert_eq!(post.0, 403);
+        let put = get(&addr, &ca, client, "PUT", "/taxii2/").await.unwrap();
+        assert_eq!(put.0, 405);
+        let bad = get(
+            &addr,
+            &ca,
+            client,
+            "GET",
+            &format!("{base}/objects/?limit=0"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(bad.0, 400);
+        // No certificate: refused at the handshake.
+        assert!(get(&addr, &ca, None, "GET", "/taxii2/").await.is_err());
+    });
+    // A certificate from a CA KR does not trust: refused too.
+    let rogue_ca = root.join("rogue-ca");
+    let (code, _, err) = outcome(&run(&[
+        "certs",
+        "ca",
+        "--country",
+        "TH",
+        "--out",
+        s(&rogue_ca),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let rogue = root.join("rogue");
+    common::desks::node_cert(&rogue_ca, "TH", "fake", &rogue);
+    let (rc, rk) = (rogue.join("node.pem"), rogue.join("node.key"));
+    rt.block_on(async {
+        assert!(get(
+            &addr,
+            &ca,
+            Some((rc.as_path(), rk.as_path())),
+            "GET",
+            "/taxii2/"
+        )
+        .await
+        .is_err());
+    });
+}
+
+/// One HTTPS request over mTLS: status, headers and JSON body.
+async fn get(
+    addr: &str,
+    server_ca: &Path,
+    client: Option<(&Path, &Path)>,
+    method: &str,
+    path: &str,
+) -> Result<(u16, hyper::HeaderMap, Value), String> {
+    use http_body_util::BodyExt;
+    let cfg = common::desks::client_config(server_ca, client);
+    let mut cfg = (*cfg).clone();
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let tcp = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|e| e.to_string())?;
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(cfg))
+        .connect(name, tcp)
+        .await
+        .map_err(|e| format!("handshake: {e}"))?;
+    let (mut send, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
+        .await
+        .map_err(|e| format!("http: {e}"))?;
+    tokio::spawn(conn);
+    let req = hyper::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", addr)
+        .header("accept", "application/taxii+json;version=2.1")
+        .body(http_body_util::Empty::<hyper::body::Bytes>::new())
+        .unwrap();
+    let resp = send
+        .send_request(req)
+        .await
+        .map_err(|e| format!("request: {e}"))?;
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
+    let v = serde_json::from_slice(&body).map_err(|e| format!("body: {e}: {body:?}"))?;
+    Ok((status, headers, v))
 }

@@ -327,14 +327,24 @@ pub fn objects(
     use std::collections::{BTreeMap, HashMap};
     let mut chains: HashMap<RecordId, usize> = HashMap::new();
     let mut list: Vec<Chain> = Vec::new();
-    let mut identities: BTreeMap<String, (Origin, i64)> = BTreeMap::new();
-    let mut tlps: Vec<Tlp> = Vec::new();
+    let mut identities: BTreeMap<String, (Origin, i64, i64)> = BTreeMap::new();
+    let mut tlps: BTreeMap<Tlp, i64> = BTreeMap::new();
+    let mut first_body_added = i64::MAX;
     let mut body = Vec::new();
     let mut first_ms = i64::MAX;
-    let see = |o: &Origin, ms: i64, ids: &mut BTreeMap<String, (Origin, i64)>| {
+    // Each identity and marking is dated (for TAXII) by the first visible record that needs
+    // it, so the list only ever grows at its end as records are stored.
+    let see = |o: &Origin, ms: i64, added: i64, ids: &mut BTreeMap<String, (Origin, i64, i64)>| {
         ids.entry(o.to_string())
-            .and_modify(|e| e.1 = e.1.min(ms))
-            .or_insert((o.clone(), ms));
+            .and_modify(|e| {
+                e.1 = e.1.min(ms);
+                e.2 = e.2.min(added);
+            })
+            .or_insert((o.clone(), ms, added));
+    };
+    let mark = |t: Tlp, added: i64, tlps: &mut BTreeMap<Tlp, i64>| {
+        let e = tlps.entry(t).or_insert(added);
+        *e = (*e).min(added);
     };
     for inp in records {
         let r = &inp.record;
@@ -356,10 +366,13 @@ pub fn objects(
                 if !visible(r) {
                     continue;
                 }
-                see(&r.origin, r.created_at_ms, &mut identities);
-                if !tlps.contains(&a.handling.tlp) {
-                    tlps.push(a.handling.tlp);
-                }
+                see(
+                    &r.origin,
+                    r.created_at_ms,
+                    inp.stored_at_ms,
+                    &mut identities,
+                );
+                mark(a.handling.tlp, inp.stored_at_ms, &mut tlps);
                 body.push(StixObject {
                     id: o["id"].as_str().unwrap_or_default().to_owned(),
                     version: o["modified"].as_str().unwrap_or_default().to_owned(),
@@ -382,10 +395,8 @@ pub fn objects(
                 if !visible(r) {
                     continue;
                 }
-                see(&origin, c.created_ms, &mut identities);
-                if !tlps.contains(&m.alert.handling.tlp) {
-                    tlps.push(m.alert.handling.tlp);
-                }
+                see(&origin, c.created_ms, inp.stored_at_ms, &mut identities);
+                mark(m.alert.handling.tlp, inp.stored_at_ms, &mut tlps);
                 body.push(StixObject {
                     id: o["id"].as_str().unwrap_or_default().to_owned(),
                     version: o["modified"].as_str().unwrap_or_default().to_owned(),
@@ -405,7 +416,8 @@ pub fn objects(
                 if !visible(r) || o.is_null() {
                     continue;
                 }
-                see(&c.origin, c.created_ms, &mut identities);
+                see(&c.origin, c.created_ms, inp.stored_at_ms, &mut identities);
+                mark(c.tlp, inp.stored_at_ms, &mut tlps);
                 o["modified"] = json!(timestamp(modified));
                 o["revoked"] = json!(true);
                 if let Some(ext) = o["extensions"][extension_id()].as_object_mut() {
@@ -429,9 +441,16 @@ pub fn objects(
                 see(
                     &list[ci].origin.clone(),
                     list[ci].created_ms,
+                    inp.stored_at_ms,
                     &mut identities,
                 );
-                see(&r.origin, r.created_at_ms, &mut identities);
+                mark(list[ci].tlp, inp.stored_at_ms, &mut tlps);
+                see(
+                    &r.origin,
+                    r.created_at_ms,
+                    inp.stored_at_ms,
+                    &mut identities,
+                );
                 let c = &list[ci];
                 let seen = timestamp(h.screened_on.midnight_utc().unix_timestamp() * 1000);
                 let o = json!({
@@ -464,18 +483,23 @@ pub fn objects(
             _ => {}
         }
     }
-    let mut out = Vec::new();
-    let first_added = records.iter().map(|r| r.stored_at_ms).min().unwrap_or(0);
+    for o in &body {
+        first_body_added = first_body_added.min(o.added_ms);
+    }
+    if first_body_added == i64::MAX {
+        first_body_added = records.iter().map(|r| r.stored_at_ms).min().unwrap_or(0);
+    }
     if first_ms == i64::MAX {
         first_ms = 0;
     }
-    see(exporter, first_ms, &mut identities);
-    for (origin, ms) in identities.values() {
+    see(exporter, first_ms, first_body_added, &mut identities);
+    let mut out = Vec::new();
+    for (origin, ms, added) in identities.values() {
         let o = identity(origin, *ms);
         out.push(StixObject {
             id: o["id"].as_str().unwrap_or_default().to_owned(),
             version: o["modified"].as_str().unwrap_or_default().to_owned(),
-            added_ms: first_added,
+            added_ms: *added,
             json: o,
         });
     }
@@ -483,19 +507,20 @@ pub fn objects(
     out.push(StixObject {
         id: extension_id(),
         version: ext["modified"].as_str().unwrap_or_default().to_owned(),
-        added_ms: first_added,
+        added_ms: first_body_added,
         json: ext,
     });
-    tlps.sort();
-    for t in tlps {
+    for (t, added) in tlps {
         out.push(StixObject {
             id: tlp_marking_id(t).to_owned(),
             version: "2022-10-01T00:00:00.000Z".into(),
-            added_ms: first_added,
+            added_ms: added,
             json: tlp_marking(t),
         });
     }
     out.extend(body);
+    // Stable: an object's identity and marking come just before it.
+    out.sort_by_key(|o| o.added_ms);
     out
 }
 
@@ -608,14 +633,14 @@ mod tests {
             kinds,
             [
                 "identity",
-                "identity",
                 "extension-definition",
                 "marking-definition",
+                "indicator",
                 "marking-definition",
                 "indicator",
                 "indicator",
-                "sighting",
-                "indicator"
+                "identity",
+                "sighting"
             ]
         );
         let ind: Vec<&StixObject> = objs

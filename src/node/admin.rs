@@ -1021,6 +1021,11 @@ impl pb::admin_server::Admin for AdminService {
                 .get()
                 .map(|a| a.to_string())
                 .unwrap_or_default(),
+            taxii_address: n
+                .taxii_addr
+                .get()
+                .map(|a| a.to_string())
+                .unwrap_or_default(),
             expiries: n
                 .expiries()
                 .into_iter()

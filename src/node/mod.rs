@@ -17,6 +17,7 @@ pub mod retro;
 pub mod rotation;
 pub mod screening;
 mod systemd;
+pub mod taxii;
 
 pub use reload::{ReloadError, TlsReloaded};
 
@@ -184,6 +185,8 @@ pub struct Node {
     stall: std::sync::Mutex<Option<crate::store::Running>>,
     /// Address the metrics listener is bound to, once bound.
     pub metrics_addr: std::sync::OnceLock<std::net::SocketAddr>,
+    /// Address the TAXII listener is bound to, once bound.
+    pub taxii_addr: std::sync::OnceLock<std::net::SocketAddr>,
     /// Durations of the store's flushes.
     flush_latency: prometheus_client::metrics::histogram::Histogram,
     /// Set once the Admin API (and the exchange, if any) serve.
@@ -397,6 +400,7 @@ impl Node {
             health: std::sync::OnceLock::new(),
             stall: std::sync::Mutex::new(None),
             metrics_addr: std::sync::OnceLock::new(),
+            taxii_addr: std::sync::OnceLock::new(),
             flush_latency,
             serving: std::sync::atomic::AtomicBool::new(false),
         })
@@ -1086,6 +1090,43 @@ pub async fn run(
             }
         },
     };
+    let taxii_server = match (node.config.taxii, &node.fed.identity) {
+        (Some(listen), Some(identity)) => {
+            let cfg = tls::taxii_server_config(
+                node.fed.registry.clone(),
+                identity.clone(),
+                node.fed.handshakes_refused.clone(),
+            )
+            .map_err(|e| ServeError::Tls(e.to_string()))?;
+            match TcpListener::bind(listen).await {
+                Ok(l) => {
+                    if let Ok(a) = l.local_addr() {
+                        let _ = node.taxii_addr.set(a);
+                        info!(address = %a, "TAXII 2.1 listening (HTTPS, partner client certificates)");
+                    }
+                    Some(tokio::spawn(taxii::serve(
+                        Arc::downgrade(&node),
+                        l,
+                        tokio_rustls::TlsAcceptor::from(Arc::new(cfg)),
+                        node.stopping_watch(),
+                    )))
+                }
+                Err(source) => {
+                    let _ = std::fs::remove_file(&socket);
+                    node.stop();
+                    return Err(ServeError::Bind {
+                        addr: listen,
+                        source,
+                    });
+                }
+            }
+        }
+        (Some(_), None) => {
+            warn!("[taxii] listen is set but the node has no exchange identity: TAXII is off");
+            None
+        }
+        _ => None,
+    };
     let peers: Vec<_> = node
         .fed
         .registry
@@ -1104,6 +1145,7 @@ pub async fn run(
         socket = %socket.display(),
         exchange = %node.fed.exchange_addr.get().map(|a| a.to_string()).unwrap_or_else(|| "off".into()),
         metrics = %node.metrics_addr.get().map(|a| a.to_string()).unwrap_or_else(|| "off".into()),
+        taxii = %node.taxii_addr.get().map(|a| a.to_string()).unwrap_or_else(|| "off".into()),
         "kdesk node serving"
     );
     if let Err(e) = node.check_disk_reserve() {
@@ -1233,6 +1275,9 @@ pub async fn run(
     let _ = std::fs::remove_file(&socket);
     if let Some(m) = metrics_server {
         m.abort();
+    }
+    if let Some(t) = taxii_server {
+        t.abort();
     }
     if let Err(e) = &result {
         error!(cause = %e, "admin server failed");
