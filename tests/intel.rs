@@ -614,6 +614,7 @@ fn intelligence_is_imported_graded_screened_promoted_and_exported_as_stix() {
         v["distribution"] = serde_json::json!({"countries": ["VN"]});
     });
     let vn_alert = common::issue(&kr.dir, root, &vn_only);
+    python_clients(&kr, &th);
     taxii(
         &kr,
         &th,
@@ -830,6 +831,89 @@ fn taxii(
         .await
         .is_err());
     });
+}
+
+/// A virtual environment with the reference STIX/TAXII clients (taxii2-client, stix2),
+/// installed once per target directory by pip from the package index.
+fn python() -> std::path::PathBuf {
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("py-taxii");
+    let py = venv.join("bin/python");
+    let ready = venv.join(".installed");
+    if !ready.exists() {
+        let o = std::process::Command::new("python3")
+            .args(["-m", "venv", s(&venv)])
+            .output()
+            .expect("python3 -m venv (python 3 is needed for this test)");
+        assert!(
+            o.status.success(),
+            "venv: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let o = std::process::Command::new(&py)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "taxii2-client>=2.3,<3",
+                "stix2>=3.0,<4",
+            ])
+            .output()
+            .expect("pip");
+        assert!(
+            o.status.success(),
+            "installing taxii2-client and stix2 failed (the test needs the package index): {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        std::fs::write(&ready, "").unwrap();
+    }
+    py
+}
+
+/// The reference clients read KR's collection as TH: every page, every object parses.
+fn python_clients(kr: &common::desks::Desk, th: &common::desks::Desk) {
+    let addr = common::desks::status(&kr.dir)["taxii_address"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/taxii_client.py");
+    // requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's `verify`
+    // (taxii2-client sets the CA on its session): drop them so the node's CA is the one used.
+    let o = std::process::Command::new(python())
+        .env_remove("REQUESTS_CA_BUNDLE")
+        .env_remove("CURL_CA_BUNDLE")
+        .args([
+            s(&script),
+            &format!("https://{addr}/taxii2/"),
+            s(&kr.ca.join("ca.pem")),
+            s(&th.dir.join("tls/node.pem")),
+            s(&th.dir.join("tls/node.key")),
+            "2",
+        ])
+        .output()
+        .unwrap();
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert!(o.status.success(), "python TAXII client: {err}");
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    eprintln!("[intel] taxii2-client + stix2: {v}");
+    assert_eq!(v["can_write"], false);
+    assert_eq!(v["spec_versions"], serde_json::json!(["2.1"]));
+    // The latest version of each object: identity, extension definition, marking, indicator.
+    assert_eq!(v["objects"], 4, "{v}");
+    assert_eq!(v["pages"], 2, "{v}");
+    assert_eq!(
+        v["types"],
+        serde_json::json!([
+            "extension-definition",
+            "identity",
+            "indicator",
+            "marking-definition"
+        ])
+    );
+    assert_eq!(v["revoked"].as_array().unwrap().len(), 1, "{v}");
 }
 
 /// One HTTPS request over mTLS: status, headers and JSON body.
