@@ -385,6 +385,8 @@ async fn source(cmd: SourceCommand) -> CliResult {
 
 /// Items per `ImportIntel` request.
 const IMPORT_BATCH: usize = 5_000;
+/// JSON bytes per `ImportIntel` request.
+const IMPORT_BATCH_BYTES: usize = 3 << 20;
 
 /// What an import read from a file, before anything is sent.
 struct FileRead {
@@ -500,7 +502,21 @@ async fn import_file(
         read.format
     );
     let mut ids = Vec::new();
-    for chunk in read.items.chunks(IMPORT_BATCH) {
+    // Batches of at most IMPORT_BATCH items and IMPORT_BATCH_BYTES of JSON (the Admin API
+    // takes messages of up to 4 MiB).
+    let mut batches: Vec<&[(u64, String)]> = Vec::new();
+    let (mut start, mut bytes) = (0usize, 0usize);
+    for (i, (_, j)) in read.items.iter().enumerate() {
+        if i > start && (i - start == IMPORT_BATCH || bytes + j.len() > IMPORT_BATCH_BYTES) {
+            batches.push(&read.items[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += j.len() + 8;
+    }
+    if start < read.items.len() {
+        batches.push(&read.items[start..]);
+    }
+    for chunk in batches {
         let r = client
             .import_intel(pb::ImportIntelRequest {
                 source: source.to_string(),

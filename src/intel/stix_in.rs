@@ -451,11 +451,13 @@ fn indicator_item(
     let mut item = Map::new();
     let mut selectors: Map<String, Value> = Map::new();
     let mut push = |k: &str, v: &str| {
-        selectors
+        if let Some(a) = selectors
             .entry(k.to_owned())
             .or_insert_with(|| json!([]))
             .as_array_mut()
-            .map(|a| a.push(json!(v)));
+        {
+            a.push(json!(v));
+        }
     };
     for c in &comparisons {
         match (c.object.as_str(), c.path.as_str()) {

@@ -49,8 +49,11 @@ pub fn collection_id() -> String {
 /// log has grown.
 #[derive(Default)]
 pub struct Cache {
-    by_country: Mutex<HashMap<CountryCode, (u64, Arc<Vec<StixObject>>)>>,
+    by_country: Mutex<HashMap<CountryCode, Cached>>,
 }
+
+/// A country's objects and the log length they reflect.
+type Cached = (u64, Arc<Vec<StixObject>>);
 
 type Answer = Response<Full<Bytes>>;
 
