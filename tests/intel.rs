@@ -351,6 +351,17 @@ fn intelligence_is_imported_graded_screened_promoted_and_exported_as_stix() {
     // Outcomes feed each source's track record.
     let ihits = lines(&ok(&["intel", "hits", "--data-dir", d, "--json"]));
     assert_eq!(ihits.len(), 2);
+    // The same list screened again is the same hit, not a second one.
+    let out = ok(&["screen", "--data-dir", d, "--input", s(&pax), "--json"]);
+    let again: Vec<Value> = lines(&out)
+        .into_iter()
+        .filter(|l| l["type"] == "intel_hit")
+        .collect();
+    assert_eq!(again.len(), 1, "{out}");
+    assert_eq!(
+        lines(&ok(&["intel", "hits", "--data-dir", d, "--json"])).len(),
+        2
+    );
     let police_hit = ihits.iter().find(|h| h["source"] == "police-kr").unwrap()["id"].to_string();
     let dhl_hit = ihits.iter().find(|h| h["source"] == "carrier-dhl").unwrap()["id"].to_string();
     ok(&[

@@ -124,7 +124,7 @@ pub(super) enum IntelCommand {
         /// The registered source the items come from.
         #[arg(long, value_name = "ID", value_parser = parse_source_id)]
         source: SourceId,
-        /// The file.
+        /// The file, or - for standard input.
         #[arg(long = "input", alias = "file", value_name = "FILE")]
         file: PathBuf,
         /// Format; by default: stix for a .json file holding a bundle, csv with --mapping,
@@ -270,6 +270,12 @@ fn field_err(field: &str, e: impl std::fmt::Display) -> CliError {
 }
 
 fn read_text(path: &Path) -> Result<String, CliError> {
+    if path == Path::new("-") {
+        let mut s = String::new();
+        return std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+            .map(|_| s)
+            .map_err(|e| CliError::new(exit::IOERR, format!("standard input: {e}")));
+    }
     std::fs::read_to_string(path).map_err(|e| {
         let code = if e.kind() == std::io::ErrorKind::NotFound {
             exit::NOINPUT
@@ -429,8 +435,12 @@ fn read_file(
                      examples/intel/carrier-dhl.toml)",
                 )
             })?;
-            let m = import::Mapping::parse(&read_text(m)?)
+            let mut m = import::Mapping::parse(&read_text(m)?)
                 .map_err(|e| CliError::new(exit::DATAERR, format!("{}: {e}", m.display())))?;
+            // A row without a reliability gets the source's default.
+            if let Some(r) = reliability {
+                m.default_unless_set("grading.reliability", r.as_str());
+            }
             (
                 import::read_csv(&text, &m).map_err(|e| {
                     CliError::new(exit::DATAERR, format!("{}: {e}", file.display()))

@@ -207,6 +207,16 @@ impl Mapping {
     }
 }
 
+impl Mapping {
+    /// Adds a default for `path` unless the mapping has one (the source's default
+    /// reliability, for `grading.reliability`).
+    pub fn default_unless_set(&mut self, path: &str, value: &str) {
+        self.defaults
+            .entry(path.to_owned())
+            .or_insert_with(|| value.to_owned());
+    }
+}
+
 /// `today` or `+Nd` from `today`.
 fn relative_date(v: &str, today: Date) -> Result<String, String> {
     if v == "today" {
@@ -503,6 +513,42 @@ ignore = ["Analyst"]
         let m = Mapping::parse(MAPPING).unwrap();
         let e = read_csv("Title;Surname;Secret\nx;y;z\n", &m).unwrap_err();
         assert!(e.contains("\"Secret\""), "{e}");
+    }
+
+    #[test]
+    fn the_examples_read_as_documented() {
+        let r = read_jsonl(include_str!("../../examples/intel/police-kr.jsonl"));
+        assert_eq!(r.items.len(), 3, "{:?}", r.bad);
+        assert_eq!(r.bad.len(), 1);
+        assert_eq!(
+            (r.bad[0].line, r.bad[0].field.as_str()),
+            (4, "grading.reliability")
+        );
+        let m = Mapping::parse(include_str!("../../examples/intel/carrier-dhl.toml")).unwrap();
+        let today = Date::parse("2026-12-01").unwrap();
+        let r = read_csv_on(
+            include_str!("../../examples/intel/carrier-dhl.csv"),
+            &m,
+            today,
+        )
+        .unwrap();
+        assert_eq!(r.items.len(), 2, "{:?}", r.bad);
+        assert_eq!(r.bad.len(), 1);
+        assert_eq!(r.bad[0].line, 4);
+        assert!(r.bad[0].field.contains("Receiver Phone"), "{}", r.bad[0]);
+        let kim = &r.items[0].1;
+        assert_eq!(
+            kim.title.as_str(),
+            "Express consignment flagged by the carrier's hub security"
+        );
+        assert_eq!(kim.substances.len(), 1);
+        let r = crate::intel::stix_in::read_bundle(
+            include_str!("../../examples/intel/misp-bundle.json"),
+            None,
+        )
+        .unwrap();
+        assert_eq!(r.read.items.len(), 2, "{:?}", r.read.bad);
+        assert_eq!(r.read.bad.len(), 1);
     }
 
     #[test]

@@ -685,6 +685,20 @@ mod tests {
     }
 
     #[test]
+    fn ids_are_the_documented_uuidv5_ids() {
+        // docs/STIX.md names these; other tools compute the same.
+        assert_eq!(
+            namespace().to_string(),
+            "f85e9638-f039-5302-9ba4-ae528d2b4cf4"
+        );
+        assert_eq!(
+            extension_id(),
+            "extension-definition--7b7df4ce-4573-5e1d-a93b-27dfe57d69d3"
+        );
+        assert_eq!(timestamp(1_764_547_200_123), "2025-12-01T00:00:00.123Z");
+    }
+
+    #[test]
     fn patterns_quote_values() {
         assert_eq!(quote("O'Brien \\ x"), "'O\\'Brien \\\\ x'");
     }

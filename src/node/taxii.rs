@@ -530,5 +530,6 @@ mod tests {
             assert!(parse_query(Some(bad)).is_err(), "{bad}");
         }
         assert_eq!(decode("2026-12-01T00%3A00%3A00Z"), "2026-12-01T00:00:00Z");
+        assert_eq!(collection_id(), "70f7e168-c1f2-5888-979c-c29514fe6cca");
     }
 }

@@ -6,7 +6,8 @@
 //! |-----------------|----------------------|-----------------------------------------|
 //! | `intel_sources` | source id (UTF-8)    | [`StoredSource`] JSON                   |
 //! | `intel_items`   | item id (8, BE)      | [`StoredItem`] JSON                     |
-//! | `intel_hits`    | hit id (8, BE)       | [`IntelHit`] JSON (outcomes inside)     |
+//! | `intel_hits`    | 0x00 ‖ hit id (8, BE) | [`IntelHit`] JSON (outcomes inside)    |
+//! | `intel_hits`    | 0x01 ‖ item id (8) ‖ screening date ‖ 0x00 ‖ line reference | hit id (8): a line screened again on the same day is the same hit |
 //!
 //! Ids are numbers from 1, the next being the last key plus one (no counter to drift). Each
 //! change is one `sled::Batch` on one tree, so an import is stored whole or not at all; callers
@@ -111,6 +112,40 @@ fn decode<T: for<'de> Deserialize<'de>>(tree: &str, v: &[u8]) -> Result<T, Store
 
 fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(v).map_err(|e| StoreError::Corrupt(format!("encoding: {e}")))
+}
+
+fn hit_key(id: u64) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[1..].copy_from_slice(&id.to_be_bytes());
+    k
+}
+
+fn hit_index_key(h: &IntelHit) -> Vec<u8> {
+    let mut k = vec![1u8];
+    k.extend_from_slice(&h.item.to_be_bytes());
+    k.extend_from_slice(h.screened_on.as_bytes());
+    k.push(0);
+    k.extend_from_slice(h.reference.as_bytes());
+    k
+}
+
+/// The next hit id: the last hit key (prefix 0x00) plus one.
+fn next_hit_id(tree: &sled::Tree) -> Result<u64, StoreError> {
+    Ok(
+        match tree
+            .range(hit_key(0).as_slice()..[1u8].as_slice())
+            .next_back()
+        {
+            Some(r) => {
+                let (k, _) = r?;
+                let b: [u8; 8] = k.get(1..).and_then(|b| b.try_into().ok()).ok_or_else(|| {
+                    StoreError::Corrupt("intelligence hit key is not 9 bytes".into())
+                })?;
+                u64::from_be_bytes(b) + 1
+            }
+            None => 1,
+        },
+    )
 }
 
 fn next_id(tree: &sled::Tree) -> Result<u64, StoreError> {
@@ -271,20 +306,40 @@ impl Store {
         Ok(Ok(out))
     }
 
-    /// Stores hits, numbering them from the next free id; returns them with their ids. Not
-    /// flushed.
+    /// Stores hits, numbering them from the next free id; a hit on an item for a line
+    /// reference already stored for the same screening date is that hit (not stored twice).
+    /// Returns them with their ids. Not flushed.
     ///
     /// # Errors
     /// Storage failure (nothing stored).
     pub fn intel_store_hits(&self, hits: Vec<IntelHit>) -> Result<Vec<IntelHit>, StoreError> {
         let _w = lock()?;
         let t = self.intel_tree(HITS)?;
-        let first = next_id(&t)?;
+        let mut next = next_hit_id(&t)?;
         let mut batch = sled::Batch::default();
-        let mut out = Vec::with_capacity(hits.len());
-        for (i, mut h) in hits.into_iter().enumerate() {
-            h.id = first + i as u64;
-            batch.insert(&h.id.to_be_bytes(), encode(&h)?);
+        let mut out: Vec<IntelHit> = Vec::with_capacity(hits.len());
+        let mut fresh: std::collections::HashMap<Vec<u8>, usize> = Default::default();
+        for mut h in hits {
+            let ik = hit_index_key(&h);
+            if let Some(&i) = fresh.get(&ik) {
+                out.push(out[i].clone());
+                continue;
+            }
+            if let Some(v) = t.get(&ik)? {
+                let id: [u8; 8] = v
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("intelligence hit index".into()))?;
+                if let Some(old) = t.get(hit_key(u64::from_be_bytes(id)))? {
+                    out.push(decode(HITS, &old)?);
+                    continue;
+                }
+            }
+            h.id = next;
+            next += 1;
+            batch.insert(&hit_key(h.id), encode(&h)?);
+            batch.insert(ik.clone(), &h.id.to_be_bytes());
+            fresh.insert(ik, out.len());
             out.push(h);
         }
         t.apply_batch(batch)?;
@@ -297,7 +352,7 @@ impl Store {
     /// Storage failure.
     pub fn intel_hits(&self) -> Result<Vec<IntelHit>, StoreError> {
         let t = self.intel_tree(HITS)?;
-        t.iter()
+        t.range(hit_key(0).as_slice()..[1u8].as_slice())
             .map(|r| {
                 let (_, v) = r?;
                 decode(HITS, &v)
@@ -316,12 +371,12 @@ impl Store {
     ) -> Result<Option<IntelHit>, StoreError> {
         let _w = lock()?;
         let t = self.intel_tree(HITS)?;
-        let Some(v) = t.get(hit.to_be_bytes())? else {
+        let Some(v) = t.get(hit_key(hit))? else {
             return Ok(None);
         };
         let mut h: IntelHit = decode(HITS, &v)?;
         h.outcomes.push(outcome);
-        t.insert(hit.to_be_bytes(), encode(&h)?)?;
+        t.insert(hit_key(hit), encode(&h)?)?;
         Ok(Some(h))
     }
 }
