@@ -13,6 +13,21 @@ use kdesk::model::intel::{Reliability, Source, SourceId, SourceKind};
 use kdesk::model::{CountryCode, Distribution, ShortText, Tlp};
 use kdesk::pb;
 
+/// The workflow, shown by `kdesk intel --help`.
+pub(super) const INTEL_HELP: &str = "A day's work (docs/INTEL.md):
+  kdesk intel source add --id police-kr --kind agency --name \"Korean National Police Agency\"
+  kdesk intel import --source police-kr --input police-kr.jsonl       bad rows reported, skipped
+  kdesk intel list                                                   id, grading, source, subject
+  kdesk intel show 1                                                 grading explained, links, hits
+  kdesk intel link 1 4
+  kdesk screen --input manifest.csv                                  intel hits stay on this node
+  kdesk intel hits
+  kdesk intel outcome 1 --result seized --substance methamphetamine --quantity-kg 1.2
+  kdesk intel source list                                            each source's precision
+  kdesk intel promote 1 --distribution TH --tlp amber --risk high    an alert, without the source
+
+Nothing under `kdesk intel` is ever sent to a partner except the alert `promote` signs.";
+
 const SOURCE_HELP: &str = "Examples:
   kdesk intel source add --id police-kr --kind agency --name \"Korean National Police Agency\" \\
         --default-reliability B
@@ -202,7 +217,9 @@ pub(super) enum IntelCommand {
         /// This desk's case reference.
         #[arg(long, value_name = "REF")]
         case_reference: Option<String>,
-        /// Idempotency key (1-128 of A-Z a-z 0-9 . _ : -).
+        /// Idempotency key (1-128 of A-Z a-z 0-9 . _ : -): a request repeated with the same
+        /// id returns the alert signed the first time. Default: a fresh random id; the command
+        /// itself retries with it when the answer is lost.
         #[arg(long, value_name = "ID")]
         request_id: Option<String>,
         /// Print the alert as JSON.
@@ -740,23 +757,26 @@ pub(super) async fn run(cmd: IntelCommand) -> CliResult {
                     kdesk::node::check_request_id(&r).map_err(|e| CliError::new(exit::USAGE, e))?;
                     r
                 }
-                None => format!("promote-{id}-{}", kdesk::record::now_ms()),
+                None => super::retry::new_request_id()?,
             };
-            let r = client
-                .promote_intel(pb::PromoteIntelRequest {
-                    id,
-                    distribution: Some(distribution.to_pb()),
-                    handling: Some(pb::Handling {
-                        tlp: tlp.to_pb(),
-                        no_onward_sharing,
-                    }),
-                    risk,
-                    indicators,
-                    case_reference: case_reference.unwrap_or_default(),
-                    request_id,
-                })
-                .await?
-                .into_inner();
+            let req = pb::PromoteIntelRequest {
+                id,
+                distribution: Some(distribution.to_pb()),
+                handling: Some(pb::Handling {
+                    tlp: tlp.to_pb(),
+                    no_onward_sharing,
+                }),
+                risk,
+                indicators,
+                case_reference: case_reference.unwrap_or_default(),
+                request_id,
+            };
+            // A lost answer is asked again with the same request id: never two alerts.
+            let r = super::retry::issuing(&dir.data_dir, "intel promote", |mut c| {
+                let req = req.clone();
+                async move { c.promote_intel(req).await.map(tonic::Response::into_inner) }
+            })
+            .await?;
             let rec = r
                 .record
                 .ok_or_else(|| CliError::new(exit::SOFTWARE, "the node returned no record"))?;

@@ -396,7 +396,7 @@ enum Command {
     /// Local intelligence (docs/INTEL.md): registered sources and their track records,
     /// items imported from CSV, JSON Lines or STIX bundles, graded A-F / 1-6 / H1-H5, linked,
     /// screened (hits stay on this node) and promoted to alerts.
-    #[command(subcommand)]
+    #[command(subcommand, after_long_help = intel::INTEL_HELP)]
     Intel(intel::IntelCommand),
     /// Export what the node holds in other formats: a STIX 2.1 bundle (docs/STIX.md).
     #[command(subcommand)]

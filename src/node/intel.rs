@@ -556,17 +556,26 @@ impl Node {
     pub async fn intel_promoted(&self, item: u64, record: RecordId) -> Result<(), Status> {
         let hex = record.to_hex();
         let h2 = hex.clone();
-        self.blocking(move |st| {
-            st.intel_update_items(&[item], |it| {
-                if !it.promoted_to.contains(&h2) {
-                    it.promoted_to.push(h2.clone());
-                }
-                Ok(())
+        let mut known = false;
+        let already = self
+            .blocking(move |st| {
+                st.intel_update_items(&[item], |it| {
+                    if it.promoted_to.contains(&h2) {
+                        known = true;
+                    } else {
+                        it.promoted_to.push(h2.clone());
+                    }
+                    Ok(())
+                })
+                .map_err(internal)?
+                .map_err(Status::not_found)?;
+                Ok(known)
             })
-            .map_err(internal)?
-            .map_err(Status::not_found)
-        })
-        .await?;
+            .await?;
+        if already {
+            // A retried request: recorded the first time.
+            return Ok(());
+        }
         self.store.flush().await.map_err(internal)?;
         self.intel_event(
             AdminAction::IntelPromoted,
