@@ -590,12 +590,27 @@ impl Node {
     /// Storage failure.
     pub async fn intel_engine(&self, names: bool, date: Date) -> Result<Arc<IntelEngine>, Status> {
         let origin = self.origin().clone();
-        self.blocking(move |st| {
-            IntelEngine::build(&st, &origin, date, names)
-                .map(Arc::new)
-                .map_err(internal)
-        })
-        .await
+        let next = self
+            .blocking(|st| st.intel_next_item_id().map_err(internal))
+            .await?;
+        if let Ok(c) = self.intel_cache.lock() {
+            if let Some((n, d, nm, e)) = c.as_ref() {
+                if *n == next && *d == date && *nm == names {
+                    return Ok(e.clone());
+                }
+            }
+        }
+        let engine = self
+            .blocking(move |st| {
+                IntelEngine::build(&st, &origin, date, names)
+                    .map(Arc::new)
+                    .map_err(internal)
+            })
+            .await?;
+        if let Ok(mut c) = self.intel_cache.lock() {
+            *c = Some((next, date, names, engine.clone()));
+        }
+        Ok(engine)
     }
 
     /// Every intelligence hit (JSON of [`IntelHit`]), newest first.

@@ -173,6 +173,9 @@ pub struct Node {
     stopping: watch::Sender<bool>,
     /// The screening engine last built: (log length, date, names on) it reflects.
     screen_cache: std::sync::Mutex<Option<ScreenCache>>,
+    /// The intelligence screening engine last built (items are only ever added, and their
+    /// subjects never change, so the next item id says whether it is current).
+    intel_cache: std::sync::Mutex<Option<IntelCache>>,
     /// Test faults to play (normally none).
     faults: faults::Faults,
     /// Issuing requests made durable since start (for the kill-after-issue fault).
@@ -247,6 +250,8 @@ pub struct Issued {
 }
 
 type ScreenCache = (u64, crate::model::Date, bool, Arc<crate::screen::Engine>);
+/// The intelligence engine last built: (next item id, date, names on) it reflects.
+type IntelCache = (u64, crate::model::Date, bool, Arc<intel::IntelEngine>);
 
 /// Why a record could not be issued.
 #[derive(Debug, thiserror::Error)]
@@ -394,6 +399,7 @@ impl Node {
             log,
             stopping,
             screen_cache: std::sync::Mutex::new(None),
+            intel_cache: std::sync::Mutex::new(None),
             faults,
             issued_requests: std::sync::atomic::AtomicU64::new(0),
             issuing: Arc::default(),

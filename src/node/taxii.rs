@@ -52,13 +52,24 @@ pub struct Cache {
     by_country: Mutex<HashMap<CountryCode, Cached>>,
 }
 
-/// A country's objects and the log length they reflect.
-type Cached = (u64, Arc<Vec<StixObject>>);
+/// A country's objects, each also serialised once, and the log length they reflect.
+type Cached = (u64, View);
+
+/// The objects a client country sees, and each one's JSON text.
+#[derive(Clone)]
+struct View {
+    objects: Arc<Vec<StixObject>>,
+    texts: Arc<Vec<String>>,
+}
 
 type Answer = Response<Full<Bytes>>;
 
 fn answer(status: StatusCode, body: &Value) -> Answer {
-    let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
+    answer_text(status, body.to_string())
+}
+
+fn answer_text(status: StatusCode, body: String) -> Answer {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
     r.headers_mut().insert(
         hyper::header::CONTENT_TYPE,
@@ -211,6 +222,28 @@ fn select(all: &[StixObject], q: &Query) -> (Vec<usize>, Option<usize>) {
     (out, None)
 }
 
+/// An envelope of already serialised objects.
+fn envelope(texts: &[String], sel: &[usize], more: Option<usize>) -> String {
+    let mut s = String::with_capacity(64 + sel.iter().map(|i| texts[*i].len() + 1).sum::<usize>());
+    s.push_str("{\"more\":");
+    s.push_str(if more.is_some() { "true" } else { "false" });
+    if let Some(n) = more {
+        s.push_str(&format!(",\"next\":\"{n}\""));
+    }
+    if !sel.is_empty() {
+        s.push_str(",\"objects\":[");
+        for (k, i) in sel.iter().enumerate() {
+            if k > 0 {
+                s.push(',');
+            }
+            s.push_str(&texts[*i]);
+        }
+        s.push(']');
+    }
+    s.push('}');
+    s
+}
+
 fn page_headers(r: &mut Answer, all: &[StixObject], sel: &[usize]) {
     if let (Some(f), Some(l)) = (sel.first(), sel.last()) {
         for (name, i) in [
@@ -226,11 +259,7 @@ fn page_headers(r: &mut Answer, all: &[StixObject], sel: &[usize]) {
 
 impl Node {
     /// The STIX objects a TAXII client of `country` may see, cached until the log grows.
-    async fn taxii_objects(
-        &self,
-        cache: &Cache,
-        country: CountryCode,
-    ) -> Result<Arc<Vec<StixObject>>, String> {
+    async fn taxii_objects(&self, cache: &Cache, country: CountryCode) -> Result<View, String> {
         let len = self.log.durable_len();
         if let Ok(c) = cache.by_country.lock() {
             if let Some((l, o)) = c.get(&country) {
@@ -239,15 +268,19 @@ impl Node {
                 }
             }
         }
-        let objs = Arc::new(
-            self.stix_objects(Some(country))
-                .await
-                .map_err(|e| e.message().to_owned())?,
-        );
+        let objects = self
+            .stix_objects(Some(country))
+            .await
+            .map_err(|e| e.message().to_owned())?;
+        let texts = objects.iter().map(|o| o.json.to_string()).collect();
+        let view = View {
+            objects: Arc::new(objects),
+            texts: Arc::new(texts),
+        };
         if let Ok(mut c) = cache.by_country.lock() {
-            c.insert(country, (len, objs.clone()));
+            c.insert(country, (len, view.clone()));
         }
-        Ok(objs)
+        Ok(view)
     }
 }
 
@@ -343,32 +376,35 @@ async fn handle(
                 Ok(q) => q,
                 Err(e) => return error(StatusCode::BAD_REQUEST, "bad query", e),
             };
-            let all = match node.taxii_objects(&cache, country).await {
+            let view = match node.taxii_objects(&cache, country).await {
                 Ok(a) => a,
                 Err(e) => {
                     warn!(cause = %e, "TAXII: objects not read");
                     return error(StatusCode::INTERNAL_SERVER_ERROR, "internal error", e);
                 }
             };
+            let all: &[StixObject] = &view.objects;
             match rest {
                 ["objects"] | ["manifest"] => {
-                    let (sel, more) = select(&all, &q);
-                    let mut body = if rest == ["objects"] {
-                        json!({"objects": sel.iter().map(|i| all[*i].json.clone()).collect::<Vec<_>>()})
+                    let (sel, more) = select(all, &q);
+                    let mut r = if rest == ["objects"] {
+                        answer_text(StatusCode::OK, envelope(&view.texts, &sel, more))
                     } else {
-                        json!({"objects": sel.iter().map(|i| json!({
-                            "id": all[*i].id, "date_added": timestamp(all[*i].added_ms),
-                            "version": all[*i].version, "media_type": STIX_MEDIA})).collect::<Vec<_>>()})
+                        let mut body = json!({"more": more.is_some()});
+                        if !sel.is_empty() {
+                            body["objects"] = json!(sel
+                                .iter()
+                                .map(|i| json!({
+                                "id": all[*i].id, "date_added": timestamp(all[*i].added_ms),
+                                "version": all[*i].version, "media_type": STIX_MEDIA}))
+                                .collect::<Vec<_>>());
+                        }
+                        if let Some(n) = more {
+                            body["next"] = json!(n.to_string());
+                        }
+                        answer(StatusCode::OK, &body)
                     };
-                    body["more"] = json!(more.is_some());
-                    if let Some(n) = more {
-                        body["next"] = json!(n.to_string());
-                    }
-                    if sel.is_empty() {
-                        body = json!({"more": false});
-                    }
-                    let mut r = answer(StatusCode::OK, &body);
-                    page_headers(&mut r, &all, &sel);
+                    page_headers(&mut r, all, &sel);
                     r
                 }
                 ["objects", oid] | ["objects", oid, "versions"] => {
@@ -378,7 +414,7 @@ async fn handle(
                     if versions {
                         q.version = Some("all".into());
                     }
-                    let (sel, more) = select(&all, &q);
+                    let (sel, more) = select(all, &q);
                     if sel.is_empty() && q.next == 0 && q.added_after.is_none() {
                         return error(
                             StatusCode::NOT_FOUND,
@@ -396,7 +432,7 @@ async fn handle(
                         body["next"] = json!(n.to_string());
                     }
                     let mut r = answer(StatusCode::OK, &body);
-                    page_headers(&mut r, &all, &sel);
+                    page_headers(&mut r, all, &sel);
                     r
                 }
                 _ => error(

@@ -380,3 +380,73 @@ impl Store {
         Ok(Some(h))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::intel::{Grading, IntelItem};
+
+    fn item(title: &str) -> StoredItem {
+        let json = format!(
+            r#"{{"title":"{title}","selectors":{{"emails":["a@b.kr"]}},"grading":{{"reliability":"B","credibility":"2","handling":"H3"}},"validity":{{"valid_from":"2026-11-01","valid_until":"2027-01-01"}}}}"#
+        );
+        StoredItem {
+            id: 0,
+            source: SourceId::parse("police-kr").unwrap(),
+            item: IntelItem::from_json(&json).unwrap(),
+            imported_at_ms: 1,
+            import: "test".into(),
+            promoted_to: vec![],
+        }
+    }
+
+    fn hit(item: u64, reference: &str) -> IntelHit {
+        IntelHit {
+            id: 0,
+            item,
+            source: SourceId::parse("police-kr").unwrap(),
+            grading: Grading::parse("B2 H3").unwrap(),
+            reference: reference.into(),
+            score: 900,
+            matched: vec![],
+            screened_on: "2026-12-01".into(),
+            at_ms: 1,
+            outcomes: vec![],
+        }
+    }
+
+    #[test]
+    fn items_are_numbered_from_the_last_and_hits_are_stored_once_per_line_and_day() {
+        let d = tempfile::tempdir().unwrap();
+        let st = Store::open(d.path()).unwrap();
+        assert_eq!(st.intel_next_item_id().unwrap(), 1);
+        let ids = st.intel_store_items(vec![item("a"), item("b")]).unwrap();
+        assert_eq!(ids, vec![1, 2]);
+        assert_eq!(st.intel_store_items(vec![item("c")]).unwrap(), vec![3]);
+        let page = st.intel_items(1, 1).unwrap();
+        assert_eq!((page.len(), page[0].id), (1, 2));
+        let bad = st.intel_update_items(&[1, 99], |_| Ok(())).unwrap();
+        assert_eq!(bad.unwrap_err(), "no intelligence item 99");
+        let h = st
+            .intel_store_hits(vec![hit(1, "L1"), hit(1, "L1"), hit(2, "L1")])
+            .unwrap();
+        assert_eq!(h.iter().map(|h| h.id).collect::<Vec<_>>(), vec![1, 1, 2]);
+        let again = st
+            .intel_store_hits(vec![hit(1, "L1"), hit(3, "L9")])
+            .unwrap();
+        assert_eq!(again.iter().map(|h| h.id).collect::<Vec<_>>(), vec![1, 3]);
+        assert_eq!(st.intel_hits().unwrap().len(), 3);
+        let o = IntelOutcome {
+            result: OutcomeResult::Seized,
+            substance: None,
+            quantity_grams: 5,
+            note: None,
+            at_ms: 2,
+        };
+        assert!(st.intel_add_outcome(9, o.clone()).unwrap().is_none());
+        assert_eq!(
+            st.intel_add_outcome(3, o).unwrap().unwrap().outcomes.len(),
+            1
+        );
+    }
+}
