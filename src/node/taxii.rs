@@ -60,6 +60,7 @@ type Cached = (u64, View);
 struct View {
     objects: Arc<Vec<StixObject>>,
     texts: Arc<Vec<String>>,
+    marks: Arc<Vec<(bool, bool)>>,
 }
 
 type Answer = Response<Full<Bytes>>;
@@ -179,15 +180,24 @@ fn parse_query(q: Option<&str>) -> Result<Query, String> {
 
 /// The objects (by index into `all`) a list request selects, from `q.next` on, and the index
 /// to resume from when there are more.
-fn select(all: &[StixObject], q: &Query) -> (Vec<usize>, Option<usize>) {
-    let version = q.version.as_deref().unwrap_or("last");
-    // The first and last version of each id.
+/// For each object: whether it is the first version of its id, and whether the last.
+fn version_marks(all: &[StixObject]) -> Vec<(bool, bool)> {
     let mut first: HashMap<&str, usize> = HashMap::new();
     let mut last: HashMap<&str, usize> = HashMap::new();
     for (i, o) in all.iter().enumerate() {
         first.entry(o.id.as_str()).or_insert(i);
         last.insert(o.id.as_str(), i);
     }
+    (0..all.len())
+        .map(|i| {
+            let id = all[i].id.as_str();
+            (first.get(id) == Some(&i), last.get(id) == Some(&i))
+        })
+        .collect()
+}
+
+fn select(all: &[StixObject], marks: &[(bool, bool)], q: &Query) -> (Vec<usize>, Option<usize>) {
+    let version = q.version.as_deref().unwrap_or("last");
     let mut out = Vec::new();
     let mut i = q.next;
     while i < all.len() {
@@ -205,8 +215,8 @@ fn select(all: &[StixObject], q: &Query) -> (Vec<usize>, Option<usize>) {
         }
         let keep = match version {
             "all" => true,
-            "first" => first.get(o.id.as_str()) == Some(&(i - 1)),
-            "last" => last.get(o.id.as_str()) == Some(&(i - 1)),
+            "first" => marks.get(i - 1).is_some_and(|m| m.0),
+            "last" => marks.get(i - 1).is_some_and(|m| m.1),
             v => v
                 .split(',')
                 .any(|v| parse_time(v) == parse_time(&o.version)),
@@ -274,6 +284,7 @@ impl Node {
             .map_err(|e| e.message().to_owned())?;
         let texts = objects.iter().map(|o| o.json.to_string()).collect();
         let view = View {
+            marks: Arc::new(version_marks(&objects)),
             objects: Arc::new(objects),
             texts: Arc::new(texts),
         };
@@ -386,7 +397,7 @@ async fn handle(
             let all: &[StixObject] = &view.objects;
             match rest {
                 ["objects"] | ["manifest"] => {
-                    let (sel, more) = select(all, &q);
+                    let (sel, more) = select(all, &view.marks, &q);
                     let mut r = if rest == ["objects"] {
                         answer_text(StatusCode::OK, envelope(&view.texts, &sel, more))
                     } else {
@@ -414,7 +425,7 @@ async fn handle(
                     if versions {
                         q.version = Some("all".into());
                     }
-                    let (sel, more) = select(all, &q);
+                    let (sel, more) = select(all, &view.marks, &q);
                     if sel.is_empty() && q.next == 0 && q.added_after.is_none() {
                         return error(
                             StatusCode::NOT_FOUND,
@@ -541,6 +552,8 @@ mod tests {
             obj("indicator--a", "2026-12-01T00:00:02.000Z", 30),
             obj("sighting--s", "2026-12-01T00:00:03.000Z", 40),
         ];
+        let marks = version_marks(&all);
+        let select = |all: &[StixObject], q: &Query| select(all, &marks, q);
         let q = parse_query(Some("limit=2")).unwrap();
         let (sel, more) = select(&all, &q);
         // The first version of indicator--a is not the last: left out by default.
