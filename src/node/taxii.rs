@@ -486,6 +486,9 @@ pub async fn serve(
             },
             _ = stopping.changed() => return,
         };
+        // Answers are written as a few TLS records: without this, Nagle's algorithm holds
+        // the last one until the client's delayed acknowledgement (tens of ms per page).
+        let _ = tcp.set_nodelay(true);
         let Some(node) = node.upgrade() else { return };
         let acceptor = acceptor.clone();
         let cache = cache.clone();
