@@ -14,7 +14,8 @@
 //! - grading: reliability from the source's default (else F, cannot be judged); credibility
 //!   from `confidence` (STIX 2.1 appendix, Admiralty scale: 90+ → 1 ... below 20 → 5; none →
 //!   6); handling from the TLP marking (clear, green → H1; amber → H3; amber+strict → H4;
-//!   red → H5; none → H4);
+//!   red → H5; none → H4), and at least H4 for a kdesk alert marked `no_onward_sharing`, so
+//!   that it is never promoted and relayed;
 //! - validity from `valid_from` / `valid_until` (a year when it has no end).
 
 use std::collections::HashMap;
@@ -516,7 +517,7 @@ fn indicator_item(
         .chars()
         .take(160)
         .collect();
-    item.insert("title".into(), json!(title));
+    item.insert("title".into(), json!(title.trim()));
     item.insert("reference".into(), json!(id));
     let tlp = o["object_marking_refs"]
         .as_array()
@@ -536,7 +537,8 @@ fn indicator_item(
         json!({
             "reliability": reliability.unwrap_or(Reliability::F).as_str(),
             "credibility": credibility_of_confidence(confidence),
-            "handling": handling_of(tlp),
+            // A kdesk alert its desk said must not be relayed stays within this agency.
+            "handling": if ext["no_onward_sharing"] == true { "H4".max(handling_of(tlp)) } else { handling_of(tlp) },
         }),
     );
     let from = match o["valid_from"].as_str() {
@@ -570,9 +572,20 @@ fn indicator_item(
         json!({"valid_from": from, "valid_until": until}),
     );
     if let Some(d) = o["description"].as_str() {
-        let note: String = d.chars().take(512).collect();
+        // A note is one line: the description's lines are joined with "; ".
+        let one_line = d
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("; ");
+        let note: String = one_line
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(512)
+            .collect();
         if !note.trim().is_empty() {
-            item.insert("note".into(), json!(note));
+            item.insert("note".into(), json!(note.trim()));
         }
     }
     IntelItem::from_json(&Value::Object(item).to_string()).map_err(|e| (e.field, e.message))
@@ -682,5 +695,31 @@ mod tests {
             Some(Tlp::Clear)
         );
         assert_eq!(handling_of(Some(Tlp::Red)), "H5");
+        // A kdesk alert that may not be relayed is never promotable once imported.
+        let alert = crate::model::Alert::from_json(include_str!(
+            "../../examples/alerts/traveler-air-methamphetamine.json"
+        ))
+        .unwrap();
+        assert!(alert.handling.no_onward_sharing);
+        let kr = crate::record::Origin::parse("TH/bkk").unwrap();
+        let record = crate::record::Record {
+            origin: kr.clone(),
+            seq: 1,
+            created_at_ms: 1_764_547_200_000,
+            kind: crate::record::RecordKind::Alert(alert),
+        };
+        let input = crate::intel::stix::Input {
+            id: crate::record::RecordId([3; 32]),
+            record,
+            stored_at_ms: 1_764_547_200_000,
+        };
+        let objs = crate::intel::stix::objects(&[input], &kr, &|_| true);
+        let text = json!({"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d",
+            "objects": objs.iter().map(|o| o.json.clone()).collect::<Vec<_>>()})
+        .to_string();
+        let r = read_bundle_on(&text, None, Date::parse("2026-12-01").unwrap()).unwrap();
+        assert_eq!(r.read.items.len(), 1, "{:?}", r.read.bad);
+        assert_eq!(r.read.items[0].1.grading.handling.as_str(), "H4");
+        assert!(r.read.items[0].1.subject.is_some());
     }
 }
