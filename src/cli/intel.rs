@@ -315,11 +315,11 @@ fn print_track(v: &Value) {
         s["id"].as_str().unwrap_or(""),
         s["kind"].as_str().unwrap_or(""),
         s["name"].as_str().unwrap_or(""),
-        v["items"],
-        v["hits"],
-        v["with_outcome"],
-        v["seizures"],
-        v["false_positives"],
+        v["items"].as_u64().unwrap_or(0),
+        v["hits"].as_u64().unwrap_or(0),
+        v["with_outcome"].as_u64().unwrap_or(0),
+        v["seizures"].as_u64().unwrap_or(0),
+        v["false_positives"].as_u64().unwrap_or(0),
         v["precision_text"].as_str().unwrap_or("")
     );
 }
@@ -618,7 +618,7 @@ fn item_line(v: &Value) -> String {
         .unwrap_or_default();
     format!(
         "{:>6}  {}{} {:<3} {:<16} until {:<10}  {:<40} {}",
-        v["id"],
+        v["id"].as_u64().unwrap_or(0),
         g["reliability"].as_str().unwrap_or(""),
         g["credibility"].as_str().unwrap_or(""),
         g["handling"].as_str().unwrap_or(""),
@@ -805,11 +805,12 @@ pub(super) async fn run(cmd: IntelCommand) -> CliResult {
                     .and_then(|o| o["result"].as_str())
                     .unwrap_or("no outcome yet");
                 println!(
-                    "hit {:>5}  item {:>6}  {} {} source {:<16} [{}] score {} on {}: {}",
-                    h["id"],
-                    h["item"],
+                    "hit {:>5}  item {:>6}  {}{} {:<3} source {:<16} [{}] score {} on {}: {}",
+                    h["id"].as_u64().unwrap_or(0),
+                    h["item"].as_u64().unwrap_or(0),
                     h["grading"]["reliability"].as_str().unwrap_or(""),
                     h["grading"]["credibility"].as_str().unwrap_or(""),
+                    h["grading"]["handling"].as_str().unwrap_or(""),
                     h["source"].as_str().unwrap_or(""),
                     h["reference"].as_str().unwrap_or(""),
                     h["score"],
