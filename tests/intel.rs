@@ -625,7 +625,7 @@ fn intelligence_is_imported_graded_screened_promoted_and_exported_as_stix() {
         v["distribution"] = serde_json::json!({"countries": ["VN"]});
     });
     let vn_alert = common::issue(&kr.dir, root, &vn_only);
-    python_clients(&kr, &th);
+    python_clients(&kr, &th, &out2);
     taxii(
         &kr,
         &th,
@@ -882,7 +882,7 @@ fn python() -> std::path::PathBuf {
 }
 
 /// The reference clients read KR's collection as TH: every page, every object parses.
-fn python_clients(kr: &common::desks::Desk, th: &common::desks::Desk) {
+fn python_clients(kr: &common::desks::Desk, th: &common::desks::Desk, bundle: &Path) {
     let addr = common::desks::status(&kr.dir)["taxii_address"]
         .as_str()
         .unwrap()
@@ -900,6 +900,7 @@ fn python_clients(kr: &common::desks::Desk, th: &common::desks::Desk) {
             s(&th.dir.join("tls/node.pem")),
             s(&th.dir.join("tls/node.key")),
             "2",
+            s(bundle),
         ])
         .output()
         .unwrap();
@@ -925,6 +926,17 @@ fn python_clients(kr: &common::desks::Desk, th: &common::desks::Desk) {
         ])
     );
     assert_eq!(v["revoked"].as_array().unwrap().len(), 1, "{v}");
+    // `kdesk export stix`'s bundle, every version and the sighting, parses in stix2 too.
+    assert_eq!(
+        v["bundle_types"],
+        serde_json::json!([
+            "extension-definition",
+            "identity",
+            "indicator",
+            "marking-definition",
+            "sighting"
+        ])
+    );
 }
 
 /// One HTTPS request over mTLS: status, headers and JSON body.
