@@ -276,6 +276,10 @@ fn intelligence_is_imported_graded_screened_promoted_and_exported_as_stix() {
     assert_eq!(page.len(), 1);
     assert_eq!(page[0]["id"], 6);
 
+    let text = ok(&["intel", "list", "--data-dir", d, "--limit", "2"]);
+    assert!(text.contains("next page: --after 2"), "{text}");
+    let text = ok(&["intel", "list", "--data-dir", d, "--after", "5"]);
+    assert!(!text.contains("next page"), "{text}");
     ok(&["intel", "link", "--data-dir", d, "1", "4"]);
     let shown: Value =
         serde_json::from_str(&ok(&["intel", "show", "--data-dir", d, "1", "--json"])).unwrap();

@@ -682,7 +682,7 @@ pub(super) async fn run(cmd: IntelCommand) -> CliResult {
                 last = v["id"].as_u64().unwrap_or(0);
                 println!("{}", item_line(&v));
             }
-            if r.json.len() == limit as usize {
+            if r.more {
                 println!("next page: --after {last}");
             }
             Ok(())
@@ -797,6 +797,9 @@ pub(super) async fn run(cmd: IntelCommand) -> CliResult {
             if r.json.is_empty() {
                 println!("no intelligence hits");
             }
+            if r.more {
+                eprintln!("(the newest hits only: older ones did not fit in one answer; --json lists the same)");
+            }
             for j in &r.json {
                 let h = parse_json(j)?;
                 let last = h["outcomes"]
@@ -885,21 +888,35 @@ pub(super) enum ExportCommand {
 pub(super) async fn export(cmd: ExportCommand) -> CliResult {
     let ExportCommand::Stix { dir, out, json } = cmd;
     let mut client = super::client::connect(&dir.data_dir).await?;
-    let r = client
+    let mut stream = client
         .export_stix(pb::ExportStixRequest {})
         .await?
         .into_inner();
-    write_new(&out, r.bundle.as_bytes())?;
+    let mut bundle = Vec::new();
+    let mut objects = None;
+    while let Some(c) = stream.message().await? {
+        bundle.extend_from_slice(&c.data);
+        if c.last {
+            objects = Some(c.objects);
+            break;
+        }
+    }
+    let objects = objects.ok_or_else(|| {
+        CliError::new(
+            exit::IOERR,
+            "the node's bundle ended early; nothing written (try again)",
+        )
+    })?;
+    write_new(&out, &bundle)?;
     if json {
         println!(
             "{}",
-            json!({"out": out.display().to_string(), "objects": r.objects, "bytes": r.bundle.len()})
+            json!({"out": out.display().to_string(), "objects": objects, "bytes": bundle.len()})
         );
     } else {
         println!(
-            "wrote a STIX 2.1 bundle of {} objects ({} bytes) to {}",
-            r.objects,
-            r.bundle.len(),
+            "wrote a STIX 2.1 bundle of {objects} objects ({} bytes) to {}",
+            bundle.len(),
             out.display()
         );
     }

@@ -489,8 +489,9 @@ pub struct IntelItem {
     /// Substances concerned (may be empty; promoting needs at least one).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub substances: Vec<Substance>,
-    /// Source reliability, information credibility and handling code. When the item has no
-    /// reliability the source's default is used (see [`IntelItem::from_json_with`]).
+    /// Source reliability, information credibility and handling code (required; the CLI
+    /// fills the reliability from the source's default for STIX bundles and CSV mappings
+    /// that give none).
     pub grading: Grading,
     /// When the information holds.
     pub validity: Validity,

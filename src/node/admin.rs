@@ -1649,6 +1649,7 @@ impl pb::admin_server::Admin for AdminService {
         let v = self.node.intel_sources().await?;
         Ok(Response::new(pb::IntelJsonList {
             json: v.iter().map(|v| v.to_string()).collect(),
+            more: false,
         }))
     }
 
@@ -1669,8 +1670,8 @@ impl pb::admin_server::Admin for AdminService {
         req: Request<pb::ListIntelRequest>,
     ) -> Result<Response<pb::IntelJsonList>, Status> {
         let r = req.into_inner();
-        let json = self.node.intel_list(r.after, r.limit).await?;
-        Ok(Response::new(pb::IntelJsonList { json }))
+        let (json, more) = self.node.intel_list(r.after, r.limit).await?;
+        Ok(Response::new(pb::IntelJsonList { json, more }))
     }
 
     async fn get_intel(
@@ -1720,8 +1721,8 @@ impl pb::admin_server::Admin for AdminService {
         &self,
         _req: Request<pb::ListIntelHitsRequest>,
     ) -> Result<Response<pb::IntelJsonList>, Status> {
-        let json = self.node.intel_hits().await?;
-        Ok(Response::new(pb::IntelJsonList { json }))
+        let (json, more) = self.node.intel_hits().await?;
+        Ok(Response::new(pb::IntelJsonList { json, more }))
     }
 
     async fn record_intel_outcome(
@@ -1734,17 +1735,44 @@ impl pb::admin_server::Admin for AdminService {
         }))
     }
 
+    type ExportStixStream =
+        Pin<Box<dyn Stream<Item = Result<pb::ExportStixChunk, Status>> + Send + 'static>>;
+
     async fn export_stix(
         &self,
         _req: Request<pb::ExportStixRequest>,
-    ) -> Result<Response<pb::ExportStixResponse>, Status> {
+    ) -> Result<Response<Self::ExportStixStream>, Status> {
         let objects = self.node.stix_objects(None).await?;
         let n = objects.len() as u64;
         let bundle = crate::intel::stix::bundle(objects.into_iter().map(|o| o.json));
-        info!(objects = n, "STIX bundle exported");
-        Ok(Response::new(pb::ExportStixResponse {
-            bundle: serde_json::to_string_pretty(&bundle).map_err(internal)?,
-            objects: n,
-        }))
+        let text = serde_json::to_vec_pretty(&bundle).map_err(internal)?;
+        info!(objects = n, bytes = text.len(), "STIX bundle exported");
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        tokio::spawn(async move {
+            let mut chunks = text.chunks(1 << 20).peekable();
+            if chunks.peek().is_none() {
+                let _ = tx
+                    .send(Ok(pb::ExportStixChunk {
+                        data: vec![],
+                        objects: n,
+                        last: true,
+                    }))
+                    .await;
+            }
+            while let Some(c) = chunks.next() {
+                let last = chunks.peek().is_none();
+                let chunk = pb::ExportStixChunk {
+                    data: c.to_vec(),
+                    objects: if last { n } else { 0 },
+                    last,
+                };
+                if tx.send(Ok(chunk)).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        )))
     }
 }

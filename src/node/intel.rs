@@ -29,6 +29,25 @@ use crate::store::{IntelHit, IntelOutcome, StoreError, StoredItem, StoredSource}
 pub const MAX_INTEL_PER_IMPORT: usize = 5_000;
 /// Most items one `ListIntel` page may hold.
 pub const MAX_INTEL_PAGE: usize = 10_000;
+/// Most JSON one answer holding items or hits carries (the Admin API's messages are at most
+/// 4 MiB).
+pub const MAX_INTEL_ANSWER_BYTES: usize = 3 << 20;
+
+/// Serialises `v` while the total stays within [`MAX_INTEL_ANSWER_BYTES`]; whether some were
+/// left out.
+fn bounded<T: serde::Serialize>(v: &[T], more: bool) -> Result<(Vec<String>, bool), Status> {
+    let mut out = Vec::new();
+    let mut bytes = 0;
+    for x in v {
+        let j = to_json(x)?;
+        bytes += j.len();
+        if bytes > MAX_INTEL_ANSWER_BYTES && !out.is_empty() {
+            return Ok((out, true));
+        }
+        out.push(j);
+    }
+    Ok((out, more))
+}
 
 fn internal(e: impl std::fmt::Display) -> Status {
     Status::internal(e.to_string())
@@ -365,21 +384,20 @@ impl Node {
         Ok(ids)
     }
 
-    /// A page of items (JSON of [`StoredItem`]), ids above `after`.
+    /// A page of items (JSON of [`StoredItem`]), ids above `after`, and whether more follow.
     ///
     /// # Errors
     /// Storage failure.
-    pub async fn intel_list(&self, after: u64, limit: u32) -> Result<Vec<String>, Status> {
+    pub async fn intel_list(&self, after: u64, limit: u32) -> Result<(Vec<String>, bool), Status> {
         let limit = match limit {
             0 => 100,
             n => (n as usize).min(MAX_INTEL_PAGE),
         };
         self.blocking(move |st| {
-            st.intel_items(after, limit)
-                .map_err(internal)?
-                .iter()
-                .map(to_json)
-                .collect()
+            let mut items = st.intel_items(after, limit + 1).map_err(internal)?;
+            let more = items.len() > limit;
+            items.truncate(limit);
+            bounded(&items, more)
         })
         .await
     }
@@ -613,15 +631,16 @@ impl Node {
         Ok(engine)
     }
 
-    /// Every intelligence hit (JSON of [`IntelHit`]), newest first.
+    /// Intelligence hits (JSON of [`IntelHit`]), newest first, as many as fit in one answer,
+    /// and whether older ones were left out.
     ///
     /// # Errors
     /// Storage failure.
-    pub async fn intel_hits(&self) -> Result<Vec<String>, Status> {
+    pub async fn intel_hits(&self) -> Result<(Vec<String>, bool), Status> {
         self.blocking(|st| {
             let mut h = st.intel_hits().map_err(internal)?;
             h.reverse();
-            h.iter().map(to_json).collect()
+            bounded(&h, false)
         })
         .await
     }
