@@ -74,6 +74,18 @@ struct ConfigFile {
     admin: AdminSection,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     metrics: Option<MetricsSection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    taxii: Option<TaxiiSection>,
+}
+
+/// The read-only TAXII 2.1 listener (docs/STIX.md): HTTPS with mandatory client
+/// certificates, off unless configured.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaxiiSection {
+    /// Address to listen on, IP:PORT (port 0: any free port, reported in the log and in
+    /// `kdesk status`). Kept as text and parsed by [`Config::load`].
+    listen: String,
 }
 
 /// The local monitoring listener: Prometheus metrics and plain-HTTP health.
@@ -365,6 +377,9 @@ pub struct Config {
     pub share_retro_hits: bool,
     /// The local metrics and health listener (`[metrics]`); `None`: off.
     pub metrics: Option<MetricsConfig>,
+    /// The TAXII 2.1 listener's address (`[taxii] listen`); `None`: off. Needs `[exchange]`
+    /// (its certificate and the partner registry authenticate TAXII clients).
+    pub taxii: Option<std::net::SocketAddr>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ConfigError + '_ {
@@ -452,8 +467,33 @@ impl Config {
                 })?,
             ),
         };
+        let taxii = match &file.taxii {
+            None => None,
+            Some(t) => {
+                let a: std::net::SocketAddr =
+                    t.listen.parse().map_err(|_| ConfigError::Invalid {
+                        path: path.clone(),
+                        message: format!(
+                            "taxii.listen {:?} is not a socket address: give IP:PORT, e.g. \
+                             127.0.0.1:9443",
+                            t.listen
+                        ),
+                    })?;
+                if file.exchange.is_none() {
+                    return Err(ConfigError::Invalid {
+                        path,
+                        message: "taxii.listen needs an [exchange] section: TAXII clients are \
+                                  authenticated with the exchange's certificate and the \
+                                  partner registry"
+                            .into(),
+                    });
+                }
+                Some(a)
+            }
+        };
         Ok(Self {
             metrics,
+            taxii,
             ..Self::resolve(data_dir, file)
         })
     }
@@ -496,6 +536,7 @@ impl Config {
             metrics: f
                 .metrics
                 .and_then(|m| MetricsConfig::parse(&m.listen, m.public).ok()),
+            taxii: f.taxii.and_then(|t| t.listen.parse().ok()),
         }
     }
 
@@ -564,6 +605,7 @@ impl Config {
                 listen: m.listen.to_string(),
                 public: m.public,
             }),
+            taxii: None,
         };
         let cfg = Self::resolve(data_dir, file.clone());
         if let Some(dir) = cfg.signing_key.parent() {

@@ -35,6 +35,7 @@
 pub mod audit;
 pub mod config;
 pub mod federation;
+pub mod intel;
 pub mod keys;
 pub mod model;
 pub mod node;

@@ -263,6 +263,14 @@ pub enum AdminAction {
     PeerKeyConfirmed,
     /// A partner's declared restore accepted by this node's witness.
     PeerRestoreAccepted,
+    /// A local intelligence source registered.
+    IntelSourceAdded,
+    /// Local intelligence items imported.
+    IntelImported,
+    /// Two local intelligence items linked.
+    IntelLinked,
+    /// A local intelligence item promoted to an alert.
+    IntelPromoted,
 }
 
 impl AdminAction {
@@ -280,6 +288,10 @@ impl AdminAction {
             Self::RetentionPurge => "retention-purge",
             Self::PeerUpdated => "peer-updated",
             Self::TlsReloaded => "tls-reloaded",
+            Self::IntelSourceAdded => "intel-source-added",
+            Self::IntelImported => "intel-imported",
+            Self::IntelLinked => "intel-linked",
+            Self::IntelPromoted => "intel-promoted",
         }
     }
     fn to_pb(self) -> i32 {
@@ -294,6 +306,10 @@ impl AdminAction {
             Self::PeerKeyAnnounced => pb::AdminAction::PeerKeyAnnounced,
             Self::PeerKeyConfirmed => pb::AdminAction::PeerKeyConfirmed,
             Self::PeerRestoreAccepted => pb::AdminAction::PeerRestoreAccepted,
+            Self::IntelSourceAdded => pb::AdminAction::IntelSourceAdded,
+            Self::IntelImported => pb::AdminAction::IntelImported,
+            Self::IntelLinked => pb::AdminAction::IntelLinked,
+            Self::IntelPromoted => pb::AdminAction::IntelPromoted,
         }) as i32
     }
     fn from_pb(v: i32) -> Result<Self, FieldError> {
@@ -308,6 +324,10 @@ impl AdminAction {
             Ok(pb::AdminAction::PeerKeyAnnounced) => Ok(Self::PeerKeyAnnounced),
             Ok(pb::AdminAction::PeerKeyConfirmed) => Ok(Self::PeerKeyConfirmed),
             Ok(pb::AdminAction::PeerRestoreAccepted) => Ok(Self::PeerRestoreAccepted),
+            Ok(pb::AdminAction::IntelSourceAdded) => Ok(Self::IntelSourceAdded),
+            Ok(pb::AdminAction::IntelImported) => Ok(Self::IntelImported),
+            Ok(pb::AdminAction::IntelLinked) => Ok(Self::IntelLinked),
+            Ok(pb::AdminAction::IntelPromoted) => Ok(Self::IntelPromoted),
             _ => Err(FieldError::new(
                 "admin_event.action",
                 format!("{v} is not a known admin action"),

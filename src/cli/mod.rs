@@ -22,6 +22,7 @@ mod audit;
 pub mod client;
 mod fed;
 pub(crate) mod import;
+mod intel;
 mod node;
 mod retry;
 mod screen;
@@ -392,6 +393,14 @@ enum Command {
     /// Write synthetic alerts, a Korea-bound cargo manifest with seeded true matches, and the
     /// ground truth (for trials and measurements; no node needed).
     Gen(screen::GenArgs),
+    /// Local intelligence (docs/INTEL.md): registered sources and their track records,
+    /// items imported from CSV, JSON Lines or STIX bundles, graded A-F / 1-6 / H1-H5, linked,
+    /// screened (hits stay on this node) and promoted to alerts.
+    #[command(subcommand, after_long_help = intel::INTEL_HELP)]
+    Intel(intel::IntelCommand),
+    /// Export what the node holds in other formats: a STIX 2.1 bundle (docs/STIX.md).
+    #[command(subcommand)]
+    Export(intel::ExportCommand),
     /// Export audit bundles from a node and verify them offline.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -644,6 +653,8 @@ async fn run(cli: Cli) -> CliResult {
         Command::Certs(cmd) => fed::certs(cmd),
         Command::Peer(cmd) => fed::peer(cmd).await,
         Command::Audit(cmd) => audit::run(cmd).await,
+        Command::Intel(cmd) => intel::run(cmd).await,
+        Command::Export(cmd) => intel::export(cmd).await,
         Command::Screen(a) => screen::screen(a).await,
         Command::Outcome(cmd) => screen::outcome(cmd).await,
         Command::Hits(cmd) => screen::hits(cmd).await,

@@ -221,6 +221,7 @@ pub(super) async fn status(dir: &Path, json: bool) -> CliResult {
                 "held_lines": s.held_lines,
                 "retro_hits": s.retro_hits,
                 "metrics_address": s.metrics_address,
+                "taxii_address": s.taxii_address,
                 "expiries": s.expiries.iter().map(expiry_json).collect::<Vec<_>>(),
             })
         );
@@ -294,6 +295,12 @@ pub(super) async fn status(dir: &Path, json: bool) -> CliResult {
         println!(
             "metrics       http://{}/metrics (also /healthz, /readyz)",
             s.metrics_address
+        );
+    }
+    if !s.taxii_address.is_empty() {
+        println!(
+            "taxii         https://{}/taxii2/ (TAXII 2.1, read-only, partner client certificates)",
+            s.taxii_address
         );
     }
     for e in &s.expiries {

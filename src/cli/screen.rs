@@ -339,6 +339,29 @@ pub(super) async fn screen(a: ScreenArgs) -> CliResult {
                     }
                 }
             }
+            Some(pb::screen_response::Item::IntelHit(h)) => {
+                if tty {
+                    eprint!("\r\x1b[K");
+                }
+                if a.json {
+                    println!("{}", intel_hit_json(&h));
+                } else {
+                    println!(
+                        "  {} {} [{}] score {} on LOCAL intelligence item {} \"{}\": {} (intel hit {}, kept on this node)",
+                        if h.unit.is_empty() { "line" } else { h.unit.as_str() },
+                        h.line,
+                        h.reference,
+                        h.score,
+                        h.item_id,
+                        h.item_title,
+                        h.explanation,
+                        h.hit_id
+                    );
+                    for m in &h.matched {
+                        println!("      {}: {} ({})", m.field, m.value, m.reason);
+                    }
+                }
+            }
             Some(pb::screen_response::Item::Progress(p)) if tty => {
                 progress(p.bytes, total, p.lines, p.hits);
             }
@@ -363,7 +386,8 @@ pub(super) async fn screen(a: ScreenArgs) -> CliResult {
                    "hits": s.hits, "shared": s.shared, "alerts": s.alerts,
                    "alerts_not_valid_on_date": s.alerts_not_valid, "date": s.date,
                    "names": s.names, "stopped": s.stopped, "bytes": s.bytes,
-                   "held_for_retro_screening": s.held})
+                   "held_for_retro_screening": s.held,
+                   "intel_hits": s.intel_hits, "intel_items": s.intel_items})
         );
     } else {
         println!(
@@ -385,6 +409,12 @@ pub(super) async fn screen(a: ScreenArgs) -> CliResult {
             s.warnings,
             if s.stopped { "; stopped at the first bad line or field" } else { "" }
         );
+        if s.intel_items > 0 {
+            println!(
+                "local intelligence: {} hits on {} items (kept on this node, never shared)",
+                s.intel_hits, s.intel_items
+            );
+        }
         if s.held > 0 {
             println!(
                 "held {} lines not yet arrived: alerts arriving before then are screened against them",
@@ -399,6 +429,16 @@ pub(super) async fn screen(a: ScreenArgs) -> CliResult {
         ));
     }
     Ok(())
+}
+
+/// One intelligence hit as a JSON line.
+pub(super) fn intel_hit_json(h: &pb::IntelHitInfo) -> serde_json::Value {
+    json!({"type": "intel_hit", "line": h.line, "unit": if h.unit.is_empty() { "line" } else { h.unit.as_str() },
+           "reference": h.reference, "intel_hit": h.hit_id, "item": h.item_id,
+           "item_title": h.item_title, "source": h.source, "grading": h.grading,
+           "explanation": h.explanation, "score": h.score,
+           "matched": h.matched.iter().map(|m| json!({"field": m.field, "value": m.value, "reason": m.reason})).collect::<Vec<_>>(),
+           "shared": false})
 }
 
 fn origin_str(o: &Option<pb::Origin>) -> String {

@@ -304,6 +304,21 @@ pub fn server_config_live(
     Ok(harden(cfg))
 }
 
+/// Server configuration of the TAXII listener (docs/STIX.md): the exchange's certificate and
+/// client-certificate checks, for HTTP/1.1.
+///
+/// # Errors
+/// The provider refuses the settings.
+pub fn taxii_server_config(
+    registry: SharedRegistry,
+    identity: Arc<LiveIdentity>,
+    refused: Arc<super::Refusals>,
+) -> Result<ServerConfig, Error> {
+    let mut cfg = harden(server_builder(registry, refused)?.with_cert_resolver(identity));
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(cfg)
+}
+
 /// TLS 1.3 only, client certificates checked against the registry.
 fn server_builder(
     registry: SharedRegistry,

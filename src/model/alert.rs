@@ -185,6 +185,10 @@ pub struct Alert {
     /// The issuing desk's own case reference.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case_reference: Option<ShortText>,
+    /// Set when the alert was promoted from a local intelligence item: an opaque reference
+    /// (`intel-N`) that only the issuing desk can resolve; never the item's source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intel_reference: Option<ShortText>,
 }
 
 /// The subject of an alert.
@@ -711,6 +715,27 @@ pub struct Handling {
     pub no_onward_sharing: bool,
 }
 
+/// The rules of a subject that span fields (shared by alerts and intelligence items).
+///
+/// # Errors
+/// The first rule broken, with the field it concerns (`subject....`).
+pub fn check_subject(subject: &Subject) -> Result<(), FieldError> {
+    match subject {
+        Subject::Traveler(t) => {
+            if t.document.is_none() && t.date_of_birth.is_none() {
+                return Err(FieldError::new(
+                    "subject.traveler",
+                    "give a travel document or a date of birth besides the name, \
+                     so that screening does not flag every namesake",
+                ));
+            }
+        }
+        Subject::Cargo(c) => c.check()?,
+        Subject::Profile(p) => p.check()?,
+    }
+    Ok(())
+}
+
 impl Alert {
     /// Parses an alert from JSON, naming the failing field by its path. The text must hold
     /// exactly one JSON document: anything but whitespace after it (a second alert, three
@@ -772,20 +797,7 @@ impl Alert {
                 ),
             ));
         }
-        match &self.subject {
-            Subject::Traveler(t) => {
-                if t.document.is_none() && t.date_of_birth.is_none() {
-                    return Err(FieldError::new(
-                        "subject.traveler",
-                        "give a travel document or a date of birth besides the name, \
-                         so that screening does not flag every namesake",
-                    ));
-                }
-            }
-            Subject::Cargo(c) => c.check()?,
-            Subject::Profile(p) => p.check()?,
-        }
-        Ok(())
+        check_subject(&self.subject)
     }
 
     /// The route of the alert for filters and reports: `traveler` or the cargo route.
@@ -819,6 +831,7 @@ impl Alert {
                 no_onward_sharing: self.handling.no_onward_sharing,
             }),
             case_reference: s(&self.case_reference),
+            intel_reference: s(&self.intel_reference),
         }
     }
 }
@@ -926,7 +939,7 @@ fn s<T: fmt::Display>(v: &Option<T>) -> String {
 
 /// Splits "field.path: message" where the prefix is a field path (serde's own messages, such
 /// as "unknown field `x`" or "invalid type: ...", never start with one).
-fn split_inner_field(msg: &str) -> Option<(&str, &str)> {
+pub(crate) fn split_inner_field(msg: &str) -> Option<(&str, &str)> {
     let (head, rest) = msg.split_once(": ")?;
     let is_path = !head.is_empty()
         && head.starts_with(|c: char| c.is_ascii_lowercase())
@@ -937,7 +950,7 @@ fn split_inner_field(msg: &str) -> Option<(&str, &str)> {
 }
 
 /// serde_json appends " at line L column C"; the path already says where.
-fn strip_serde_position(msg: &str) -> String {
+pub(crate) fn strip_serde_position(msg: &str) -> String {
     match msg.rfind(" at line ") {
         Some(i) if msg[i..].contains(" column ") => msg[..i].to_owned(),
         _ => msg.to_owned(),
@@ -1030,6 +1043,11 @@ impl TryFrom<&pb::Alert> for Alert {
                 no_onward_sharing: handling.no_onward_sharing,
             },
             case_reference: opt(&a.case_reference, "case_reference".into(), ShortText::parse)?,
+            intel_reference: opt(
+                &a.intel_reference,
+                "intel_reference".into(),
+                ShortText::parse,
+            )?,
         };
         alert.check()?;
         Ok(alert)

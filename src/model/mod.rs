@@ -10,6 +10,7 @@ mod birth;
 mod country_alpha3;
 pub mod fold;
 mod ids;
+pub mod intel;
 mod text;
 
 pub use alert::*;

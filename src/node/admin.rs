@@ -1053,6 +1053,11 @@ impl pb::admin_server::Admin for AdminService {
                 .get()
                 .map(|a| a.to_string())
                 .unwrap_or_default(),
+            taxii_address: n
+                .taxii_addr
+                .get()
+                .map(|a| a.to_string())
+                .unwrap_or_default(),
             expiries: n
                 .expiries()
                 .into_iter()
@@ -1522,10 +1527,12 @@ impl pb::admin_server::Admin for AdminService {
             .screen_engine(!opts.no_names, date)
             .await
             .map_err(internal)?;
+        let intel = self.node.intel_engine(!opts.no_names, date).await?;
         let (tx, rx) = tokio::sync::mpsc::channel(64);
         tokio::spawn(super::screening::run(
             self.node.clone(),
             engine,
+            intel,
             read,
             opts,
             input,
@@ -1688,5 +1695,152 @@ impl pb::admin_server::Admin for AdminService {
             .map_err(internal)?
             .ok_or_else(|| Status::not_found(format!("no record with id {id}")))?;
         Ok(Response::new(view(&entry, &self.revocations())?))
+    }
+
+    async fn add_intel_source(
+        &self,
+        req: Request<pb::AddIntelSourceRequest>,
+    ) -> Result<Response<pb::IntelJson>, Status> {
+        let v = self
+            .node
+            .intel_add_source(&req.get_ref().source_json)
+            .await?;
+        Ok(Response::new(pb::IntelJson {
+            json: v.to_string(),
+        }))
+    }
+
+    async fn list_intel_sources(
+        &self,
+        _req: Request<pb::ListIntelSourcesRequest>,
+    ) -> Result<Response<pb::IntelJsonList>, Status> {
+        let v = self.node.intel_sources().await?;
+        Ok(Response::new(pb::IntelJsonList {
+            json: v.iter().map(|v| v.to_string()).collect(),
+            more: false,
+        }))
+    }
+
+    async fn import_intel(
+        &self,
+        req: Request<pb::ImportIntelRequest>,
+    ) -> Result<Response<pb::ImportIntelResponse>, Status> {
+        let r = req.into_inner();
+        let ids = self
+            .node
+            .intel_import(&r.source, &r.items, &r.import)
+            .await?;
+        Ok(Response::new(pb::ImportIntelResponse { ids }))
+    }
+
+    async fn list_intel(
+        &self,
+        req: Request<pb::ListIntelRequest>,
+    ) -> Result<Response<pb::IntelJsonList>, Status> {
+        let r = req.into_inner();
+        let (json, more) = self.node.intel_list(r.after, r.limit).await?;
+        Ok(Response::new(pb::IntelJsonList { json, more }))
+    }
+
+    async fn get_intel(
+        &self,
+        req: Request<pb::GetIntelRequest>,
+    ) -> Result<Response<pb::IntelJson>, Status> {
+        let v = self.node.intel_show(req.get_ref().id).await?;
+        Ok(Response::new(pb::IntelJson {
+            json: v.to_string(),
+        }))
+    }
+
+    async fn link_intel(
+        &self,
+        req: Request<pb::LinkIntelRequest>,
+    ) -> Result<Response<pb::IntelJson>, Status> {
+        let r = req.get_ref();
+        let v = self.node.intel_link(r.a, r.b).await?;
+        Ok(Response::new(pb::IntelJson {
+            json: v.to_string(),
+        }))
+    }
+
+    async fn promote_intel(
+        &self,
+        req: Request<pb::PromoteIntelRequest>,
+    ) -> Result<Response<pb::IssueResponse>, Status> {
+        let r = req.into_inner();
+        let alert = self.node.intel_alert(&r).await.inspect_err(|e| {
+            warn!(reason = %e.message(), item = r.id, "promotion refused");
+        })?;
+        let resp = self
+            .issue(RecordKind::Alert(alert), "PromoteIntel", &r, &r.request_id)
+            .await?;
+        let id = resp
+            .get_ref()
+            .record
+            .as_ref()
+            .and_then(|v| v.envelope.as_ref())
+            .map(|e| RecordId::of_body(&e.body))
+            .ok_or_else(|| Status::internal("the promoted alert has no id"))?;
+        self.node.intel_promoted(r.id, id).await?;
+        Ok(resp)
+    }
+
+    async fn list_intel_hits(
+        &self,
+        _req: Request<pb::ListIntelHitsRequest>,
+    ) -> Result<Response<pb::IntelJsonList>, Status> {
+        let (json, more) = self.node.intel_hits().await?;
+        Ok(Response::new(pb::IntelJsonList { json, more }))
+    }
+
+    async fn record_intel_outcome(
+        &self,
+        req: Request<pb::RecordIntelOutcomeRequest>,
+    ) -> Result<Response<pb::IntelJson>, Status> {
+        let v = self.node.intel_record_outcome(req.get_ref()).await?;
+        Ok(Response::new(pb::IntelJson {
+            json: v.to_string(),
+        }))
+    }
+
+    type ExportStixStream =
+        Pin<Box<dyn Stream<Item = Result<pb::ExportStixChunk, Status>> + Send + 'static>>;
+
+    async fn export_stix(
+        &self,
+        _req: Request<pb::ExportStixRequest>,
+    ) -> Result<Response<Self::ExportStixStream>, Status> {
+        let objects = self.node.stix_objects(None).await?;
+        let n = objects.len() as u64;
+        let bundle = crate::intel::stix::bundle(objects.into_iter().map(|o| o.json));
+        let text = serde_json::to_vec_pretty(&bundle).map_err(internal)?;
+        info!(objects = n, bytes = text.len(), "STIX bundle exported");
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        tokio::spawn(async move {
+            let mut chunks = text.chunks(1 << 20).peekable();
+            if chunks.peek().is_none() {
+                let _ = tx
+                    .send(Ok(pb::ExportStixChunk {
+                        data: vec![],
+                        objects: n,
+                        last: true,
+                    }))
+                    .await;
+            }
+            while let Some(c) = chunks.next() {
+                let last = chunks.peek().is_none();
+                let chunk = pb::ExportStixChunk {
+                    data: c.to_vec(),
+                    objects: if last { n } else { 0 },
+                    last,
+                };
+                if tx.send(Ok(chunk)).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        )))
     }
 }

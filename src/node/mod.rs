@@ -10,12 +10,14 @@ mod admin;
 pub mod backup;
 use crate::store::disk;
 pub mod faults;
+pub mod intel;
 pub mod metrics;
 mod reload;
 pub mod retro;
 pub mod rotation;
 pub mod screening;
 mod systemd;
+pub mod taxii;
 
 pub use reload::{ReloadError, TlsReloaded};
 
@@ -184,6 +186,9 @@ pub struct Node {
     stopping: watch::Sender<bool>,
     /// The screening engine last built: (log length, date, names on) it reflects.
     screen_cache: std::sync::Mutex<Option<ScreenCache>>,
+    /// The intelligence screening engine last built (items are only ever added, and their
+    /// subjects never change, so the next item id says whether it is current).
+    intel_cache: std::sync::Mutex<Option<IntelCache>>,
     /// Test faults to play (normally none).
     faults: faults::Faults,
     /// Issuing requests made durable since start (for the kill-after-issue fault).
@@ -196,6 +201,8 @@ pub struct Node {
     stall: std::sync::Mutex<Option<crate::store::Running>>,
     /// Address the metrics listener is bound to, once bound.
     pub metrics_addr: std::sync::OnceLock<std::net::SocketAddr>,
+    /// Address the TAXII listener is bound to, once bound.
+    pub taxii_addr: std::sync::OnceLock<std::net::SocketAddr>,
     /// Durations of the store's flushes.
     flush_latency: prometheus_client::metrics::histogram::Histogram,
     /// Set once the Admin API (and the exchange, if any) serve.
@@ -256,6 +263,8 @@ pub struct Issued {
 }
 
 type ScreenCache = (u64, crate::model::Date, bool, Arc<crate::screen::Engine>);
+/// The intelligence engine last built: (next item id, date, names on) it reflects.
+type IntelCache = (u64, crate::model::Date, bool, Arc<intel::IntelEngine>);
 
 /// Why a record could not be issued.
 #[derive(Debug, thiserror::Error)]
@@ -415,12 +424,14 @@ impl Node {
             log,
             stopping,
             screen_cache: std::sync::Mutex::new(None),
+            intel_cache: std::sync::Mutex::new(None),
             faults,
             issued_requests: std::sync::atomic::AtomicU64::new(0),
             issuing: Arc::default(),
             health: std::sync::OnceLock::new(),
             stall: std::sync::Mutex::new(None),
             metrics_addr: std::sync::OnceLock::new(),
+            taxii_addr: std::sync::OnceLock::new(),
             flush_latency,
             serving: std::sync::atomic::AtomicBool::new(false),
         })
@@ -1128,6 +1139,43 @@ pub async fn run(
             }
         },
     };
+    let taxii_server = match (node.config.taxii, &node.fed.identity) {
+        (Some(listen), Some(identity)) => {
+            let cfg = tls::taxii_server_config(
+                node.fed.registry.clone(),
+                identity.clone(),
+                node.fed.handshakes_refused.clone(),
+            )
+            .map_err(|e| ServeError::Tls(e.to_string()))?;
+            match TcpListener::bind(listen).await {
+                Ok(l) => {
+                    if let Ok(a) = l.local_addr() {
+                        let _ = node.taxii_addr.set(a);
+                        info!(address = %a, "TAXII 2.1 listening (HTTPS, partner client certificates)");
+                    }
+                    Some(tokio::spawn(taxii::serve(
+                        Arc::downgrade(&node),
+                        l,
+                        tokio_rustls::TlsAcceptor::from(Arc::new(cfg)),
+                        node.stopping_watch(),
+                    )))
+                }
+                Err(source) => {
+                    let _ = std::fs::remove_file(&socket);
+                    node.stop();
+                    return Err(ServeError::Bind {
+                        addr: listen,
+                        source,
+                    });
+                }
+            }
+        }
+        (Some(_), None) => {
+            warn!("[taxii] listen is set but the node has no exchange identity: TAXII is off");
+            None
+        }
+        _ => None,
+    };
     let peers: Vec<_> = node
         .fed
         .registry
@@ -1146,6 +1194,7 @@ pub async fn run(
         socket = %socket.display(),
         exchange = %node.fed.exchange_addr.get().map(|a| a.to_string()).unwrap_or_else(|| "off".into()),
         metrics = %node.metrics_addr.get().map(|a| a.to_string()).unwrap_or_else(|| "off".into()),
+        taxii = %node.taxii_addr.get().map(|a| a.to_string()).unwrap_or_else(|| "off".into()),
         "kdesk node serving"
     );
     if let Err(e) = node.check_disk_reserve() {
@@ -1294,6 +1343,9 @@ pub async fn run(
     let _ = std::fs::remove_file(&socket);
     if let Some(m) = metrics_server {
         m.abort();
+    }
+    if let Some(t) = taxii_server {
+        t.abort();
     }
     if let Err(e) = &result {
         error!(cause = %e, "admin server failed");

@@ -7,6 +7,7 @@ use tokio::sync::mpsc;
 use tonic::Status;
 use tracing::{info, warn};
 
+use super::intel::IntelEngine;
 use super::Node;
 use crate::model::{Date, Note, OutcomeResult, ShortText, Substance, Text, MAX_VALIDITY_DAYS};
 use crate::pb;
@@ -224,6 +225,7 @@ pub const MAX_SCREEN_CHUNK: usize = 1 << 20;
 pub async fn run(
     node: Arc<Node>,
     engine: Arc<Engine>,
+    intel: Arc<IntelEngine>,
     read: ReadOptions,
     opts: pb::ScreenOptions,
     mut input: tonic::Streaming<pb::ScreenRequest>,
@@ -255,7 +257,8 @@ pub async fn run(
             }
         }
     });
-    let (res_tx, mut res_rx) = mpsc::channel::<(screen::StreamInfo, BlockResult)>(4);
+    let (res_tx, mut res_rx) = mpsc::channel::<(screen::StreamInfo, BlockResult, Vec<LineHit>)>(4);
+    let intel_eng = intel.clone();
     let stop_on_bad = opts.stop_on_bad_line;
     let eng = engine.clone();
     let holder = node.clone();
@@ -268,6 +271,22 @@ pub async fn run(
         screen::screen_stream(&eng, &read, chunks, threads, |info, mut r| {
             // Lines not yet arrived are held for alerts still to come (retro-screening).
             let parsed = std::mem::take(&mut r.parsed);
+            // The same lines against local intelligence items (same engine, same matchers).
+            let mut intel_hits = Vec::new();
+            if !intel_eng.engine.is_empty() {
+                let mut found = Vec::new();
+                for line in &parsed {
+                    found.clear();
+                    intel_eng.engine.screen(line, &mut found);
+                    for m in found.drain(..) {
+                        intel_hits.push(LineHit {
+                            line: line.line,
+                            reference: line.reference.clone(),
+                            hit: m,
+                        });
+                    }
+                }
+            }
             match screen::retro::hold_block(
                 &holder.store,
                 holder.config.keep_days_after_arrival,
@@ -288,15 +307,17 @@ pub async fn run(
                 {
                     let first_bad = r.problems[i].line;
                     r.hits.retain(|h| h.line < first_bad);
+                    intel_hits.retain(|h| h.line < first_bad);
                     r.problems.truncate(i + 1);
                     go_on = false;
                 }
             }
-            res_tx.blocking_send((*info, r)).is_ok() && go_on
+            res_tx.blocking_send((*info, r, intel_hits)).is_ok() && go_on
         })
     });
     let (mut lines, mut bytes, mut hits, mut shared) = (0u64, 0u64, 0u64, 0u64);
-    while let Some((info, r)) = res_rx.recv().await {
+    let mut intel_count = 0u64;
+    while let Some((info, r, intel_hits)) = res_rx.recv().await {
         lines += r.lines;
         bytes += r.bytes;
         let unit = info.format.unit().as_str();
@@ -355,6 +376,50 @@ pub async fn run(
             });
             if !send(&tx, item).await {
                 return;
+            }
+        }
+        if !intel_hits.is_empty() {
+            // Kept on this node only, durable before they are reported.
+            let found = intel.hits(&intel_hits);
+            let store = node.store.clone();
+            let stored = match tokio::task::spawn_blocking(move || store.intel_store_hits(found))
+                .await
+                .map_err(internal)
+                .and_then(|r| r.map_err(internal))
+            {
+                Ok(s) => s,
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+            };
+            if let Err(e) = node.store.flush().await {
+                let _ = tx.send(Err(internal(e))).await;
+                return;
+            }
+            for (h, lh) in stored.iter().zip(&intel_hits) {
+                intel_count += 1;
+                let title = intel
+                    .items
+                    .get(&h.item)
+                    .map(|(_, _, t)| t.clone())
+                    .unwrap_or_default();
+                let item = pb::screen_response::Item::IntelHit(pb::IntelHitInfo {
+                    line: lh.line,
+                    reference: h.reference.clone(),
+                    hit_id: h.id,
+                    item_id: h.item,
+                    item_title: title,
+                    source: h.source.to_string(),
+                    grading: h.grading.to_string(),
+                    explanation: super::intel::explain(&h.grading, &h.source),
+                    score: h.score,
+                    matched: matched_fields(&lh.hit.matched),
+                    unit: unit.to_owned(),
+                });
+                if !send(&tx, item).await {
+                    return;
+                }
             }
         }
         let progress =
@@ -425,6 +490,8 @@ pub async fn run(
             names: engine.names_enabled(),
             bytes: summary.bytes,
             held,
+            intel_hits: intel_count,
+            intel_items: intel.engine.len() as u64,
         }),
     )
     .await;

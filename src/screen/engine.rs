@@ -596,6 +596,14 @@ impl Engine {
         self.options.names
     }
 
+    /// The record id of the alert behind a match (read without decoding the alert).
+    pub fn alert_id(&self, i: u32) -> RecordId {
+        match &self.entries[i as usize].alert {
+            Kept::Whole(sa) => sa.id,
+            Kept::Packed { id, .. } | Kept::Stored(id) => *id,
+        }
+    }
+
     /// The alert behind a match (decoded again when kept encoded).
     ///
     /// # Errors

@@ -18,6 +18,7 @@
 //! | `requests` | request id (UTF-8)                    | SHA-256 of the request (32) ‖ first seq (8) ‖ record count (8): idempotent issuing |
 //! | `counters` | `refused/` ‖ country ‖ `/` ‖ reason | records, tree heads and cosignatures refused from a partner, by reason (8, BE): kept across restarts |
 //! | `held`, `held_filter`, `held_exp`, `held_seen`, `retro` | see [`held`] | screened lines not yet arrived (in segments), their filters, expiry and fingerprints; hits found by retro-screening |
+//! | `intel_sources`, `intel_items`, `intel_hits` | see [`intel`] | local intelligence: never signed, logged or replicated |
 //! | `quarantine` | partner country (2) ‖ record id     | received ms (8) ‖ reason length (1) ‖ reason ‖ Envelope: refused for a fixable reason, judged again when the registry changes |
 //!
 //! The origin prefix is country (2) ‖ node-name length (1) ‖ node name, so no origin's prefix is
@@ -34,6 +35,7 @@ pub mod counters;
 pub mod disk;
 mod flusher;
 mod held;
+pub mod intel;
 mod lifecycle;
 mod peers;
 mod records;
@@ -47,6 +49,7 @@ use std::path::Path;
 pub use activity::{Activity, Running};
 pub use flusher::{FlushError, Flusher, WriteFailure};
 pub use held::{HeldEntry, HeldLine, SegmentMatches, MAX_PROBES, SEGMENT_BYTES};
+pub use intel::{IntelHit, IntelOutcome, StoredItem, StoredSource};
 pub use lifecycle::{display_status, AlertState, Status};
 pub use peers::{Quarantined, RevokedKey, MAX_QUARANTINE_PER_PEER};
 pub use records::{claimed_origin, index_entries, IndexKind, Mode, StoredEntry};
