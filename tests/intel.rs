@@ -64,20 +64,26 @@ fn example(name: &str) -> String {
     .expect("example")
 }
 
+/// KR and TH running, KR serving TAXII on a port it picks itself (and reports in `status`),
+/// TH registered at KR.
+fn kr_serving_taxii_and_th(root: &Path) -> (common::desks::Desk, common::desks::Desk, Node, Node) {
+    let kr = desk(root, "KR", "seoul", false);
+    let th = desk(root, "TH", "bangkok", false);
+    pin_ports([&kr, &th]);
+    let cfg = kr.dir.join("kdesk.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&cfg, format!("{text}\n[taxii]\nlisten = \"127.0.0.1:0\"\n")).unwrap();
+    let kr_node = Node::start(&kr.dir);
+    let th_node = Node::start(&th.dir);
+    peer_add(&kr, &th, &format!("https://{}", addr(&th.dir)), &[]);
+    (kr, th, kr_node, th_node)
+}
+
 #[test]
 fn intelligence_is_imported_graded_screened_promoted_and_exported_as_stix() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
-    let kr = desk(root, "KR", "seoul", false);
-    let th = desk(root, "TH", "bangkok", false);
-    pin_ports([&kr, &th]);
-    // KR serves TAXII on a port it picks itself (and reports in `status`).
-    let cfg = kr.dir.join("kdesk.toml");
-    let text = std::fs::read_to_string(&cfg).unwrap();
-    std::fs::write(&cfg, format!("{text}\n[taxii]\nlisten = \"127.0.0.1:0\"\n")).unwrap();
-    let _kr_node = Node::start(&kr.dir);
-    let _th_node = Node::start(&th.dir);
-    peer_add(&kr, &th, &format!("https://{}", addr(&th.dir)), &[]);
+    let (kr, th, _kr_node, _th_node) = kr_serving_taxii_and_th(root);
     peer_add(&th, &kr, &format!("https://{}", addr(&kr.dir)), &[]);
     let d = s(&kr.dir);
 
@@ -1003,15 +1009,7 @@ async fn get(
 fn speed_of_imports_and_taxii_pages() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
-    let kr = desk(root, "KR", "seoul", false);
-    let th = desk(root, "TH", "bangkok", false);
-    pin_ports([&kr, &th]);
-    let cfg = kr.dir.join("kdesk.toml");
-    let text = std::fs::read_to_string(&cfg).unwrap();
-    std::fs::write(&cfg, format!("{text}\n[taxii]\nlisten = \"127.0.0.1:0\"\n")).unwrap();
-    let _kr_node = Node::start(&kr.dir);
-    let _th_node = Node::start(&th.dir);
-    peer_add(&kr, &th, &format!("https://{}", addr(&th.dir)), &[]);
+    let (kr, th, _kr_node, _th_node) = kr_serving_taxii_and_th(root);
     let d = s(&kr.dir);
     ok(&[
         "intel",

@@ -832,18 +832,7 @@ pub(super) async fn run(cmd: IntelCommand) -> CliResult {
             note,
             json,
         } => {
-            let grams = match quantity_kg {
-                None => 0,
-                Some(q) if q.is_finite() && q > 0.0 && q <= 1_000_000.0 => {
-                    (q * 1000.0).round() as u64
-                }
-                Some(q) => {
-                    return Err(CliError::new(
-                        exit::DATAERR,
-                        format!("--quantity-kg: {q} must be more than 0 and at most 1,000,000"),
-                    ))
-                }
-            };
+            let grams = super::screen::grams_of(quantity_kg)?;
             let mut client = super::client::connect(&dir.data_dir).await?;
             let r = client
                 .record_intel_outcome(pb::RecordIntelOutcomeRequest {

@@ -490,6 +490,21 @@ fn hit_json(h: &pb::ScreenHit) -> serde_json::Value {
            "hit_id": h.hit_id_hex, "already_shared": h.already_shared})
 }
 
+/// `--quantity-kg` of an outcome in grams (0 when not given).
+///
+/// # Errors
+/// Not more than 0 and at most 1,000,000 kg (exit 65).
+pub(super) fn grams_of(quantity_kg: Option<f64>) -> Result<u64, CliError> {
+    match quantity_kg {
+        None => Ok(0),
+        Some(q) if q.is_finite() && q > 0.0 && q <= 1_000_000.0 => Ok((q * 1000.0).round() as u64),
+        Some(q) => Err(CliError::new(
+            exit::DATAERR,
+            format!("--quantity-kg: {q} must be more than 0 and at most 1,000,000"),
+        )),
+    }
+}
+
 pub(super) async fn outcome(cmd: OutcomeCommand) -> CliResult {
     let OutcomeCommand::Record {
         dir,
@@ -502,16 +517,7 @@ pub(super) async fn outcome(cmd: OutcomeCommand) -> CliResult {
         json,
     } = cmd;
     let hit = hit.or(hit_flag).unwrap_or_default();
-    let grams = match quantity_kg {
-        None => 0,
-        Some(q) if q.is_finite() && q > 0.0 && q <= 1_000_000.0 => (q * 1000.0).round() as u64,
-        Some(q) => {
-            return Err(CliError::new(
-                exit::DATAERR,
-                format!("--quantity-kg: {q} must be more than 0 and at most 1,000,000"),
-            ))
-        }
-    };
+    let grams = grams_of(quantity_kg)?;
     let mut client = crate::cli::client::connect(&dir.data_dir).await?;
     let keys = super::view::KnownKeys::load(&dir.data_dir, &mut client).await?;
     let r = client
